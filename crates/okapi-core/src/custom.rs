@@ -1,0 +1,506 @@
+//! Custom KPIs: a company's own metrics, declared in `okapi.toml`.
+//!
+//! A custom KPI is either a *formula* over other KPIs (built-in or custom),
+//! e.g. `ltv / cac`, or *SQL* over the input tables returning rows of
+//! `(period_start, value)` (the engine runs it; `okapi_period(ts)` buckets a
+//! timestamp or date into the requested grain). Each carries the
+//! metadata a KPI needs to be governed: name, unit, direction, owner, the
+//! question it is meant to raise, a status and a review date.
+//!
+//! Formulas support `+ - * /`, parentheses, unary minus, numbers and KPI
+//! ids. An absent operand makes the result absent; so does a division by 0.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use crate::catalog::{self, Direction, Unit};
+use crate::settings::SettingsError;
+
+/// The lifecycle of a custom KPI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KpiStatus {
+    Proposed,
+    Trial,
+    Adopted,
+    Retired,
+}
+
+impl KpiStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KpiStatus::Proposed => "proposed",
+            KpiStatus::Trial => "trial",
+            KpiStatus::Adopted => "adopted",
+            KpiStatus::Retired => "retired",
+        }
+    }
+}
+
+/// A `[[kpi]]` entry as written in `okapi.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomKpiSpec {
+    pub id: String,
+    pub name: Option<String>,
+    pub formula: Option<String>,
+    pub sql: Option<String>,
+    pub unit: Option<String>,
+    pub direction: Option<String>,
+    pub owner: Option<String>,
+    pub question: Option<String>,
+    pub status: Option<KpiStatus>,
+    pub review_date: Option<String>,
+}
+
+/// How a custom KPI is computed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Definition {
+    Formula { text: String, expr: Expr },
+    Sql(String),
+}
+
+/// A validated custom KPI.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomKpi {
+    pub id: String,
+    pub name: String,
+    pub definition: Definition,
+    pub unit: Unit,
+    pub direction: Direction,
+    pub owner: Option<String>,
+    pub question: Option<String>,
+    pub status: KpiStatus,
+    pub review_date: Option<NaiveDate>,
+}
+
+impl CustomKpi {
+    /// The formula in words for `kpi --list`.
+    pub fn formula_text(&self) -> String {
+        match &self.definition {
+            Definition::Formula { text, .. } => text.clone(),
+            Definition::Sql(sql) => format!(
+                "SQL: {}",
+                sql.split_whitespace().collect::<Vec<_>>().join(" ")
+            ),
+        }
+    }
+
+    /// KPI ids a formula refers to (empty for SQL).
+    pub fn dependencies(&self) -> Vec<String> {
+        match &self.definition {
+            Definition::Formula { expr, .. } => {
+                let mut out = Vec::new();
+                expr.collect_ids(&mut out);
+                out
+            }
+            Definition::Sql(_) => Vec::new(),
+        }
+    }
+}
+
+fn bad(id: &str, reason: impl Into<String>) -> SettingsError {
+    SettingsError::Invalid {
+        key: format!("kpi `{id}`"),
+        reason: reason.into(),
+    }
+}
+
+/// Validates custom KPI entries and returns them in evaluation order
+/// (every formula after the KPIs it uses).
+pub fn validate(specs: Vec<CustomKpiSpec>) -> Result<Vec<CustomKpi>, SettingsError> {
+    let mut out: Vec<CustomKpi> = Vec::new();
+    let mut seen = HashSet::new();
+    for s in specs {
+        let id = s.id.trim().to_string();
+        if id.is_empty()
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            || id.starts_with(|c: char| c.is_ascii_digit())
+        {
+            return Err(bad(
+                &s.id,
+                "id must be lowercase letters, digits and _, not starting with a digit",
+            ));
+        }
+        if catalog::find(&id).is_some() {
+            return Err(bad(&id, "a built-in KPI already has this id"));
+        }
+        if !seen.insert(id.clone()) {
+            return Err(bad(&id, "defined twice"));
+        }
+        let definition = match (s.formula, s.sql) {
+            (Some(f), None) => {
+                let expr = parse(&f).map_err(|e| bad(&id, format!("formula: {e}")))?;
+                Definition::Formula { text: f, expr }
+            }
+            (None, Some(sql)) => Definition::Sql(sql),
+            _ => return Err(bad(&id, "needs exactly one of `formula` or `sql`")),
+        };
+        let unit = match s.unit.as_deref() {
+            None => Unit::Ratio,
+            Some(u) => Unit::parse(u).ok_or_else(|| {
+                bad(
+                    &id,
+                    format!(
+                        "unknown unit `{u}` (count, percent, money, days, months, ratio, score)"
+                    ),
+                )
+            })?,
+        };
+        let direction = match s.direction.as_deref() {
+            None | Some("higher") => Direction::Higher,
+            Some("lower") => Direction::Lower,
+            Some(d) => {
+                return Err(bad(
+                    &id,
+                    format!("unknown direction `{d}` (higher or lower)"),
+                ));
+            }
+        };
+        let review_date = match s.review_date.as_deref() {
+            None => None,
+            Some(d) => Some(
+                NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                    .map_err(|_| bad(&id, format!("review_date `{d}` is not a date YYYY-MM-DD")))?,
+            ),
+        };
+        out.push(CustomKpi {
+            name: s.name.unwrap_or_else(|| id.clone()),
+            id,
+            definition,
+            unit,
+            direction,
+            owner: s.owner,
+            question: s.question,
+            status: s.status.unwrap_or(KpiStatus::Proposed),
+            review_date,
+        });
+    }
+    order(out)
+}
+
+/// Orders custom KPIs so that each comes after those it depends on;
+/// refuses unknown ids and cycles.
+fn order(kpis: Vec<CustomKpi>) -> Result<Vec<CustomKpi>, SettingsError> {
+    let ids: HashSet<String> = kpis.iter().map(|k| k.id.clone()).collect();
+    for k in &kpis {
+        for dep in k.dependencies() {
+            if catalog::find(&dep).is_none() && !ids.contains(&dep) {
+                return Err(bad(&k.id, format!("formula uses unknown KPI `{dep}`")));
+            }
+        }
+    }
+    let mut remaining: Vec<CustomKpi> = kpis;
+    let mut done: HashSet<String> = HashSet::new();
+    let mut out = Vec::new();
+    while !remaining.is_empty() {
+        let before = remaining.len();
+        let mut next = Vec::new();
+        for k in remaining {
+            let ready = k
+                .dependencies()
+                .iter()
+                .all(|d| catalog::find(d).is_some() || done.contains(d));
+            if ready {
+                done.insert(k.id.clone());
+                out.push(k);
+            } else {
+                next.push(k);
+            }
+        }
+        if next.len() == before {
+            let names: Vec<_> = next.iter().map(|k| k.id.as_str()).collect();
+            return Err(bad(
+                names[0],
+                format!(
+                    "formulas refer to each other in a cycle: {}",
+                    names.join(", ")
+                ),
+            ));
+        }
+        remaining = next;
+    }
+    Ok(out)
+}
+
+/// A formula expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    Number(Decimal),
+    Kpi(String),
+    Neg(Box<Expr>),
+    Binary(Box<Expr>, Op, Box<Expr>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+impl Expr {
+    fn collect_ids(&self, out: &mut Vec<String>) {
+        match self {
+            Expr::Number(_) => {}
+            Expr::Kpi(id) => {
+                if !out.contains(id) {
+                    out.push(id.clone());
+                }
+            }
+            Expr::Neg(e) => e.collect_ids(out),
+            Expr::Binary(a, _, b) => {
+                a.collect_ids(out);
+                b.collect_ids(out);
+            }
+        }
+    }
+
+    /// Evaluates with `lookup` giving each KPI's value (`Err` = absent,
+    /// with its reason). Exact decimal arithmetic.
+    pub fn eval(
+        &self,
+        lookup: &dyn Fn(&str) -> Result<Decimal, String>,
+    ) -> Result<Decimal, String> {
+        match self {
+            Expr::Number(n) => Ok(*n),
+            Expr::Kpi(id) => lookup(id).map_err(|r| format!("{id} absent: {r}")),
+            Expr::Neg(e) => Ok(-e.eval(lookup)?),
+            Expr::Binary(a, op, b) => {
+                let (x, y) = (a.eval(lookup)?, b.eval(lookup)?);
+                let r = match op {
+                    Op::Add => x.checked_add(y),
+                    Op::Sub => x.checked_sub(y),
+                    Op::Mul => x.checked_mul(y),
+                    Op::Div => {
+                        if y.is_zero() {
+                            return Err("division by zero".into());
+                        }
+                        x.checked_div(y)
+                    }
+                };
+                r.ok_or_else(|| "value out of range".into())
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    Num(Decimal),
+    Ident(String),
+    Sym(char),
+}
+
+fn tokenize(s: &str) -> Result<Vec<Token>, String> {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_whitespace() {
+            i += 1;
+        } else if c.is_ascii_digit() || c == '.' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
+                i += 1;
+            }
+            let text: String = chars[start..i].iter().collect();
+            let n = text
+                .parse::<Decimal>()
+                .map_err(|_| format!("bad number `{text}`"))?;
+            out.push(Token::Num(n));
+        } else if c.is_ascii_alphabetic() || c == '_' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
+                i += 1;
+            }
+            out.push(Token::Ident(chars[start..i].iter().collect()));
+        } else if "+-*/()".contains(c) {
+            out.push(Token::Sym(c));
+            i += 1;
+        } else {
+            return Err(format!("unexpected character `{c}` at position {}", i + 1));
+        }
+    }
+    Ok(out)
+}
+
+/// Parses a formula such as `ltv / cac` or `(new_mrr - churned_mrr) * 12`.
+pub fn parse(s: &str) -> Result<Expr, String> {
+    let tokens = tokenize(s)?;
+    if tokens.is_empty() {
+        return Err("empty formula".into());
+    }
+    let mut p = Parser { tokens, pos: 0 };
+    let e = p.expr()?;
+    if p.pos != p.tokens.len() {
+        return Err(format!("unexpected `{}`", p.describe()));
+    }
+    Ok(e)
+}
+
+struct Parser {
+    tokens: Vec<Token>,
+    pos: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> Option<&Token> {
+        self.tokens.get(self.pos)
+    }
+
+    fn describe(&self) -> String {
+        match self.peek() {
+            Some(Token::Num(n)) => n.to_string(),
+            Some(Token::Ident(s)) => s.clone(),
+            Some(Token::Sym(c)) => c.to_string(),
+            None => "end of formula".into(),
+        }
+    }
+
+    fn expr(&mut self) -> Result<Expr, String> {
+        let mut left = self.term()?;
+        while let Some(Token::Sym(c @ ('+' | '-'))) = self.peek() {
+            let op = if *c == '+' { Op::Add } else { Op::Sub };
+            self.pos += 1;
+            let right = self.term()?;
+            left = Expr::Binary(Box::new(left), op, Box::new(right));
+        }
+        Ok(left)
+    }
+
+    fn term(&mut self) -> Result<Expr, String> {
+        let mut left = self.factor()?;
+        while let Some(Token::Sym(c @ ('*' | '/'))) = self.peek() {
+            let op = if *c == '*' { Op::Mul } else { Op::Div };
+            self.pos += 1;
+            let right = self.factor()?;
+            left = Expr::Binary(Box::new(left), op, Box::new(right));
+        }
+        Ok(left)
+    }
+
+    fn factor(&mut self) -> Result<Expr, String> {
+        match self.peek().cloned() {
+            Some(Token::Num(n)) => {
+                self.pos += 1;
+                Ok(Expr::Number(n))
+            }
+            Some(Token::Ident(id)) => {
+                self.pos += 1;
+                Ok(Expr::Kpi(id))
+            }
+            Some(Token::Sym('-')) => {
+                self.pos += 1;
+                Ok(Expr::Neg(Box::new(self.factor()?)))
+            }
+            Some(Token::Sym('(')) => {
+                self.pos += 1;
+                let e = self.expr()?;
+                if self.peek() != Some(&Token::Sym(')')) {
+                    return Err(format!("expected `)`, found {}", self.describe()));
+                }
+                self.pos += 1;
+                Ok(e)
+            }
+            _ => Err(format!(
+                "expected a number, a KPI id or `(`, found {}",
+                self.describe()
+            )),
+        }
+    }
+}
+
+/// Values of KPIs by id, for formula evaluation.
+pub type KpiValues = HashMap<String, Result<Decimal, String>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dec(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn formulas_follow_precedence_and_parentheses() {
+        let e = parse("(new_mrr - churned_mrr) * 12 / 4 + -1").unwrap();
+        let v = e
+            .eval(&|id| match id {
+                "new_mrr" => Ok(dec("100")),
+                "churned_mrr" => Ok(dec("40")),
+                _ => Err("unknown".into()),
+            })
+            .unwrap();
+        // (100 − 40) × 12 / 4 − 1 = 179
+        assert_eq!(v, dec("179"));
+    }
+
+    #[test]
+    fn absent_operands_and_division_by_zero_are_absent() {
+        let e = parse("ltv / cac").unwrap();
+        let r = e.eval(&|id| {
+            if id == "ltv" {
+                Ok(dec("10"))
+            } else {
+                Err("no spend table".into())
+            }
+        });
+        assert_eq!(r.unwrap_err(), "cac absent: no spend table");
+        let r = e.eval(&|_| Ok(Decimal::ZERO));
+        assert_eq!(r.unwrap_err(), "division by zero");
+    }
+
+    #[test]
+    fn parse_errors_say_where() {
+        assert!(parse("ltv / ").unwrap_err().contains("end of formula"));
+        assert!(parse("ltv $ cac").unwrap_err().contains("`$`"));
+        assert!(parse("(ltv").unwrap_err().contains("expected `)`"));
+    }
+
+    fn spec(id: &str, formula: Option<&str>, sql: Option<&str>) -> CustomKpiSpec {
+        CustomKpiSpec {
+            id: id.into(),
+            name: None,
+            formula: formula.map(String::from),
+            sql: sql.map(String::from),
+            unit: None,
+            direction: None,
+            owner: None,
+            question: None,
+            status: None,
+            review_date: None,
+        }
+    }
+
+    #[test]
+    fn validation_orders_dependencies_and_refuses_cycles_and_unknowns() {
+        let v = validate(vec![
+            spec("b", Some("a * 2"), None),
+            spec("a", Some("ltv / cac"), None),
+            spec("s", None, Some("select 1")),
+        ])
+        .unwrap();
+        let ids: Vec<_> = v.iter().map(|k| k.id.as_str()).collect();
+        assert_eq!(ids, vec!["a", "s", "b"]);
+        let e = validate(vec![
+            spec("x", Some("y + 1"), None),
+            spec("y", Some("x + 1"), None),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("cycle"), "{e}");
+        let e = validate(vec![spec("x", Some("nope + 1"), None)]).unwrap_err();
+        assert!(e.to_string().contains("unknown KPI `nope`"), "{e}");
+        let e = validate(vec![spec("mrr", Some("1"), None)]).unwrap_err();
+        assert!(e.to_string().contains("built-in"), "{e}");
+        let e = validate(vec![spec("z", Some("1"), Some("select 1"))]).unwrap_err();
+        assert!(e.to_string().contains("exactly one"), "{e}");
+    }
+}

@@ -1,0 +1,264 @@
+//! Workspace settings, read from the workspace file `okapi.toml`.
+//!
+//! ```toml
+//! profile = "b2b"              # or "b2c"
+//! gross_margin = 0.8           # fraction, used by ltv and cac_payback
+//! inactivity_window = 14       # days, for inactive_accounts
+//! time_zone = "UTC"            # periods are calendar periods in this zone
+//!
+//! [ttv]
+//! start_milestone = "contract_signed"
+//! first_value_milestone = "first_value"
+//!
+//! [events]
+//! activity = []                # events counting as activity; empty = all
+//! onboarding_completed = "onboarding_completed"
+//! referral_sent = "referral_sent"
+//! app_installed = "app_installed"
+//!
+//! [[kpi]]                      # custom KPIs, see `custom`
+//! id = "ltv_to_cac"
+//! formula = "ltv / cac"
+//! ```
+//!
+//! Every key is optional; unknown keys are refused so that a typo does not
+//! silently fall back to a default.
+
+use std::fmt;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::custom::{CustomKpi, CustomKpiSpec};
+use crate::timezone::Zone;
+
+/// B2B or B2C: picks the executive dashboard and default templates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    #[default]
+    B2b,
+    B2c,
+}
+
+impl Profile {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::B2b => "b2b",
+            Profile::B2c => "b2c",
+        }
+    }
+}
+
+impl std::str::FromStr for Profile {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "b2b" => Ok(Profile::B2b),
+            "b2c" => Ok(Profile::B2c),
+            other => Err(format!("unknown profile `{other}` (expected b2b or b2c)")),
+        }
+    }
+}
+
+/// An error in the workspace file.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SettingsError {
+    #[error("okapi.toml: {0}")]
+    Syntax(String),
+    #[error("okapi.toml: {key}: {reason}")]
+    Invalid { key: String, reason: String },
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    profile: Option<Profile>,
+    gross_margin: Option<f64>,
+    inactivity_window: Option<i64>,
+    time_zone: Option<String>,
+    currency: Option<String>,
+    #[serde(default)]
+    ttv: RawTtv,
+    #[serde(default)]
+    events: RawEvents,
+    #[serde(default)]
+    kpi: Vec<CustomKpiSpec>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTtv {
+    start_milestone: Option<String>,
+    first_value_milestone: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEvents {
+    activity: Option<Vec<String>>,
+    onboarding_completed: Option<String>,
+    referral_sent: Option<String>,
+    app_installed: Option<String>,
+}
+
+/// Event names the engine looks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventNames {
+    /// Events that count as activity for `inactive_accounts`; empty = all.
+    pub activity: Vec<String>,
+    pub onboarding_completed: String,
+    pub referral_sent: String,
+    pub app_installed: String,
+}
+
+/// The workspace settings, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub profile: Profile,
+    /// Fraction in (0, 1].
+    pub gross_margin: Decimal,
+    /// Days, at least 1.
+    pub inactivity_window: u32,
+    pub time_zone: Zone,
+    pub currency: String,
+    pub ttv_start_milestone: String,
+    pub ttv_first_value_milestone: String,
+    pub events: EventNames,
+    pub custom_kpis: Vec<CustomKpi>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            profile: Profile::B2b,
+            gross_margin: Decimal::new(8, 1),
+            inactivity_window: 14,
+            time_zone: Zone::Utc,
+            currency: "USD".into(),
+            ttv_start_milestone: "contract_signed".into(),
+            ttv_first_value_milestone: "first_value".into(),
+            events: EventNames {
+                activity: Vec::new(),
+                onboarding_completed: "onboarding_completed".into(),
+                referral_sent: "referral_sent".into(),
+                app_installed: "app_installed".into(),
+            },
+            custom_kpis: Vec::new(),
+        }
+    }
+}
+
+fn invalid(key: &str, reason: impl fmt::Display) -> SettingsError {
+    SettingsError::Invalid {
+        key: key.into(),
+        reason: reason.to_string(),
+    }
+}
+
+impl Settings {
+    /// Parses and validates the text of `okapi.toml`.
+    pub fn from_toml(text: &str) -> Result<Settings, SettingsError> {
+        let raw: RawSettings = toml::from_str(text)
+            .map_err(|e| SettingsError::Syntax(e.to_string().trim().to_string()))?;
+        let mut s = Settings::default();
+        if let Some(p) = raw.profile {
+            s.profile = p;
+        }
+        if let Some(gm) = raw.gross_margin {
+            if !(gm > 0.0 && gm <= 1.0) {
+                return Err(invalid(
+                    "gross_margin",
+                    "must be a fraction in (0, 1], e.g. 0.8",
+                ));
+            }
+            s.gross_margin = Decimal::from_f64_retain(gm)
+                .map(|d| d.round_dp(12).normalize())
+                .ok_or_else(|| invalid("gross_margin", "not a number"))?;
+        }
+        if let Some(w) = raw.inactivity_window {
+            if !(1..=3660).contains(&w) {
+                return Err(invalid(
+                    "inactivity_window",
+                    "must be between 1 and 3660 days",
+                ));
+            }
+            s.inactivity_window = w as u32;
+        }
+        if let Some(tz) = raw.time_zone {
+            s.time_zone = tz.parse().map_err(|e: String| invalid("time_zone", e))?;
+        }
+        if let Some(c) = raw.currency {
+            s.currency = c;
+        }
+        if let Some(m) = raw.ttv.start_milestone {
+            s.ttv_start_milestone = m;
+        }
+        if let Some(m) = raw.ttv.first_value_milestone {
+            s.ttv_first_value_milestone = m;
+        }
+        if let Some(a) = raw.events.activity {
+            s.events.activity = a;
+        }
+        if let Some(e) = raw.events.onboarding_completed {
+            s.events.onboarding_completed = e;
+        }
+        if let Some(e) = raw.events.referral_sent {
+            s.events.referral_sent = e;
+        }
+        if let Some(e) = raw.events.app_installed {
+            s.events.app_installed = e;
+        }
+        s.custom_kpis = crate::custom::validate(raw.kpi)?;
+        Ok(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_when_empty() {
+        let s = Settings::from_toml("").unwrap();
+        assert_eq!(s, Settings::default());
+        assert_eq!(s.gross_margin.to_string(), "0.8");
+    }
+
+    #[test]
+    fn reads_every_setting() {
+        let s = Settings::from_toml(
+            r#"
+profile = "b2c"
+gross_margin = 0.75
+inactivity_window = 30
+time_zone = "Europe/Paris"
+[ttv]
+start_milestone = "kickoff"
+first_value_milestone = "aha"
+[events]
+activity = ["login"]
+"#,
+        )
+        .unwrap();
+        assert_eq!(s.profile, Profile::B2c);
+        assert_eq!(s.gross_margin.to_string(), "0.75");
+        assert_eq!(s.inactivity_window, 30);
+        assert_eq!(s.time_zone.to_string(), "Europe/Paris");
+        assert_eq!(s.ttv_start_milestone, "kickoff");
+        assert_eq!(s.events.activity, vec!["login".to_string()]);
+    }
+
+    #[test]
+    fn refuses_typos_and_bad_values() {
+        let e = Settings::from_toml("gross_margn = 0.8").unwrap_err();
+        assert!(e.to_string().contains("unknown field"), "{e}");
+        let e = Settings::from_toml("gross_margin = 80").unwrap_err();
+        assert!(e.to_string().contains("gross_margin"), "{e}");
+        let e = Settings::from_toml("time_zone = \"Nowhere/City\"").unwrap_err();
+        assert!(e.to_string().contains("unknown time zone"), "{e}");
+        let e = Settings::from_toml("profile = \"b2x\"").unwrap_err();
+        assert!(e.to_string().contains("b2x"), "{e}");
+    }
+}

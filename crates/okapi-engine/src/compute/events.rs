@@ -1,0 +1,389 @@
+//! The events kernel: one streaming pass over the product events, however
+//! many, into compact per-user and per-account day sets; every events KPI
+//! is then derived from those sets without touching the events again.
+//!
+//! Why a kernel and not SQL: `dau_mau` needs, for every day, the distinct
+//! users of the 30 days ending that day. With a day bitset per user, the
+//! trailing-30-day count is a difference array over the union of
+//! `[active day, active day + 29]` intervals: linear in user-days, not in
+//! events × 30.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, StringArray, TimestampMicrosecondArray};
+use datafusion::arrow::record_batch::RecordBatch;
+use okapi_core::measures::EventMeasures;
+use okapi_core::period::{DayNum, Period, PeriodIndex, date_of, day_num};
+use okapi_core::retention::{CohortRow, cohort_table};
+use okapi_core::settings::Settings;
+use okapi_core::timezone::{MICROS_PER_DAY, Zone};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::revenue::{Revenue, col};
+use crate::day_bits::DayBits;
+
+/// What the scan looks for.
+#[derive(Debug, Clone)]
+pub struct EventOptions {
+    pub zone: Zone,
+    /// Events counting as account activity; empty = every event.
+    pub activity: HashSet<String>,
+    pub onboarding_completed: String,
+    pub referral_sent: String,
+    pub app_installed: String,
+    /// Only events of these accounts (a segment); `None` = all events.
+    pub accounts: Option<Arc<HashSet<String>>>,
+    /// Track (account, user) pairs, needed by `arpu`.
+    pub track_pairs: bool,
+}
+
+impl EventOptions {
+    pub fn from_settings(s: &Settings) -> EventOptions {
+        EventOptions {
+            zone: s.time_zone,
+            activity: s.events.activity.iter().cloned().collect(),
+            onboarding_completed: s.events.onboarding_completed.clone(),
+            referral_sent: s.events.referral_sent.clone(),
+            app_installed: s.events.app_installed.clone(),
+            accounts: None,
+            track_pairs: true,
+        }
+    }
+}
+
+/// The per-user and per-account state of one scan.
+pub struct EventsScan {
+    opts: EventOptions,
+    users: hashbrown::HashMap<Box<str>, u32>,
+    user_days: Vec<DayBits>,
+    user_first: Vec<i64>,
+    user_onboarded: Vec<i64>,
+    referrals: Vec<(u32, DayNum)>,
+    accounts: hashbrown::HashMap<Box<str>, u32>,
+    account_names: Vec<Box<str>>,
+    account_days: Vec<DayBits>,
+    pairs: hashbrown::HashMap<(u32, u32), DayBits>,
+    installs: HashMap<DayNum, u64>,
+    rows: u64,
+}
+
+impl EventsScan {
+    pub fn new(opts: EventOptions) -> EventsScan {
+        EventsScan {
+            opts,
+            users: Default::default(),
+            user_days: Vec::new(),
+            user_first: Vec::new(),
+            user_onboarded: Vec::new(),
+            referrals: Vec::new(),
+            accounts: Default::default(),
+            account_names: Vec::new(),
+            account_days: Vec::new(),
+            pairs: Default::default(),
+            installs: HashMap::new(),
+            rows: 0,
+        }
+    }
+
+    fn account(&mut self, a: &str) -> u32 {
+        if let Some(&i) = self.accounts.get(a) {
+            return i;
+        }
+        let i = self.account_names.len() as u32;
+        self.accounts.insert(a.into(), i);
+        self.account_names.push(a.into());
+        self.account_days.push(DayBits::new());
+        i
+    }
+
+    /// Adds one canonical `events` batch.
+    pub fn add(&mut self, b: &RecordBatch) {
+        let (Some(ts), Some(user), Some(account), Some(event)) = (
+            col::<TimestampMicrosecondArray>(b, "ts"),
+            col::<StringArray>(b, "user_id"),
+            col::<StringArray>(b, "account_id"),
+            col::<StringArray>(b, "event"),
+        ) else {
+            return;
+        };
+        let mut mapper = self.opts.zone.day_mapper();
+        let all_activity = self.opts.activity.is_empty();
+        for i in 0..b.num_rows() {
+            let acc = account.is_valid(i).then(|| account.value(i));
+            if let Some(allowed) = &self.opts.accounts {
+                match acc {
+                    Some(a) if allowed.contains(a) => {}
+                    _ => continue,
+                }
+            }
+            self.rows += 1;
+            let t = ts.value(i);
+            let day = mapper.day_of(t);
+            let ev = event.value(i);
+            let acc_idx = acc.map(|a| self.account(a));
+            if let Some(ai) = acc_idx
+                && (all_activity || self.opts.activity.contains(ev))
+            {
+                self.account_days[ai as usize].insert(day);
+            }
+            if ev == self.opts.app_installed {
+                *self.installs.entry(day).or_default() += 1;
+            }
+            if user.is_null(i) {
+                continue;
+            }
+            let uid = user.value(i);
+            let u = match self.users.get(uid) {
+                Some(&u) => u,
+                None => {
+                    let u = self.user_days.len() as u32;
+                    self.users.insert(uid.into(), u);
+                    self.user_days.push(DayBits::new());
+                    self.user_first.push(i64::MAX);
+                    self.user_onboarded.push(i64::MAX);
+                    u
+                }
+            };
+            let ui = u as usize;
+            self.user_days[ui].insert(day);
+            if t < self.user_first[ui] {
+                self.user_first[ui] = t;
+            }
+            if ev == self.opts.onboarding_completed && t < self.user_onboarded[ui] {
+                self.user_onboarded[ui] = t;
+            }
+            if ev == self.opts.referral_sent {
+                self.referrals.push((u, day));
+            }
+            if self.opts.track_pairs
+                && let Some(ai) = acc_idx
+            {
+                self.pairs.entry((ai, u)).or_default().insert(day);
+            }
+        }
+    }
+
+    /// Events counted (after the segment filter).
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// First and last day with an event.
+    pub fn day_range(&self) -> Option<(DayNum, DayNum)> {
+        let first = self.user_days.iter().filter_map(|d| d.first()).min();
+        let last = self
+            .user_days
+            .iter()
+            .filter_map(|d| d.last_on_or_before(DayNum::MAX))
+            .max();
+        let af = self.account_days.iter().filter_map(|d| d.first()).min();
+        let al = self
+            .account_days
+            .iter()
+            .filter_map(|d| d.last_on_or_before(DayNum::MAX))
+            .max();
+        let first = [first, af, self.installs.keys().min().copied()]
+            .into_iter()
+            .flatten()
+            .min()?;
+        let last = [last, al, self.installs.keys().max().copied()]
+            .into_iter()
+            .flatten()
+            .max()?;
+        Some((first, last))
+    }
+
+    /// Daily DAU/MAU30 percentages averaged per period.
+    fn dau_mau(&self, periods: &[Period]) -> Vec<Option<f64>> {
+        let (Some(first), Some(last)) = (
+            self.user_days.iter().filter_map(|d| d.first()).min(),
+            self.user_days
+                .iter()
+                .filter_map(|d| d.last_on_or_before(DayNum::MAX))
+                .max(),
+        ) else {
+            return vec![None; periods.len()];
+        };
+        let len = (last - first + 31) as usize;
+        let mut dau = vec![0u32; len];
+        let mut diff = vec![0i64; len + 1];
+        for days in &self.user_days {
+            let mut covered_to = first - 1;
+            for d in days.iter() {
+                dau[(d - first) as usize] += 1;
+                let start = d.max(covered_to + 1);
+                let end = d + 29;
+                diff[(start - first) as usize] += 1;
+                diff[(end - first + 1) as usize] -= 1;
+                covered_to = end;
+            }
+        }
+        let mut mau = vec![0i64; len];
+        let mut running = 0i64;
+        for k in 0..len {
+            running += diff[k];
+            mau[k] = running;
+        }
+        periods
+            .iter()
+            .map(|p| {
+                let (mut sum, mut n) = (0.0f64, 0u32);
+                for d in p.start_num()..p.end_num() {
+                    let k = d - first;
+                    if k < 0 || k as usize >= len {
+                        continue;
+                    }
+                    let m = mau[k as usize];
+                    if m > 0 {
+                        sum += dau[k as usize] as f64 * 100.0 / m as f64;
+                        n += 1;
+                    }
+                }
+                (n > 0).then(|| sum / n as f64)
+            })
+            .collect()
+    }
+
+    /// Users active in each period, as sorted period indices per user.
+    fn active_periods(&self, index: &PeriodIndex) -> Vec<Vec<u32>> {
+        self.user_days
+            .iter()
+            .map(|days| {
+                let mut v: Vec<u32> = Vec::new();
+                for d in days.iter() {
+                    if let Some(p) = index.of(d)
+                        && v.last() != Some(&(p as u32))
+                    {
+                        v.push(p as u32);
+                    }
+                }
+                v
+            })
+            .collect()
+    }
+
+    /// The events measures of every period. `revenue` gives the customers
+    /// for `inactive_accounts` and `arpu`.
+    pub fn measures(
+        &self,
+        periods: &[Period],
+        revenue: &Revenue,
+        window: u32,
+    ) -> Vec<EventMeasures> {
+        let index = PeriodIndex::new(periods);
+        let mut out: Vec<EventMeasures> = vec![EventMeasures::default(); periods.len()];
+        for (m, v) in out.iter_mut().zip(self.dau_mau(periods)) {
+            m.dau_mau = v;
+        }
+        for active in self.active_periods(&index) {
+            for p in active {
+                out[p as usize].active_users += 1;
+            }
+        }
+        // Onboarding: users by the period of their first event.
+        let mut mapper = self.opts.zone.day_mapper();
+        for (u, &first) in self.user_first.iter().enumerate() {
+            if first == i64::MAX {
+                continue;
+            }
+            if let Some(p) = index.of(mapper.day_of(first)) {
+                out[p].first_time_users += 1;
+                let done = self.user_onboarded[u];
+                if done != i64::MAX && done - first <= 14 * MICROS_PER_DAY {
+                    out[p].onboarded_users += 1;
+                }
+            }
+        }
+        let mut referrers: HashSet<(u32, usize)> = HashSet::new();
+        for &(u, d) in &self.referrals {
+            if let Some(p) = index.of(d) {
+                referrers.insert((u, p));
+            }
+        }
+        for (_, p) in referrers {
+            out[p].referring_users += 1;
+        }
+        for (&d, &n) in &self.installs {
+            if let Some(p) = index.of(d) {
+                out[p].app_installs += n;
+            }
+        }
+        for (pi, p) in periods.iter().enumerate() {
+            let e = day_num(p.last_day());
+            let paying: HashSet<u32> = self
+                .account_names
+                .iter()
+                .enumerate()
+                .filter(|(_, name)| is_customer(revenue, name, e))
+                .map(|(i, _)| i as u32)
+                .collect();
+            out[pi].inactive_accounts = self.inactive(revenue, e, window).len() as u64;
+            let users: HashSet<u32> = self
+                .pairs
+                .iter()
+                .filter(|((a, _), days)| paying.contains(a) && days.any_in(e - 29, e))
+                .map(|((_, u), _)| *u)
+                .collect();
+            out[pi].paying_users_30d = users.len() as u64;
+        }
+        out
+    }
+
+    /// Customers on day `e` with no activity in the `window` days ending
+    /// on `e`, largest MRR first, then by account id.
+    pub fn inactive(&self, revenue: &Revenue, e: DayNum, window: u32) -> Vec<InactiveAccount> {
+        let from = e - (window as DayNum - 1);
+        let mut out: Vec<InactiveAccount> = Vec::new();
+        for (i, tl) in revenue.timelines.iter().enumerate() {
+            let mrr = tl.mrr_on(e);
+            if mrr <= Decimal::ZERO {
+                continue;
+            }
+            let name = &revenue.accounts[i];
+            let last = self
+                .accounts
+                .get(name.as_str())
+                .and_then(|&a| self.account_days[a as usize].last_on_or_before(e));
+            if last.is_some_and(|l| l >= from) {
+                continue;
+            }
+            out.push(InactiveAccount {
+                account_id: name.clone(),
+                mrr,
+                last_active: last.map(|d| date_of(d).to_string()),
+                days_since_last_activity: last.map(|d| (e - d) as i64),
+            });
+        }
+        out.sort_by(|a, b| {
+            b.mrr
+                .cmp(&a.mrr)
+                .then_with(|| a.account_id.cmp(&b.account_id))
+        });
+        out
+    }
+
+    /// The user retention cohort table over `periods`.
+    pub fn cohorts(&self, periods: &[Period]) -> Vec<CohortRow> {
+        let index = PeriodIndex::new(periods);
+        let active = self.active_periods(&index);
+        cohort_table(active.iter().map(|v| v.as_slice()), periods.len())
+    }
+}
+
+fn is_customer(revenue: &Revenue, account: &str, day: DayNum) -> bool {
+    revenue
+        .index
+        .get(account)
+        .is_some_and(|&i| revenue.timelines[i as usize].mrr_on(day) > Decimal::ZERO)
+}
+
+/// A paying account with no recent activity.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InactiveAccount {
+    pub account_id: String,
+    pub mrr: Decimal,
+    pub last_active: Option<String>,
+    pub days_since_last_activity: Option<i64>,
+}

@@ -1,0 +1,841 @@
+//! Computing KPIs: an [`Engine`] holds a data directory's loaded tables,
+//! the MRR timelines and the events day sets, and answers every report:
+//! the KPI table, the MRR bridge, inactive accounts, time to value and
+//! retention cohorts.
+//!
+//! Where the work happens:
+//! - revenue (MRR bridge): Rust kernel over subscription rows ([`revenue`]);
+//! - events: one streaming Arrow pass into day bitsets ([`events`]);
+//! - leads, deals, visits, surveys and custom SQL KPIs: SQL on DataFusion
+//!   ([`sql`]);
+//! - the formulas: `okapi_core::formulas`.
+
+pub mod events;
+pub mod revenue;
+pub mod sql;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use datafusion::arrow::array::{
+    Array, Date32Array, Decimal128Array, StringArray, TimestampMicrosecondArray,
+};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::DataType;
+use okapi_core::catalog::{self, Direction, Unit};
+use okapi_core::custom::{CustomKpi, Definition};
+use okapi_core::data_model::Table;
+use okapi_core::formulas::{FormulaContext, KpiValue, Value, evaluate};
+use okapi_core::measures::{
+    DealMeasures, LeadMeasures, PeriodMeasures, SurveyMeasures, TtvMeasures,
+};
+use okapi_core::mrr::{AccountMovement, MrrBridge, mrr_bridges};
+use okapi_core::period::{DayNum, Grain, Period, date_of, day_num, days_in_month, periods_between};
+use okapi_core::settings::Settings;
+use okapi_core::ttv::{
+    AccountTtv, MilestoneRow, PhaseStat, phase_stats, timelines as ttv_timelines,
+};
+use rust_decimal::Decimal;
+
+use crate::error::EngineError;
+use crate::load::cells::decimal_of;
+use crate::load::quality::{QualityAccumulator, TableQuality};
+use crate::load::{LoadedTable, RejectedRow, RowIssue, load_table, scan_file};
+use crate::source::DataDir;
+use events::{EventOptions, EventsScan, InactiveAccount};
+use revenue::{Revenue, col};
+use sql::Sql;
+
+/// `--segment COLUMN=VALUE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    pub column: String,
+    pub value: String,
+}
+
+impl std::str::FromStr for Segment {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.split_once('=') {
+            Some((c, v)) if !c.trim().is_empty() => Ok(Segment {
+                column: c.trim().to_string(),
+                value: v.to_string(),
+            }),
+            _ => Err(format!("segment `{s}` is not COLUMN=VALUE")),
+        }
+    }
+}
+
+/// A loaded data directory, ready to answer reports.
+pub struct Engine {
+    pub settings: Settings,
+    pub tables: HashMap<Table, LoadedTable>,
+    pub quality: Vec<TableQuality>,
+    pub revenue: Revenue,
+    pub events: Option<EventsScan>,
+    segment: Option<Segment>,
+    /// Accounts in the segment, when one is set.
+    segment_accounts: Option<Arc<HashSet<String>>>,
+    first_day: Option<DayNum>,
+    last_day: Option<DayNum>,
+}
+
+/// Everything wrong with a data directory, found in one pass.
+pub struct CheckOutcome {
+    pub quality: Vec<TableQuality>,
+    pub issues: Vec<RowIssue>,
+    pub rejected: Vec<RejectedRow>,
+}
+
+/// Checks every table of `dir` (the events table streamed, never held).
+pub fn check(dir: &DataDir) -> Result<CheckOutcome, EngineError> {
+    let mut out = CheckOutcome {
+        quality: Vec::new(),
+        issues: Vec::new(),
+        rejected: Vec::new(),
+    };
+    for file in dir.files.values() {
+        let mut q = QualityAccumulator::new(file.table, file.display_name());
+        let o = scan_file(file, &mut q, &mut |_| Ok(()))?;
+        out.quality.push(q.finish());
+        out.issues.extend(o.issues);
+        out.rejected.extend(o.rejected);
+    }
+    Ok(out)
+}
+
+impl Engine {
+    /// Loads the `tables` of `dir` that exist (subscriptions always),
+    /// refusing any invalid row, restricted to `segment`.
+    pub fn open(
+        dir: &DataDir,
+        settings: &Settings,
+        tables: &[Table],
+        segment: Option<Segment>,
+    ) -> Result<Engine, EngineError> {
+        let mut loaded: HashMap<Table, LoadedTable> = HashMap::new();
+        let mut quality = Vec::new();
+        let mut issues: Vec<RowIssue> = Vec::new();
+        for (table, file) in &dir.files {
+            if *table == Table::Events
+                || !(tables.contains(table) || *table == Table::Subscriptions)
+            {
+                continue;
+            }
+            let (t, outcome) = load_table(file)?;
+            issues.extend(outcome.issues);
+            quality.push(t.quality.clone());
+            loaded.insert(*table, t);
+        }
+        if !issues.is_empty() {
+            return Err(EngineError::InvalidRows(issues));
+        }
+        let segment_accounts = match &segment {
+            None => None,
+            Some(s) => Some(Arc::new(segment_accounts(&loaded, s)?)),
+        };
+        let plan = segment
+            .as_ref()
+            .filter(|s| s.column == "plan")
+            .map(|s| s.value.clone());
+        let subs = loaded
+            .get(&Table::Subscriptions)
+            .map(|t| t.batches.as_slice())
+            .unwrap_or(&[]);
+        let revenue = Revenue::from_batches(subs, &|account, row_plan| match (
+            &plan,
+            &segment_accounts,
+        ) {
+            (Some(p), _) => row_plan == Some(p.as_str()),
+            (None, Some(set)) => set.contains(account),
+            (None, None) => true,
+        });
+        let mut events = None;
+        if tables.contains(&Table::Events)
+            && let Some(file) = dir.get(Table::Events)
+        {
+            let mut opts = EventOptions::from_settings(settings);
+            opts.accounts = segment_accounts.clone();
+            let mut scan = EventsScan::new(opts);
+            let mut q = QualityAccumulator::new(Table::Events, file.display_name());
+            let outcome = scan_file(file, &mut q, &mut |b| {
+                scan.add(b);
+                Ok(())
+            })?;
+            if !outcome.issues.is_empty() {
+                return Err(EngineError::InvalidRows(outcome.issues));
+            }
+            quality.push(q.finish());
+            events = Some(scan);
+        }
+        let mut engine = Engine {
+            settings: settings.clone(),
+            tables: loaded,
+            quality,
+            revenue,
+            events,
+            segment,
+            segment_accounts,
+            first_day: None,
+            last_day: None,
+        };
+        engine.restrict_to_segment()?;
+        engine.compute_range();
+        Ok(engine)
+    }
+
+    /// Keeps only the segment's rows in account-bearing tables.
+    fn restrict_to_segment(&mut self) -> Result<(), EngineError> {
+        let Some(set) = self.segment_accounts.clone() else {
+            return Ok(());
+        };
+        for (table, t) in self.tables.iter_mut() {
+            if matches!(table, Table::Subscriptions | Table::Accounts) {
+                continue;
+            }
+            if table.column("account_id").is_none() {
+                continue;
+            }
+            let mut kept = Vec::new();
+            for b in &t.batches {
+                let Some(acc) = col::<StringArray>(b, "account_id") else {
+                    continue;
+                };
+                let mask: datafusion::arrow::array::BooleanArray = (0..b.num_rows())
+                    .map(|i| Some(acc.is_valid(i) && set.contains(acc.value(i))))
+                    .collect();
+                kept.push(datafusion::arrow::compute::filter_record_batch(b, &mask)?);
+            }
+            t.batches = kept;
+        }
+        Ok(())
+    }
+
+    fn compute_range(&mut self) {
+        let mut first: Option<DayNum> = None;
+        let mut last: Option<DayNum> = None;
+        let mut see = |d: DayNum| {
+            first = Some(first.map_or(d, |f| f.min(d)));
+            last = Some(last.map_or(d, |l| l.max(d)));
+        };
+        for q in &self.quality {
+            for d in [&q.first_day, &q.last_day].into_iter().flatten() {
+                if let Ok(date) = NaiveDate::parse_from_str(d, "%Y-%m-%d") {
+                    see(day_num(date));
+                }
+            }
+        }
+        if let Some(t) = self.tables.get(&Table::Subscriptions) {
+            for b in &t.batches {
+                if let Some(end) = col::<Date32Array>(b, "end_date") {
+                    for v in end.iter().flatten() {
+                        see(v - 1);
+                    }
+                }
+            }
+        }
+        self.first_day = first;
+        self.last_day = last;
+    }
+
+    /// The first and last day of the data.
+    pub fn data_range(&self) -> Option<(NaiveDate, NaiveDate)> {
+        Some((date_of(self.first_day?), date_of(self.last_day?)))
+    }
+
+    /// The periods from the one containing `from` (default: the data's
+    /// first day) to the one containing `to` (default: its last day).
+    pub fn periods(
+        &self,
+        grain: Grain,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Vec<Period> {
+        let (df, dt) = self.data_range().unzip();
+        match (from.or(df), to.or(dt)) {
+            (Some(f), Some(t)) => periods_between(grain, f, t),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The MRR bridge per period and, with `accounts`, every movement.
+    pub fn mrr(
+        &self,
+        periods: &[Period],
+        accounts: bool,
+    ) -> (Vec<MrrBridge>, Vec<Vec<AccountMovement>>) {
+        mrr_bridges(&self.revenue.timelines, periods, accounts)
+    }
+
+    pub fn account_name(&self, index: u32) -> &str {
+        &self.revenue.accounts[index as usize]
+    }
+
+    /// Paying accounts on `at` with no activity in `window` days.
+    pub fn inactive(
+        &self,
+        at: NaiveDate,
+        window: u32,
+    ) -> Result<Vec<InactiveAccount>, EngineError> {
+        let scan = self.events.as_ref().ok_or_else(|| EngineError::File {
+            file: "events".into(),
+            reason: "no events table in the data directory".into(),
+        })?;
+        Ok(scan.inactive(&self.revenue, day_num(at), window))
+    }
+
+    /// Time to value per account and mean days per phase, slowest first.
+    pub fn ttv(&self) -> Result<(Vec<AccountTtv>, Vec<PhaseStat>), EngineError> {
+        let t = self
+            .tables
+            .get(&Table::Milestones)
+            .ok_or_else(|| EngineError::File {
+                file: "milestones".into(),
+                reason: "no milestones table in the data directory".into(),
+            })?;
+        let timelines = self.ttv_timelines(t);
+        let phases = phase_stats(&timelines);
+        Ok((timelines, phases))
+    }
+
+    fn ttv_timelines(&self, t: &LoadedTable) -> Vec<AccountTtv> {
+        let mut rows = Vec::new();
+        for b in &t.batches {
+            let (Some(a), Some(m), Some(at)) = (
+                col::<StringArray>(b, "account_id"),
+                col::<StringArray>(b, "milestone"),
+                col::<TimestampMicrosecondArray>(b, "at"),
+            ) else {
+                continue;
+            };
+            for i in 0..b.num_rows() {
+                rows.push(MilestoneRow {
+                    account: a.value(i).to_string(),
+                    milestone: m.value(i).to_string(),
+                    at: at.value(i),
+                });
+            }
+        }
+        let mut created = HashMap::new();
+        if let Some(acc) = self.tables.get(&Table::Accounts) {
+            for b in &acc.batches {
+                if let (Some(a), Some(c)) = (
+                    col::<StringArray>(b, "account_id"),
+                    col::<TimestampMicrosecondArray>(b, "created_at"),
+                ) {
+                    for i in 0..b.num_rows() {
+                        created.insert(a.value(i).to_string(), c.value(i));
+                    }
+                }
+            }
+        }
+        ttv_timelines(
+            &rows,
+            &created,
+            &self.settings.ttv_start_milestone,
+            &self.settings.ttv_first_value_milestone,
+        )
+    }
+
+    /// Why a table-based group is absent under the current segment.
+    fn unsegmentable(&self, table: Table) -> Option<String> {
+        self.segment.as_ref().map(|s| {
+            format!(
+                "{table} cannot be restricted to segment {}={}",
+                s.column, s.value
+            )
+        })
+    }
+
+    /// Every base measure of every period.
+    pub fn measures(
+        &self,
+        periods: &[Period],
+        grain: Grain,
+    ) -> Result<Vec<PeriodMeasures>, EngineError> {
+        let (bridges, _) = self.mrr(periods, false);
+        let mut out: Vec<PeriodMeasures> = bridges
+            .into_iter()
+            .map(|b| PeriodMeasures {
+                revenue: Ok(b),
+                ..PeriodMeasures::missing()
+            })
+            .collect();
+        let starts: HashMap<i32, usize> = periods
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.start_num(), i))
+            .collect();
+        let sql = Sql::new(self.tables.values(), grain, self.settings.time_zone)?;
+        let fill = |q: &str| -> Result<Vec<Vec<i128>>, EngineError> {
+            let rows = sql.by_period(q)?;
+            let mut v: Vec<Vec<i128>> = vec![Vec::new(); periods.len()];
+            for (start, vals) in rows {
+                if let Some(&i) = starts.get(&start) {
+                    v[i] = vals;
+                }
+            }
+            Ok(v)
+        };
+        let at = |v: &Vec<i128>, i: usize| v.get(i).copied().unwrap_or(0);
+        if self.tables.contains_key(&Table::Leads) {
+            let count = |c: &str| {
+                fill(&format!(
+                    "SELECT okapi_period({c}), COUNT(*) FROM leads WHERE {c} IS NOT NULL GROUP BY 1"
+                ))
+            };
+            let leads = count("created_at")?;
+            let signups = count("signup_at")?;
+            let mqls = count("mql_at")?;
+            let pqls = count("pql_at")?;
+            let converted = count("customer_at")?;
+            let span = |to: &str, from: &str| {
+                fill(&format!(
+                    "SELECT okapi_period({to}), COUNT(*), SUM(CAST(CAST({to} AS BIGINT) - CAST({from} AS BIGINT) AS DECIMAL(38,0))) \
+                     FROM leads WHERE {to} IS NOT NULL AND {from} IS NOT NULL GROUP BY 1"
+                ))
+            };
+            let pql_time = span("pql_at", "signup_at")?;
+            let trial = span("customer_at", "signup_at")?;
+            for (i, m) in out.iter_mut().enumerate() {
+                m.leads = Ok(LeadMeasures {
+                    leads: at(&leads[i], 0) as u64,
+                    signups: at(&signups[i], 0) as u64,
+                    mqls: at(&mqls[i], 0) as u64,
+                    pqls: at(&pqls[i], 0) as u64,
+                    converted: at(&converted[i], 0) as u64,
+                    pql_time_n: at(&pql_time[i], 0) as u64,
+                    pql_time_us: at(&pql_time[i], 1),
+                    trial_time_n: at(&trial[i], 0) as u64,
+                    trial_time_us: at(&trial[i], 1),
+                });
+            }
+        }
+        if self.tables.contains_key(&Table::Deals) {
+            let won = fill(
+                "SELECT okapi_period(closed_at), COUNT(*), SUM(amount), \
+                 SUM(CAST(CAST(closed_at AS BIGINT) - CAST(created_at AS BIGINT) AS DECIMAL(38,0))) \
+                 FROM deals WHERE status = 'won' AND closed_at IS NOT NULL GROUP BY 1",
+            )?;
+            let renewals = fill(
+                "SELECT okapi_period(closed_at), SUM(CASE WHEN status = 'won' THEN 1 ELSE 0 END), \
+                 SUM(CASE WHEN status = 'lost' THEN 1 ELSE 0 END) \
+                 FROM deals WHERE kind = 'renewal' AND closed_at IS NOT NULL GROUP BY 1",
+            )?;
+            for (i, m) in out.iter_mut().enumerate() {
+                m.deals = Ok(DealMeasures {
+                    won: at(&won[i], 0) as u64,
+                    won_amount: decimal_of(at(&won[i], 1)),
+                    won_cycle_us: at(&won[i], 2),
+                    renewals_won: at(&renewals[i], 0) as u64,
+                    renewals_lost: at(&renewals[i], 1) as u64,
+                });
+            }
+        }
+        if self.tables.contains_key(&Table::Visits) {
+            match self.unsegmentable(Table::Visits) {
+                Some(reason) => out
+                    .iter_mut()
+                    .for_each(|m| m.visitors = Err(reason.clone())),
+                None => {
+                    let v = fill(
+                        "SELECT okapi_period(ts), COUNT(DISTINCT visitor_id) FROM visits GROUP BY 1",
+                    )?;
+                    for (i, m) in out.iter_mut().enumerate() {
+                        m.visitors = Ok(at(&v[i], 0) as u64);
+                    }
+                }
+            }
+        }
+        if self.tables.contains_key(&Table::Surveys) {
+            let s = fill(
+                "SELECT okapi_period(responded_at), \
+                 SUM(CASE WHEN kind = 'nps' THEN 1 ELSE 0 END), \
+                 SUM(CASE WHEN kind = 'nps' AND score >= 9 THEN 1 ELSE 0 END), \
+                 SUM(CASE WHEN kind = 'nps' AND score <= 6 THEN 1 ELSE 0 END), \
+                 SUM(CASE WHEN kind = 'csat' THEN 1 ELSE 0 END), \
+                 SUM(CASE WHEN kind = 'csat' AND score >= 4 THEN 1 ELSE 0 END) \
+                 FROM surveys GROUP BY 1",
+            )?;
+            for (i, m) in out.iter_mut().enumerate() {
+                m.surveys = Ok(SurveyMeasures {
+                    nps_responses: at(&s[i], 0) as u64,
+                    nps_promoters: at(&s[i], 1) as u64,
+                    nps_detractors: at(&s[i], 2) as u64,
+                    csat_responses: at(&s[i], 3) as u64,
+                    csat_satisfied: at(&s[i], 4) as u64,
+                });
+            }
+        }
+        if let Some(t) = self.tables.get(&Table::Spend) {
+            match self.unsegmentable(Table::Spend) {
+                Some(reason) => out.iter_mut().for_each(|m| {
+                    m.spend = Err(reason.clone());
+                    m.spend_previous = Err(reason.clone());
+                }),
+                None => {
+                    let months = spend_by_month(t);
+                    for (p, m) in periods.iter().zip(out.iter_mut()) {
+                        m.spend = Ok(spend_in(&months, p));
+                        m.spend_previous = Ok(spend_in(&months, &p.previous()));
+                    }
+                }
+            }
+        }
+        if let Some(t) = self.tables.get(&Table::Milestones) {
+            let timelines = self.ttv_timelines(t);
+            let index = okapi_core::period::PeriodIndex::new(periods);
+            let mut ttv = vec![TtvMeasures::default(); periods.len()];
+            for a in &timelines {
+                if let (Some(fv), Some(_)) = (a.first_value_at, a.days)
+                    && let Some(p) = index.of(self.settings.time_zone.day_of(fv))
+                {
+                    ttv[p].accounts += 1;
+                    ttv[p].total_us += (fv - a.start_at) as i128;
+                }
+            }
+            for (m, t) in out.iter_mut().zip(ttv) {
+                m.ttv = Ok(t);
+            }
+        }
+        if let Some(scan) = &self.events {
+            let em = scan.measures(periods, &self.revenue, self.settings.inactivity_window);
+            for (m, e) in out.iter_mut().zip(em) {
+                m.events = Ok(e);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Runs a custom SQL KPI: rows of `(period_start, value)`.
+    fn custom_sql(
+        &self,
+        sql_text: &str,
+        grain: Grain,
+        unit: Unit,
+    ) -> Result<HashMap<i32, Value>, String> {
+        let sql = Sql::new(self.tables.values(), grain, self.settings.time_zone)
+            .map_err(|e| e.to_string())?;
+        let batches = sql.query(sql_text).map_err(|e| e.to_string())?;
+        let mut out = HashMap::new();
+        for b in batches {
+            if b.num_columns() < 2 {
+                return Err("the query must return (period_start, value)".into());
+            }
+            let p =
+                cast(b.column(0), &DataType::Date32).map_err(|e| format!("period_start: {e}"))?;
+            let p = p
+                .as_any()
+                .downcast_ref::<Date32Array>()
+                .ok_or("period_start is not a date")?;
+            let v = cast(b.column(1), &DataType::Utf8).map_err(|e| format!("value: {e}"))?;
+            let v = v
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .ok_or("value is not a number")?;
+            for i in 0..b.num_rows() {
+                if p.is_null(i) || v.is_null(i) {
+                    continue;
+                }
+                let text = v.value(i);
+                let d: Decimal = text
+                    .parse()
+                    .or_else(|_| Decimal::from_scientific(text))
+                    .map_err(|_| format!("value `{text}` is not a number"))?;
+                let value = match unit {
+                    Unit::Money => Value::Money(d.normalize()),
+                    _ => Value::Number(text.parse::<f64>().unwrap_or_default()),
+                };
+                out.insert(p.value(i), value);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Computes `ids` (built-in or custom; all when empty) for `periods`.
+    pub fn kpis(
+        &self,
+        ids: &[String],
+        periods: &[Period],
+        grain: Grain,
+    ) -> Result<KpiReport, EngineError> {
+        let measures = self.measures(periods, grain)?;
+        let ctx = FormulaContext {
+            grain,
+            gross_margin: self.settings.gross_margin,
+        };
+        let mut values: HashMap<String, Vec<KpiValue>> = HashMap::new();
+        for def in catalog::CATALOG {
+            let v: Vec<KpiValue> = measures
+                .iter()
+                .map(|m| {
+                    evaluate(def.id, m, &ctx).unwrap_or_else(|| KpiValue::absent("unknown KPI"))
+                })
+                .collect();
+            values.insert(def.id.to_string(), v);
+        }
+        for k in &self.settings.custom_kpis {
+            let v = self.custom_values(k, periods, grain, &values)?;
+            values.insert(k.id.clone(), v);
+        }
+        let mut rows = Vec::new();
+        for id in ids {
+            let info = kpi_info(&self.settings, id).ok_or_else(|| EngineError::CustomKpi {
+                id: id.clone(),
+                reason: "unknown KPI".into(),
+            })?;
+            for (p, v) in periods.iter().zip(&values[id.as_str()]) {
+                rows.push(KpiRow {
+                    kpi: info.clone(),
+                    period: *p,
+                    value: v.clone(),
+                });
+            }
+        }
+        Ok(KpiReport {
+            periods: periods.to_vec(),
+            rows,
+        })
+    }
+
+    fn custom_values(
+        &self,
+        k: &CustomKpi,
+        periods: &[Period],
+        grain: Grain,
+        values: &HashMap<String, Vec<KpiValue>>,
+    ) -> Result<Vec<KpiValue>, EngineError> {
+        Ok(match &k.definition {
+            Definition::Formula { expr, .. } => (0..periods.len())
+                .map(|i| {
+                    let lookup = |id: &str| -> Result<Decimal, String> {
+                        let v = values
+                            .get(id)
+                            .and_then(|v| v.get(i))
+                            .ok_or_else(|| "not computed".to_string())?;
+                        match v.value {
+                            Some(x) => x.as_decimal().ok_or_else(|| "not a number".to_string()),
+                            None => Err(v.note.clone().unwrap_or_default()),
+                        }
+                    };
+                    match expr.eval(&lookup) {
+                        Ok(d) => KpiValue::of(match k.unit {
+                            Unit::Money => Value::Money(d.normalize()),
+                            Unit::Count if d.fract().is_zero() && !d.is_sign_negative() => {
+                                Value::Count(
+                                    u64::try_from(d.mantissa() / 10i128.pow(d.scale()))
+                                        .unwrap_or(0),
+                                )
+                            }
+                            _ => Value::Number(
+                                rust_decimal::prelude::ToPrimitive::to_f64(&d).unwrap_or(f64::NAN),
+                            ),
+                        }),
+                        Err(reason) => KpiValue::absent(reason),
+                    }
+                })
+                .collect(),
+            Definition::Sql(text) => {
+                let got = self.custom_sql(text, grain, k.unit).map_err(|reason| {
+                    EngineError::CustomKpi {
+                        id: k.id.clone(),
+                        reason,
+                    }
+                })?;
+                periods
+                    .iter()
+                    .map(|p| match got.get(&p.start_num()) {
+                        Some(v) => KpiValue::of(*v),
+                        None => KpiValue::absent("no row for this period"),
+                    })
+                    .collect()
+            }
+        })
+    }
+
+    /// The user retention cohort table.
+    pub fn retention(
+        &self,
+        periods: &[Period],
+    ) -> Result<Vec<okapi_core::retention::CohortRow>, EngineError> {
+        let scan = self.events.as_ref().ok_or_else(|| EngineError::File {
+            file: "events".into(),
+            reason: "no events table in the data directory".into(),
+        })?;
+        Ok(scan.cohorts(periods))
+    }
+}
+
+/// The accounts whose `accounts` column (or subscription `plan`) matches.
+fn segment_accounts(
+    tables: &HashMap<Table, LoadedTable>,
+    s: &Segment,
+) -> Result<HashSet<String>, EngineError> {
+    let mut out = HashSet::new();
+    if s.column == "plan" {
+        let t = &tables[&Table::Subscriptions];
+        for b in &t.batches {
+            if let (Some(a), Some(p)) = (
+                col::<StringArray>(b, "account_id"),
+                col::<StringArray>(b, "plan"),
+            ) {
+                for i in 0..b.num_rows() {
+                    if p.is_valid(i) && p.value(i) == s.value {
+                        out.insert(a.value(i).to_string());
+                    }
+                }
+            }
+        }
+        return Ok(out);
+    }
+    let t = tables.get(&Table::Accounts).ok_or_else(|| {
+        EngineError::Segment(format!(
+            "--segment {}={}: there is no accounts table to read `{}` from",
+            s.column, s.value, s.column
+        ))
+    })?;
+    if t.schema.field_with_name(&s.column).is_err() {
+        let cols: Vec<_> = t.schema.fields().iter().map(|f| f.name().clone()).collect();
+        return Err(EngineError::Segment(format!(
+            "--segment: accounts has no column `{}` (columns: {}, or plan)",
+            s.column,
+            cols.join(", ")
+        )));
+    }
+    for b in &t.batches {
+        let a = col::<StringArray>(b, "account_id");
+        let c = b
+            .column_by_name(&s.column)
+            .map(|c| cast(c, &DataType::Utf8));
+        if let (Some(a), Some(Ok(c))) = (a, c) {
+            let c = c.as_any().downcast_ref::<StringArray>().cloned();
+            if let Some(c) = c {
+                for i in 0..b.num_rows() {
+                    if c.is_valid(i) && c.value(i) == s.value {
+                        out.insert(a.value(i).to_string());
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn spend_by_month(t: &LoadedTable) -> Vec<(NaiveDate, Decimal)> {
+    let mut by: HashMap<NaiveDate, i128> = HashMap::new();
+    for b in &t.batches {
+        if let (Some(m), Some(a)) = (
+            col::<StringArray>(b, "month"),
+            col::<Decimal128Array>(b, "amount"),
+        ) {
+            for i in 0..b.num_rows() {
+                if let Ok(d) = NaiveDate::parse_from_str(&format!("{}-01", m.value(i)), "%Y-%m-%d")
+                {
+                    *by.entry(d).or_default() += a.value(i);
+                }
+            }
+        }
+    }
+    by.into_iter()
+        .map(|(d, raw)| (d, decimal_of(raw)))
+        .collect()
+}
+
+/// Spend of the months in `p`: whole months inside it, or pro rata to the
+/// days of a month inside it (week and day grains).
+fn spend_in(months: &[(NaiveDate, Decimal)], p: &Period) -> Decimal {
+    let (ps, pe) = (p.start, p.end());
+    let mut total = Decimal::ZERO;
+    for (first, amount) in months {
+        let month = Period::containing(Grain::Month, *first);
+        let (s, e) = (month.start.max(ps), month.end().min(pe));
+        if s >= e {
+            continue;
+        }
+        let overlap = (e - s).num_days();
+        let dim = days_in_month(*first);
+        total += if overlap == dim {
+            *amount
+        } else {
+            *amount * Decimal::from(overlap) / Decimal::from(dim)
+        };
+    }
+    total.normalize()
+}
+
+/// A KPI's identity as reports show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KpiInfo {
+    pub id: String,
+    pub name: String,
+    pub unit: Unit,
+    pub direction: Direction,
+}
+
+/// The catalog entry or custom KPI `id`.
+pub fn kpi_info(settings: &Settings, id: &str) -> Option<KpiInfo> {
+    if let Some(d) = catalog::find(id) {
+        return Some(KpiInfo {
+            id: d.id.into(),
+            name: d.name.into(),
+            unit: d.unit,
+            direction: d.direction,
+        });
+    }
+    settings
+        .custom_kpis
+        .iter()
+        .find(|k| k.id == id)
+        .map(|k| KpiInfo {
+            id: k.id.clone(),
+            name: k.name.clone(),
+            unit: k.unit,
+            direction: k.direction,
+        })
+}
+
+/// Tables needed to compute `ids`.
+pub fn tables_for(settings: &Settings, ids: &[String]) -> Vec<Table> {
+    let mut out: Vec<Table> = vec![Table::Subscriptions];
+    let mut add = |t: Table| {
+        if !out.contains(&t) {
+            out.push(t)
+        }
+    };
+    let mut stack: Vec<String> = ids.to_vec();
+    let mut seen = HashSet::new();
+    while let Some(id) = stack.pop() {
+        if !seen.insert(id.clone()) {
+            continue;
+        }
+        if let Some(d) = catalog::find(&id) {
+            d.tables.iter().for_each(|t| add(*t));
+            if id == "time_to_value" {
+                add(Table::Accounts);
+            }
+        } else if let Some(k) = settings.custom_kpis.iter().find(|k| k.id == id) {
+            match &k.definition {
+                Definition::Formula { .. } => stack.extend(k.dependencies()),
+                Definition::Sql(_) => Table::ALL.iter().for_each(|t| add(*t)),
+            }
+        }
+    }
+    out
+}
+
+/// One KPI value in one period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KpiRow {
+    pub kpi: KpiInfo,
+    pub period: Period,
+    pub value: KpiValue,
+}
+
+/// KPI values, KPI by KPI, period by period.
+#[derive(Debug, Clone)]
+pub struct KpiReport {
+    pub periods: Vec<Period>,
+    pub rows: Vec<KpiRow>,
+}

@@ -1,0 +1,185 @@
+//! A growable bitset of day numbers: which days something happened on.
+//!
+//! Used per user, per account and per table by the kernels and the quality
+//! report: setting a bit is a few instructions, and a user active on 500 of
+//! 1,100 days costs 144 bytes.
+
+use okapi_core::period::DayNum;
+
+/// A set of days, stored as bits from a 64-day-aligned base.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DayBits {
+    /// Day of bit 0 of `words[0]`; a multiple of 64.
+    base: DayNum,
+    words: Vec<u64>,
+}
+
+#[inline]
+fn block(day: DayNum) -> DayNum {
+    day.div_euclid(64) * 64
+}
+
+impl DayBits {
+    pub fn new() -> DayBits {
+        DayBits::default()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.words.iter().all(|w| *w == 0)
+    }
+
+    /// Adds `day`.
+    #[inline]
+    pub fn insert(&mut self, day: DayNum) {
+        if self.words.is_empty() {
+            self.base = block(day);
+            self.words.push(0);
+        } else if day < self.base {
+            let new_base = block(day);
+            let extra = ((self.base - new_base) / 64) as usize;
+            self.words.splice(0..0, std::iter::repeat_n(0, extra));
+            self.base = new_base;
+        }
+        let off = (day - self.base) as usize;
+        let w = off / 64;
+        if w >= self.words.len() {
+            self.words.resize(w + 1, 0);
+        }
+        self.words[w] |= 1u64 << (off % 64);
+    }
+
+    /// Whether `day` is in the set.
+    #[inline]
+    pub fn contains(&self, day: DayNum) -> bool {
+        if day < self.base {
+            return false;
+        }
+        let off = (day - self.base) as usize;
+        self.words
+            .get(off / 64)
+            .is_some_and(|w| w & (1u64 << (off % 64)) != 0)
+    }
+
+    /// Whether any day in `from..=to` is in the set.
+    pub fn any_in(&self, from: DayNum, to: DayNum) -> bool {
+        self.last_on_or_before(to).is_some_and(|d| d >= from)
+    }
+
+    /// The latest day in the set that is `<= day`.
+    pub fn last_on_or_before(&self, day: DayNum) -> Option<DayNum> {
+        if self.words.is_empty() || day < self.base {
+            return None;
+        }
+        let off = (day - self.base) as i64;
+        let mut w = (off / 64) as usize;
+        let mut mask = if w >= self.words.len() {
+            w = self.words.len() - 1;
+            u64::MAX
+        } else {
+            let bit = (off % 64) as u32;
+            if bit == 63 {
+                u64::MAX
+            } else {
+                (1u64 << (bit + 1)) - 1
+            }
+        };
+        loop {
+            let v = self.words[w] & mask;
+            if v != 0 {
+                return Some(self.base + (w as DayNum) * 64 + (63 - v.leading_zeros() as DayNum));
+            }
+            if w == 0 {
+                return None;
+            }
+            w -= 1;
+            mask = u64::MAX;
+        }
+    }
+
+    /// The earliest day in the set.
+    pub fn first(&self) -> Option<DayNum> {
+        self.words
+            .iter()
+            .enumerate()
+            .find(|(_, w)| **w != 0)
+            .map(|(i, w)| self.base + (i as DayNum) * 64 + w.trailing_zeros() as DayNum)
+    }
+
+    /// The days in the set, ascending.
+    pub fn iter(&self) -> impl Iterator<Item = DayNum> + '_ {
+        self.words.iter().enumerate().flat_map(move |(i, &w)| {
+            let base = self.base + (i as DayNum) * 64;
+            BitIter(w).map(move |b| base + b as DayNum)
+        })
+    }
+
+    /// Number of days in the set.
+    pub fn len(&self) -> usize {
+        self.words.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    /// Adds every day of `other`.
+    pub fn union_with(&mut self, other: &DayBits) {
+        let (Some(first), Some(last)) = (other.first(), other.last_on_or_before(DayNum::MAX))
+        else {
+            return;
+        };
+        // Grow to cover other's range (setting only days `other` has);
+        // bases are 64-aligned, so words line up.
+        self.insert(first);
+        self.insert(last);
+        let shift = ((other.base - self.base) / 64) as usize;
+        for (i, &w) in other.words.iter().enumerate() {
+            self.words[shift + i] |= w;
+        }
+    }
+}
+
+struct BitIter(u64);
+
+impl Iterator for BitIter {
+    type Item = u32;
+
+    #[inline]
+    fn next(&mut self) -> Option<u32> {
+        if self.0 == 0 {
+            return None;
+        }
+        let b = self.0.trailing_zeros();
+        self.0 &= self.0 - 1;
+        Some(b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grows_both_ways_and_answers_lookbacks() {
+        let mut b = DayBits::new();
+        for d in [100, 5, 300, -70, 5] {
+            b.insert(d);
+        }
+        assert_eq!(b.iter().collect::<Vec<_>>(), vec![-70, 5, 100, 300]);
+        assert_eq!(b.len(), 4);
+        assert!(b.contains(-70) && !b.contains(-69));
+        assert_eq!(b.last_on_or_before(299), Some(100));
+        assert_eq!(b.last_on_or_before(1000), Some(300));
+        assert_eq!(b.last_on_or_before(-71), None);
+        assert!(b.any_in(90, 110));
+        assert!(!b.any_in(101, 299));
+        assert_eq!(b.first(), Some(-70));
+        let mut c = DayBits::new();
+        c.insert(1000);
+        c.insert(-200);
+        c.union_with(&b);
+        assert_eq!(
+            c.iter().collect::<Vec<_>>(),
+            vec![-200, -70, 5, 100, 300, 1000]
+        );
+        let mut e = DayBits::new();
+        e.union_with(&b);
+        assert_eq!(e, b);
+    }
+}

@@ -1,0 +1,178 @@
+//! CSV with a header row. Lines are counted as an editor counts them: the
+//! header is line 1, a quoted field spanning lines moves the count on.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, StringBuilder};
+use datafusion::arrow::record_batch::RecordBatch;
+
+use super::validate::{RawBatch, Validated, Validator};
+use super::{BATCH_ROWS, Location, RejectedRow, RowIssue};
+use crate::error::EngineError;
+use crate::source::SourceFile;
+
+pub fn read(
+    file: &SourceFile,
+    handle: &mut dyn FnMut(Validated) -> Result<(), EngineError>,
+) -> Result<(), EngineError> {
+    let name = file.display_name();
+    let file_err = |reason: String| EngineError::File {
+        file: name.clone(),
+        reason,
+    };
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_path(&file.path)
+        .map_err(|e| file_err(e.to_string()))?;
+    let mut rec = csv::StringRecord::new();
+    let has_header = rdr
+        .read_record(&mut rec)
+        .map_err(|e| file_err(format!("line 1: cannot read the header: {e}")))?;
+    if !has_header {
+        return Err(file_err("file is empty (expected a header row)".into()));
+    }
+    let header: Vec<String> = rec
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let h = if i == 0 {
+                h.trim_start_matches('\u{feff}')
+            } else {
+                h
+            };
+            h.trim().to_string()
+        })
+        .collect();
+    for (i, h) in header.iter().enumerate() {
+        if header[..i].contains(h) {
+            return Err(file_err(format!(
+                "line 1: column `{h}` appears twice in the header"
+            )));
+        }
+    }
+    let table = file.table;
+    let extras: Vec<String> = if table.keeps_extra_columns() {
+        header
+            .iter()
+            .filter(|h| table.column(h).is_none() && !h.is_empty())
+            .cloned()
+            .collect()
+    } else {
+        Vec::new()
+    };
+    // Which header positions we keep, and under which name.
+    let kept: Vec<(usize, String)> = header
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| table.column(h).is_some() || extras.contains(h))
+        .map(|(i, h)| (i, h.clone()))
+        .collect();
+    let mut validator = Validator::new(table, name.clone(), extras);
+    validator.require_columns(&header)?;
+
+    let new_builders =
+        || -> Vec<StringBuilder> { kept.iter().map(|_| StringBuilder::new()).collect() };
+    let mut builders = new_builders();
+    let mut locations: Vec<Location> = Vec::with_capacity(BATCH_ROWS);
+    let mut flush = |builders: &mut Vec<StringBuilder>,
+                     locations: &mut Vec<Location>,
+                     validator: &mut Validator|
+     -> Result<(), EngineError> {
+        if locations.is_empty() {
+            return Ok(());
+        }
+        let columns: Vec<(String, ArrayRef)> = kept
+            .iter()
+            .zip(builders.iter_mut())
+            .map(|((_, n), b)| (n.clone(), Arc::new(b.finish()) as ArrayRef))
+            .collect();
+        let raw = RawBatch {
+            columns,
+            locations: std::mem::take(locations),
+        };
+        handle(validator.validate(raw)?)
+    };
+    let mut pending_issues: Vec<Validated> = Vec::new();
+    loop {
+        match rdr.read_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = rec.position().map(|p| p.line()).unwrap_or(0);
+                if rec.len() != header.len() {
+                    let issue = RowIssue {
+                        file: name.clone(),
+                        location: Location::Line(line),
+                        column: String::new(),
+                        value: rec.iter().collect::<Vec<_>>().join(","),
+                        reason: format!(
+                            "wrong number of fields: expected {}, found {}",
+                            header.len(),
+                            rec.len()
+                        ),
+                    };
+                    pending_issues.push(row_issue(&validator, issue, &header, &rec));
+                    continue;
+                }
+                for ((i, _), b) in kept.iter().zip(builders.iter_mut()) {
+                    let v = &rec[*i];
+                    if v.is_empty() {
+                        b.append_null()
+                    } else {
+                        b.append_value(v)
+                    }
+                }
+                locations.push(Location::Line(line));
+                if locations.len() >= BATCH_ROWS {
+                    flush(&mut builders, &mut locations, &mut validator)?;
+                }
+            }
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let reason = match e.kind() {
+                    csv::ErrorKind::Utf8 { .. } => "malformed CSV: invalid UTF-8".to_string(),
+                    _ => format!("malformed CSV: {e}"),
+                };
+                let issue = RowIssue {
+                    file: name.clone(),
+                    location: Location::Line(line),
+                    column: String::new(),
+                    value: String::new(),
+                    reason,
+                };
+                pending_issues.push(row_issue(&validator, issue, &header, &rec));
+                if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
+                    break;
+                }
+            }
+        }
+    }
+    flush(&mut builders, &mut locations, &mut validator)?;
+    for v in pending_issues {
+        handle(v)?;
+    }
+    Ok(())
+}
+
+/// A row rejected by the reader itself (before any cell was parsed).
+fn row_issue(
+    validator: &Validator,
+    issue: RowIssue,
+    header: &[String],
+    rec: &csv::StringRecord,
+) -> Validated {
+    let values = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.clone(), rec.get(i).unwrap_or("").to_string()))
+        .collect();
+    Validated {
+        batch: RecordBatch::new_empty(validator.schema()),
+        rejected: vec![RejectedRow {
+            location: issue.location,
+            values,
+            issues: vec![issue.clone()],
+        }],
+        issues: vec![issue],
+    }
+}

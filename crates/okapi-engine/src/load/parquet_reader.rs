@@ -1,0 +1,102 @@
+//! Parquet files. Column types are checked against the data model before
+//! any row is read (money DECIMAL or text, dates DATE or text, timestamps
+//! TIMESTAMP or text, ids text or integers); rows are numbered from 1.
+
+use std::fs::File;
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::parquet::arrow::ProjectionMask;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use super::validate::{RawBatch, Validated, Validator};
+use super::{BATCH_ROWS, Location};
+use crate::error::EngineError;
+use crate::source::SourceFile;
+
+/// Opens a Parquet file and checks its schema; returns the reader builder,
+/// the validator and the projected column names.
+pub fn open(
+    file: &SourceFile,
+) -> Result<
+    (
+        ParquetRecordBatchReaderBuilder<File>,
+        Validator,
+        Vec<String>,
+    ),
+    EngineError,
+> {
+    let name = file.display_name();
+    let f = File::open(&file.path).map_err(|source| EngineError::Io {
+        path: file.path.clone(),
+        source,
+    })?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| EngineError::File {
+        file: name.clone(),
+        reason: format!("not a readable Parquet file: {e}"),
+    })?;
+    let table = file.table;
+    let schema = builder.schema().clone();
+    let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let extras: Vec<String> = if table.keeps_extra_columns() {
+        names
+            .iter()
+            .filter(|n| table.column(n).is_none())
+            .cloned()
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let validator = Validator::new(table, name, extras.clone());
+    validator.require_columns(&names)?;
+    let fields: Vec<(String, DataType)> = schema
+        .fields()
+        .iter()
+        .map(|f| (f.name().clone(), f.data_type().clone()))
+        .collect();
+    validator.check_types(&fields)?;
+    let keep: Vec<usize> = names
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| table.column(n).is_some() || extras.contains(n))
+        .map(|(i, _)| i)
+        .collect();
+    let projected: Vec<String> = keep.iter().map(|&i| names[i].clone()).collect();
+    let mask = ProjectionMask::roots(builder.parquet_schema(), keep);
+    Ok((builder.with_projection(mask), validator, projected))
+}
+
+pub fn read(
+    file: &SourceFile,
+    handle: &mut dyn FnMut(Validated) -> Result<(), EngineError>,
+) -> Result<(), EngineError> {
+    let name = file.display_name();
+    let (builder, mut validator, _) = open(file)?;
+    let reader = builder
+        .with_batch_size(BATCH_ROWS)
+        .build()
+        .map_err(|e| EngineError::File {
+            file: name.clone(),
+            reason: e.to_string(),
+        })?;
+    let mut offset: u64 = 0;
+    for batch in reader {
+        let batch = batch.map_err(|e| EngineError::File {
+            file: name.clone(),
+            reason: format!("cannot read row {}: {e}", offset + 1),
+        })?;
+        let n = batch.num_rows() as u64;
+        let schema = batch.schema();
+        let raw = RawBatch {
+            columns: schema
+                .fields()
+                .iter()
+                .zip(batch.columns())
+                .map(|(f, a)| (f.name().clone(), a.clone()))
+                .collect(),
+            locations: (offset + 1..=offset + n).map(Location::Row).collect(),
+        };
+        offset += n;
+        handle(validator.validate(raw)?)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,578 @@
+//! Checking a batch of raw rows against the data model and turning it into
+//! the canonical Arrow schema.
+//!
+//! Readers (CSV, JSON lines, Parquet) hand over *raw* columns: text, or the
+//! Parquet file's own types. Each column is converted to its canonical type
+//! (ids and text `Utf8`, money `Decimal128(38, 10)`, dates `Date32`,
+//! timestamps `Timestamp(µs, UTC)`, integers `Int64`, months `Utf8`); every
+//! cell that does not fit becomes a [`RowIssue`] naming file, line or row,
+//! column, value and reason. Rows with an issue are left out of the
+//! returned batch and kept, with their reasons, for the quarantine file.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, BooleanArray, Date32Array, Decimal128Array, Int64Array, StringArray,
+    TimestampMicrosecondArray, new_null_array,
+};
+use datafusion::arrow::compute::{cast, filter_record_batch};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::arrow::util::display::array_value_to_string;
+use okapi_core::data_model::{ColumnSpec, ColumnType, Table};
+
+use super::cells::{self, MONEY_SCALE};
+use super::{Location, RejectedRow, RowIssue};
+use crate::error::EngineError;
+
+/// The canonical Arrow type of a column type.
+pub fn canonical_type(ty: ColumnType) -> DataType {
+    match ty {
+        ColumnType::Id | ColumnType::Text | ColumnType::Enum(_) | ColumnType::Month => {
+            DataType::Utf8
+        }
+        ColumnType::Money => DataType::Decimal128(38, MONEY_SCALE as i8),
+        ColumnType::Date => DataType::Date32,
+        ColumnType::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+        ColumnType::Integer => DataType::Int64,
+    }
+}
+
+/// The canonical schema of `table`, plus `extras` (kept as text).
+pub fn canonical_schema(table: Table, extras: &[String]) -> SchemaRef {
+    let mut fields: Vec<Field> = table
+        .columns()
+        .iter()
+        .map(|c| Field::new(c.name, canonical_type(c.ty), !c.required))
+        .collect();
+    fields.extend(extras.iter().map(|e| Field::new(e, DataType::Utf8, true)));
+    Arc::new(Schema::new(fields))
+}
+
+/// A batch of rows as a reader found them.
+pub struct RawBatch {
+    /// Columns by name, in the reader's types.
+    pub columns: Vec<(String, ArrayRef)>,
+    /// Where each row is in the file.
+    pub locations: Vec<Location>,
+}
+
+impl RawBatch {
+    pub fn len(&self) -> usize {
+        self.locations.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.locations.is_empty()
+    }
+
+    fn column(&self, name: &str) -> Option<&ArrayRef> {
+        self.columns.iter().find(|(n, _)| n == name).map(|(_, a)| a)
+    }
+}
+
+/// The outcome of validating one batch.
+pub struct Validated {
+    /// The valid rows, in the canonical schema.
+    pub batch: RecordBatch,
+    pub issues: Vec<RowIssue>,
+    pub rejected: Vec<RejectedRow>,
+}
+
+/// Validates the batches of one file, remembering ids across batches.
+pub struct Validator {
+    table: Table,
+    file: String,
+    schema: SchemaRef,
+    extras: Vec<String>,
+    seen_ids: HashMap<String, Location>,
+}
+
+/// A cell-level problem found while converting a column.
+struct CellIssue {
+    row: usize,
+    column: &'static str,
+    reason: String,
+}
+
+impl Validator {
+    /// A validator for `file` holding `table`. `extras` are the file's
+    /// columns beyond the specification that the table keeps.
+    pub fn new(table: Table, file: String, extras: Vec<String>) -> Validator {
+        Validator {
+            table,
+            schema: canonical_schema(table, &extras),
+            file,
+            extras,
+            seen_ids: HashMap::new(),
+        }
+    }
+
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    /// Checks that every required column is among `present` (for formats
+    /// with a header or schema).
+    pub fn require_columns(&self, present: &[String]) -> Result<(), EngineError> {
+        for c in self.table.columns().iter().filter(|c| c.required) {
+            if !present.iter().any(|p| p == c.name) {
+                return Err(EngineError::File {
+                    file: self.file.clone(),
+                    reason: format!(
+                        "missing required column `{}` (found: {})",
+                        c.name,
+                        if present.is_empty() {
+                            "no columns".to_string()
+                        } else {
+                            present.join(", ")
+                        }
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that the raw type of each column can be read as its type
+    /// (Parquet files carry their own types).
+    pub fn check_types(&self, fields: &[(String, DataType)]) -> Result<(), EngineError> {
+        for (name, dt) in fields {
+            let Some(spec) = self.table.column(name) else {
+                continue;
+            };
+            if !accepts(spec.ty, dt) {
+                return Err(EngineError::File {
+                    file: self.file.clone(),
+                    reason: format!(
+                        "column `{name}` has type {dt}; expected {}",
+                        expected_types(spec.ty)
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Validates one batch.
+    pub fn validate(&mut self, raw: RawBatch) -> Result<Validated, EngineError> {
+        let n = raw.len();
+        let mut issues: Vec<CellIssue> = Vec::new();
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
+        for spec in self.table.columns() {
+            let arr = match raw.column(spec.name) {
+                Some(a) => convert(spec, a, &mut issues).map_err(|reason| EngineError::File {
+                    file: self.file.clone(),
+                    reason: format!("column `{}`: {reason}", spec.name),
+                })?,
+                None => new_null_array(&canonical_type(spec.ty), n),
+            };
+            if spec.required && arr.null_count() > 0 {
+                for row in 0..n {
+                    if arr.is_null(row)
+                        && !issues.iter().any(|i| i.row == row && i.column == spec.name)
+                    {
+                        issues.push(CellIssue {
+                            row,
+                            column: spec.name,
+                            reason: "missing value (required)".into(),
+                        });
+                    }
+                }
+            }
+            arrays.push(arr);
+        }
+        for extra in &self.extras {
+            let arr = match raw.column(extra) {
+                Some(a) => cast(a, &DataType::Utf8)?,
+                None => new_null_array(&DataType::Utf8, n),
+            };
+            arrays.push(arr);
+        }
+        let batch = RecordBatch::try_new(self.schema.clone(), arrays)?;
+        self.row_rules(&batch, &raw.locations, &mut issues);
+        if issues.is_empty() {
+            return Ok(Validated {
+                batch,
+                issues: Vec::new(),
+                rejected: Vec::new(),
+            });
+        }
+        issues.sort_by_key(|i| i.row);
+        let mut keep = vec![true; n];
+        let mut out_issues = Vec::with_capacity(issues.len());
+        let mut rejected: Vec<RejectedRow> = Vec::new();
+        for i in &issues {
+            let value = raw
+                .column(i.column)
+                .map(|a| cell_text(a, i.row))
+                .unwrap_or_default();
+            let issue = RowIssue {
+                file: self.file.clone(),
+                location: raw.locations[i.row],
+                column: i.column.to_string(),
+                value,
+                reason: i.reason.clone(),
+            };
+            if keep[i.row] {
+                keep[i.row] = false;
+                rejected.push(RejectedRow {
+                    location: raw.locations[i.row],
+                    values: raw
+                        .columns
+                        .iter()
+                        .map(|(name, a)| (name.clone(), cell_text(a, i.row)))
+                        .collect(),
+                    issues: Vec::new(),
+                });
+            }
+            if let Some(r) = rejected.last_mut() {
+                r.issues.push(issue.clone());
+            }
+            out_issues.push(issue);
+        }
+        let mask = BooleanArray::from(keep);
+        let batch = filter_record_batch(&batch, &mask)?;
+        Ok(Validated {
+            batch,
+            issues: out_issues,
+            rejected,
+        })
+    }
+
+    /// Rules across columns and rows: date order, stage order, score
+    /// ranges, unique ids.
+    fn row_rules(
+        &mut self,
+        batch: &RecordBatch,
+        locations: &[Location],
+        issues: &mut Vec<CellIssue>,
+    ) {
+        let ts = |name: &str| -> Option<&TimestampMicrosecondArray> {
+            batch.column_by_name(name)?.as_any().downcast_ref()
+        };
+        let not_before =
+            |issues: &mut Vec<CellIssue>, later: &'static str, earlier: &'static str| {
+                if let (Some(b), Some(a)) = (ts(later), ts(earlier)) {
+                    for row in 0..batch.num_rows() {
+                        if b.is_valid(row) && a.is_valid(row) && b.value(row) < a.value(row) {
+                            issues.push(CellIssue {
+                                row,
+                                column: later,
+                                reason: format!("{later} before {earlier}"),
+                            });
+                        }
+                    }
+                }
+            };
+        match self.table {
+            Table::Subscriptions => {
+                let start = batch
+                    .column_by_name("start_date")
+                    .and_then(|a| a.as_any().downcast_ref::<Date32Array>());
+                let end = batch
+                    .column_by_name("end_date")
+                    .and_then(|a| a.as_any().downcast_ref::<Date32Array>());
+                if let (Some(s), Some(e)) = (start, end) {
+                    for row in 0..batch.num_rows() {
+                        if s.is_valid(row) && e.is_valid(row) && e.value(row) < s.value(row) {
+                            issues.push(CellIssue {
+                                row,
+                                column: "end_date",
+                                reason: "end_date before start_date".into(),
+                            });
+                        }
+                    }
+                }
+            }
+            Table::Leads => {
+                for stage in ["signup_at", "mql_at", "pql_at", "customer_at", "lost_at"] {
+                    not_before(issues, stage, "created_at");
+                }
+            }
+            Table::Deals => not_before(issues, "closed_at", "created_at"),
+            Table::SupportTickets => {
+                not_before(issues, "first_response_at", "opened_at");
+                not_before(issues, "closed_at", "opened_at");
+            }
+            Table::Surveys => {
+                let kind = batch
+                    .column_by_name("kind")
+                    .and_then(|a| a.as_any().downcast_ref::<StringArray>());
+                let score = batch
+                    .column_by_name("score")
+                    .and_then(|a| a.as_any().downcast_ref::<Int64Array>());
+                if let (Some(k), Some(s)) = (kind, score) {
+                    for row in 0..batch.num_rows() {
+                        if !(k.is_valid(row) && s.is_valid(row)) {
+                            continue;
+                        }
+                        let (lo, hi) = if k.value(row) == "nps" {
+                            (0, 10)
+                        } else {
+                            (1, 5)
+                        };
+                        if !(lo..=hi).contains(&s.value(row)) {
+                            issues.push(CellIssue {
+                                row,
+                                column: "score",
+                                reason: format!("{} score out of range {lo}–{hi}", k.value(row)),
+                            });
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        if let Some(id_col) = self.table.id_column()
+            && let Some(ids) = batch
+                .column_by_name(id_col)
+                .and_then(|a| a.as_any().downcast_ref::<StringArray>())
+        {
+            for (row, location) in locations.iter().enumerate().take(batch.num_rows()) {
+                if ids.is_null(row) {
+                    continue;
+                }
+                let id = ids.value(row);
+                match self.seen_ids.get(id) {
+                    Some(first) => issues.push(CellIssue {
+                        row,
+                        column: id_col,
+                        reason: format!("duplicate {id_col} (first seen at {first})"),
+                    }),
+                    None => {
+                        self.seen_ids.insert(id.to_string(), *location);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn is_text(dt: &DataType) -> bool {
+    matches!(
+        dt,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+    ) || matches!(dt, DataType::Dictionary(_, v) if is_text(v))
+}
+
+fn is_int(dt: &DataType) -> bool {
+    dt.is_integer()
+}
+
+fn accepts(ty: ColumnType, dt: &DataType) -> bool {
+    if is_text(dt) || *dt == DataType::Null {
+        return true;
+    }
+    match ty {
+        ColumnType::Id => is_int(dt),
+        ColumnType::Text | ColumnType::Enum(_) | ColumnType::Month => false,
+        ColumnType::Money => matches!(dt, DataType::Decimal128(..)) || is_int(dt),
+        ColumnType::Date => matches!(dt, DataType::Date32 | DataType::Date64),
+        ColumnType::Timestamp => matches!(
+            dt,
+            DataType::Timestamp(..) | DataType::Date32 | DataType::Date64
+        ),
+        ColumnType::Integer => is_int(dt),
+    }
+}
+
+fn expected_types(ty: ColumnType) -> &'static str {
+    match ty {
+        ColumnType::Id => "text or integer",
+        ColumnType::Text | ColumnType::Enum(_) => "text",
+        ColumnType::Month => "text YYYY-MM",
+        ColumnType::Money => "decimal or text",
+        ColumnType::Date => "date or text",
+        ColumnType::Timestamp => "timestamp or text",
+        ColumnType::Integer => "integer or text",
+    }
+}
+
+/// The text of one cell, for messages and the quarantine file.
+pub fn cell_text(a: &ArrayRef, row: usize) -> String {
+    if a.is_null(row) {
+        return String::new();
+    }
+    array_value_to_string(a, row).unwrap_or_default()
+}
+
+/// Converts one raw column to its canonical type; bad cells become NULL
+/// and an issue. `Err` is a file-level type mismatch.
+fn convert(
+    spec: &ColumnSpec,
+    a: &ArrayRef,
+    issues: &mut Vec<CellIssue>,
+) -> Result<ArrayRef, String> {
+    let dt = a.data_type().clone();
+    if !accepts(spec.ty, &dt) {
+        return Err(format!(
+            "has type {dt}; expected {}",
+            expected_types(spec.ty)
+        ));
+    }
+    let target = canonical_type(spec.ty);
+    if is_text(&dt) {
+        let text = cast(a, &DataType::Utf8).map_err(|e| e.to_string())?;
+        let s = text
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .ok_or("not text")?;
+        return Ok(parse_text(spec, s, issues));
+    }
+    if dt == DataType::Null {
+        return Ok(new_null_array(&target, a.len()));
+    }
+    match spec.ty {
+        ColumnType::Id => cast(a, &DataType::Utf8).map_err(|e| e.to_string()),
+        ColumnType::Money => Ok(money_from_numeric(spec, a, issues)?),
+        ColumnType::Date | ColumnType::Timestamp | ColumnType::Integer => {
+            cast(a, &target).map_err(|e| e.to_string())
+        }
+        _ => Err(format!(
+            "has type {dt}; expected {}",
+            expected_types(spec.ty)
+        )),
+    }
+}
+
+fn parse_text(spec: &ColumnSpec, s: &StringArray, issues: &mut Vec<CellIssue>) -> ArrayRef {
+    let n = s.len();
+    let mut bad = |row: usize, reason: String| {
+        issues.push(CellIssue {
+            row,
+            column: spec.name,
+            reason,
+        })
+    };
+    match spec.ty {
+        ColumnType::Id | ColumnType::Text => Arc::new(s.clone()),
+        ColumnType::Enum(values) => {
+            for row in 0..n {
+                if s.is_valid(row) && !values.contains(&s.value(row)) {
+                    bad(
+                        row,
+                        format!("unknown {} (expected {})", spec.name, values.join(", ")),
+                    );
+                }
+            }
+            Arc::new(s.clone())
+        }
+        ColumnType::Month => {
+            let v: StringArray = (0..n)
+                .map(|row| {
+                    if s.is_null(row) {
+                        return None;
+                    }
+                    cells::month(s.value(row)).map_err(|r| bad(row, r)).ok()
+                })
+                .collect();
+            Arc::new(v)
+        }
+        ColumnType::Money => {
+            let v: Decimal128Array = (0..n)
+                .map(|row| {
+                    if s.is_null(row) {
+                        return None;
+                    }
+                    cells::money(s.value(row)).map_err(|r| bad(row, r)).ok()
+                })
+                .collect();
+            Arc::new(
+                v.with_precision_and_scale(38, MONEY_SCALE as i8)
+                    .unwrap_or_else(|_| Decimal128Array::from(vec![None::<i128>; n])),
+            )
+        }
+        ColumnType::Date => {
+            let v: Date32Array = (0..n)
+                .map(|row| {
+                    if s.is_null(row) {
+                        return None;
+                    }
+                    cells::date(s.value(row)).map_err(|r| bad(row, r)).ok()
+                })
+                .collect();
+            Arc::new(v)
+        }
+        ColumnType::Timestamp => {
+            let v: TimestampMicrosecondArray = (0..n)
+                .map(|row| {
+                    if s.is_null(row) {
+                        return None;
+                    }
+                    cells::timestamp(s.value(row)).map_err(|r| bad(row, r)).ok()
+                })
+                .collect();
+            Arc::new(v.with_timezone("UTC"))
+        }
+        ColumnType::Integer => {
+            let v: Int64Array = (0..n)
+                .map(|row| {
+                    if s.is_null(row) {
+                        return None;
+                    }
+                    cells::integer(s.value(row)).map_err(|r| bad(row, r)).ok()
+                })
+                .collect();
+            Arc::new(v)
+        }
+    }
+}
+
+fn money_from_numeric(
+    spec: &ColumnSpec,
+    a: &ArrayRef,
+    issues: &mut Vec<CellIssue>,
+) -> Result<ArrayRef, String> {
+    // Integers and decimals both go through Decimal128 at their own scale.
+    let (raw, scale): (Decimal128Array, i8) = match a.data_type() {
+        DataType::Decimal128(_, s) => (
+            a.as_any()
+                .downcast_ref::<Decimal128Array>()
+                .ok_or("bad decimal")?
+                .clone(),
+            *s,
+        ),
+        _ => {
+            let c = cast(a, &DataType::Decimal128(38, 0)).map_err(|e| e.to_string())?;
+            (
+                c.as_any()
+                    .downcast_ref::<Decimal128Array>()
+                    .ok_or("bad decimal")?
+                    .clone(),
+                0,
+            )
+        }
+    };
+    let n = raw.len();
+    let v: Decimal128Array = (0..n)
+        .map(|row| {
+            if raw.is_null(row) {
+                return None;
+            }
+            let d = rust_decimal::Decimal::try_from_i128_with_scale(
+                raw.value(row),
+                scale.max(0) as u32,
+            );
+            let res = d
+                .map_err(|_| "decimal out of range".to_string())
+                .and_then(cells::money_from_decimal);
+            match res {
+                Ok(x) => Some(x),
+                Err(reason) => {
+                    issues.push(CellIssue {
+                        row,
+                        column: spec.name,
+                        reason,
+                    });
+                    None
+                }
+            }
+        })
+        .collect();
+    Ok(Arc::new(
+        v.with_precision_and_scale(38, MONEY_SCALE as i8)
+            .map_err(|e| e.to_string())?,
+    ))
+}

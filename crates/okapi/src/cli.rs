@@ -1,0 +1,158 @@
+//! The command-line arguments.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "okapi",
+    version,
+    about = "Run a SaaS company on OKRs wired to live KPIs"
+)]
+pub struct Cli {
+    /// Workspace file with settings and custom KPIs (default: ./okapi.toml when present).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GrainArg {
+    Day,
+    Week,
+    Month,
+    Quarter,
+    Year,
+}
+
+impl From<GrainArg> for okapi_core::period::Grain {
+    fn from(g: GrainArg) -> Self {
+        use okapi_core::period::Grain;
+        match g {
+            GrainArg::Day => Grain::Day,
+            GrainArg::Week => Grain::Week,
+            GrainArg::Month => Grain::Month,
+            GrainArg::Quarter => Grain::Quarter,
+            GrainArg::Year => Grain::Year,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProfileArg {
+    B2b,
+    B2c,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate a data directory and print its data-quality report.
+    Check {
+        #[arg(long)]
+        data: PathBuf,
+        /// Load the valid rows and write the rejected ones, with reasons, to FILE.
+        #[arg(long)]
+        quarantine: Option<PathBuf>,
+        #[arg(long, value_enum)]
+        format: Option<OutputFormat>,
+    },
+    /// Compute KPIs per period.
+    Kpi {
+        #[arg(long, required_unless_present = "list")]
+        data: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "month")]
+        grain: GrainArg,
+        #[arg(long)]
+        from: Option<NaiveDate>,
+        #[arg(long)]
+        to: Option<NaiveDate>,
+        /// KPI ids, comma-separated (default: the whole catalog).
+        #[arg(long, value_delimiter = ',')]
+        kpi: Vec<String>,
+        /// Restrict to accounts whose `accounts` column (or subscription plan) has this value.
+        #[arg(long)]
+        segment: Option<String>,
+        /// table (default on a terminal), csv (default otherwise) or json.
+        #[arg(long, value_enum)]
+        format: Option<OutputFormat>,
+        /// Print the catalog instead.
+        #[arg(long)]
+        list: bool,
+    },
+    /// The MRR bridge per period.
+    Mrr {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, value_enum, default_value = "month")]
+        grain: GrainArg,
+        #[arg(long)]
+        from: Option<NaiveDate>,
+        #[arg(long)]
+        to: Option<NaiveDate>,
+        /// Every account's movement, to audit any number back to rows.
+        #[arg(long)]
+        accounts: bool,
+        #[arg(long, value_enum)]
+        format: Option<OutputFormat>,
+    },
+    /// Paying accounts with no activity in the window.
+    Inactive {
+        #[arg(long)]
+        data: PathBuf,
+        /// Days (default: the workspace's inactivity_window, 14).
+        #[arg(long)]
+        window: Option<u32>,
+        /// Day to look from (default: the data's last day).
+        #[arg(long)]
+        at: Option<NaiveDate>,
+        #[arg(long, value_enum)]
+        format: Option<OutputFormat>,
+    },
+    /// Time to value per account and mean days per onboarding phase.
+    Ttv {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, value_enum)]
+        format: Option<OutputFormat>,
+    },
+    /// User retention cohorts.
+    Retention {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, value_enum, default_value = "month")]
+        grain: GrainArg,
+        #[arg(long, value_enum)]
+        format: Option<OutputFormat>,
+    },
+    /// Write a realistic demo company and print its executive summary.
+    Demo {
+        #[arg(long, value_enum, default_value = "b2b")]
+        profile: ProfileArg,
+        #[arg(long, default_value = "okapi-demo")]
+        out: PathBuf,
+        #[arg(long, default_value_t = 2000)]
+        accounts: u32,
+        #[arg(long, default_value_t = 1_000_000)]
+        events: u64,
+        #[arg(long, default_value_t = 24)]
+        months: u32,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Last day of the data (default: the last day of the previous month).
+        #[arg(long)]
+        end: Option<NaiveDate>,
+        /// Only write the data; skip the summary.
+        #[arg(long)]
+        quiet: bool,
+    },
+}

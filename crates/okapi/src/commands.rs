@@ -1,0 +1,952 @@
+//! One function per command.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use chrono::{Datelike, NaiveDate};
+use okapi_core::catalog;
+use okapi_core::formulas::Value;
+use okapi_core::period::{Grain, Period};
+use okapi_core::settings::{Profile, Settings};
+use okapi_engine::EngineError;
+use okapi_engine::compute::{Engine, KpiReport, Segment, tables_for};
+use okapi_engine::load::{RowIssue, write_quarantine};
+use okapi_engine::source::DataDir;
+
+use crate::cli::{Cli, Command, OutputFormat, ProfileArg};
+use crate::render::{self, change, display, json_str, money};
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let settings = load_settings(cli.config.as_deref())?;
+    match cli.command {
+        Command::Check {
+            data,
+            quarantine,
+            format,
+        } => check(&data, quarantine.as_deref(), format),
+        Command::Kpi {
+            data,
+            grain,
+            from,
+            to,
+            kpi,
+            segment,
+            format,
+            list,
+        } => {
+            if list {
+                return list_catalog(&settings, format);
+            }
+            let data = data.context("--data is required")?;
+            kpi_cmd(
+                &settings,
+                &data,
+                grain.into(),
+                from,
+                to,
+                kpi,
+                segment,
+                format,
+            )
+        }
+        Command::Mrr {
+            data,
+            grain,
+            from,
+            to,
+            accounts,
+            format,
+        } => mrr(&settings, &data, grain.into(), from, to, accounts, format),
+        Command::Inactive {
+            data,
+            window,
+            at,
+            format,
+        } => inactive(&settings, &data, window, at, format),
+        Command::Ttv { data, format } => ttv(&settings, &data, format),
+        Command::Retention {
+            data,
+            grain,
+            format,
+        } => retention(&settings, &data, grain.into(), format),
+        Command::Demo {
+            profile,
+            out,
+            accounts,
+            events,
+            months,
+            seed,
+            end,
+            quiet,
+        } => demo(
+            &settings, profile, &out, accounts, events, months, seed, end, quiet,
+        ),
+    }
+}
+
+fn load_settings(path: Option<&Path>) -> Result<Settings> {
+    let path = match path {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let p = Path::new("okapi.toml");
+            if !p.exists() {
+                return Ok(Settings::default());
+            }
+            p.to_path_buf()
+        }
+    };
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(Settings::from_toml(&text)?)
+}
+
+fn format_or_default(f: Option<OutputFormat>) -> OutputFormat {
+    f.unwrap_or(if std::io::stdout().is_terminal() {
+        OutputFormat::Table
+    } else {
+        OutputFormat::Csv
+    })
+}
+
+/// Prints every issue and returns exit status 1.
+fn report_issues(issues: &[RowIssue]) -> ExitCode {
+    let mut err = std::io::stderr().lock();
+    for i in issues {
+        let _ = writeln!(err, "{i}");
+    }
+    let _ = writeln!(
+        err,
+        "error: {} invalid row(s); nothing was computed",
+        issues.len()
+    );
+    ExitCode::from(1)
+}
+
+/// Opens the engine, turning invalid rows into a printed report.
+fn open(
+    settings: &Settings,
+    data: &Path,
+    ids: &[String],
+    segment: Option<Segment>,
+) -> Result<std::result::Result<Engine, ExitCode>> {
+    let dir = DataDir::open(data)?;
+    match Engine::open(&dir, settings, &tables_for(settings, ids), segment) {
+        Ok(e) => Ok(Ok(e)),
+        Err(EngineError::InvalidRows(issues)) => Ok(Err(report_issues(&issues))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn check(data: &Path, quarantine: Option<&Path>, format: Option<OutputFormat>) -> Result<ExitCode> {
+    let dir = DataDir::open(data)?;
+    let outcome = okapi_engine::compute::check(&dir)?;
+    let mut out = std::io::stdout().lock();
+    match format_or_default(format) {
+        OutputFormat::Json => {
+            let doc = serde_json::json!({
+                "tables": outcome.quality,
+                "issues": outcome.issues,
+            });
+            writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        }
+        _ => {
+            for q in &outcome.quality {
+                writeln!(out, "{} ({})", q.table, q.file)?;
+                writeln!(out, "  rows: {} valid, {} invalid", q.rows, q.invalid_rows)?;
+                if let (Some(f), Some(l)) = (&q.first_day, &q.last_day) {
+                    writeln!(out, "  date range: {f} … {l}")?;
+                }
+                writeln!(out, "  duplicate ids: {}", q.duplicate_ids)?;
+                writeln!(out, "  rows out of order: {}", q.rows_out_of_order)?;
+                if let Some(d) = q.days_without_rows {
+                    let gaps: Vec<String> = q
+                        .gaps
+                        .iter()
+                        .map(|(a, b)| {
+                            if a == b {
+                                a.clone()
+                            } else {
+                                format!("{a}…{b}")
+                            }
+                        })
+                        .collect();
+                    writeln!(
+                        out,
+                        "  days with no rows: {d}{}",
+                        if gaps.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({})", gaps.join(", "))
+                        }
+                    )?;
+                }
+                let nulls: Vec<String> = q
+                    .null_rates
+                    .iter()
+                    .filter(|(_, r)| *r > 0.0)
+                    .map(|(c, r)| format!("{c} {:.1}%", r * 100.0))
+                    .collect();
+                writeln!(
+                    out,
+                    "  NULL rates: {}",
+                    if nulls.is_empty() {
+                        "none".into()
+                    } else {
+                        nulls.join(", ")
+                    }
+                )?;
+            }
+        }
+    }
+    if let Some(path) = quarantine {
+        write_quarantine(path, &outcome.rejected)?;
+        if !outcome.rejected.is_empty() {
+            eprintln!(
+                "{} rejected row(s) written to {}",
+                outcome.rejected.len(),
+                path.display()
+            );
+        }
+    }
+    if outcome.issues.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Ok(report_issues(&outcome.issues))
+    }
+}
+
+fn list_catalog(settings: &Settings, format: Option<OutputFormat>) -> Result<ExitCode> {
+    let mut rows: Vec<Vec<String>> = catalog::CATALOG
+        .iter()
+        .map(|k| {
+            vec![
+                k.id.to_string(),
+                k.name.to_string(),
+                k.stage.as_str().to_string(),
+                k.unit.as_str().to_string(),
+                format!("{} {}", k.direction.arrow(), k.direction.as_str()),
+                k.audience.as_str().to_string(),
+                k.timing.as_str().to_string(),
+                k.formula.to_string(),
+            ]
+        })
+        .collect();
+    for k in &settings.custom_kpis {
+        rows.push(vec![
+            k.id.clone(),
+            k.name.clone(),
+            format!("custom ({})", k.status.as_str()),
+            k.unit.as_str().to_string(),
+            format!("{} {}", k.direction.arrow(), k.direction.as_str()),
+            "both".into(),
+            String::new(),
+            k.formula_text(),
+        ]);
+    }
+    let header = [
+        "id",
+        "name",
+        "stage",
+        "unit",
+        "direction",
+        "b2b/b2c",
+        "timing",
+        "formula",
+    ];
+    let mut out = std::io::stdout().lock();
+    match format_or_default(format) {
+        OutputFormat::Table => render::table(&mut out, &header, &rows, &[false; 8])?,
+        OutputFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record(header)?;
+            for r in rows {
+                w.write_record(r)?;
+            }
+            w.flush()?;
+        }
+        OutputFormat::Json => {
+            let v: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|r| {
+                    serde_json::Value::Object(
+                        header
+                            .iter()
+                            .zip(r)
+                            .map(|(h, c)| (h.to_string(), serde_json::Value::String(c.clone())))
+                            .collect(),
+                    )
+                })
+                .collect();
+            writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn all_ids(settings: &Settings) -> Vec<String> {
+    catalog::CATALOG
+        .iter()
+        .map(|k| k.id.to_string())
+        .chain(settings.custom_kpis.iter().map(|k| k.id.clone()))
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn kpi_cmd(
+    settings: &Settings,
+    data: &Path,
+    grain: Grain,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    ids: Vec<String>,
+    segment: Option<String>,
+    format: Option<OutputFormat>,
+) -> Result<ExitCode> {
+    let ids = if ids.is_empty() {
+        all_ids(settings)
+    } else {
+        ids
+    };
+    for id in &ids {
+        if okapi_engine::compute::kpi_info(settings, id).is_none() {
+            bail!("unknown KPI `{id}` (see `okapi kpi --list`)");
+        }
+    }
+    let segment = segment
+        .map(|s| s.parse::<Segment>())
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let engine = match open(settings, data, &ids, segment)? {
+        Ok(e) => e,
+        Err(code) => return Ok(code),
+    };
+    if let (Some(f), Some(t)) = (from, to)
+        && t < f
+    {
+        bail!("--to {t} is before --from {f}");
+    }
+    let periods = engine.periods(grain, from, to);
+    let report = engine.kpis(&ids, &periods, grain)?;
+    print_kpis(&report, format_or_default(format))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_kpis(report: &KpiReport, format: OutputFormat) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        OutputFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record(["kpi", "period_start", "value", "unit", "note"])?;
+            for r in &report.rows {
+                w.write_record([
+                    r.kpi.id.as_str(),
+                    &r.period.to_string(),
+                    &r.value.value.map(|v| v.to_string()).unwrap_or_default(),
+                    r.kpi.unit.as_str(),
+                    r.value.note.as_deref().unwrap_or(""),
+                ])?;
+            }
+            w.flush()?;
+        }
+        OutputFormat::Json => {
+            writeln!(out, "[")?;
+            for (i, r) in report.rows.iter().enumerate() {
+                let value = r
+                    .value
+                    .value
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "null".into());
+                let note = r
+                    .value
+                    .note
+                    .as_deref()
+                    .map(json_str)
+                    .unwrap_or_else(|| "null".into());
+                writeln!(
+                    out,
+                    "  {{\"kpi\": {}, \"period_start\": \"{}\", \"value\": {}, \"unit\": \"{}\", \"note\": {}}}{}",
+                    json_str(&r.kpi.id),
+                    r.period,
+                    value,
+                    r.kpi.unit.as_str(),
+                    note,
+                    if i + 1 < report.rows.len() { "," } else { "" }
+                )?;
+            }
+            writeln!(out, "]")?;
+        }
+        OutputFormat::Table => {
+            let mut rows = Vec::new();
+            let mut prev: Option<(&str, Option<Value>)> = None;
+            for r in &report.rows {
+                let same = prev.as_ref().is_some_and(|(id, _)| *id == r.kpi.id);
+                let before = if same {
+                    prev.as_ref().and_then(|(_, v)| *v)
+                } else {
+                    None
+                };
+                rows.push(vec![
+                    if same {
+                        String::new()
+                    } else {
+                        format!("{} {}", r.kpi.name, r.kpi.direction.arrow())
+                    },
+                    if same {
+                        String::new()
+                    } else {
+                        r.kpi.unit.as_str().to_string()
+                    },
+                    r.period.to_string(),
+                    match &r.value.value {
+                        Some(v) => display(v, r.kpi.unit),
+                        None => "—".into(),
+                    },
+                    change(before.as_ref(), r.value.value.as_ref(), r.kpi.unit),
+                    if r.value.value.is_none() {
+                        r.value.note.clone().unwrap_or_default()
+                    } else {
+                        String::new()
+                    },
+                ]);
+                prev = Some((r.kpi.id.as_str(), r.value.value));
+            }
+            render::table(
+                &mut out,
+                &["KPI", "unit", "period", "value", "change", "note"],
+                &rows,
+                &[false, false, false, true, true, false],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn mrr(
+    settings: &Settings,
+    data: &Path,
+    grain: Grain,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    accounts: bool,
+    format: Option<OutputFormat>,
+) -> Result<ExitCode> {
+    let engine = match open(settings, data, &["mrr".to_string()], None)? {
+        Ok(e) => e,
+        Err(code) => return Ok(code),
+    };
+    let periods = engine.periods(grain, from, to);
+    let (bridges, details) = engine.mrr(&periods, accounts);
+    let format = format_or_default(format);
+    let mut out = std::io::stdout().lock();
+    let header = [
+        "period_start",
+        "start",
+        "new",
+        "reactivation",
+        "expansion",
+        "contraction",
+        "churn",
+        "end",
+    ];
+    let rows: Vec<Vec<String>> = periods
+        .iter()
+        .zip(&bridges)
+        .map(|(p, b)| {
+            let f = |d: &rust_decimal::Decimal| {
+                if format == OutputFormat::Table {
+                    money(d)
+                } else {
+                    d.normalize().to_string()
+                }
+            };
+            vec![
+                p.to_string(),
+                f(&b.start_mrr),
+                f(&b.new),
+                f(&b.reactivation),
+                f(&b.expansion),
+                f(&b.contraction),
+                f(&b.churn),
+                f(&b.end_mrr),
+            ]
+        })
+        .collect();
+    let acc_header = [
+        "period_start",
+        "account_id",
+        "movement",
+        "start_mrr",
+        "end_mrr",
+        "amount",
+    ];
+    let acc_rows: Vec<Vec<String>> = periods
+        .iter()
+        .zip(&details)
+        .flat_map(|(p, ms)| {
+            ms.iter().map(|m| {
+                vec![
+                    p.to_string(),
+                    engine.account_name(m.account).to_string(),
+                    m.movement.as_str().to_string(),
+                    m.start_mrr.normalize().to_string(),
+                    m.end_mrr.normalize().to_string(),
+                    m.amount.normalize().to_string(),
+                ]
+            })
+        })
+        .collect();
+    match format {
+        OutputFormat::Table => {
+            render::table(
+                &mut out,
+                &header,
+                &rows,
+                &[false, true, true, true, true, true, true, true],
+            )?;
+            if accounts {
+                writeln!(out)?;
+                render::table(
+                    &mut out,
+                    &acc_header,
+                    &acc_rows,
+                    &[false, false, false, true, true, true],
+                )?;
+            }
+        }
+        OutputFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            if accounts {
+                w.write_record(acc_header)?;
+                for r in acc_rows {
+                    w.write_record(r)?;
+                }
+            } else {
+                w.write_record(header)?;
+                for r in rows {
+                    w.write_record(r)?;
+                }
+            }
+            w.flush()?;
+        }
+        OutputFormat::Json => {
+            let to_json = |h: &[&str], rows: &[Vec<String>]| -> serde_json::Value {
+                rows.iter()
+                    .map(|r| {
+                        serde_json::Value::Object(
+                            h.iter()
+                                .zip(r)
+                                .map(|(k, v)| {
+                                    let val = if *k == "period_start"
+                                        || *k == "account_id"
+                                        || *k == "movement"
+                                    {
+                                        serde_json::Value::String(v.clone())
+                                    } else {
+                                        serde_json::from_str(v)
+                                            .unwrap_or(serde_json::Value::String(v.clone()))
+                                    };
+                                    (k.to_string(), val)
+                                })
+                                .collect(),
+                        )
+                    })
+                    .collect()
+            };
+            let doc = serde_json::json!({
+                "periods": to_json(&header, &rows),
+                "accounts": if accounts { to_json(&acc_header, &acc_rows) } else { serde_json::Value::Null },
+            });
+            writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn inactive(
+    settings: &Settings,
+    data: &Path,
+    window: Option<u32>,
+    at: Option<NaiveDate>,
+    format: Option<OutputFormat>,
+) -> Result<ExitCode> {
+    let engine = match open(settings, data, &["inactive_accounts".to_string()], None)? {
+        Ok(e) => e,
+        Err(code) => return Ok(code),
+    };
+    let window = window.unwrap_or(settings.inactivity_window);
+    if window == 0 {
+        bail!("--window must be at least 1 day");
+    }
+    let at = match at.or_else(|| engine.data_range().map(|(_, l)| l)) {
+        Some(d) => d,
+        None => bail!("the data has no dates"),
+    };
+    let list = engine.inactive(at, window)?;
+    let mut out = std::io::stdout().lock();
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|a| {
+            vec![
+                a.account_id.clone(),
+                a.mrr.normalize().to_string(),
+                a.last_active.clone().unwrap_or_default(),
+                a.days_since_last_activity
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let header = [
+        "account_id",
+        "mrr",
+        "last_active",
+        "days_since_last_activity",
+    ];
+    match format_or_default(format) {
+        OutputFormat::Table => {
+            writeln!(
+                out,
+                "Paying accounts with no activity in the {window} days ending {at}: {}",
+                list.len()
+            )?;
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|a| {
+                    vec![
+                        a.account_id.clone(),
+                        money(&a.mrr),
+                        a.last_active.clone().unwrap_or_else(|| "never".into()),
+                        a.days_since_last_activity
+                            .map(|d| d.to_string())
+                            .unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            render::table(&mut out, &header, &rows, &[false, true, false, true])?;
+        }
+        OutputFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record(header)?;
+            for r in rows {
+                w.write_record(r)?;
+            }
+            w.flush()?;
+        }
+        OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn ttv(settings: &Settings, data: &Path, format: Option<OutputFormat>) -> Result<ExitCode> {
+    let engine = match open(settings, data, &["time_to_value".to_string()], None)? {
+        Ok(e) => e,
+        Err(code) => return Ok(code),
+    };
+    let (accounts, phases) = engine.ttv()?;
+    let mut out = std::io::stdout().lock();
+    match format_or_default(format) {
+        OutputFormat::Json => {
+            let doc = serde_json::json!({ "phases": phases, "accounts": accounts });
+            writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        }
+        OutputFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record(["account_id", "start_milestone", "days_to_value"])?;
+            for a in &accounts {
+                w.write_record([
+                    a.account.as_str(),
+                    &a.start_milestone,
+                    &a.days.map(|d| d.to_string()).unwrap_or_default(),
+                ])?;
+            }
+            w.flush()?;
+        }
+        OutputFormat::Table => {
+            let reached: Vec<f64> = accounts.iter().filter_map(|a| a.days).collect();
+            if !reached.is_empty() {
+                writeln!(
+                    out,
+                    "Time to value: {:.1} days on average over {} accounts ({} not there yet)\n",
+                    reached.iter().sum::<f64>() / reached.len() as f64,
+                    reached.len(),
+                    accounts.len() - reached.len()
+                )?;
+            }
+            writeln!(out, "Phases, slowest first:")?;
+            let rows: Vec<Vec<String>> = phases
+                .iter()
+                .map(|p| {
+                    vec![
+                        format!("{} → {}", p.from, p.to),
+                        format!("{:.1}", p.mean_days),
+                        p.accounts.to_string(),
+                    ]
+                })
+                .collect();
+            render::table(
+                &mut out,
+                &["phase", "mean days", "accounts"],
+                &rows,
+                &[false, true, true],
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn retention(
+    settings: &Settings,
+    data: &Path,
+    grain: Grain,
+    format: Option<OutputFormat>,
+) -> Result<ExitCode> {
+    let engine = match open(settings, data, &["active_users".to_string()], None)? {
+        Ok(e) => e,
+        Err(code) => return Ok(code),
+    };
+    let periods = engine.periods(grain, None, None);
+    let table = engine.retention(&periods)?;
+    let mut out = std::io::stdout().lock();
+    match format_or_default(format) {
+        OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&table)?)?,
+        OutputFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record(["cohort", "users", "k", "retained_percent"])?;
+            for row in &table {
+                for (k, r) in row.retained.iter().enumerate() {
+                    w.write_record([
+                        periods[row.period].to_string(),
+                        row.users.to_string(),
+                        k.to_string(),
+                        r.to_string(),
+                    ])?;
+                }
+            }
+            w.flush()?;
+        }
+        OutputFormat::Table => {
+            let width = table
+                .iter()
+                .map(|r| r.retained.len())
+                .max()
+                .unwrap_or(0)
+                .min(13);
+            let mut header: Vec<String> = vec!["cohort".into(), "users".into()];
+            header.extend((0..width).map(|k| format!("+{k}")));
+            let rows: Vec<Vec<String>> = table
+                .iter()
+                .map(|r| {
+                    let mut v = vec![periods[r.period].to_string(), r.users.to_string()];
+                    v.extend(r.retained.iter().take(width).map(|x| format!("{x:.0}%")));
+                    v
+                })
+                .collect();
+            let h: Vec<&str> = header.iter().map(|s| s.as_str()).collect();
+            let mut right = vec![false];
+            right.extend(std::iter::repeat_n(true, width + 1));
+            render::table(&mut out, &h, &rows, &right)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn last_day_of_previous_month(today: NaiveDate) -> NaiveDate {
+    Period::containing(Grain::Month, today).day_before()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn demo(
+    settings: &Settings,
+    profile: ProfileArg,
+    out: &Path,
+    accounts: u32,
+    events: u64,
+    months: u32,
+    seed: u64,
+    end: Option<NaiveDate>,
+    quiet: bool,
+) -> Result<ExitCode> {
+    let profile = match profile {
+        ProfileArg::B2b => Profile::B2b,
+        ProfileArg::B2c => Profile::B2c,
+    };
+    let end = end.unwrap_or_else(|| last_day_of_previous_month(chrono::Utc::now().date_naive()));
+    let opts = okapi_engine::demo::DemoOptions {
+        profile,
+        out: out.to_path_buf(),
+        accounts,
+        events,
+        months,
+        seed,
+        end,
+    };
+    let bar = indicatif::ProgressBar::new(events);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} writing events {bar:30} {human_pos}/{human_len} ({per_sec}, {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let summary = okapi_engine::demo::generate(&opts, &|n| bar.set_position(n))?;
+    bar.finish_and_clear();
+    let mut o = std::io::stdout().lock();
+    writeln!(
+        o,
+        "Demo company ({}) written to {}: {} … {}",
+        profile.as_str(),
+        out.display(),
+        summary.start,
+        summary.end
+    )?;
+    for (t, n) in &summary.tables {
+        writeln!(o, "  {t:<16} {n:>12} rows")?;
+    }
+    if !summary.stories.is_empty() {
+        writeln!(o, "\nStories to find in it:")?;
+        for s in &summary.stories {
+            writeln!(o, "  - {s}")?;
+        }
+    }
+    drop(o);
+    if quiet {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut settings = settings.clone();
+    settings.profile = profile;
+    executive_summary(&settings, out, end)
+}
+
+/// The executive summary: the seven executive KPIs over the last six
+/// months with their trend, the MRR bridge and the inactive accounts.
+fn executive_summary(settings: &Settings, data: &Path, end: NaiveDate) -> Result<ExitCode> {
+    let mut ids: Vec<String> = catalog::EXECUTIVE.iter().map(|s| s.to_string()).collect();
+    ids.extend(["mrr", "inactive_accounts"].map(String::from));
+    let engine = match open(settings, data, &ids, None)? {
+        Ok(e) => e,
+        Err(code) => return Ok(code),
+    };
+    let last = Period::containing(Grain::Month, end);
+    let mut first = last;
+    for _ in 0..5 {
+        first = first.previous();
+    }
+    let periods = okapi_core::period::periods_between(Grain::Month, first.start, last.start);
+    let report = engine.kpis(
+        &catalog::EXECUTIVE
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>(),
+        &periods,
+        Grain::Month,
+    )?;
+    let mut o = std::io::stdout().lock();
+    writeln!(
+        o,
+        "\nExecutive summary, {} to {}",
+        first.start.format("%B %Y"),
+        last.start.format("%B %Y")
+    )?;
+    let mut header: Vec<String> = vec!["KPI".into()];
+    header.extend(
+        periods
+            .iter()
+            .map(|p| format!("{} {}", month_abbr(p.start.month()), p.start.year() % 100)),
+    );
+    header.push("trend".into());
+    let mut rows = Vec::new();
+    for chunk in report.rows.chunks(periods.len()) {
+        let k = &chunk[0].kpi;
+        let mut row = vec![format!("{} {}", k.name, k.direction.arrow())];
+        row.extend(chunk.iter().map(|r| {
+            r.value
+                .value
+                .map(|v| display(&v, k.unit))
+                .unwrap_or_else(|| "—".into())
+        }));
+        let vals: Vec<Option<Value>> = chunk.iter().map(|r| r.value.value).collect();
+        let n = vals.len();
+        row.push(if n >= 2 {
+            change(vals[n - 2].as_ref(), vals[n - 1].as_ref(), k.unit)
+        } else {
+            String::new()
+        });
+        rows.push(row);
+    }
+    let h: Vec<&str> = header.iter().map(|s| s.as_str()).collect();
+    let mut right = vec![false];
+    right.extend(std::iter::repeat_n(true, periods.len() + 1));
+    render::table(&mut o, &h, &rows, &right)?;
+
+    writeln!(o, "\nMRR bridge")?;
+    let (bridges, _) = engine.mrr(&periods, false);
+    let rows: Vec<Vec<String>> = periods
+        .iter()
+        .zip(&bridges)
+        .map(|(p, b)| {
+            vec![
+                p.to_string(),
+                money(&b.start_mrr),
+                format!("+{}", money(&b.new)),
+                format!("+{}", money(&b.reactivation)),
+                format!("+{}", money(&b.expansion)),
+                format!("-{}", money(&b.contraction)),
+                format!("-{}", money(&b.churn)),
+                money(&b.end_mrr),
+            ]
+        })
+        .collect();
+    render::table(
+        &mut o,
+        &[
+            "month",
+            "start",
+            "new",
+            "reactivation",
+            "expansion",
+            "contraction",
+            "churn",
+            "end",
+        ],
+        &rows,
+        &[false, true, true, true, true, true, true, true],
+    )?;
+
+    let window = settings.inactivity_window;
+    if let Ok(list) = engine.inactive(end, window) {
+        let total: rust_decimal::Decimal = list.iter().map(|a| a.mrr).sum();
+        writeln!(
+            o,
+            "\nInactive paying accounts on {end} (no activity in {window} days): {} with {} MRR at risk",
+            list.len(),
+            money(&total)
+        )?;
+        let rows: Vec<Vec<String>> = list
+            .iter()
+            .take(10)
+            .map(|a| {
+                vec![
+                    a.account_id.clone(),
+                    money(&a.mrr),
+                    a.days_since_last_activity
+                        .map(|d| format!("{d} days"))
+                        .unwrap_or_else(|| "never active".into()),
+                ]
+            })
+            .collect();
+        render::table(
+            &mut o,
+            &["account", "MRR", "since last activity"],
+            &rows,
+            &[false, true, true],
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn month_abbr(m: u32) -> &'static str {
+    [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ][(m as usize + 11) % 12]
+}

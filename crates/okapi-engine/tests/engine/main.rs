@@ -1,0 +1,4 @@
+//! Integration tests of the engine: one test binary, one module per area.
+
+mod anchor;
+mod kpis;

@@ -70,7 +70,7 @@ impl DayBits {
         if self.words.is_empty() || day < self.base {
             return None;
         }
-        let off = (day - self.base) as i64;
+        let off = day as i64 - self.base as i64;
         let mut w = (off / 64) as usize;
         let mut mask = if w >= self.words.len() {
             w = self.words.len() - 1;

@@ -165,6 +165,51 @@ impl EventsScan {
         }
     }
 
+    /// Folds in the state of another scan over other rows of the table.
+    pub fn merge(&mut self, other: EventsScan) {
+        let mut user_map = vec![0u32; other.user_days.len()];
+        for (name, &ou) in &other.users {
+            let u = match self.users.get(name) {
+                Some(&u) => u,
+                None => {
+                    let u = self.user_days.len() as u32;
+                    self.users.insert(name.clone(), u);
+                    self.user_days.push(DayBits::new());
+                    self.user_first.push(i64::MAX);
+                    self.user_onboarded.push(i64::MAX);
+                    u
+                }
+            };
+            user_map[ou as usize] = u;
+        }
+        for (ou, days) in other.user_days.iter().enumerate() {
+            let u = user_map[ou] as usize;
+            self.user_days[u].union_with(days);
+            self.user_first[u] = self.user_first[u].min(other.user_first[ou]);
+            self.user_onboarded[u] = self.user_onboarded[u].min(other.user_onboarded[ou]);
+        }
+        self.referrals.extend(
+            other
+                .referrals
+                .iter()
+                .map(|&(u, d)| (user_map[u as usize], d)),
+        );
+        let mut account_map = vec![0u32; other.account_names.len()];
+        for (oa, name) in other.account_names.iter().enumerate() {
+            let a = self.account(name);
+            account_map[oa] = a;
+            self.account_days[a as usize].union_with(&other.account_days[oa]);
+        }
+        for ((oa, ou), days) in other.pairs {
+            let key = (account_map[oa as usize], user_map[ou as usize]);
+            self.pairs.entry(key).or_default().union_with(&days);
+        }
+        for (d, n) in other.installs {
+            *self.installs.entry(d).or_default() += n;
+        }
+        self.rows += other.rows;
+    }
+
     /// Events counted (after the segment filter).
     pub fn rows(&self) -> u64 {
         self.rows

@@ -119,9 +119,10 @@ impl Engine {
         let mut quality = Vec::new();
         let mut issues: Vec<RowIssue> = Vec::new();
         for (table, file) in &dir.files {
-            if *table == Table::Events
-                || !(tables.contains(table) || *table == Table::Subscriptions)
-            {
+            let wanted = tables.contains(table)
+                || *table == Table::Subscriptions
+                || (*table == Table::Accounts && segment.is_some());
+            if *table == Table::Events || !wanted {
                 continue;
             }
             let (t, outcome) = load_table(file)?;
@@ -158,14 +159,27 @@ impl Engine {
         {
             let mut opts = EventOptions::from_settings(settings);
             opts.accounts = segment_accounts.clone();
-            let mut scan = EventsScan::new(opts);
-            let mut q = QualityAccumulator::new(Table::Events, file.display_name());
-            let outcome = scan_file(file, &mut q, &mut |b| {
-                scan.add(b);
-                Ok(())
-            })?;
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let (parts, outcome) = crate::load::parallel::scan_parallel(
+                file,
+                threads,
+                &|| EventsScan::new(opts.clone()),
+                &|scan, b| scan.add(b),
+            )?;
             if !outcome.issues.is_empty() {
                 return Err(EngineError::InvalidRows(outcome.issues));
+            }
+            let mut parts = parts.into_iter();
+            let Some(first) = parts.next() else {
+                return Err(EngineError::File {
+                    file: file.display_name(),
+                    reason: "no rows could be read".into(),
+                });
+            };
+            let (mut scan, mut q) = (first.sink, first.quality);
+            for p in parts {
+                scan.merge(p.sink);
+                q.merge_following(p.quality);
             }
             quality.push(q.finish());
             events = Some(scan);
@@ -213,6 +227,9 @@ impl Engine {
         Ok(())
     }
 
+    /// The data's first and last day: every date and timestamp column of
+    /// the loaded tables (timestamps as days in the workspace zone), the
+    /// events' days, and for subscriptions the last day paid (`end_date − 1`).
     fn compute_range(&mut self) {
         let mut first: Option<DayNum> = None;
         let mut last: Option<DayNum> = None;
@@ -220,21 +237,38 @@ impl Engine {
             first = Some(first.map_or(d, |f| f.min(d)));
             last = Some(last.map_or(d, |l| l.max(d)));
         };
-        for q in &self.quality {
-            for d in [&q.first_day, &q.last_day].into_iter().flatten() {
-                if let Ok(date) = NaiveDate::parse_from_str(d, "%Y-%m-%d") {
-                    see(day_num(date));
-                }
-            }
-        }
-        if let Some(t) = self.tables.get(&Table::Subscriptions) {
+        let zone = self.settings.time_zone;
+        for t in self.tables.values() {
             for b in &t.batches {
-                if let Some(end) = col::<Date32Array>(b, "end_date") {
-                    for v in end.iter().flatten() {
-                        see(v - 1);
+                for (field, column) in b.schema().fields().iter().zip(b.columns()) {
+                    if let Some(ts) = column.as_any().downcast_ref::<TimestampMicrosecondArray>() {
+                        let (lo, hi) = (
+                            datafusion::arrow::compute::min(ts),
+                            datafusion::arrow::compute::max(ts),
+                        );
+                        if let (Some(lo), Some(hi)) = (lo, hi) {
+                            see(zone.day_of(lo));
+                            see(zone.day_of(hi));
+                        }
+                    } else if let Some(d) = column.as_any().downcast_ref::<Date32Array>() {
+                        let shift = if field.name() == "end_date" { 1 } else { 0 };
+                        if let (Some(lo), Some(hi)) = (
+                            datafusion::arrow::compute::min(d),
+                            datafusion::arrow::compute::max(d),
+                        ) {
+                            // The earliest end date never starts the data.
+                            if shift == 0 {
+                                see(lo);
+                            }
+                            see(hi - shift);
+                        }
                     }
                 }
             }
+        }
+        if let Some((lo, hi)) = self.events.as_ref().and_then(|e| e.day_range()) {
+            see(lo);
+            see(hi);
         }
         self.first_day = first;
         self.last_day = last;
@@ -254,7 +288,11 @@ impl Engine {
         to: Option<NaiveDate>,
     ) -> Vec<Period> {
         let (df, dt) = self.data_range().unzip();
-        match (from.or(df), to.or(dt)) {
+        // A bound given alone still selects its own period when the data
+        // lies entirely on its other side.
+        let from = from.or(df.map(|d| to.map_or(d, |t| d.min(t))));
+        let to = to.or(dt.map(|d| from.map_or(d, |f| d.max(f))));
+        match (from, to) {
             (Some(f), Some(t)) => periods_between(grain, f, t),
             _ => Vec::new(),
         }

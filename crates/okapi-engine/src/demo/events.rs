@@ -155,11 +155,9 @@ pub(crate) fn write(
         ));
     }
     let allotted = |d: usize| -> u64 {
-        if sum == 0 {
-            0
-        } else {
-            (total as u128 * cumulative[d] / sum) as u64
-        }
+        (total as u128 * cumulative[d])
+            .checked_div(sum)
+            .unwrap_or(0) as u64
     };
 
     // Names, formatted once.

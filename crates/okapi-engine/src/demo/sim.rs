@@ -100,7 +100,7 @@ impl Segment {
                 first: 0,
                 weights: &[65, 27, 8],
                 min: 0,
-                max: 2,
+                max: 3,
             },
         }
     }
@@ -154,10 +154,11 @@ const B2B_PLANS: [Plan; 8] = [
     plan("enterprise", "enterprise-annual", 250000),
 ];
 
-const B2C_PLANS: [Plan; 3] = [
+const B2C_PLANS: [Plan; 4] = [
     plan("basic", "basic-annual", 999),
     plan("plus", "plus-annual", 1999),
     plan("family", "family-annual", 2999),
+    plan("premium", "premium-annual", 3999),
 ];
 
 const fn plan(name: &'static str, annual_name: &'static str, monthly: i64) -> Plan {
@@ -605,7 +606,7 @@ impl<'a> Sim<'a> {
         let plans = plans(self.profile);
         let push_factor = match self.profile {
             Profile::B2b => 6.0,
-            Profile::B2c => 12.0,
+            Profile::B2c => 14.0,
         };
         let react = match self.profile {
             Profile::B2b => 0.08,

@@ -12,8 +12,23 @@ pub const MONEY_SCALE: u32 = 10;
 /// without an offset is UTC; a bare date is its midnight UTC.
 pub fn timestamp(s: &str) -> Result<i64, String> {
     let s = s.trim();
+    // An offset in hours only (`+02`, as PostgreSQL prints it) is
+    // `+02:00`; `Z` without seconds is `:00Z`.
+    let b = s.as_bytes();
+    if s.len() > 3
+        && s.len() >= 13
+        && matches!(b[s.len() - 3], b'+' | b'-')
+        && b[s.len() - 2..].iter().all(u8::is_ascii_digit)
+    {
+        return timestamp(&format!("{s}:00"));
+    }
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.timestamp_micros());
+    }
+    if let Some(rest) = s.strip_suffix(['Z', 'z'])
+        && !rest.ends_with(['Z', 'z', '+', '-'])
+    {
+        return timestamp(&format!("{rest}+00:00"));
     }
     for fmt in [
         "%Y-%m-%dT%H:%M:%S%.f%z",
@@ -111,6 +126,9 @@ mod tests {
         assert_eq!(timestamp("2024-02-29 23:30:00").unwrap(), b);
         assert_eq!(timestamp("2024-02-29T23:30:00.000+0000").unwrap(), b);
         assert_eq!(timestamp("1970-01-02").unwrap(), 86_400_000_000);
+        assert_eq!(timestamp("2024-03-01 01:30:00+02").unwrap(), b);
+        assert_eq!(timestamp("2024-02-29T23:30Z").unwrap(), b);
+        assert_eq!(timestamp("2024-02-29T18:30:00.000-05").unwrap(), b);
         assert!(timestamp("2024-02-30T00:00:00Z").is_err());
         assert!(timestamp("yesterday").is_err());
     }

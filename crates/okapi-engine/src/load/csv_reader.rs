@@ -25,6 +25,12 @@ pub fn read(
         .flexible(true)
         .from_path(&file.path)
         .map_err(|e| file_err(e.to_string()))?;
+    let file_len = std::fs::metadata(&file.path)
+        .map_err(|source| EngineError::Io {
+            path: file.path.clone(),
+            source,
+        })?
+        .len();
     let mut rec = csv::StringRecord::new();
     let has_header = rdr
         .read_record(&mut rec)
@@ -69,7 +75,13 @@ pub fn read(
         .map(|(i, h)| (i, h.clone()))
         .collect();
     let mut validator = Validator::new(table, name.clone(), extras);
-    validator.require_columns(&header)?;
+    validator.require_columns(&header).map_err(|e| match e {
+        EngineError::File { file, reason } => EngineError::File {
+            file,
+            reason: format!("line 1 (header): {reason}"),
+        },
+        e => e,
+    })?;
 
     let new_builders =
         || -> Vec<StringBuilder> { kept.iter().map(|_| StringBuilder::new()).collect() };
@@ -99,14 +111,45 @@ pub fn read(
             Ok(false) => break,
             Ok(true) => {
                 let line = rec.position().map(|p| p.line()).unwrap_or(0);
+                // The csv crate ends a quoted field left open at the end of
+                // the file: the last record is checked for it.
+                if rdr.position().byte() >= file_len
+                    && let Some(start) = rec.position().map(|p| p.byte())
+                    && let Some(field) = unclosed_quote(&file.path, start)
+                {
+                    let column = header.get(field).cloned().unwrap_or_default();
+                    let value = rec.get(field).unwrap_or("");
+                    let first_line = value.lines().next().unwrap_or("");
+                    let issue = RowIssue {
+                        file: name.clone(),
+                        location: Location::Line(line),
+                        column,
+                        value: if first_line.len() < value.len() {
+                            format!("\"{first_line}…")
+                        } else {
+                            format!("\"{value}")
+                        },
+                        reason: "malformed CSV: unterminated quoted field (the quote is never \
+                                 closed, so the rest of the file was read into this field)"
+                            .into(),
+                    };
+                    pending_issues.push(row_issue(&validator, issue, &header, &rec));
+                    continue;
+                }
                 if rec.len() != header.len() {
+                    let detail = if rec.len() < header.len() {
+                        format!("no value for {}", header[rec.len()..].join(", "))
+                    } else {
+                        format!("{} more than the header", rec.len() - header.len())
+                    };
                     let issue = RowIssue {
                         file: name.clone(),
                         location: Location::Line(line),
                         column: String::new(),
                         value: rec.iter().collect::<Vec<_>>().join(","),
                         reason: format!(
-                            "wrong number of fields: expected {}, found {}",
+                            "wrong number of fields: expected {} (as in the header), found {} \
+                             ({detail})",
                             header.len(),
                             rec.len()
                         ),
@@ -152,6 +195,53 @@ pub fn read(
         handle(v)?;
     }
     Ok(())
+}
+
+/// Whether the record starting at byte `start` of `path` and running to
+/// the end of the file leaves a quoted field open; returns that field's
+/// index. Follows the csv crate's rules: a quote opens a field only at its
+/// start, `""` inside it is a quote, and text after the closing quote is
+/// kept as is.
+fn unclosed_quote(path: &std::path::Path, start: u64) -> Option<usize> {
+    use std::io::{BufRead, BufReader, Seek, SeekFrom};
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let mut f = std::fs::File::open(path).ok()?;
+    f.seek(SeekFrom::Start(start)).ok()?;
+    let mut r = BufReader::new(f);
+    let mut state = State::FieldStart;
+    let mut field = 0;
+    loop {
+        let buf = r.fill_buf().ok()?;
+        if buf.is_empty() {
+            break;
+        }
+        for &b in buf {
+            state = match (state, b) {
+                (State::Quoted, b'"') => State::QuoteInQuoted,
+                (State::Quoted, _) => State::Quoted,
+                (State::QuoteInQuoted, b'"') => State::Quoted,
+                (State::FieldStart, b'"') => State::Quoted,
+                (_, b',') => {
+                    field += 1;
+                    State::FieldStart
+                }
+                // Blank lines before the record are skipped, as the csv
+                // crate does.
+                (State::FieldStart, b'\n' | b'\r') if field == 0 => State::FieldStart,
+                (_, b'\n' | b'\r') => return None,
+                _ => State::Unquoted,
+            };
+        }
+        let n = buf.len();
+        r.consume(n);
+    }
+    (state == State::Quoted).then_some(field)
 }
 
 /// A row rejected by the reader itself (before any cell was parsed).

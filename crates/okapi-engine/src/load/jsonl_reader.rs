@@ -53,12 +53,18 @@ pub fn read(
                 rows.push((line_no, map));
             }
             Ok(_) => bad.push(issue(&name, line_no, &line, "not a JSON object")),
-            Err(e) => bad.push(issue(
-                &name,
-                line_no,
-                &line,
-                &format!("malformed JSON: {e}"),
-            )),
+            Err(e) => {
+                // serde_json counts lines within this one line: keep the column.
+                let msg = e.to_string();
+                let suffix = format!(" at line {} column {}", e.line(), e.column());
+                let msg = msg.strip_suffix(&suffix).unwrap_or(&msg);
+                bad.push(issue(
+                    &name,
+                    line_no,
+                    &line,
+                    &format!("malformed JSON at character {}: {msg}", e.column()),
+                ))
+            }
         }
     }
     let extras: Vec<String> = if table.keeps_extra_columns() {

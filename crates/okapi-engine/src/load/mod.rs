@@ -14,6 +14,7 @@
 pub mod cells;
 mod csv_reader;
 mod jsonl_reader;
+pub mod parallel;
 mod parquet_reader;
 pub mod quality;
 pub mod validate;
@@ -152,6 +153,10 @@ pub fn scan_file(
         Format::JsonLines => jsonl_reader::read(file, &mut handle)?,
         Format::Parquet => parquet_reader::read(file, &mut handle)?,
     }
+    // Readers report some rows (malformed lines) after the others: list
+    // them in file order.
+    outcome.issues.sort_by_key(|i| i.location);
+    outcome.rejected.sort_by_key(|r| r.location);
     Ok(outcome)
 }
 

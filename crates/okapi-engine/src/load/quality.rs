@@ -51,6 +51,8 @@ pub struct QualityAccumulator {
     duplicate_ids: u64,
     out_of_order: u64,
     prev: Option<i64>,
+    /// Time of the first row seen (to check order across merged parts).
+    first_time: Option<i64>,
     days: DayBits,
     schema: Option<SchemaRef>,
 }
@@ -67,6 +69,7 @@ impl QualityAccumulator {
             duplicate_ids: 0,
             out_of_order: 0,
             prev: None,
+            first_time: None,
             days: DayBits::new(),
             schema: None,
         }
@@ -118,6 +121,7 @@ impl QualityAccumulator {
                 self.out_of_order += 1;
             }
             self.prev = Some(t);
+            self.first_time.get_or_insert(t);
             self.days.insert(day);
         };
         if let Some(ts) = col.as_any().downcast_ref::<TimestampMicrosecondArray>() {
@@ -142,6 +146,35 @@ impl QualityAccumulator {
                 }
             }
         }
+    }
+
+    /// Appends the report of the rows that follow this part in the file
+    /// (parts scanned in parallel).
+    pub fn merge_following(&mut self, next: QualityAccumulator) {
+        if self.schema.is_none() {
+            self.schema = next.schema.clone();
+            self.nulls = next.nulls.clone();
+        } else {
+            for ((_, a), (_, b)) in self.nulls.iter_mut().zip(&next.nulls) {
+                *a += b;
+            }
+        }
+        self.rows += next.rows;
+        self.invalid_rows += next.invalid_rows;
+        self.duplicate_ids += next.duplicate_ids;
+        self.out_of_order += next.out_of_order;
+        if let (Some(p), Some(f)) = (self.prev, next.first_time)
+            && f < p
+        {
+            self.out_of_order += 1;
+        }
+        if self.first_time.is_none() {
+            self.first_time = next.first_time;
+        }
+        if next.prev.is_some() {
+            self.prev = next.prev;
+        }
+        self.days.union_with(&next.days);
     }
 
     pub fn finish(self) -> TableQuality {

@@ -85,6 +85,9 @@ pub struct Validator {
     table: Table,
     file: String,
     schema: SchemaRef,
+    /// The canonical schema with every field nullable: cells that fail to
+    /// parse are NULL until their rows are filtered out.
+    unchecked_schema: SchemaRef,
     extras: Vec<String>,
     seen_ids: HashMap<String, Location>,
 }
@@ -100,9 +103,18 @@ impl Validator {
     /// A validator for `file` holding `table`. `extras` are the file's
     /// columns beyond the specification that the table keeps.
     pub fn new(table: Table, file: String, extras: Vec<String>) -> Validator {
+        let schema = canonical_schema(table, &extras);
+        let unchecked_schema = Arc::new(Schema::new(
+            schema
+                .fields()
+                .iter()
+                .map(|f| f.as_ref().clone().with_nullable(true))
+                .collect::<Vec<_>>(),
+        ));
         Validator {
             table,
-            schema: canonical_schema(table, &extras),
+            schema,
+            unchecked_schema,
             file,
             extras,
             seen_ids: HashMap::new(),
@@ -137,22 +149,27 @@ impl Validator {
 
     /// Checks that the raw type of each column can be read as its type
     /// (Parquet files carry their own types).
+    /// Every column of the wrong type is named.
     pub fn check_types(&self, fields: &[(String, DataType)]) -> Result<(), EngineError> {
-        for (name, dt) in fields {
-            let Some(spec) = self.table.column(name) else {
-                continue;
-            };
-            if !accepts(spec.ty, dt) {
-                return Err(EngineError::File {
-                    file: self.file.clone(),
-                    reason: format!(
+        let wrong: Vec<String> = fields
+            .iter()
+            .filter_map(|(name, dt)| {
+                let spec = self.table.column(name)?;
+                (!accepts(spec.ty, dt)).then(|| {
+                    format!(
                         "column `{name}` has type {dt}; expected {}",
                         expected_types(spec.ty)
-                    ),
-                });
-            }
+                    )
+                })
+            })
+            .collect();
+        if wrong.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        Err(EngineError::File {
+            file: self.file.clone(),
+            reason: wrong.join("; "),
+        })
     }
 
     /// Validates one batch.
@@ -190,11 +207,11 @@ impl Validator {
             };
             arrays.push(arr);
         }
-        let batch = RecordBatch::try_new(self.schema.clone(), arrays)?;
+        let batch = RecordBatch::try_new(self.unchecked_schema.clone(), arrays)?;
         self.row_rules(&batch, &raw.locations, &mut issues);
         if issues.is_empty() {
             return Ok(Validated {
-                batch,
+                batch: RecordBatch::try_new(self.schema.clone(), batch.columns().to_vec())?,
                 issues: Vec::new(),
                 rejected: Vec::new(),
             });
@@ -235,7 +252,7 @@ impl Validator {
         let mask = BooleanArray::from(keep);
         let batch = filter_record_batch(&batch, &mask)?;
         Ok(Validated {
-            batch,
+            batch: RecordBatch::try_new(self.schema.clone(), batch.columns().to_vec())?,
             issues: out_issues,
             rejected,
         })

@@ -370,3 +370,25 @@ status = "trial"
     // Won deals: D1, D2 in Jan; D4 in Feb; no row for March.
     assert_eq!(&v[3..6], &[Some(2.0), Some(1.0), None]);
 }
+
+#[test]
+fn default_range_covers_every_date_column() {
+    let e = engine_with(&Settings::default(), None);
+    // Earliest: Delta's accounts.created_at (1 Oct 2023). Latest: L3's
+    // lost_at and C's second first_value row, both 1 March 2024 — later
+    // than any created_at, event or last day paid (B: 29 February).
+    assert_eq!(e.data_range(), Some((d("2023-10-01"), d("2024-03-01"))));
+    let months: Vec<String> = e
+        .periods(Grain::Month, None, None)
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    assert_eq!(months.first().map(String::as_str), Some("2023-10-01"));
+    assert_eq!(months.last().map(String::as_str), Some("2024-03-01"));
+    // A bound given alone beyond the data still selects its own period.
+    let after = e.periods(Grain::Month, Some(d("2024-06-15")), None);
+    assert_eq!(
+        after.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+        vec!["2024-06-01"]
+    );
+}

@@ -1,4 +1,6 @@
 //! Integration tests of the engine: one test binary, one module per area.
 
 mod anchor;
+mod demo;
 mod kpis;
+mod parallel;

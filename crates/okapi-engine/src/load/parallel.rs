@@ -1,0 +1,152 @@
+//! Scanning one big table on every core: a Parquet file's row groups are
+//! split into contiguous parts, each read, validated and fed to its own
+//! sink on its own thread; the parts come back in file order so that the
+//! caller can merge them (and the quality report can check order across
+//! part boundaries). Other formats are scanned as one part.
+
+use datafusion::arrow::record_batch::RecordBatch;
+
+use super::quality::QualityAccumulator;
+use super::validate::RawBatch;
+use super::{BATCH_ROWS, Location, ScanOutcome, scan_file};
+use crate::error::EngineError;
+use crate::source::{Format, SourceFile};
+
+/// One part's sink and quality report, in file order.
+pub struct Part<S> {
+    pub sink: S,
+    pub quality: QualityAccumulator,
+}
+
+/// Scans `file` in up to `threads` parts. `new_sink` makes a part's sink;
+/// `add` feeds it a batch of valid canonical rows.
+pub fn scan_parallel<S: Send>(
+    file: &SourceFile,
+    threads: usize,
+    new_sink: &(dyn Fn() -> S + Sync),
+    add: &(dyn Fn(&mut S, &RecordBatch) + Sync),
+) -> Result<(Vec<Part<S>>, ScanOutcome), EngineError> {
+    if file.format != Format::Parquet || threads <= 1 {
+        return single(file, new_sink, add);
+    }
+    let (builder, _, _) = super::parquet_reader::open(file)?;
+    let groups: Vec<u64> = builder
+        .metadata()
+        .row_groups()
+        .iter()
+        .map(|g| g.num_rows() as u64)
+        .collect();
+    if groups.len() < 2 {
+        return single(file, new_sink, add);
+    }
+    drop(builder);
+    // Contiguous ranges of row groups with about equal rows.
+    let total: u64 = groups.iter().sum();
+    let mut ranges: Vec<(usize, usize, u64)> = Vec::new(); // (first group, end group, first row offset)
+    let (mut start, mut acc, mut offset) = (0usize, 0u64, 0u64);
+    for (i, n) in groups.iter().enumerate() {
+        acc += n;
+        let want = total * (ranges.len() as u64 + 1) / threads as u64;
+        if acc >= want && ranges.len() + 1 < threads {
+            ranges.push((start, i + 1, offset));
+            offset = acc;
+            start = i + 1;
+        }
+    }
+    if start < groups.len() {
+        ranges.push((start, groups.len(), offset));
+    }
+    let results: Vec<Result<(Part<S>, ScanOutcome), EngineError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ranges
+            .iter()
+            .map(|&(first, end, offset)| {
+                scope.spawn(move || scan_part(file, first, end, offset, new_sink, add))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(EngineError::File {
+                        file: file.display_name(),
+                        reason: "a scanning thread failed".into(),
+                    })
+                })
+            })
+            .collect()
+    });
+    let mut parts = Vec::new();
+    let mut outcome = ScanOutcome::default();
+    for r in results {
+        let (part, o) = r?;
+        parts.push(part);
+        outcome.issues.extend(o.issues);
+        outcome.rejected.extend(o.rejected);
+    }
+    Ok((parts, outcome))
+}
+
+fn single<S>(
+    file: &SourceFile,
+    new_sink: &(dyn Fn() -> S + Sync),
+    add: &(dyn Fn(&mut S, &RecordBatch) + Sync),
+) -> Result<(Vec<Part<S>>, ScanOutcome), EngineError> {
+    let mut sink = new_sink();
+    let mut quality = QualityAccumulator::new(file.table, file.display_name());
+    let outcome = scan_file(file, &mut quality, &mut |b| {
+        add(&mut sink, b);
+        Ok(())
+    })?;
+    Ok((vec![Part { sink, quality }], outcome))
+}
+
+fn scan_part<S>(
+    file: &SourceFile,
+    first: usize,
+    end: usize,
+    offset: u64,
+    new_sink: &(dyn Fn() -> S + Sync),
+    add: &(dyn Fn(&mut S, &RecordBatch) + Sync),
+) -> Result<(Part<S>, ScanOutcome), EngineError> {
+    let name = file.display_name();
+    let (builder, mut validator, _) = super::parquet_reader::open(file)?;
+    let reader = builder
+        .with_row_groups((first..end).collect())
+        .with_batch_size(BATCH_ROWS)
+        .build()
+        .map_err(|e| EngineError::File {
+            file: name.clone(),
+            reason: e.to_string(),
+        })?;
+    let mut sink = new_sink();
+    let mut quality = QualityAccumulator::new(file.table, name.clone());
+    let mut outcome = ScanOutcome::default();
+    let mut row = offset;
+    for batch in reader {
+        let batch = batch.map_err(|e| EngineError::File {
+            file: name.clone(),
+            reason: format!("cannot read row {}: {e}", row + 1),
+        })?;
+        let n = batch.num_rows() as u64;
+        let schema = batch.schema();
+        let raw = RawBatch {
+            columns: schema
+                .fields()
+                .iter()
+                .zip(batch.columns())
+                .map(|(f, a)| (f.name().clone(), a.clone()))
+                .collect(),
+            locations: (row + 1..=row + n).map(Location::Row).collect(),
+        };
+        row += n;
+        let v = validator.validate(raw)?;
+        quality.add_issues(&v.issues);
+        quality.add(&v.batch);
+        if v.batch.num_rows() > 0 {
+            add(&mut sink, &v.batch);
+        }
+        outcome.issues.extend(v.issues);
+        outcome.rejected.extend(v.rejected);
+    }
+    Ok((Part { sink, quality }, outcome))
+}

@@ -200,21 +200,33 @@ fn check(data: &Path, quarantine: Option<&Path>, format: Option<OutputFormat>) -
             }
         }
     }
-    if let Some(path) = quarantine {
-        write_quarantine(path, &outcome.rejected)?;
-        if !outcome.rejected.is_empty() {
-            eprintln!(
-                "{} rejected row(s) written to {}",
+    if outcome.issues.is_empty() {
+        if let Some(path) = quarantine {
+            write_quarantine(path, &outcome.rejected)?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut err = std::io::stderr().lock();
+    for i in &outcome.issues {
+        writeln!(err, "{i}")?;
+    }
+    match quarantine {
+        Some(path) => {
+            write_quarantine(path, &outcome.rejected)?;
+            writeln!(
+                err,
+                "{} invalid row(s) written with their reasons to {}; the valid rows loaded",
                 outcome.rejected.len(),
                 path.display()
-            );
+            )?;
         }
+        None => writeln!(
+            err,
+            "error: {} invalid row(s); fix them or load the valid rows with --quarantine FILE",
+            outcome.rejected.len()
+        )?,
     }
-    if outcome.issues.is_empty() {
-        Ok(ExitCode::SUCCESS)
-    } else {
-        Ok(report_issues(&outcome.issues))
-    }
+    Ok(ExitCode::from(1))
 }
 
 fn list_catalog(settings: &Settings, format: Option<OutputFormat>) -> Result<ExitCode> {

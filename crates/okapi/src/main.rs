@@ -23,6 +23,19 @@ fn main() -> ExitCode {
     match commands::run(args) {
         Ok(code) => code,
         Err(e) => {
+            // A reader that stopped early (`okapi … | head`) is not an error.
+            let broken_pipe = e.chain().any(|c| {
+                let io = c.downcast_ref::<std::io::Error>().or_else(|| {
+                    c.downcast_ref::<csv::Error>().and_then(|e| match e.kind() {
+                        csv::ErrorKind::Io(io) => Some(io),
+                        _ => None,
+                    })
+                });
+                io.is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            });
+            if broken_pipe {
+                return ExitCode::SUCCESS;
+            }
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }

@@ -1,6 +1,7 @@
 //! Integration tests of the engine: one test binary, one module per area.
 
 mod anchor;
+mod bad_parquet;
 mod demo;
 mod kpis;
 mod parallel;

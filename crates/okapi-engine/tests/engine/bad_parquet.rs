@@ -1,0 +1,199 @@
+//! Bad Parquet input: a column of the wrong type refuses the file, naming
+//! the file, the column and the types accepted; a bad value is reported
+//! with its row (numbered from 1).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, Date32Array, Decimal128Array, Float64Array, Int64Array, StringArray,
+    TimestampMicrosecondArray,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::parquet::arrow::ArrowWriter;
+use okapi_core::settings::Settings;
+use okapi_engine::EngineError;
+use okapi_engine::compute::{Engine, check};
+use okapi_engine::load::Location;
+use okapi_engine::source::DataDir;
+use tempfile::TempDir;
+
+fn write_parquet(path: &Path, columns: Vec<(&str, ArrayRef, bool)>) {
+    let schema = Arc::new(Schema::new(
+        columns
+            .iter()
+            .map(|(n, a, nullable)| Field::new(*n, a.data_type().clone(), *nullable))
+            .collect::<Vec<_>>(),
+    ));
+    let batch =
+        RecordBatch::try_new(schema.clone(), columns.into_iter().map(|c| c.1).collect()).unwrap();
+    let mut w = ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema, None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+}
+
+fn text(v: &[&str]) -> ArrayRef {
+    Arc::new(StringArray::from(v.to_vec()))
+}
+
+/// 2024-01-01 as days since the epoch.
+const JAN_1: i32 = 19_723;
+
+#[test]
+fn wrong_column_types_name_the_file_the_columns_and_the_expected_types() {
+    let dir = TempDir::new().unwrap();
+    write_parquet(
+        &dir.path().join("subscriptions.parquet"),
+        vec![
+            ("subscription_id", text(&["s1", "s2"]), false),
+            ("account_id", text(&["a1", "a2"]), false),
+            ("plan", text(&["pro", "basic"]), true),
+            ("mrr", Arc::new(Float64Array::from(vec![49.0, 19.5])), false),
+            (
+                "start_date",
+                Arc::new(Int64Array::from(vec![20240101, 20240115])),
+                false,
+            ),
+            (
+                "end_date",
+                Arc::new(Date32Array::from(vec![None, Some(JAN_1 + 60)])),
+                true,
+            ),
+        ],
+    );
+    let data = DataDir::open(dir.path()).unwrap();
+    let err = match check(&data) {
+        Err(e) => e,
+        Ok(o) => panic!("loaded with {} issues", o.issues.len()),
+    };
+    let EngineError::File { file, reason } = &err else {
+        panic!("expected a file error, got {err:?}");
+    };
+    assert_eq!(file, "subscriptions.parquet");
+    assert!(
+        reason.contains("column `mrr` has type Float64; expected decimal or text"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("column `start_date` has type Int64; expected date or text"),
+        "{reason}"
+    );
+    let msg = err.to_string();
+    assert!(msg.starts_with("subscriptions.parquet: "), "{msg}");
+
+    // Loading for KPIs refuses the file the same way.
+    let err = Engine::open(&data, &Settings::default(), &[], None)
+        .err()
+        .expect("refused");
+    assert!(
+        matches!(&err, EngineError::File { file, .. } if file == "subscriptions.parquet"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn negative_decimal_money_reports_its_row() {
+    let dir = TempDir::new().unwrap();
+    let mrr = Decimal128Array::from(vec![4900_i128, 1950, -100])
+        .with_precision_and_scale(10, 2)
+        .unwrap();
+    write_parquet(
+        &dir.path().join("subscriptions.parquet"),
+        vec![
+            ("subscription_id", text(&["s1", "s2", "s3"]), false),
+            ("account_id", text(&["a1", "a2", "a3"]), false),
+            ("mrr", Arc::new(mrr), false),
+            (
+                "start_date",
+                Arc::new(Date32Array::from(vec![JAN_1, JAN_1, JAN_1 + 14])),
+                false,
+            ),
+            (
+                "end_date",
+                Arc::new(Date32Array::from(vec![None, None, None])),
+                true,
+            ),
+        ],
+    );
+    let data = DataDir::open(dir.path()).unwrap();
+    let outcome = check(&data).unwrap();
+    assert_eq!(outcome.issues.len(), 1, "{:?}", outcome.issues);
+    let issue = &outcome.issues[0];
+    assert_eq!(issue.file, "subscriptions.parquet");
+    assert_eq!(issue.location, Location::Row(3));
+    assert_eq!(issue.column, "mrr");
+    assert_eq!(issue.value, "-1.00");
+    assert_eq!(issue.reason, "negative money");
+    assert_eq!(
+        issue.to_string(),
+        "subscriptions.parquet: row 3, column mrr: negative money (value `-1.00`)"
+    );
+    // The valid rows are counted, the bad one is rejected with its values.
+    assert_eq!(outcome.quality[0].rows, 2);
+    assert_eq!(outcome.quality[0].invalid_rows, 1);
+    assert_eq!(outcome.rejected.len(), 1);
+    assert!(
+        outcome.rejected[0]
+            .values
+            .contains(&("subscription_id".to_string(), "s3".to_string()))
+    );
+
+    // Loading for KPIs refuses every invalid row.
+    match Engine::open(&data, &Settings::default(), &[], None) {
+        Err(EngineError::InvalidRows(issues)) => assert_eq!(issues, outcome.issues),
+        Err(e) => panic!("expected invalid rows, got {e:?}"),
+        Ok(_) => panic!("loaded a negative mrr"),
+    }
+}
+
+#[test]
+fn accepted_parquet_types_load() {
+    // Integer ids (read as their decimal text), DECIMAL and integer money,
+    // DATE dates, TIMESTAMP without a zone (UTC).
+    let dir = TempDir::new().unwrap();
+    write_parquet(
+        &dir.path().join("subscriptions.parquet"),
+        vec![
+            (
+                "subscription_id",
+                Arc::new(Int64Array::from(vec![1, 2])),
+                false,
+            ),
+            ("account_id", Arc::new(Int64Array::from(vec![42, 7])), false),
+            ("mrr", Arc::new(Int64Array::from(vec![49, 0])), false),
+            (
+                "start_date",
+                Arc::new(Date32Array::from(vec![JAN_1, JAN_1])),
+                false,
+            ),
+            (
+                "end_date",
+                Arc::new(Date32Array::from(vec![None, Some(JAN_1 + 31)])),
+                true,
+            ),
+        ],
+    );
+    let ts = TimestampMicrosecondArray::from(vec![1_704_067_200_000_000_i64]);
+    assert_eq!(
+        ts.data_type(),
+        &DataType::Timestamp(TimeUnit::Microsecond, None)
+    );
+    write_parquet(
+        &dir.path().join("accounts.parquet"),
+        vec![
+            ("account_id", Arc::new(Int64Array::from(vec![42])), false),
+            ("created_at", Arc::new(ts), false),
+        ],
+    );
+    let data = DataDir::open(dir.path()).unwrap();
+    let outcome = check(&data).unwrap();
+    assert!(outcome.issues.is_empty(), "{:?}", outcome.issues);
+    let rows: Vec<(String, u64)> = outcome
+        .quality
+        .iter()
+        .map(|q| (q.table.clone(), q.rows))
+        .collect();
+    assert!(rows.contains(&("subscriptions".to_string(), 2)), "{rows:?}");
+    assert!(rows.contains(&("accounts".to_string(), 1)), "{rows:?}");
+}

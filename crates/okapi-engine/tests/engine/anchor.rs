@@ -24,8 +24,8 @@ struct Row {
 
 fn anchor_rows() -> Vec<Row> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/anchors/mrr-playbook/subscription_periods.csv");
-    let mut rdr = csv::Reader::from_path(&path).expect("anchor data next to the project");
+        .join("tests/fixtures/mrr-playbook/subscription_periods.csv");
+    let mut rdr = csv::Reader::from_path(&path).expect("the mrr-playbook fixture");
     rdr.records()
         .map(|r| {
             let r = r.unwrap();

@@ -11,7 +11,7 @@ use okapi_core::formulas::Value;
 use okapi_core::period::{Grain, Period};
 use okapi_core::settings::{Profile, Settings};
 use okapi_engine::EngineError;
-use okapi_engine::compute::{Engine, KpiReport, Segment, tables_for};
+use okapi_engine::compute::{Engine, KpiReport, Segment};
 use okapi_engine::load::{RowIssue, write_quarantine};
 use okapi_engine::source::DataDir;
 
@@ -132,7 +132,7 @@ fn open(
     segment: Option<Segment>,
 ) -> Result<std::result::Result<Engine, ExitCode>> {
     let dir = DataDir::open(data)?;
-    match Engine::open(&dir, settings, &tables_for(settings, ids), segment) {
+    match Engine::for_kpis(&dir, settings, ids, segment) {
         Ok(e) => Ok(Ok(e)),
         Err(EngineError::InvalidRows(issues)) => Ok(Err(report_issues(&issues))),
         Err(e) => Err(e.into()),

@@ -35,12 +35,70 @@ pub struct EventOptions {
     pub app_installed: String,
     /// Only events of these accounts (a segment); `None` = all events.
     pub accounts: Option<Arc<HashSet<String>>>,
-    /// Track (account, user) pairs, needed by `arpu`.
-    pub track_pairs: bool,
+    /// What to keep; a scan for `dau_mau` alone keeps only user days.
+    pub needs: EventNeeds,
+}
+
+/// Which state the scan keeps, from the KPIs asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventNeeds {
+    /// Day sets per user (dau_mau, active_users, cohorts, ...).
+    pub users: bool,
+    /// Activity days per account (inactive_accounts).
+    pub account_activity: bool,
+    /// Day sets per (account, user) pair (arpu).
+    pub pairs: bool,
+    pub onboarding: bool,
+    pub referrals: bool,
+    pub installs: bool,
+}
+
+impl EventNeeds {
+    pub const ALL: EventNeeds = EventNeeds {
+        users: true,
+        account_activity: true,
+        pairs: true,
+        onboarding: true,
+        referrals: true,
+        installs: true,
+    };
+
+    /// What the built-in KPIs `ids` need.
+    pub fn for_kpis<'a>(ids: impl IntoIterator<Item = &'a str>) -> EventNeeds {
+        let mut n = EventNeeds {
+            users: false,
+            account_activity: false,
+            pairs: false,
+            onboarding: false,
+            referrals: false,
+            installs: false,
+        };
+        for id in ids {
+            match id {
+                "dau_mau" | "active_users" => n.users = true,
+                "inactive_accounts" => n.account_activity = true,
+                "arpu" => {
+                    n.users = true;
+                    n.pairs = true;
+                }
+                "onboarding_completion_rate" => {
+                    n.users = true;
+                    n.onboarding = true;
+                }
+                "referral_rate" => {
+                    n.users = true;
+                    n.referrals = true;
+                }
+                "app_installs" => n.installs = true,
+                _ => {}
+            }
+        }
+        n
+    }
 }
 
 impl EventOptions {
-    pub fn from_settings(s: &Settings) -> EventOptions {
+    pub fn from_settings(s: &Settings, needs: EventNeeds) -> EventOptions {
         EventOptions {
             zone: s.time_zone,
             activity: s.events.activity.iter().cloned().collect(),
@@ -48,8 +106,28 @@ impl EventOptions {
             referral_sent: s.events.referral_sent.clone(),
             app_installed: s.events.app_installed.clone(),
             accounts: None,
-            track_pairs: true,
+            needs,
         }
+    }
+
+    /// The `events` columns the scan reads.
+    pub fn columns(&self) -> Vec<&'static str> {
+        let n = self.needs;
+        let mut cols = vec!["ts"];
+        if n.users {
+            cols.push("user_id");
+        }
+        if n.account_activity || n.pairs || self.accounts.is_some() {
+            cols.push("account_id");
+        }
+        if n.onboarding
+            || n.referrals
+            || n.installs
+            || (n.account_activity && !self.activity.is_empty())
+        {
+            cols.push("event");
+        }
+        cols
     }
 }
 
@@ -109,7 +187,9 @@ impl EventsScan {
             return;
         };
         let mut mapper = self.opts.zone.day_mapper();
+        let needs = self.opts.needs;
         let all_activity = self.opts.activity.is_empty();
+        let use_accounts = needs.account_activity || needs.pairs;
         for i in 0..b.num_rows() {
             let acc = account.is_valid(i).then(|| account.value(i));
             if let Some(allowed) = &self.opts.accounts {
@@ -121,17 +201,25 @@ impl EventsScan {
             self.rows += 1;
             let t = ts.value(i);
             let day = mapper.day_of(t);
-            let ev = event.value(i);
-            let acc_idx = acc.map(|a| self.account(a));
+            let ev = if event.is_valid(i) {
+                event.value(i)
+            } else {
+                ""
+            };
+            let acc_idx = match acc {
+                Some(a) if use_accounts => Some(self.account(a)),
+                _ => None,
+            };
             if let Some(ai) = acc_idx
+                && needs.account_activity
                 && (all_activity || self.opts.activity.contains(ev))
             {
                 self.account_days[ai as usize].insert(day);
             }
-            if ev == self.opts.app_installed {
+            if needs.installs && ev == self.opts.app_installed {
                 *self.installs.entry(day).or_default() += 1;
             }
-            if user.is_null(i) {
+            if !needs.users || user.is_null(i) {
                 continue;
             }
             let uid = user.value(i);
@@ -151,13 +239,16 @@ impl EventsScan {
             if t < self.user_first[ui] {
                 self.user_first[ui] = t;
             }
-            if ev == self.opts.onboarding_completed && t < self.user_onboarded[ui] {
+            if needs.onboarding
+                && ev == self.opts.onboarding_completed
+                && t < self.user_onboarded[ui]
+            {
                 self.user_onboarded[ui] = t;
             }
-            if ev == self.opts.referral_sent {
+            if needs.referrals && ev == self.opts.referral_sent {
                 self.referrals.push((u, day));
             }
-            if self.opts.track_pairs
+            if needs.pairs
                 && let Some(ai) = acc_idx
             {
                 self.pairs.entry((ai, u)).or_default().insert(day);

@@ -43,7 +43,7 @@ use crate::load::cells::decimal_of;
 use crate::load::quality::{QualityAccumulator, TableQuality};
 use crate::load::{LoadedTable, RejectedRow, RowIssue, load_table, scan_file};
 use crate::source::DataDir;
-use events::{EventOptions, EventsScan, InactiveAccount};
+use events::{EventNeeds, EventOptions, EventsScan, InactiveAccount};
 use revenue::{Revenue, col};
 use sql::Sql;
 
@@ -115,6 +115,34 @@ impl Engine {
         tables: &[Table],
         segment: Option<Segment>,
     ) -> Result<Engine, EngineError> {
+        Engine::open_with(dir, settings, tables, segment, EventNeeds::ALL)
+    }
+
+    /// Loads what the KPIs `ids` (built-in or custom) need, and no more:
+    /// their tables, and of the events only the columns and state their
+    /// kernels use.
+    pub fn for_kpis(
+        dir: &DataDir,
+        settings: &Settings,
+        ids: &[String],
+        segment: Option<Segment>,
+    ) -> Result<Engine, EngineError> {
+        let builtin = builtin_closure(settings, ids);
+        let needs = match builtin {
+            Some(set) => EventNeeds::for_kpis(set.iter().map(|s| s.as_str())),
+            None => EventNeeds::ALL,
+        };
+        Engine::open_with(dir, settings, &tables_for(settings, ids), segment, needs)
+    }
+
+    /// [`Engine::open`] keeping only `needs` of the events.
+    pub fn open_with(
+        dir: &DataDir,
+        settings: &Settings,
+        tables: &[Table],
+        segment: Option<Segment>,
+        needs: EventNeeds,
+    ) -> Result<Engine, EngineError> {
         let mut loaded: HashMap<Table, LoadedTable> = HashMap::new();
         let mut quality = Vec::new();
         let mut issues: Vec<RowIssue> = Vec::new();
@@ -157,12 +185,14 @@ impl Engine {
         if tables.contains(&Table::Events)
             && let Some(file) = dir.get(Table::Events)
         {
-            let mut opts = EventOptions::from_settings(settings);
+            let mut opts = EventOptions::from_settings(settings, needs);
             opts.accounts = segment_accounts.clone();
+            let columns = opts.columns();
             let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
             let (parts, outcome) = crate::load::parallel::scan_parallel(
                 file,
                 threads,
+                Some(&columns),
                 &|| EventsScan::new(opts.clone()),
                 &|scan, b| scan.add(b),
             )?;
@@ -832,6 +862,28 @@ pub fn kpi_info(settings: &Settings, id: &str) -> Option<KpiInfo> {
             unit: k.unit,
             direction: k.direction,
         })
+}
+
+/// The built-in KPIs that `ids` reach through custom formulas; `None` when
+/// a custom SQL KPI is among them (it may read anything).
+fn builtin_closure(settings: &Settings, ids: &[String]) -> Option<HashSet<String>> {
+    let mut out = HashSet::new();
+    let mut stack: Vec<String> = ids.to_vec();
+    let mut seen = HashSet::new();
+    while let Some(id) = stack.pop() {
+        if !seen.insert(id.clone()) {
+            continue;
+        }
+        if catalog::find(&id).is_some() {
+            out.insert(id);
+        } else if let Some(k) = settings.custom_kpis.iter().find(|k| k.id == id) {
+            match &k.definition {
+                Definition::Formula { .. } => stack.extend(k.dependencies()),
+                Definition::Sql(_) => return None,
+            }
+        }
+    }
+    Some(out)
 }
 
 /// Tables needed to compute `ids`.

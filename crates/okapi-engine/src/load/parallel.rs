@@ -23,13 +23,14 @@ pub struct Part<S> {
 pub fn scan_parallel<S: Send>(
     file: &SourceFile,
     threads: usize,
+    only: Option<&[&str]>,
     new_sink: &(dyn Fn() -> S + Sync),
     add: &(dyn Fn(&mut S, &RecordBatch) + Sync),
 ) -> Result<(Vec<Part<S>>, ScanOutcome), EngineError> {
     if file.format != Format::Parquet || threads <= 1 {
         return single(file, new_sink, add);
     }
-    let (builder, _, _) = super::parquet_reader::open(file)?;
+    let (builder, _, _) = super::parquet_reader::open(file, only)?;
     let groups: Vec<u64> = builder
         .metadata()
         .row_groups()
@@ -60,7 +61,7 @@ pub fn scan_parallel<S: Send>(
         let handles: Vec<_> = ranges
             .iter()
             .map(|&(first, end, offset)| {
-                scope.spawn(move || scan_part(file, first, end, offset, new_sink, add))
+                scope.spawn(move || scan_part(file, only, first, end, offset, new_sink, add))
             })
             .collect();
         handles
@@ -102,6 +103,7 @@ fn single<S>(
 
 fn scan_part<S>(
     file: &SourceFile,
+    only: Option<&[&str]>,
     first: usize,
     end: usize,
     offset: u64,
@@ -109,7 +111,7 @@ fn scan_part<S>(
     add: &(dyn Fn(&mut S, &RecordBatch) + Sync),
 ) -> Result<(Part<S>, ScanOutcome), EngineError> {
     let name = file.display_name();
-    let (builder, mut validator, _) = super::parquet_reader::open(file)?;
+    let (builder, mut validator, _) = super::parquet_reader::open(file, only)?;
     let reader = builder
         .with_row_groups((first..end).collect())
         .with_batch_size(BATCH_ROWS)

@@ -17,6 +17,7 @@ use crate::source::SourceFile;
 /// the validator and the projected column names.
 pub fn open(
     file: &SourceFile,
+    only: Option<&[&str]>,
 ) -> Result<
     (
         ParquetRecordBatchReaderBuilder<File>,
@@ -46,7 +47,7 @@ pub fn open(
     } else {
         Vec::new()
     };
-    let validator = Validator::new(table, name, extras.clone());
+    let mut validator = Validator::new(table, name, extras.clone());
     validator.require_columns(&names)?;
     let fields: Vec<(String, DataType)> = schema
         .fields()
@@ -58,8 +59,12 @@ pub fn open(
         .iter()
         .enumerate()
         .filter(|(_, n)| table.column(n).is_some() || extras.contains(n))
+        .filter(|(_, n)| only.is_none_or(|o| o.contains(&n.as_str())))
         .map(|(i, _)| i)
         .collect();
+    if let Some(o) = only {
+        validator.only_columns(o);
+    }
     let projected: Vec<String> = keep.iter().map(|&i| names[i].clone()).collect();
     let mask = ProjectionMask::roots(builder.parquet_schema(), keep);
     Ok((builder.with_projection(mask), validator, projected))
@@ -70,7 +75,7 @@ pub fn read(
     handle: &mut dyn FnMut(Validated) -> Result<(), EngineError>,
 ) -> Result<(), EngineError> {
     let name = file.display_name();
-    let (builder, mut validator, _) = open(file)?;
+    let (builder, mut validator, _) = open(file, None)?;
     let reader = builder
         .with_batch_size(BATCH_ROWS)
         .build()

@@ -90,6 +90,9 @@ pub struct Validator {
     unchecked_schema: SchemaRef,
     extras: Vec<String>,
     seen_ids: HashMap<String, Location>,
+    /// When set, only these columns are read and checked; the others are
+    /// NULL in the output (a kernel that does not need them).
+    only: Option<Vec<String>>,
 }
 
 /// A cell-level problem found while converting a column.
@@ -118,7 +121,31 @@ impl Validator {
             file,
             extras,
             seen_ids: HashMap::new(),
+            only: None,
         }
+    }
+
+    /// Reads and checks only `columns` (a scan for a kernel that needs no
+    /// others); the other columns come out NULL and unchecked.
+    pub fn only_columns(&mut self, columns: &[&str]) {
+        self.only = Some(columns.iter().map(|c| c.to_string()).collect());
+        self.schema = Arc::new(Schema::new(
+            self.schema
+                .fields()
+                .iter()
+                .map(|f| {
+                    let keep = columns.contains(&f.name().as_str());
+                    f.as_ref().clone().with_nullable(f.is_nullable() || !keep)
+                })
+                .collect::<Vec<_>>(),
+        ));
+    }
+
+    /// Whether `column` is read.
+    pub fn reads(&self, column: &str) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|o| o.iter().any(|c| c == column))
     }
 
     pub fn schema(&self) -> SchemaRef {
@@ -178,6 +205,10 @@ impl Validator {
         let mut issues: Vec<CellIssue> = Vec::new();
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
         for spec in self.table.columns() {
+            if !self.reads(spec.name) {
+                arrays.push(new_null_array(&canonical_type(spec.ty), n));
+                continue;
+            }
             let arr = match raw.column(spec.name) {
                 Some(a) => convert(spec, a, &mut issues).map_err(|reason| EngineError::File {
                     file: self.file.clone(),

@@ -7,8 +7,7 @@
 use datafusion::arrow::record_batch::RecordBatch;
 
 use super::quality::QualityAccumulator;
-use super::validate::RawBatch;
-use super::{BATCH_ROWS, Location, ScanOutcome, scan_file};
+use super::{ScanOutcome, scan_file};
 use crate::error::EngineError;
 use crate::source::{Format, SourceFile};
 
@@ -110,45 +109,24 @@ fn scan_part<S>(
     new_sink: &(dyn Fn() -> S + Sync),
     add: &(dyn Fn(&mut S, &RecordBatch) + Sync),
 ) -> Result<(Part<S>, ScanOutcome), EngineError> {
-    let name = file.display_name();
-    let (builder, mut validator, _) = super::parquet_reader::open(file, only)?;
-    let reader = builder
-        .with_row_groups((first..end).collect())
-        .with_batch_size(BATCH_ROWS)
-        .build()
-        .map_err(|e| EngineError::File {
-            file: name.clone(),
-            reason: e.to_string(),
-        })?;
     let mut sink = new_sink();
-    let mut quality = QualityAccumulator::new(file.table, name.clone());
+    let mut quality = QualityAccumulator::new(file.table, file.display_name());
     let mut outcome = ScanOutcome::default();
-    let mut row = offset;
-    for batch in reader {
-        let batch = batch.map_err(|e| EngineError::File {
-            file: name.clone(),
-            reason: format!("cannot read row {}: {e}", row + 1),
-        })?;
-        let n = batch.num_rows() as u64;
-        let schema = batch.schema();
-        let raw = RawBatch {
-            columns: schema
-                .fields()
-                .iter()
-                .zip(batch.columns())
-                .map(|(f, a)| (f.name().clone(), a.clone()))
-                .collect(),
-            locations: (row + 1..=row + n).map(Location::Row).collect(),
-        };
-        row += n;
-        let v = validator.validate(raw)?;
-        quality.add_issues(&v.issues);
-        quality.add(&v.batch);
-        if v.batch.num_rows() > 0 {
-            add(&mut sink, &v.batch);
-        }
-        outcome.issues.extend(v.issues);
-        outcome.rejected.extend(v.rejected);
-    }
+    super::parquet_reader::read_groups(
+        file,
+        only,
+        Some((first..end).collect()),
+        offset,
+        &mut |v| {
+            quality.add_issues(&v.issues);
+            quality.add(&v.batch);
+            if v.batch.num_rows() > 0 {
+                add(&mut sink, &v.batch);
+            }
+            outcome.issues.extend(v.issues);
+            outcome.rejected.extend(v.rejected);
+            Ok(())
+        },
+    )?;
     Ok((Part { sink, quality }, outcome))
 }

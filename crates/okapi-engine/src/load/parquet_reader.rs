@@ -74,8 +74,24 @@ pub fn read(
     file: &SourceFile,
     handle: &mut dyn FnMut(Validated) -> Result<(), EngineError>,
 ) -> Result<(), EngineError> {
+    read_groups(file, None, None, 0, handle)
+}
+
+/// Reads the row groups `groups` (all when `None`) of `file`, reading only
+/// the columns `only` (all when `None`); the first row read is numbered
+/// `offset + 1`. Hands each validated batch to `handle`.
+pub fn read_groups(
+    file: &SourceFile,
+    only: Option<&[&str]>,
+    groups: Option<Vec<usize>>,
+    offset: u64,
+    handle: &mut dyn FnMut(Validated) -> Result<(), EngineError>,
+) -> Result<(), EngineError> {
     let name = file.display_name();
-    let (builder, mut validator, _) = open(file, None)?;
+    let (mut builder, mut validator, _) = open(file, only)?;
+    if let Some(g) = groups {
+        builder = builder.with_row_groups(g);
+    }
     let reader = builder
         .with_batch_size(BATCH_ROWS)
         .build()
@@ -83,7 +99,7 @@ pub fn read(
             file: name.clone(),
             reason: e.to_string(),
         })?;
-    let mut offset: u64 = 0;
+    let mut offset = offset;
     for batch in reader {
         let batch = batch.map_err(|e| EngineError::File {
             file: name.clone(),

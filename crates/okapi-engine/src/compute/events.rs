@@ -11,7 +11,10 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, StringArray, TimestampMicrosecondArray};
+use datafusion::arrow::array::{
+    Array, ArrayRef, DictionaryArray, StringArray, TimestampMicrosecondArray,
+};
+use datafusion::arrow::datatypes::Int32Type;
 use datafusion::arrow::record_batch::RecordBatch;
 use okapi_core::measures::EventMeasures;
 use okapi_core::period::{DayNum, Period, PeriodIndex, date_of, day_num};
@@ -145,6 +148,26 @@ pub struct EventsScan {
     pairs: hashbrown::HashMap<(u32, u32), DayBits>,
     installs: HashMap<DayNum, u64>,
     rows: u64,
+    /// Whether each account is in the segment (all true without one).
+    account_allowed: Vec<bool>,
+    /// The last dictionary seen per column and its value → index map.
+    user_dict: Option<(ArrayRef, Vec<u32>)>,
+    account_dict: Option<(ArrayRef, Vec<u32>)>,
+    event_dict: Option<(ArrayRef, Vec<u32>)>,
+}
+
+/// No index: a NULL cell.
+const NONE: u32 = u32::MAX;
+const ONBOARDING: u8 = 1;
+const REFERRAL: u8 = 2;
+const INSTALL: u8 = 4;
+const ACTIVITY: u8 = 8;
+
+#[derive(Clone, Copy)]
+enum Cached {
+    Users,
+    Accounts,
+    Events,
 }
 
 impl EventsScan {
@@ -162,6 +185,10 @@ impl EventsScan {
             pairs: Default::default(),
             installs: HashMap::new(),
             rows: 0,
+            account_allowed: Vec::new(),
+            user_dict: None,
+            account_dict: None,
+            event_dict: None,
         }
     }
 
@@ -173,85 +200,187 @@ impl EventsScan {
         self.accounts.insert(a.into(), i);
         self.account_names.push(a.into());
         self.account_days.push(DayBits::new());
+        let allowed = self
+            .opts
+            .accounts
+            .as_ref()
+            .is_none_or(|set| set.contains(a));
+        self.account_allowed.push(allowed);
         i
     }
 
-    /// Adds one canonical `events` batch.
+    fn user(&mut self, name: &str) -> u32 {
+        if let Some(&u) = self.users.get(name) {
+            return u;
+        }
+        let u = self.user_days.len() as u32;
+        self.users.insert(name.into(), u);
+        self.user_days.push(DayBits::new());
+        self.user_first.push(i64::MAX);
+        self.user_onboarded.push(i64::MAX);
+        u
+    }
+
+    /// What an event name means to the scan, as flag bits.
+    fn event_flags(&self, name: &str) -> u8 {
+        let o = &self.opts;
+        let mut f = 0;
+        if name == o.onboarding_completed {
+            f |= ONBOARDING;
+        }
+        if name == o.referral_sent {
+            f |= REFERRAL;
+        }
+        if name == o.app_installed {
+            f |= INSTALL;
+        }
+        if o.activity.is_empty() || o.activity.contains(name) {
+            f |= ACTIVITY;
+        }
+        f
+    }
+
+    /// Per-row indices of a string column (`NONE` for NULL), interning its
+    /// values with `intern`. A dictionary column maps each dictionary value
+    /// once, and the mapping is kept while the reader reuses the dictionary
+    /// (a whole row group): hundreds of thousands of lookups instead of
+    /// millions.
+    fn indices(
+        &mut self,
+        column: Option<&ArrayRef>,
+        which: Cached,
+        intern: fn(&mut Self, &str) -> u32,
+    ) -> Vec<u32> {
+        let Some(column) = column else {
+            return Vec::new();
+        };
+        if let Some(d) = column.as_any().downcast_ref::<DictionaryArray<Int32Type>>() {
+            let values = d.values();
+            let cached = match which {
+                Cached::Users => &self.user_dict,
+                Cached::Accounts => &self.account_dict,
+                Cached::Events => &self.event_dict,
+            };
+            let fresh = !cached.as_ref().is_some_and(|(v, _)| Arc::ptr_eq(v, values));
+            if fresh {
+                let texts = values.as_any().downcast_ref::<StringArray>();
+                let map: Vec<u32> = match texts {
+                    Some(t) => (0..t.len())
+                        .map(|i| {
+                            if t.is_valid(i) {
+                                intern(self, t.value(i))
+                            } else {
+                                NONE
+                            }
+                        })
+                        .collect(),
+                    None => vec![NONE; values.len()],
+                };
+                let slot = match which {
+                    Cached::Users => &mut self.user_dict,
+                    Cached::Accounts => &mut self.account_dict,
+                    Cached::Events => &mut self.event_dict,
+                };
+                *slot = Some((values.clone(), map));
+            }
+            let map = match which {
+                Cached::Users => &self.user_dict,
+                Cached::Accounts => &self.account_dict,
+                Cached::Events => &self.event_dict,
+            };
+            let map = &map.as_ref().expect("just cached").1;
+            let keys = d.keys();
+            return (0..d.len())
+                .map(|i| {
+                    if keys.is_valid(i) {
+                        map.get(keys.value(i) as usize).copied().unwrap_or(NONE)
+                    } else {
+                        NONE
+                    }
+                })
+                .collect();
+        }
+        match column.as_any().downcast_ref::<StringArray>() {
+            Some(t) => (0..t.len())
+                .map(|i| {
+                    if t.is_valid(i) {
+                        intern(self, t.value(i))
+                    } else {
+                        NONE
+                    }
+                })
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Adds one `events` batch (canonical, or with dictionary-encoded
+    /// string columns).
     pub fn add(&mut self, b: &RecordBatch) {
-        let (Some(ts), Some(user), Some(account), Some(event)) = (
-            col::<TimestampMicrosecondArray>(b, "ts"),
-            col::<StringArray>(b, "user_id"),
-            col::<StringArray>(b, "account_id"),
-            col::<StringArray>(b, "event"),
-        ) else {
+        let Some(ts) = col::<TimestampMicrosecondArray>(b, "ts") else {
             return;
         };
-        let mut mapper = self.opts.zone.day_mapper();
         let needs = self.opts.needs;
-        let all_activity = self.opts.activity.is_empty();
-        let use_accounts = needs.account_activity || needs.pairs;
+        let use_accounts = needs.account_activity || needs.pairs || self.opts.accounts.is_some();
+        let use_events =
+            needs.onboarding || needs.referrals || needs.installs || needs.account_activity;
+        let users = if needs.users {
+            self.indices(b.column_by_name("user_id"), Cached::Users, Self::user)
+        } else {
+            Vec::new()
+        };
+        let accounts = if use_accounts {
+            self.indices(
+                b.column_by_name("account_id"),
+                Cached::Accounts,
+                Self::account,
+            )
+        } else {
+            Vec::new()
+        };
+        // Event names become flag bits, interned as small codes.
+        let events = if use_events {
+            self.indices(b.column_by_name("event"), Cached::Events, |s, name| {
+                s.event_flags(name) as u32
+            })
+        } else {
+            Vec::new()
+        };
+        let mut mapper = self.opts.zone.day_mapper();
         for i in 0..b.num_rows() {
-            let acc = account.is_valid(i).then(|| account.value(i));
-            if let Some(allowed) = &self.opts.accounts {
-                match acc {
-                    Some(a) if allowed.contains(a) => {}
-                    _ => continue,
-                }
+            let acc = accounts.get(i).copied().unwrap_or(NONE);
+            if self.opts.accounts.is_some() && (acc == NONE || !self.account_allowed[acc as usize])
+            {
+                continue;
             }
             self.rows += 1;
             let t = ts.value(i);
             let day = mapper.day_of(t);
-            let ev = if event.is_valid(i) {
-                event.value(i)
-            } else {
-                ""
-            };
-            let acc_idx = match acc {
-                Some(a) if use_accounts => Some(self.account(a)),
-                _ => None,
-            };
-            if let Some(ai) = acc_idx
-                && needs.account_activity
-                && (all_activity || self.opts.activity.contains(ev))
-            {
-                self.account_days[ai as usize].insert(day);
+            let flags = events.get(i).copied().unwrap_or(NONE);
+            let flags = if flags == NONE { 0 } else { flags as u8 };
+            if needs.account_activity && acc != NONE && flags & ACTIVITY != 0 {
+                self.account_days[acc as usize].insert(day);
             }
-            if needs.installs && ev == self.opts.app_installed {
+            if needs.installs && flags & INSTALL != 0 {
                 *self.installs.entry(day).or_default() += 1;
             }
-            if !needs.users || user.is_null(i) {
+            let u = users.get(i).copied().unwrap_or(NONE);
+            if u == NONE {
                 continue;
             }
-            let uid = user.value(i);
-            let u = match self.users.get(uid) {
-                Some(&u) => u,
-                None => {
-                    let u = self.user_days.len() as u32;
-                    self.users.insert(uid.into(), u);
-                    self.user_days.push(DayBits::new());
-                    self.user_first.push(i64::MAX);
-                    self.user_onboarded.push(i64::MAX);
-                    u
-                }
-            };
             let ui = u as usize;
             self.user_days[ui].insert(day);
             if t < self.user_first[ui] {
                 self.user_first[ui] = t;
             }
-            if needs.onboarding
-                && ev == self.opts.onboarding_completed
-                && t < self.user_onboarded[ui]
-            {
+            if needs.onboarding && flags & ONBOARDING != 0 && t < self.user_onboarded[ui] {
                 self.user_onboarded[ui] = t;
             }
-            if needs.referrals && ev == self.opts.referral_sent {
+            if needs.referrals && flags & REFERRAL != 0 {
                 self.referrals.push((u, day));
             }
-            if needs.pairs
-                && let Some(ai) = acc_idx
-            {
-                self.pairs.entry((ai, u)).or_default().insert(day);
+            if needs.pairs && acc != NONE {
+                self.pairs.entry((acc, u)).or_default().insert(day);
             }
         }
     }
@@ -260,17 +389,7 @@ impl EventsScan {
     pub fn merge(&mut self, other: EventsScan) {
         let mut user_map = vec![0u32; other.user_days.len()];
         for (name, &ou) in &other.users {
-            let u = match self.users.get(name) {
-                Some(&u) => u,
-                None => {
-                    let u = self.user_days.len() as u32;
-                    self.users.insert(name.clone(), u);
-                    self.user_days.push(DayBits::new());
-                    self.user_first.push(i64::MAX);
-                    self.user_onboarded.push(i64::MAX);
-                    u
-                }
-            };
+            let u = self.user(name);
             user_map[ou as usize] = u;
         }
         for (ou, days) in other.user_days.iter().enumerate() {

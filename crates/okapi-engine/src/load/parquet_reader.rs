@@ -3,10 +3,14 @@
 //! TIMESTAMP or text, ids text or integers); rows are numbered from 1.
 
 use std::fs::File;
+use std::sync::Arc;
 
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, Schema};
 use datafusion::parquet::arrow::ProjectionMask;
-use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::parquet::arrow::arrow_reader::{
+    ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
+use okapi_core::data_model::ColumnType;
 
 use super::validate::{RawBatch, Validated, Validator};
 use super::{BATCH_ROWS, Location};
@@ -62,8 +66,54 @@ pub fn open(
         .filter(|(_, n)| only.is_none_or(|o| o.contains(&n.as_str())))
         .map(|(i, _)| i)
         .collect();
+    let mut builder = builder;
     if let Some(o) = only {
-        validator.only_columns(o);
+        // A kernel scan keeps plain text ids and names dictionary-encoded
+        // as Parquet stores them: the kernel maps each dictionary value once
+        // instead of every row's string.
+        let dictionary: Vec<&str> = o
+            .iter()
+            .copied()
+            .filter(|c| {
+                matches!(
+                    table.column(c).map(|s| s.ty),
+                    Some(ColumnType::Id | ColumnType::Text)
+                ) && schema
+                    .field_with_name(c)
+                    .is_ok_and(|f| *f.data_type() == DataType::Utf8)
+            })
+            .collect();
+        validator.only_columns(o, &dictionary);
+        if !dictionary.is_empty() {
+            let hinted = Schema::new(
+                schema
+                    .fields()
+                    .iter()
+                    .map(|f| {
+                        if dictionary.contains(&f.name().as_str()) {
+                            f.as_ref().clone().with_data_type(DataType::Dictionary(
+                                Box::new(DataType::Int32),
+                                Box::new(DataType::Utf8),
+                            ))
+                        } else {
+                            f.as_ref().clone()
+                        }
+                    })
+                    .collect::<Vec<_>>(),
+            );
+            let f = File::open(&file.path).map_err(|source| EngineError::Io {
+                path: file.path.clone(),
+                source,
+            })?;
+            let options = ArrowReaderOptions::new().with_schema(Arc::new(hinted));
+            builder =
+                ParquetRecordBatchReaderBuilder::try_new_with_options(f, options).map_err(|e| {
+                    EngineError::File {
+                        file: file.display_name(),
+                        reason: format!("not a readable Parquet file: {e}"),
+                    }
+                })?;
+        }
     }
     let projected: Vec<String> = keep.iter().map(|&i| names[i].clone()).collect();
     let mask = ProjectionMask::roots(builder.parquet_schema(), keep);

@@ -39,6 +39,11 @@ pub fn canonical_type(ty: ColumnType) -> DataType {
     }
 }
 
+/// Text as `Dictionary(Int32, Utf8)`.
+fn dictionary_text() -> DataType {
+    DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
+}
+
 /// The canonical schema of `table`, plus `extras` (kept as text).
 pub fn canonical_schema(table: Table, extras: &[String]) -> SchemaRef {
     let mut fields: Vec<Field> = table
@@ -93,6 +98,8 @@ pub struct Validator {
     /// When set, only these columns are read and checked; the others are
     /// NULL in the output (a kernel that does not need them).
     only: Option<Vec<String>>,
+    /// Columns kept dictionary-encoded (see [`Validator::only_columns`]).
+    dictionary: Vec<String>,
 }
 
 /// A cell-level problem found while converting a column.
@@ -122,23 +129,37 @@ impl Validator {
             extras,
             seen_ids: HashMap::new(),
             only: None,
+            dictionary: Vec::new(),
         }
     }
 
     /// Reads and checks only `columns` (a scan for a kernel that needs no
-    /// others); the other columns come out NULL and unchecked.
-    pub fn only_columns(&mut self, columns: &[&str]) {
+    /// others); the other columns come out NULL and unchecked. Columns in
+    /// `dictionary` arrive and stay dictionary-encoded text.
+    pub fn only_columns(&mut self, columns: &[&str], dictionary: &[&str]) {
         self.only = Some(columns.iter().map(|c| c.to_string()).collect());
-        self.schema = Arc::new(Schema::new(
-            self.schema
-                .fields()
+        self.dictionary = dictionary.iter().map(|c| c.to_string()).collect();
+        let fields: Vec<Field> = self
+            .schema
+            .fields()
+            .iter()
+            .map(|f| {
+                let keep = columns.contains(&f.name().as_str());
+                let f = f.as_ref().clone().with_nullable(f.is_nullable() || !keep);
+                if dictionary.contains(&f.name().as_str()) {
+                    f.with_data_type(dictionary_text())
+                } else {
+                    f
+                }
+            })
+            .collect();
+        self.unchecked_schema = Arc::new(Schema::new(
+            fields
                 .iter()
-                .map(|f| {
-                    let keep = columns.contains(&f.name().as_str());
-                    f.as_ref().clone().with_nullable(f.is_nullable() || !keep)
-                })
+                .map(|f| f.clone().with_nullable(true))
                 .collect::<Vec<_>>(),
         ));
+        self.schema = Arc::new(Schema::new(fields));
     }
 
     /// Whether `column` is read.
@@ -209,11 +230,14 @@ impl Validator {
                 arrays.push(new_null_array(&canonical_type(spec.ty), n));
                 continue;
             }
+            let dictionary = self.dictionary.iter().any(|c| c == spec.name);
             let arr = match raw.column(spec.name) {
+                Some(a) if dictionary && *a.data_type() == dictionary_text() => a.clone(),
                 Some(a) => convert(spec, a, &mut issues).map_err(|reason| EngineError::File {
                     file: self.file.clone(),
                     reason: format!("column `{}`: {reason}", spec.name),
                 })?,
+                None if dictionary => new_null_array(&dictionary_text(), n),
                 None => new_null_array(&canonical_type(spec.ty), n),
             };
             if spec.required && arr.null_count() > 0 {

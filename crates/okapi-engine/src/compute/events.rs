@@ -141,6 +141,9 @@ pub struct EventsScan {
     user_days: Vec<DayBits>,
     user_first: Vec<i64>,
     user_onboarded: Vec<i64>,
+    /// Per user, the day and account of the last event seen: repeated
+    /// events of a user on one day skip the day sets (most events do).
+    user_last: Vec<(DayNum, u32)>,
     referrals: Vec<(u32, DayNum)>,
     accounts: hashbrown::HashMap<Box<str>, u32>,
     account_names: Vec<Box<str>>,
@@ -148,12 +151,32 @@ pub struct EventsScan {
     pairs: hashbrown::HashMap<(u32, u32), DayBits>,
     installs: HashMap<DayNum, u64>,
     rows: u64,
+    /// Per account, the last day its activity was recorded.
+    account_last: Vec<DayNum>,
     /// Whether each account is in the segment (all true without one).
     account_allowed: Vec<bool>,
     /// The last dictionary seen per column and its value → index map.
     user_dict: Option<(ArrayRef, Vec<u32>)>,
     account_dict: Option<(ArrayRef, Vec<u32>)>,
     event_dict: Option<(ArrayRef, Vec<u32>)>,
+}
+
+/// Whether two dictionaries are the same values: the same array, or
+/// arrays over the same buffers (the Parquet reader rebuilds the array of
+/// a row group's dictionary for every batch, over the same bytes).
+fn same_values(a: &ArrayRef, b: &ArrayRef) -> bool {
+    if Arc::ptr_eq(a, b) {
+        return true;
+    }
+    let (x, y) = (a.to_data(), b.to_data());
+    x.data_type() == y.data_type()
+        && x.len() == y.len()
+        && x.offset() == y.offset()
+        && x.buffers().len() == y.buffers().len()
+        && x.buffers()
+            .iter()
+            .zip(y.buffers())
+            .all(|(p, q)| p.as_ptr() == q.as_ptr() && p.len() == q.len())
 }
 
 /// No index: a NULL cell.
@@ -178,6 +201,7 @@ impl EventsScan {
             user_days: Vec::new(),
             user_first: Vec::new(),
             user_onboarded: Vec::new(),
+            user_last: Vec::new(),
             referrals: Vec::new(),
             accounts: Default::default(),
             account_names: Vec::new(),
@@ -186,6 +210,7 @@ impl EventsScan {
             installs: HashMap::new(),
             rows: 0,
             account_allowed: Vec::new(),
+            account_last: Vec::new(),
             user_dict: None,
             account_dict: None,
             event_dict: None,
@@ -206,6 +231,7 @@ impl EventsScan {
             .as_ref()
             .is_none_or(|set| set.contains(a));
         self.account_allowed.push(allowed);
+        self.account_last.push(DayNum::MIN);
         i
     }
 
@@ -218,6 +244,7 @@ impl EventsScan {
         self.user_days.push(DayBits::new());
         self.user_first.push(i64::MAX);
         self.user_onboarded.push(i64::MAX);
+        self.user_last.push((DayNum::MIN, NONE));
         u
     }
 
@@ -261,7 +288,7 @@ impl EventsScan {
                 Cached::Accounts => &self.account_dict,
                 Cached::Events => &self.event_dict,
             };
-            let fresh = !cached.as_ref().is_some_and(|(v, _)| Arc::ptr_eq(v, values));
+            let fresh = !cached.as_ref().is_some_and(|(v, _)| same_values(v, values));
             if fresh {
                 let texts = values.as_any().downcast_ref::<StringArray>();
                 let map: Vec<u32> = match texts {
@@ -358,7 +385,12 @@ impl EventsScan {
             let day = mapper.day_of(t);
             let flags = events.get(i).copied().unwrap_or(NONE);
             let flags = if flags == NONE { 0 } else { flags as u8 };
-            if needs.account_activity && acc != NONE && flags & ACTIVITY != 0 {
+            if needs.account_activity
+                && acc != NONE
+                && flags & ACTIVITY != 0
+                && self.account_last[acc as usize] != day
+            {
+                self.account_last[acc as usize] = day;
                 self.account_days[acc as usize].insert(day);
             }
             if needs.installs && flags & INSTALL != 0 {
@@ -369,8 +401,11 @@ impl EventsScan {
                 continue;
             }
             let ui = u as usize;
-            self.user_days[ui].insert(day);
-            if t < self.user_first[ui] {
+            let last = self.user_last[ui];
+            if last.0 != day {
+                self.user_days[ui].insert(day);
+            }
+            if needs.onboarding && t < self.user_first[ui] {
                 self.user_first[ui] = t;
             }
             if needs.onboarding && flags & ONBOARDING != 0 && t < self.user_onboarded[ui] {
@@ -379,9 +414,10 @@ impl EventsScan {
             if needs.referrals && flags & REFERRAL != 0 {
                 self.referrals.push((u, day));
             }
-            if needs.pairs && acc != NONE {
+            if needs.pairs && acc != NONE && last != (day, acc) {
                 self.pairs.entry((acc, u)).or_default().insert(day);
             }
+            self.user_last[ui] = (day, acc);
         }
     }
 

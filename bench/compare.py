@@ -51,6 +51,13 @@ def main():
     a, an = load(args.a)
     b, bn = load(args.b)
     only = set(args.kpi.split(",")) if args.kpi else None
+    # KPIs that only one side computes are listed, not compared.
+    kpis_a, kpis_b = {k[0] for k in a}, {k[0] for k in b}
+    for name, extra in ((args.a, kpis_a - kpis_b), (args.b, kpis_b - kpis_a)):
+        if extra:
+            print(f"note: only {name} has {', '.join(sorted(extra))}; not compared")
+    if only is None:
+        only = kpis_a & kpis_b
     rel = Decimal(repr(args.rel))
     diffs = []
     for key in sorted(set(a) | set(b)):

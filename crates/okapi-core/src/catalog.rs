@@ -609,6 +609,17 @@ pub const CATALOG: &[KpiDef] = &[
         "Customers on the last day with no activity event in the inactivity window ending that day."
     ),
     kpi!(
+        "user_retention",
+        "User retention (next period)",
+        Retention,
+        Percent,
+        Higher,
+        Both,
+        Leading,
+        [T::Events],
+        "% of the users whose first event is in the period active again in the next period: cell (cohort, 1) of the cohort table (okapi retention shows every cell)."
+    ),
+    kpi!(
         "nps",
         "Net promoter score",
         Retention,

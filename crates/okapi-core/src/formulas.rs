@@ -278,6 +278,12 @@ fn compute(id: &str, m: &PeriodMeasures, ctx: &FormulaContext) -> Option<Res> {
             )
         }),
         "app_installs" => get(&m.events).map(|e| Value::Count(e.app_installs)),
+        "user_retention" => get(&m.events).and_then(|e| {
+            let retained = e
+                .cohort_retained_next
+                .ok_or_else(|| "the next period is beyond the data".to_string())?;
+            pct(retained as f64, e.cohort_users as f64, "new users")
+        }),
         "arpu" => r().and_then(|b| {
             let e = get(&m.events)?;
             money_div(

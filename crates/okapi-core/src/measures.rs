@@ -75,6 +75,11 @@ pub struct EventMeasures {
     pub app_installs: u64,
     /// Distinct users of customer accounts active in the 30 days ending on `e`.
     pub paying_users_30d: u64,
+    /// Users whose first event ever falls in P (the cohort of P).
+    pub cohort_users: u64,
+    /// Of those, users active in the next period; `None` when the next
+    /// period is beyond the data.
+    pub cohort_retained_next: Option<u64>,
 }
 
 /// Time-to-value measures from `milestones`.

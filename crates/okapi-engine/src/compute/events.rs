@@ -78,7 +78,7 @@ impl EventNeeds {
         };
         for id in ids {
             match id {
-                "dau_mau" | "active_users" => n.users = true,
+                "dau_mau" | "active_users" | "user_retention" => n.users = true,
                 "inactive_accounts" => n.account_activity = true,
                 "arpu" => {
                     n.users = true;
@@ -571,6 +571,32 @@ impl EventsScan {
         for active in self.active_periods(&index) {
             for p in active {
                 out[p as usize].active_users += 1;
+            }
+        }
+        // Cohorts: users by the period of their first event ever, and
+        // whether they came back in the next period.
+        let mut extended = periods.to_vec();
+        if let Some(last) = periods.last() {
+            extended.push(last.next());
+        }
+        let data_last = self.day_range().map(|(_, l)| l);
+        for days in &self.user_days {
+            let Some(c) = days.first().and_then(|d| index.of(d)) else {
+                continue;
+            };
+            out[c].cohort_users += 1;
+            let next = &extended[c + 1];
+            if days.any_in(next.start_num(), next.end_num() - 1) {
+                *out[c].cohort_retained_next.get_or_insert(0) += 1;
+            }
+        }
+        for (c, m) in out.iter_mut().enumerate() {
+            // The next period must have begun within the data.
+            let next_start = extended[c + 1].start_num();
+            if data_last.is_some_and(|l| l >= next_start) {
+                m.cohort_retained_next.get_or_insert(0);
+            } else {
+                m.cohort_retained_next = None;
             }
         }
         // Onboarding: users by the period of their first event.

@@ -220,6 +220,14 @@ fn engagement() {
         "onboarding_completion_rate",
         &[Some(0.0), Some(100.0), None],
     );
+    // Cohorts by first event: Jan u1, u2, u3, u4 — u1 and u2 back in Feb
+    // (50 %). Feb u5, but the events end on 24 Feb, before March begins:
+    // absent, as is March (no new users, and April is beyond the data).
+    assert_numbers("user_retention", &[Some(50.0), None, None]);
+    assert_eq!(
+        notes("user_retention")[1].as_deref(),
+        Some("the next period is beyond the data")
+    );
     // Inactive (14 days): Jan A (last 2 Jan); Feb C (never); Mar A and C.
     assert_eq!(
         monthly("inactive_accounts"),
@@ -407,6 +415,7 @@ fn narrow_scans_give_the_same_values() {
         "referral_rate",
         "app_installs",
         "arpu",
+        "user_retention",
     ] {
         let ids = vec![id.to_string()];
         let narrow = Engine::for_kpis(&dir, &Settings::default(), &ids, None).unwrap();

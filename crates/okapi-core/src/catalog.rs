@@ -620,6 +620,17 @@ pub const CATALOG: &[KpiDef] = &[
         "% of the users whose first event is in the period active again in the next period: cell (cohort, 1) of the cohort table (okapi retention shows every cell)."
     ),
     kpi!(
+        "health_score",
+        "Account health score",
+        Retention,
+        Score,
+        Higher,
+        Both,
+        Leading,
+        [T::Subscriptions, T::Events],
+        "Mean over customers on the last day of a 0–100 blend of usage trend, share of active users, recency, latest NPS and open tickets (weights in okapi.toml)."
+    ),
+    kpi!(
         "nps",
         "Net promoter score",
         Retention,

@@ -292,6 +292,10 @@ fn compute(id: &str, m: &PeriodMeasures, ctx: &FormulaContext) -> Option<Res> {
                 "active users of customers",
             )
         }),
+        "health_score" => get(&m.health).and_then(|h| {
+            h.map(Value::Number)
+                .ok_or_else(|| "no customers".to_string())
+        }),
         "nps" => get(&m.surveys).and_then(|s| {
             let n = s.nps_responses as f64;
             if n == 0.0 {

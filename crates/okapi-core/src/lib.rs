@@ -32,6 +32,7 @@ pub mod catalog;
 pub mod custom;
 pub mod data_model;
 pub mod formulas;
+pub mod health;
 pub mod measures;
 pub mod mrr;
 pub mod period;

@@ -105,6 +105,9 @@ pub struct PeriodMeasures {
     pub surveys: Input<SurveyMeasures>,
     pub events: Input<EventMeasures>,
     pub ttv: Input<TtvMeasures>,
+    /// Mean health score (0–100) of the customers on the last day, `None`
+    /// without customers.
+    pub health: Input<Option<f64>>,
 }
 
 fn m<T>(table: &str) -> Input<T> {
@@ -124,6 +127,7 @@ impl PeriodMeasures {
             surveys: m("surveys"),
             events: m("events"),
             ttv: m("milestones"),
+            health: m("events"),
         }
     }
 }

@@ -16,6 +16,13 @@
 //! referral_sent = "referral_sent"
 //! app_installed = "app_installed"
 //!
+//! [health]                     # weights of the account health score
+//! usage_trend = 0.25
+//! active_users = 0.20
+//! recency = 0.25
+//! nps = 0.15
+//! support = 0.15
+//!
 //! [[kpi]]                      # custom KPIs, see `custom`
 //! id = "ltv_to_cac"
 //! formula = "ltv / cac"
@@ -30,6 +37,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::custom::{CustomKpi, CustomKpiSpec};
+use crate::health::HealthWeights;
 use crate::timezone::Zone;
 
 /// B2B or B2C: picks the executive dashboard and default templates.
@@ -84,6 +92,8 @@ struct RawSettings {
     #[serde(default)]
     events: RawEvents,
     #[serde(default)]
+    health: Option<HealthWeights>,
+    #[serde(default)]
     kpi: Vec<CustomKpiSpec>,
 }
 
@@ -126,6 +136,8 @@ pub struct Settings {
     pub ttv_start_milestone: String,
     pub ttv_first_value_milestone: String,
     pub events: EventNames,
+    /// Weights of the account health score.
+    pub health: HealthWeights,
     pub custom_kpis: Vec<CustomKpi>,
 }
 
@@ -145,6 +157,7 @@ impl Default for Settings {
                 referral_sent: "referral_sent".into(),
                 app_installed: "app_installed".into(),
             },
+            health: HealthWeights::default(),
             custom_kpis: Vec::new(),
         }
     }
@@ -209,6 +222,10 @@ impl Settings {
         }
         if let Some(e) = raw.events.app_installed {
             s.events.app_installed = e;
+        }
+        if let Some(h) = raw.health {
+            h.validate().map_err(|e| invalid("health", e))?;
+            s.health = h;
         }
         s.custom_kpis = crate::custom::validate(raw.kpi)?;
         Ok(s)

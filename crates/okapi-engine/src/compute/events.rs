@@ -16,6 +16,7 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::datatypes::Int32Type;
 use datafusion::arrow::record_batch::RecordBatch;
+use okapi_core::health::HealthInputs;
 use okapi_core::measures::EventMeasures;
 use okapi_core::period::{DayNum, Period, PeriodIndex, date_of, day_num};
 use okapi_core::retention::{CohortRow, cohort_table};
@@ -80,6 +81,11 @@ impl EventNeeds {
             match id {
                 "dau_mau" | "active_users" | "user_retention" => n.users = true,
                 "inactive_accounts" => n.account_activity = true,
+                "health_score" => {
+                    n.users = true;
+                    n.account_activity = true;
+                    n.pairs = true;
+                }
                 "arpu" => {
                     n.users = true;
                     n.pairs = true;
@@ -678,6 +684,60 @@ impl EventsScan {
                 .cmp(&a.mrr)
                 .then_with(|| a.account_id.cmp(&b.account_id))
         });
+        out
+    }
+
+    /// The health inputs of every customer on day `e`. `nps` holds each
+    /// account's NPS responses `(day, score)`, `tickets` its tickets
+    /// `(opened day, closed day)`.
+    pub fn health_inputs(
+        &self,
+        revenue: &Revenue,
+        e: DayNum,
+        nps: &HashMap<String, Vec<(DayNum, i64)>>,
+        tickets: &HashMap<String, Vec<(DayNum, Option<DayNum>)>>,
+    ) -> Vec<(String, Decimal, HealthInputs)> {
+        let mut users_of: HashMap<u32, Vec<&DayBits>> = HashMap::new();
+        for ((a, _), days) in &self.pairs {
+            users_of.entry(*a).or_default().push(days);
+        }
+        let count = |days: &DayBits, from: DayNum, to: DayNum| -> u32 {
+            (from..=to).filter(|d| days.contains(*d)).count() as u32
+        };
+        let mut out = Vec::new();
+        for (i, tl) in revenue.timelines.iter().enumerate() {
+            let mrr = tl.mrr_on(e);
+            if mrr <= Decimal::ZERO {
+                continue;
+            }
+            let name = &revenue.accounts[i];
+            let acc = self.accounts.get(name.as_str()).copied();
+            let days = acc.map(|a| &self.account_days[a as usize]);
+            let mut inputs = HealthInputs::default();
+            if let Some(days) = days {
+                inputs.active_days_recent = count(days, e - 29, e);
+                inputs.active_days_previous = count(days, e - 59, e - 30);
+                inputs.days_since_activity = days.last_on_or_before(e).map(|d| (e - d) as i64);
+            }
+            if let Some(users) = acc.and_then(|a| users_of.get(&a)) {
+                inputs.users_total = users
+                    .iter()
+                    .filter(|u| u.last_on_or_before(e).is_some())
+                    .count() as u64;
+                inputs.users_active_30d =
+                    users.iter().filter(|u| u.any_in(e - 29, e)).count() as u64;
+            }
+            inputs.latest_nps = nps
+                .get(name)
+                .and_then(|r| r.iter().filter(|(d, _)| *d <= e).max_by_key(|(d, _)| *d))
+                .map(|(_, s)| *s);
+            inputs.open_tickets = tickets.get(name).map_or(0, |t| {
+                t.iter()
+                    .filter(|(o, c)| *o <= e && c.is_none_or(|c| c > e))
+                    .count() as u64
+            });
+            out.push((name.clone(), mrr, inputs));
+        }
         out
     }
 

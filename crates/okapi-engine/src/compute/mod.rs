@@ -80,6 +80,8 @@ pub struct Engine {
     segment_accounts: Option<Arc<HashSet<String>>>,
     first_day: Option<DayNum>,
     last_day: Option<DayNum>,
+    /// Whether `health_score` can be computed (its event state was kept).
+    health_wanted: bool,
 }
 
 /// Everything wrong with a data directory, found in one pass.
@@ -224,6 +226,7 @@ impl Engine {
             segment_accounts,
             first_day: None,
             last_day: None,
+            health_wanted: needs.pairs && needs.account_activity,
         };
         engine.restrict_to_segment()?;
         engine.compute_range();
@@ -569,6 +572,13 @@ impl Engine {
             }
         }
         if let Some(scan) = &self.events {
+            if self.health_wanted {
+                for (p, m) in periods.iter().zip(out.iter_mut()) {
+                    let h = self.health_on(scan, day_num(p.last_day()));
+                    m.health = Ok((!h.is_empty())
+                        .then(|| h.iter().map(|a| a.score).sum::<f64>() / h.len() as f64));
+                }
+            }
             let em = scan.measures(periods, &self.revenue, self.settings.inactivity_window);
             for (m, e) in out.iter_mut().zip(em) {
                 m.events = Ok(e);
@@ -721,6 +731,77 @@ impl Engine {
                     .collect()
             }
         })
+    }
+
+    /// Every customer's health on `at`, lowest score first.
+    pub fn health(&self, at: NaiveDate) -> Result<Vec<AccountHealth>, EngineError> {
+        let scan = self.events.as_ref().ok_or_else(|| EngineError::File {
+            file: "events".into(),
+            reason: "no events table in the data directory".into(),
+        })?;
+        Ok(self.health_on(scan, day_num(at)))
+    }
+
+    fn health_on(&self, scan: &EventsScan, e: DayNum) -> Vec<AccountHealth> {
+        let zone = self.settings.time_zone;
+        let mut nps: HashMap<String, Vec<(DayNum, i64)>> = HashMap::new();
+        if let Some(t) = self.tables.get(&Table::Surveys) {
+            for b in &t.batches {
+                let (Some(a), Some(k), Some(s), Some(at)) = (
+                    col::<StringArray>(b, "account_id"),
+                    col::<StringArray>(b, "kind"),
+                    col::<datafusion::arrow::array::Int64Array>(b, "score"),
+                    col::<TimestampMicrosecondArray>(b, "responded_at"),
+                ) else {
+                    continue;
+                };
+                for i in 0..b.num_rows() {
+                    if a.is_valid(i) && k.value(i) == "nps" {
+                        nps.entry(a.value(i).to_string())
+                            .or_default()
+                            .push((zone.day_of(at.value(i)), s.value(i)));
+                    }
+                }
+            }
+        }
+        let mut tickets: HashMap<String, Vec<(DayNum, Option<DayNum>)>> = HashMap::new();
+        if let Some(t) = self.tables.get(&Table::SupportTickets) {
+            for b in &t.batches {
+                let (Some(a), Some(o), Some(c)) = (
+                    col::<StringArray>(b, "account_id"),
+                    col::<TimestampMicrosecondArray>(b, "opened_at"),
+                    col::<TimestampMicrosecondArray>(b, "closed_at"),
+                ) else {
+                    continue;
+                };
+                for i in 0..b.num_rows() {
+                    if a.is_valid(i) {
+                        tickets.entry(a.value(i).to_string()).or_default().push((
+                            zone.day_of(o.value(i)),
+                            c.is_valid(i).then(|| zone.day_of(c.value(i))),
+                        ));
+                    }
+                }
+            }
+        }
+        let weights = self.settings.health;
+        let mut out: Vec<AccountHealth> = scan
+            .health_inputs(&self.revenue, e, &nps, &tickets)
+            .into_iter()
+            .map(|(account_id, mrr, inputs)| AccountHealth {
+                score: inputs.score(&weights),
+                signals: inputs.signals(),
+                account_id,
+                mrr,
+                inputs,
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            a.score
+                .total_cmp(&b.score)
+                .then_with(|| a.account_id.cmp(&b.account_id))
+        });
+        out
     }
 
     /// The user retention cohort table.
@@ -905,6 +986,10 @@ pub fn tables_for(settings: &Settings, ids: &[String]) -> Vec<Table> {
             if id == "time_to_value" {
                 add(Table::Accounts);
             }
+            if id == "health_score" {
+                add(Table::Surveys);
+                add(Table::SupportTickets);
+            }
         } else if let Some(k) = settings.custom_kpis.iter().find(|k| k.id == id) {
             match &k.definition {
                 Definition::Formula { .. } => stack.extend(k.dependencies()),
@@ -913,6 +998,17 @@ pub fn tables_for(settings: &Settings, ids: &[String]) -> Vec<Table> {
         }
     }
     out
+}
+
+/// One customer's health on a day.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AccountHealth {
+    pub account_id: String,
+    pub mrr: Decimal,
+    /// 0–100.
+    pub score: f64,
+    pub signals: okapi_core::health::HealthSignals,
+    pub inputs: okapi_core::health::HealthInputs,
 }
 
 /// One KPI value in one period.

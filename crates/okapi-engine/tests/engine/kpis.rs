@@ -416,6 +416,7 @@ fn narrow_scans_give_the_same_values() {
         "app_installs",
         "arpu",
         "user_retention",
+        "health_score",
     ] {
         let ids = vec![id.to_string()];
         let narrow = Engine::for_kpis(&dir, &Settings::default(), &ids, None).unwrap();
@@ -425,4 +426,26 @@ fn narrow_scans_give_the_same_values() {
         let values = |r: &KpiReport| r.rows.iter().map(|r| r.value.clone()).collect::<Vec<_>>();
         assert_eq!(values(&a), values(&b), "{id}");
     }
+}
+
+#[test]
+fn health_scores() {
+    // On 31 Jan, default weights (0.25 trend, 0.2 users, 0.25 recency,
+    // 0.15 NPS, 0.15 support); no support_tickets table: nothing open.
+    // A: active 2 Jan (recent window 2–31 Jan) and 1 Jan (the 30 days
+    //    before): trend 1/2; users u1, u2, one active in the window: 1/2;
+    //    last active 29 days ago: 1/30; latest NPS 3 (8 Jan): 0.3.
+    //    100 × (0.125 + 0.1 + 0.25/30 + 0.045 + 0.15) = 42.8333…
+    // B: active 31 Jan only: trend 1; u3 its only user so far, active: 1;
+    //    recency 1; NPS 9: 0.9. 100 × (0.25 + 0.2 + 0.25 + 0.135 + 0.15) = 98.5.
+    let e = engine_with(&Settings::default(), None);
+    let h = e.health(d("2024-01-31")).unwrap();
+    let got: Vec<_> = h.iter().map(|a| (a.account_id.as_str(), a.score)).collect();
+    assert_eq!(got.len(), 2);
+    assert_eq!((got[0].0, got[1].0), ("A", "B"));
+    let a = 100.0 * (0.125 + 0.1 + 0.25 / 30.0 + 0.045 + 0.15);
+    assert!((got[0].1 - a).abs() < 1e-9, "{}", got[0].1);
+    assert!((got[1].1 - 98.5).abs() < 1e-9, "{}", got[1].1);
+    let jan = monthly("health_score")[0].unwrap().as_f64();
+    assert!((jan - (a + 98.5) / 2.0).abs() < 1e-9, "{jan}");
 }

@@ -118,6 +118,16 @@ pub enum Command {
         #[arg(long, value_enum)]
         format: Option<OutputFormat>,
     },
+    /// Every customer's health score (0–100) and its signals, lowest first.
+    Health {
+        #[arg(long)]
+        data: PathBuf,
+        /// Day to score on (default: the data's last day).
+        #[arg(long)]
+        at: Option<NaiveDate>,
+        #[arg(long, value_enum)]
+        format: Option<OutputFormat>,
+    },
     /// Time to value per account and mean days per onboarding phase.
     Ttv {
         #[arg(long)]

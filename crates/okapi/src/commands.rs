@@ -66,6 +66,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             format,
         } => inactive(&settings, &data, window, at, format),
         Command::Ttv { data, format } => ttv(&settings, &data, format),
+        Command::Health { data, at, format } => health(&settings, &data, at, format),
         Command::Retention {
             data,
             grain,
@@ -647,6 +648,87 @@ fn inactive(
             w.flush()?;
         }
         OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn health(
+    settings: &Settings,
+    data: &Path,
+    at: Option<NaiveDate>,
+    format: Option<OutputFormat>,
+) -> Result<ExitCode> {
+    let engine = match open(settings, data, &["health_score".to_string()], None)? {
+        Ok(e) => e,
+        Err(code) => return Ok(code),
+    };
+    let at = match at.or_else(|| engine.data_range().map(|(_, l)| l)) {
+        Some(d) => d,
+        None => bail!("the data has no dates"),
+    };
+    let list = engine.health(at)?;
+    let header = [
+        "account_id",
+        "mrr",
+        "score",
+        "usage_trend",
+        "active_users",
+        "recency",
+        "nps",
+        "support",
+    ];
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|a| {
+            let s = &a.signals;
+            vec![
+                a.account_id.clone(),
+                a.mrr.normalize().to_string(),
+                a.score.to_string(),
+                s.usage_trend.to_string(),
+                s.active_users.to_string(),
+                s.recency.to_string(),
+                s.nps.to_string(),
+                s.support.to_string(),
+            ]
+        })
+        .collect();
+    let mut out = std::io::stdout().lock();
+    match format_or_default(format) {
+        OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?,
+        OutputFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record(header)?;
+            for r in rows {
+                w.write_record(r)?;
+            }
+            w.flush()?;
+        }
+        OutputFormat::Table => {
+            writeln!(out, "Customer health on {at}, lowest first (0–100):")?;
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|a| {
+                    let s = &a.signals;
+                    vec![
+                        a.account_id.clone(),
+                        money(&a.mrr),
+                        format!("{:.0}", a.score),
+                        format!("{:.2}", s.usage_trend),
+                        format!("{:.2}", s.active_users),
+                        format!("{:.2}", s.recency),
+                        format!("{:.2}", s.nps),
+                        format!("{:.2}", s.support),
+                    ]
+                })
+                .collect();
+            render::table(
+                &mut out,
+                &header,
+                &rows,
+                &[false, true, true, true, true, true, true, true],
+            )?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -457,3 +457,35 @@ fn segment_by_accounts_column() {
         run.stderr
     );
 }
+
+#[test]
+fn health_lists_customers_lowest_first() {
+    // The engine's hand-made company; scores worked out in
+    // okapi-engine/tests/engine/kpis.rs (health_scores): A 42.833…, B 98.5.
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../okapi-engine/tests/fixtures/company");
+    let run = okapi(&[
+        "health",
+        "--data",
+        &arg(&data),
+        "--at",
+        "2024-01-31",
+        "--format",
+        "csv",
+    ]);
+    run.expect_code(0);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(
+        lines[0],
+        "account_id,mrr,score,usage_trend,active_users,recency,nps,support"
+    );
+    assert_eq!(lines.len(), 3, "{}", run.stdout);
+    let a: Vec<&str> = lines[1].split(',').collect();
+    let b: Vec<&str> = lines[2].split(',').collect();
+    assert_eq!((a[0], a[1]), ("A", "100"));
+    assert!(
+        (a[2].parse::<f64>().unwrap() - 100.0 * (0.125 + 0.1 + 0.25 / 30.0 + 0.045 + 0.15)).abs()
+            < 1e-9
+    );
+    assert_eq!((b[0], b[1], b[2]), ("B", "50", "98.5"));
+}

@@ -48,6 +48,18 @@ impl DayBits {
         self.words[w] |= 1u64 << (off % 64);
     }
 
+    /// Adds the days of a 64-day block: bit `i` of `mask` is day
+    /// `block + i`, `block` a multiple of 64.
+    pub fn insert_block(&mut self, block: DayNum, mask: u64) {
+        if mask == 0 {
+            return;
+        }
+        let first = block + mask.trailing_zeros() as DayNum;
+        self.insert(first);
+        let w = ((block - self.base) / 64) as usize;
+        self.words[w] |= mask;
+    }
+
     /// Whether `day` is in the set.
     #[inline]
     pub fn contains(&self, day: DayNum) -> bool {
@@ -178,6 +190,10 @@ mod tests {
             c.iter().collect::<Vec<_>>(),
             vec![-200, -70, 5, 100, 300, 1000]
         );
+        let mut f = DayBits::new();
+        f.insert_block(64, 0b101);
+        f.insert_block(-64, 1 << 63);
+        assert_eq!(f.iter().collect::<Vec<_>>(), vec![-1, 64, 66]);
         let mut e = DayBits::new();
         e.union_with(&b);
         assert_eq!(e, b);

@@ -147,9 +147,10 @@ pub struct EventsScan {
     user_days: Vec<DayBits>,
     user_first: Vec<i64>,
     user_onboarded: Vec<i64>,
-    /// Per user, the day and account of the last event seen: repeated
-    /// events of a user on one day skip the day sets (most events do).
-    user_last: Vec<(DayNum, u32)>,
+    /// Per user, the 64-day block being filled: events set bits in this
+    /// small, hot record, and the user's day sets are touched once per
+    /// block instead of once per day (see [`Hot`]).
+    hot: Vec<Hot>,
     referrals: Vec<(u32, DayNum)>,
     accounts: hashbrown::HashMap<Box<str>, u32>,
     account_names: Vec<Box<str>>,
@@ -185,6 +186,30 @@ fn same_values(a: &ArrayRef, b: &ArrayRef) -> bool {
             .all(|(p, q)| p.as_ptr() == q.as_ptr() && p.len() == q.len())
 }
 
+/// A user's pending 64-day block.
+#[derive(Debug, Clone, Copy)]
+struct Hot {
+    /// First day of the block (a multiple of 64); `MIN` before any event.
+    block: DayNum,
+    /// Days of the block with an event of the user.
+    days: u64,
+    /// The account of the user's latest event, and the block's days with
+    /// an event for that account.
+    account: u32,
+    pair_days: u64,
+}
+
+impl Default for Hot {
+    fn default() -> Self {
+        Hot {
+            block: DayNum::MIN,
+            days: 0,
+            account: NONE,
+            pair_days: 0,
+        }
+    }
+}
+
 /// No index: a NULL cell.
 const NONE: u32 = u32::MAX;
 const ONBOARDING: u8 = 1;
@@ -207,7 +232,7 @@ impl EventsScan {
             user_days: Vec::new(),
             user_first: Vec::new(),
             user_onboarded: Vec::new(),
-            user_last: Vec::new(),
+            hot: Vec::new(),
             referrals: Vec::new(),
             accounts: Default::default(),
             account_names: Vec::new(),
@@ -250,7 +275,7 @@ impl EventsScan {
         self.user_days.push(DayBits::new());
         self.user_first.push(i64::MAX);
         self.user_onboarded.push(i64::MAX);
-        self.user_last.push((DayNum::MIN, NONE));
+        self.hot.push(Hot::default());
         u
     }
 
@@ -407,10 +432,14 @@ impl EventsScan {
                 continue;
             }
             let ui = u as usize;
-            let last = self.user_last[ui];
-            if last.0 != day {
-                self.user_days[ui].insert(day);
+            let mut hot = self.hot[ui];
+            let block = day.div_euclid(64) * 64;
+            if block != hot.block {
+                self.flush_hot(u, &mut hot);
+                hot.block = block;
             }
+            let bit = 1u64 << (day - block);
+            hot.days |= bit;
             if needs.onboarding && t < self.user_first[ui] {
                 self.user_first[ui] = t;
             }
@@ -420,15 +449,47 @@ impl EventsScan {
             if needs.referrals && flags & REFERRAL != 0 {
                 self.referrals.push((u, day));
             }
-            if needs.pairs && acc != NONE && last != (day, acc) {
-                self.pairs.entry((acc, u)).or_default().insert(day);
+            if needs.pairs && acc != NONE {
+                if acc != hot.account {
+                    self.flush_pair(u, &mut hot);
+                    hot.account = acc;
+                }
+                hot.pair_days |= bit;
             }
-            self.user_last[ui] = (day, acc);
+            self.hot[ui] = hot;
+        }
+    }
+
+    fn flush_pair(&mut self, u: u32, hot: &mut Hot) {
+        if hot.pair_days != 0 && hot.account != NONE {
+            self.pairs
+                .entry((hot.account, u))
+                .or_default()
+                .insert_block(hot.block, hot.pair_days);
+        }
+        hot.pair_days = 0;
+    }
+
+    fn flush_hot(&mut self, u: u32, hot: &mut Hot) {
+        self.user_days[u as usize].insert_block(hot.block, hot.days);
+        hot.days = 0;
+        self.flush_pair(u, hot);
+    }
+
+    /// Moves every pending block into the day sets; call once the scan has
+    /// seen all its rows (merging does it for both sides).
+    pub fn finish(&mut self) {
+        for u in 0..self.hot.len() {
+            let mut hot = self.hot[u];
+            self.flush_hot(u as u32, &mut hot);
+            self.hot[u] = Hot::default();
         }
     }
 
     /// Folds in the state of another scan over other rows of the table.
-    pub fn merge(&mut self, other: EventsScan) {
+    pub fn merge(&mut self, mut other: EventsScan) {
+        self.finish();
+        other.finish();
         let mut user_map = vec![0u32; other.user_days.len()];
         for (name, &ou) in &other.users {
             let u = self.user(name);

@@ -213,6 +213,7 @@ impl Engine {
                 scan.merge(p.sink);
                 q.merge_following(p.quality);
             }
+            scan.finish();
             quality.push(q.finish());
             events = Some(scan);
         }

@@ -757,11 +757,8 @@ impl EventsScan {
         e: DayNum,
         nps: &HashMap<String, Vec<(DayNum, i64)>>,
         tickets: &HashMap<String, Vec<(DayNum, Option<DayNum>)>>,
+        users_of: &HashMap<u32, Vec<&DayBits>>,
     ) -> Vec<(String, Decimal, HealthInputs)> {
-        let mut users_of: HashMap<u32, Vec<&DayBits>> = HashMap::new();
-        for ((a, _), days) in &self.pairs {
-            users_of.entry(*a).or_default().push(days);
-        }
         let count = |days: &DayBits, from: DayNum, to: DayNum| -> u32 {
             (from..=to).filter(|d| days.contains(*d)).count() as u32
         };
@@ -800,6 +797,15 @@ impl EventsScan {
             out.push((name.clone(), mrr, inputs));
         }
         out
+    }
+
+    /// Each account's (account, user) day sets, for [`Self::health_inputs`].
+    pub fn users_by_account(&self) -> HashMap<u32, Vec<&DayBits>> {
+        let mut users_of: HashMap<u32, Vec<&DayBits>> = HashMap::new();
+        for ((a, _), days) in &self.pairs {
+            users_of.entry(*a).or_default().push(days);
+        }
+        users_of
     }
 
     /// The user retention cohort table over `periods`.

@@ -574,8 +574,9 @@ impl Engine {
         }
         if let Some(scan) = &self.events {
             if self.health_wanted {
+                let ctx = self.health_context();
                 for (p, m) in periods.iter().zip(out.iter_mut()) {
-                    let h = self.health_on(scan, day_num(p.last_day()));
+                    let h = self.health_on(scan, day_num(p.last_day()), &ctx);
                     m.health = Ok((!h.is_empty())
                         .then(|| h.iter().map(|a| a.score).sum::<f64>() / h.len() as f64));
                 }
@@ -740,10 +741,12 @@ impl Engine {
             file: "events".into(),
             reason: "no events table in the data directory".into(),
         })?;
-        Ok(self.health_on(scan, day_num(at)))
+        let ctx = self.health_context();
+        Ok(self.health_on(scan, day_num(at), &ctx))
     }
 
-    fn health_on(&self, scan: &EventsScan, e: DayNum) -> Vec<AccountHealth> {
+    /// NPS responses and tickets per account, read once for every day scored.
+    fn health_context(&self) -> HealthContext {
         let zone = self.settings.time_zone;
         let mut nps: HashMap<String, Vec<(DayNum, i64)>> = HashMap::new();
         if let Some(t) = self.tables.get(&Table::Surveys) {
@@ -785,9 +788,14 @@ impl Engine {
                 }
             }
         }
+        HealthContext { nps, tickets }
+    }
+
+    fn health_on(&self, scan: &EventsScan, e: DayNum, ctx: &HealthContext) -> Vec<AccountHealth> {
         let weights = self.settings.health;
+        let users_of = scan.users_by_account();
         let mut out: Vec<AccountHealth> = scan
-            .health_inputs(&self.revenue, e, &nps, &tickets)
+            .health_inputs(&self.revenue, e, &ctx.nps, &ctx.tickets, &users_of)
             .into_iter()
             .map(|(account_id, mrr, inputs)| AccountHealth {
                 score: inputs.score(&weights),
@@ -999,6 +1007,12 @@ pub fn tables_for(settings: &Settings, ids: &[String]) -> Vec<Table> {
         }
     }
     out
+}
+
+/// Per-account NPS responses `(day, score)` and tickets `(opened, closed)`.
+struct HealthContext {
+    nps: HashMap<String, Vec<(DayNum, i64)>>,
+    tickets: HashMap<String, Vec<(DayNum, Option<DayNum>)>>,
 }
 
 /// One customer's health on a day.

@@ -77,6 +77,31 @@ impl DayBits {
         self.last_on_or_before(to).is_some_and(|d| d >= from)
     }
 
+    /// Number of days of the set in `from..=to`.
+    pub fn count_in(&self, from: DayNum, to: DayNum) -> u32 {
+        if self.words.is_empty() || to < from {
+            return 0;
+        }
+        let lo = from.max(self.base) as i64 - self.base as i64;
+        let hi = (to as i64 - self.base as i64).min(self.words.len() as i64 * 64 - 1);
+        if hi < lo {
+            return 0;
+        }
+        let (wl, wh) = ((lo / 64) as usize, (hi / 64) as usize);
+        let mut n = 0;
+        for w in wl..=wh {
+            let mut word = self.words[w];
+            if w == wl {
+                word &= u64::MAX << (lo % 64);
+            }
+            if w == wh && hi % 64 != 63 {
+                word &= (1u64 << (hi % 64 + 1)) - 1;
+            }
+            n += word.count_ones();
+        }
+        n
+    }
+
     /// The latest day in the set that is `<= day`.
     pub fn last_on_or_before(&self, day: DayNum) -> Option<DayNum> {
         if self.words.is_empty() || day < self.base {
@@ -182,6 +207,11 @@ mod tests {
         assert!(b.any_in(90, 110));
         assert!(!b.any_in(101, 299));
         assert_eq!(b.first(), Some(-70));
+        assert_eq!(b.count_in(-100, 400), 4);
+        assert_eq!(b.count_in(5, 100), 2);
+        assert_eq!(b.count_in(6, 99), 0);
+        assert_eq!(b.count_in(-70, -70), 1);
+        assert_eq!(b.count_in(301, 10_000), 0);
         let mut c = DayBits::new();
         c.insert(1000);
         c.insert(-200);

@@ -759,9 +759,6 @@ impl EventsScan {
         tickets: &HashMap<String, Vec<(DayNum, Option<DayNum>)>>,
         users_of: &HashMap<u32, Vec<&DayBits>>,
     ) -> Vec<(String, Decimal, HealthInputs)> {
-        let count = |days: &DayBits, from: DayNum, to: DayNum| -> u32 {
-            (from..=to).filter(|d| days.contains(*d)).count() as u32
-        };
         let mut out = Vec::new();
         for (i, tl) in revenue.timelines.iter().enumerate() {
             let mrr = tl.mrr_on(e);
@@ -773,8 +770,8 @@ impl EventsScan {
             let days = acc.map(|a| &self.account_days[a as usize]);
             let mut inputs = HealthInputs::default();
             if let Some(days) = days {
-                inputs.active_days_recent = count(days, e - 29, e);
-                inputs.active_days_previous = count(days, e - 59, e - 30);
+                inputs.active_days_recent = days.count_in(e - 29, e);
+                inputs.active_days_previous = days.count_in(e - 59, e - 30);
                 inputs.days_since_activity = days.last_on_or_before(e).map(|d| (e - d) as i64);
             }
             if let Some(users) = acc.and_then(|a| users_of.get(&a)) {

@@ -574,7 +574,7 @@ impl Engine {
         }
         if let Some(scan) = &self.events {
             if self.health_wanted {
-                let ctx = self.health_context();
+                let ctx = self.health_context(scan);
                 for (p, m) in periods.iter().zip(out.iter_mut()) {
                     let h = self.health_on(scan, day_num(p.last_day()), &ctx);
                     m.health = Ok((!h.is_empty())
@@ -741,12 +741,12 @@ impl Engine {
             file: "events".into(),
             reason: "no events table in the data directory".into(),
         })?;
-        let ctx = self.health_context();
+        let ctx = self.health_context(scan);
         Ok(self.health_on(scan, day_num(at), &ctx))
     }
 
     /// NPS responses and tickets per account, read once for every day scored.
-    fn health_context(&self) -> HealthContext {
+    fn health_context<'a>(&self, scan: &'a EventsScan) -> HealthContext<'a> {
         let zone = self.settings.time_zone;
         let mut nps: HashMap<String, Vec<(DayNum, i64)>> = HashMap::new();
         if let Some(t) = self.tables.get(&Table::Surveys) {
@@ -788,14 +788,23 @@ impl Engine {
                 }
             }
         }
-        HealthContext { nps, tickets }
+        HealthContext {
+            nps,
+            tickets,
+            users_of: scan.users_by_account(),
+        }
     }
 
-    fn health_on(&self, scan: &EventsScan, e: DayNum, ctx: &HealthContext) -> Vec<AccountHealth> {
+    fn health_on(
+        &self,
+        scan: &EventsScan,
+        e: DayNum,
+        ctx: &HealthContext<'_>,
+    ) -> Vec<AccountHealth> {
         let weights = self.settings.health;
-        let users_of = scan.users_by_account();
+        let users_of = &ctx.users_of;
         let mut out: Vec<AccountHealth> = scan
-            .health_inputs(&self.revenue, e, &ctx.nps, &ctx.tickets, &users_of)
+            .health_inputs(&self.revenue, e, &ctx.nps, &ctx.tickets, users_of)
             .into_iter()
             .map(|(account_id, mrr, inputs)| AccountHealth {
                 score: inputs.score(&weights),
@@ -1010,9 +1019,10 @@ pub fn tables_for(settings: &Settings, ids: &[String]) -> Vec<Table> {
 }
 
 /// Per-account NPS responses `(day, score)` and tickets `(opened, closed)`.
-struct HealthContext {
+struct HealthContext<'a> {
     nps: HashMap<String, Vec<(DayNum, i64)>>,
     tickets: HashMap<String, Vec<(DayNum, Option<DayNum>)>>,
+    users_of: HashMap<u32, Vec<&'a crate::day_bits::DayBits>>,
 }
 
 /// One customer's health on a day.

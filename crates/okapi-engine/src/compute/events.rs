@@ -158,8 +158,9 @@ pub struct EventsScan {
     pairs: hashbrown::HashMap<(u32, u32), DayBits>,
     installs: HashMap<DayNum, u64>,
     rows: u64,
-    /// Per account, the last day its activity was recorded.
-    account_last: Vec<DayNum>,
+    /// Per account, the 64-day block of activity being filled (as `Hot`
+    /// for users).
+    account_last: Vec<(DayNum, u64)>,
     /// Whether each account is in the segment (all true without one).
     account_allowed: Vec<bool>,
     /// The last dictionary seen per column and its value → index map.
@@ -262,7 +263,7 @@ impl EventsScan {
             .as_ref()
             .is_none_or(|set| set.contains(a));
         self.account_allowed.push(allowed);
-        self.account_last.push(DayNum::MIN);
+        self.account_last.push((DayNum::MIN, 0));
         i
     }
 
@@ -416,13 +417,16 @@ impl EventsScan {
             let day = mapper.day_of(t);
             let flags = events.get(i).copied().unwrap_or(NONE);
             let flags = if flags == NONE { 0 } else { flags as u8 };
-            if needs.account_activity
-                && acc != NONE
-                && flags & ACTIVITY != 0
-                && self.account_last[acc as usize] != day
-            {
-                self.account_last[acc as usize] = day;
-                self.account_days[acc as usize].insert(day);
+            if needs.account_activity && acc != NONE && flags & ACTIVITY != 0 {
+                // As for users: fill the account's 64-day block, flush on change.
+                let (block, mask) = self.account_last[acc as usize];
+                let this = day.div_euclid(64) * 64;
+                if this != block {
+                    self.account_days[acc as usize].insert_block(block, mask);
+                    self.account_last[acc as usize] = (this, 1u64 << (day - this));
+                } else {
+                    self.account_last[acc as usize].1 = mask | 1u64 << (day - this);
+                }
             }
             if needs.installs && flags & INSTALL != 0 {
                 *self.installs.entry(day).or_default() += 1;
@@ -479,6 +483,11 @@ impl EventsScan {
     /// Moves every pending block into the day sets; call once the scan has
     /// seen all its rows (merging does it for both sides).
     pub fn finish(&mut self) {
+        for a in 0..self.account_last.len() {
+            let (block, mask) = self.account_last[a];
+            self.account_days[a].insert_block(block, mask);
+            self.account_last[a] = (DayNum::MIN, 0);
+        }
         for u in 0..self.hot.len() {
             let mut hot = self.hot[u];
             self.flush_hot(u as u32, &mut hot);

@@ -114,6 +114,7 @@ impl QualityAccumulator {
             return;
         };
         // Time as an ordered i64 plus its day.
+        let mut last_day = DayNum::MIN;
         let mut visit = |t: i64, day: DayNum| {
             if let Some(p) = self.prev
                 && t < p
@@ -122,7 +123,11 @@ impl QualityAccumulator {
             }
             self.prev = Some(t);
             self.first_time.get_or_insert(t);
-            self.days.insert(day);
+            // Rows in time order repeat their day: set it once per run.
+            if day != last_day {
+                self.days.insert(day);
+                last_day = day;
+            }
         };
         if let Some(ts) = col.as_any().downcast_ref::<TimestampMicrosecondArray>() {
             for i in 0..ts.len() {

@@ -2,7 +2,8 @@
 //!
 //! The domain of okapi, free of I/O: the input data model, periods and time
 //! zones, the KPI catalog, MRR movements, per-period measures and the KPI
-//! formulas, workspace settings and custom KPIs.
+//! formulas, workspace settings and custom KPIs, and the OKR maths:
+//! key-result and objective scores, grade bands, pace and forecast.
 //!
 //! The engine (`okapi-engine`) reads a company's data and fills
 //! [`measures::PeriodMeasures`]; everything a KPI *means* is decided here.
@@ -35,8 +36,10 @@ pub mod formulas;
 pub mod health;
 pub mod measures;
 pub mod mrr;
+pub mod pace;
 pub mod period;
 pub mod retention;
+pub mod scoring;
 pub mod settings;
 pub mod timezone;
 pub mod ttv;

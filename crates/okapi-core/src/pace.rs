@@ -1,0 +1,151 @@
+//! Pace and forecast of a key result over its cycle (okrs.md, "Reviewing
+//! progress").
+//!
+//! - Expected progress on a date is the share of the cycle elapsed,
+//!   `(date − start) / (end − start)` in days, clamped to [0, 1]. A KR
+//!   whose score is behind that by more than the tolerance (default
+//!   [`DEFAULT_TOLERANCE`] = 0.15) is at risk.
+//! - The forecast is a least-squares line through the check-in scores
+//!   against their day in the cycle, read at the cycle's end and clamped to
+//!   [0, 1], with the day the line reaches 1.0 (when it rises). One
+//!   check-in is not a trend: it needs two on different days.
+
+use chrono::{Days, NaiveDate};
+use serde::Serialize;
+
+/// Default pace tolerance.
+pub const DEFAULT_TOLERANCE: f64 = 0.15;
+
+/// Share of the cycle `[start, end]` elapsed on `on`.
+pub fn expected_progress(start: NaiveDate, end: NaiveDate, on: NaiveDate) -> f64 {
+    let total = (end - start).num_days();
+    if total <= 0 {
+        return if on >= end { 1.0 } else { 0.0 };
+    }
+    ((on - start).num_days() as f64 / total as f64).clamp(0.0, 1.0)
+}
+
+/// Where a KR stands against its pace.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Pace {
+    pub expected: f64,
+    pub score: f64,
+    /// `score − expected`.
+    pub gap: f64,
+    pub at_risk: bool,
+}
+
+pub fn pace(start: NaiveDate, end: NaiveDate, on: NaiveDate, score: f64, tolerance: f64) -> Pace {
+    let expected = expected_progress(start, end, on);
+    let gap = score - expected;
+    Pace {
+        expected,
+        score,
+        gap,
+        at_risk: gap < -tolerance,
+    }
+}
+
+/// The projected end-of-cycle score.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Forecast {
+    /// The line's value at the cycle's end, clamped to [0, 1].
+    pub final_score: f64,
+    /// Score gained per day.
+    pub slope_per_day: f64,
+    /// The day the line reaches 1.0, if it rises (may be after the end).
+    pub reaches_target_on: Option<NaiveDate>,
+}
+
+/// Fits the check-ins `(date, score)`; `None` with fewer than two distinct
+/// days.
+pub fn forecast(
+    start: NaiveDate,
+    end: NaiveDate,
+    checkins: &[(NaiveDate, f64)],
+) -> Option<Forecast> {
+    let pts: Vec<(f64, f64)> = checkins
+        .iter()
+        .map(|(d, s)| ((*d - start).num_days() as f64, *s))
+        .collect();
+    let n = pts.len() as f64;
+    if pts.len() < 2 {
+        return None;
+    }
+    let mx = pts.iter().map(|p| p.0).sum::<f64>() / n;
+    let my = pts.iter().map(|p| p.1).sum::<f64>() / n;
+    let sxx: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    if sxx == 0.0 {
+        return None;
+    }
+    let sxy: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    let slope = sxy / sxx;
+    let intercept = my - slope * mx;
+    let end_day = (end - start).num_days() as f64;
+    let reaches = if slope > 0.0 {
+        let day = ((1.0 - intercept) / slope).ceil().max(0.0);
+        // Beyond any calendar the line is meaningless.
+        if day < 36_500.0 {
+            start.checked_add_days(Days::new(day as u64))
+        } else {
+            None
+        }
+    } else {
+        None
+    };
+    Some(Forecast {
+        final_score: (intercept + slope * end_day).clamp(0.0, 1.0),
+        slope_per_day: slope,
+        reaches_target_on: reaches,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn expected_progress_is_the_share_of_the_cycle() {
+        // Q1 2025: 1 Jan to 31 Mar is 89 days; 15 Feb is day 45.
+        let (s, e) = (d("2025-01-01"), d("2025-03-31"));
+        assert!((expected_progress(s, e, d("2025-02-15")) - 45.0 / 89.0).abs() < 1e-12);
+        assert_eq!(expected_progress(s, e, d("2024-12-01")), 0.0);
+        assert_eq!(expected_progress(s, e, d("2025-05-01")), 1.0);
+        let p = pace(s, e, d("2025-02-15"), 0.3, DEFAULT_TOLERANCE);
+        // 0.3 − 0.5056 = −0.2056: more than 0.15 behind.
+        assert!(p.at_risk);
+        assert!(!pace(s, e, d("2025-02-15"), 0.4, DEFAULT_TOLERANCE).at_risk);
+    }
+
+    #[test]
+    fn forecast_fits_a_line_through_checkins() {
+        let s = d("2025-01-01");
+        let e = d("2025-03-31"); // day 89
+        // Exactly linear: 0.1 on day 10, 0.2 on day 20, 0.3 on day 30 →
+        // 0.01 a day; at day 89: 0.89; reaches 1.0 on day 100 (11 April).
+        let f = forecast(
+            s,
+            e,
+            &[
+                (d("2025-01-11"), 0.1),
+                (d("2025-01-21"), 0.2),
+                (d("2025-01-31"), 0.3),
+            ],
+        )
+        .unwrap();
+        assert!((f.slope_per_day - 0.01).abs() < 1e-12);
+        assert!((f.final_score - 0.89).abs() < 1e-12);
+        assert_eq!(f.reaches_target_on, Some(d("2025-04-11")));
+        // Falling scores never reach the target and clamp at 0.
+        let f = forecast(s, e, &[(d("2025-01-11"), 0.5), (d("2025-02-10"), 0.1)]).unwrap();
+        assert_eq!(f.final_score, 0.0);
+        assert_eq!(f.reaches_target_on, None);
+        // One check-in, or two on the same day, is no trend.
+        assert!(forecast(s, e, &[(d("2025-01-11"), 0.5)]).is_none());
+        assert!(forecast(s, e, &[(d("2025-01-11"), 0.5), (d("2025-01-11"), 0.6)]).is_none());
+    }
+}

@@ -39,6 +39,7 @@ pub mod mrr;
 pub mod pace;
 pub mod period;
 pub mod retention;
+pub mod review;
 pub mod scoring;
 pub mod settings;
 pub mod timezone;

@@ -42,5 +42,6 @@ pub mod retention;
 pub mod review;
 pub mod scoring;
 pub mod settings;
+pub mod templates;
 pub mod timezone;
 pub mod ttv;

@@ -272,12 +272,7 @@ fn list_catalog(settings: &Settings, format: Option<OutputFormat>) -> Result<Exi
     match format_or_default(format) {
         OutputFormat::Table => render::table(&mut out, &header, &rows, &[false; 8])?,
         OutputFormat::Csv => {
-            let mut w = csv::Writer::from_writer(out);
-            w.write_record(header)?;
-            for r in rows {
-                w.write_record(r)?;
-            }
-            w.flush()?;
+            render::csv(out, &header, &rows)?;
         }
         OutputFormat::Json => {
             let v: Vec<serde_json::Value> = rows
@@ -529,19 +524,11 @@ fn mrr(
             }
         }
         OutputFormat::Csv => {
-            let mut w = csv::Writer::from_writer(out);
             if accounts {
-                w.write_record(acc_header)?;
-                for r in acc_rows {
-                    w.write_record(r)?;
-                }
+                render::csv(out, &acc_header, &acc_rows)?;
             } else {
-                w.write_record(header)?;
-                for r in rows {
-                    w.write_record(r)?;
-                }
+                render::csv(out, &header, &rows)?;
             }
-            w.flush()?;
         }
         OutputFormat::Json => {
             let to_json = |h: &[&str], rows: &[Vec<String>]| -> serde_json::Value {
@@ -640,12 +627,7 @@ fn inactive(
             render::table(&mut out, &header, &rows, &[false, true, false, true])?;
         }
         OutputFormat::Csv => {
-            let mut w = csv::Writer::from_writer(out);
-            w.write_record(header)?;
-            for r in rows {
-                w.write_record(r)?;
-            }
-            w.flush()?;
+            render::csv(out, &header, &rows)?;
         }
         OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?,
     }
@@ -697,12 +679,7 @@ fn health(
     match format_or_default(format) {
         OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?,
         OutputFormat::Csv => {
-            let mut w = csv::Writer::from_writer(out);
-            w.write_record(header)?;
-            for r in rows {
-                w.write_record(r)?;
-            }
-            w.flush()?;
+            render::csv(out, &header, &rows)?;
         }
         OutputFormat::Table => {
             writeln!(out, "Customer health on {at}, lowest first (0–100):")?;

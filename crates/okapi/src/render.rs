@@ -109,6 +109,17 @@ pub fn table(
     Ok(())
 }
 
+/// Writes `header` and `rows` as CSV.
+pub fn csv(out: impl Write, header: &[&str], rows: &[Vec<String>]) -> Result<(), ::csv::Error> {
+    let mut w = ::csv::Writer::from_writer(out);
+    w.write_record(header)?;
+    for r in rows {
+        w.write_record(r)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
 /// A JSON string literal.
 pub fn json_str(s: &str) -> String {
     serde_json::Value::String(s.to_string()).to_string()

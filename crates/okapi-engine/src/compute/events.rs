@@ -313,43 +313,32 @@ impl EventsScan {
         let Some(column) = column else {
             return Vec::new();
         };
+        let intern_all = |scan: &mut Self, t: &StringArray| -> Vec<u32> {
+            (0..t.len())
+                .map(|i| {
+                    if t.is_valid(i) {
+                        intern(scan, t.value(i))
+                    } else {
+                        NONE
+                    }
+                })
+                .collect()
+        };
         if let Some(d) = column.as_any().downcast_ref::<DictionaryArray<Int32Type>>() {
             let values = d.values();
-            let cached = match which {
-                Cached::Users => &self.user_dict,
-                Cached::Accounts => &self.account_dict,
-                Cached::Events => &self.event_dict,
+            let cached = self.dictionary_slot(which).take();
+            let (values, map) = match cached {
+                Some((v, map)) if same_values(&v, values) => (v, map),
+                _ => {
+                    let map = match values.as_any().downcast_ref::<StringArray>() {
+                        Some(t) => intern_all(self, t),
+                        None => vec![NONE; values.len()],
+                    };
+                    (values.clone(), map)
+                }
             };
-            let fresh = !cached.as_ref().is_some_and(|(v, _)| same_values(v, values));
-            if fresh {
-                let texts = values.as_any().downcast_ref::<StringArray>();
-                let map: Vec<u32> = match texts {
-                    Some(t) => (0..t.len())
-                        .map(|i| {
-                            if t.is_valid(i) {
-                                intern(self, t.value(i))
-                            } else {
-                                NONE
-                            }
-                        })
-                        .collect(),
-                    None => vec![NONE; values.len()],
-                };
-                let slot = match which {
-                    Cached::Users => &mut self.user_dict,
-                    Cached::Accounts => &mut self.account_dict,
-                    Cached::Events => &mut self.event_dict,
-                };
-                *slot = Some((values.clone(), map));
-            }
-            let map = match which {
-                Cached::Users => &self.user_dict,
-                Cached::Accounts => &self.account_dict,
-                Cached::Events => &self.event_dict,
-            };
-            let map = &map.as_ref().expect("just cached").1;
             let keys = d.keys();
-            return (0..d.len())
+            let out = (0..d.len())
                 .map(|i| {
                     if keys.is_valid(i) {
                         map.get(keys.value(i) as usize).copied().unwrap_or(NONE)
@@ -358,18 +347,20 @@ impl EventsScan {
                     }
                 })
                 .collect();
+            *self.dictionary_slot(which) = Some((values, map));
+            return out;
         }
         match column.as_any().downcast_ref::<StringArray>() {
-            Some(t) => (0..t.len())
-                .map(|i| {
-                    if t.is_valid(i) {
-                        intern(self, t.value(i))
-                    } else {
-                        NONE
-                    }
-                })
-                .collect(),
+            Some(t) => intern_all(self, t),
             None => Vec::new(),
+        }
+    }
+
+    fn dictionary_slot(&mut self, which: Cached) -> &mut Option<(ArrayRef, Vec<u32>)> {
+        match which {
+            Cached::Users => &mut self.user_dict,
+            Cached::Accounts => &mut self.account_dict,
+            Cached::Events => &mut self.event_dict,
         }
     }
 

@@ -37,6 +37,7 @@ pub mod formulas;
 pub mod health;
 pub mod measures;
 pub mod mrr;
+pub mod okr;
 pub mod pace;
 pub mod period;
 pub mod retention;

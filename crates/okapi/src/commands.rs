@@ -579,10 +579,7 @@ fn inactive(
     if window == 0 {
         bail!("--window must be at least 1 day");
     }
-    let at = match at.or_else(|| engine.data_range().map(|(_, l)| l)) {
-        Some(d) => d,
-        None => bail!("the data has no dates"),
-    };
+    let at = day_or_last(&engine, at)?;
     let list = engine.inactive(at, window)?;
     let mut out = std::io::stdout().lock();
     let rows: Vec<Vec<String>> = list
@@ -644,10 +641,7 @@ fn health(
         Ok(e) => e,
         Err(code) => return Ok(code),
     };
-    let at = match at.or_else(|| engine.data_range().map(|(_, l)| l)) {
-        Some(d) => d,
-        None => bail!("the data has no dates"),
-    };
+    let at = day_or_last(&engine, at)?;
     let list = engine.health(at)?;
     let header = [
         "account_id",
@@ -821,6 +815,14 @@ fn retention(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `at`, or the data's last day when not given.
+fn day_or_last(engine: &Engine, at: Option<NaiveDate>) -> Result<NaiveDate> {
+    match at.or_else(|| engine.data_range().map(|(_, l)| l)) {
+        Some(d) => Ok(d),
+        None => bail!("the data has no dates"),
+    }
 }
 
 fn last_day_of_previous_month(today: NaiveDate) -> NaiveDate {

@@ -47,3 +47,4 @@ pub mod settings;
 pub mod templates;
 pub mod timezone;
 pub mod ttv;
+pub mod words;

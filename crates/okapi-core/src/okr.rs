@@ -27,6 +27,66 @@ pub enum ObjectiveState {
     Closed,
 }
 
+crate::impl_words!(CycleState, "cycle state", {
+    Planning => "planning",
+    Active => "active",
+    Closed => "closed",
+});
+crate::impl_words!(ObjectiveState, "objective state", {
+    Draft => "draft",
+    InReview => "in_review",
+    Active => "active",
+    Closed => "closed",
+});
+
+/// How a key result gets its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KrKind {
+    /// A number updated by check-ins.
+    Metric,
+    /// A number computed from a KPI of the catalog.
+    Kpi,
+    /// Done or not done.
+    Milestone,
+    /// A value kept above or below a line for the whole cycle.
+    Threshold,
+}
+crate::impl_words!(KrKind, "key result kind", {
+    Metric => "metric",
+    Kpi => "kpi",
+    Milestone => "milestone",
+    Threshold => "threshold",
+});
+
+/// What a key result counts: effort, tangible results or impact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KrType {
+    Input,
+    Output,
+    Outcome,
+}
+crate::impl_words!(KrType, "key result type", {
+    Input => "input",
+    Output => "output",
+    Outcome => "outcome",
+});
+
+/// The confidence given with a check-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    OnTrack,
+    AtRisk,
+    OffTrack,
+}
+crate::impl_words!(Confidence, "confidence", {
+    OnTrack => "on_track",
+    AtRisk => "at_risk",
+    OffTrack => "off_track",
+});
+
 impl fmt::Display for CycleState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

@@ -17,10 +17,10 @@
 //! - `funnel-conflict`: one team pushing a volume KPI while another is held
 //!   to the conversion rate just below it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Level of an objective's owner.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     Company,
@@ -29,7 +29,7 @@ pub enum Level {
 }
 
 /// Where in the funnel a KR measures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Funnel {
     Top,
@@ -38,13 +38,21 @@ pub enum Funnel {
 }
 
 /// Maturity of the program a KR measures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Maturity {
     Starting,
     Scaling,
     Optimizing,
 }
+
+crate::impl_words!(Level, "level", { Company => "company", Team => "team", Person => "person" });
+crate::impl_words!(Funnel, "funnel position", { Top => "top", Middle => "middle", Bottom => "bottom" });
+crate::impl_words!(Maturity, "maturity", {
+    Starting => "starting",
+    Scaling => "scaling",
+    Optimizing => "optimizing",
+});
 
 /// A KR as the coach sees it.
 #[derive(Debug, Clone, Default, PartialEq)]

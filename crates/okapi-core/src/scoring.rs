@@ -13,7 +13,7 @@
 //!   bands (0.35, 0.65) belongs to the lower one: a grade is earned, never
 //!   rounded up.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How a KR is measured.
 #[derive(Debug, Clone, PartialEq)]
@@ -114,7 +114,7 @@ pub fn objective_score(krs: &[(f64, f64)]) -> Result<Option<f64>, ScoreError> {
 }
 
 /// Red, yellow or green.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Grade {
     Red,
@@ -122,15 +122,7 @@ pub enum Grade {
     Green,
 }
 
-impl Grade {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Grade::Red => "red",
-            Grade::Yellow => "yellow",
-            Grade::Green => "green",
-        }
-    }
-}
+crate::impl_words!(Grade, "grade", { Red => "red", Yellow => "yellow", Green => "green" });
 
 /// The grade band of a score.
 pub fn grade_band(score: f64) -> Grade {

@@ -1,0 +1,288 @@
+//! Opening a database, its schema version and migrations.
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{AnyPool, ConnectOptions, Row, SqlSafeStr};
+
+use crate::error::{StoreError, redact_url};
+use crate::model::Workspace;
+use crate::session::Session;
+
+/// The database behind a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a URL names.
+    pub fn of_url(url: &str) -> Result<Backend, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl(redact_url(url)))
+        }
+    }
+}
+
+/// Migrations, in order: (version, description, SQLite text, PostgreSQL text).
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "okrs",
+        include_str!("../migrations/sqlite/0001_okrs.sql"),
+        include_str!("../migrations/postgres/0001_okrs.sql"),
+    ),
+    (
+        2,
+        "history and indexes",
+        include_str!("../migrations/sqlite/0002_history_and_indexes.sql"),
+        include_str!("../migrations/postgres/0002_history_and_indexes.sql"),
+    ),
+];
+
+/// The schema version this build reads and writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
+
+fn migrator(backend: Backend) -> Migrator {
+    Migrator::with_migrations(
+        MIGRATIONS
+            .iter()
+            .map(|(version, description, sqlite, postgres)| {
+                let sql = match backend {
+                    Backend::Sqlite => *sqlite,
+                    Backend::Postgres => *postgres,
+                };
+                Migration::new(
+                    *version,
+                    Cow::Borrowed(*description),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    false,
+                )
+            })
+            .collect(),
+    )
+}
+
+/// The URL of the embedded database file at `path` (created if missing).
+pub fn sqlite_url(path: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+/// An open OKR database (SQLite or PostgreSQL), shared by all workspaces in
+/// it. Every read and write of a workspace's rows goes through a
+/// [`Session`] bound to that workspace.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://PATH?mode=rwc` or `postgres://…`).
+    /// Does not touch the schema: see [`Store::migrate`] and
+    /// [`Store::check_schema`].
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of_url(url)?;
+        let open_err = |source| StoreError::Open {
+            url: redact_url(url),
+            source,
+        };
+        let options = AnyConnectOptions::from_str(url)
+            .map_err(open_err)?
+            .disable_statement_logging();
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 1 } else { 4 })
+            .connect_with(options)
+            .await
+            .map_err(open_err)?;
+        if backend == Backend::Sqlite {
+            // WAL: readers never block the writer. The mode is kept in the
+            // file, so setting it on every open is cheap and idempotent.
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .fetch_one(&pool)
+                .await
+                .map_err(open_err)?;
+            sqlx::query("PRAGMA foreign_keys = ON")
+                .execute(&pool)
+                .await
+                .map_err(open_err)?;
+        }
+        Ok(Store { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies every pending migration; returns the versions applied.
+    pub async fn migrate(&self) -> Result<Vec<i64>, StoreError> {
+        self.migrate_to(SCHEMA_VERSION).await
+    }
+
+    /// Applies pending migrations up to `target` (older schemas, for
+    /// upgrade tests); returns the versions applied.
+    pub async fn migrate_to(&self, target: i64) -> Result<Vec<i64>, StoreError> {
+        let before = self.schema_version().await?;
+        if before > SCHEMA_VERSION {
+            return Err(StoreError::SchemaAhead {
+                current: before,
+                known: SCHEMA_VERSION,
+            });
+        }
+        migrator(self.backend).run_to(target, &self.pool).await?;
+        let after = self.schema_version().await?;
+        Ok(MIGRATIONS
+            .iter()
+            .map(|m| m.0)
+            .filter(|v| *v > before && *v <= after)
+            .collect())
+    }
+
+    /// The highest migration applied (0 for an empty database).
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        let exists_sql = match self.backend {
+            Backend::Sqlite => {
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'"
+            }
+            Backend::Postgres => {
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations'"
+            }
+        };
+        let exists: i64 = sqlx::query_scalar(exists_sql).fetch_one(&self.pool).await?;
+        if exists == 0 {
+            return Ok(0);
+        }
+        let v: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(v.unwrap_or(0))
+    }
+
+    /// Refuses a database whose schema is not this build's.
+    pub async fn check_schema(&self) -> Result<(), StoreError> {
+        let current = self.schema_version().await?;
+        if current < SCHEMA_VERSION {
+            Err(StoreError::SchemaBehind {
+                current,
+                needed: SCHEMA_VERSION,
+            })
+        } else if current > SCHEMA_VERSION {
+            Err(StoreError::SchemaAhead {
+                current,
+                known: SCHEMA_VERSION,
+            })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Creates a workspace.
+    pub async fn create_workspace(
+        &self,
+        id: &str,
+        name: &str,
+        profile: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Workspace, StoreError> {
+        crate::session::check_key("workspace", id)?;
+        let mut tx = self.pool.begin().await?;
+        let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM workspaces WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if exists > 0 {
+            return Err(StoreError::Duplicate {
+                kind: "workspace",
+                key: id.to_string(),
+            });
+        }
+        let ws = Workspace {
+            id: id.to_string(),
+            name: name.to_string(),
+            vision: None,
+            profile: profile.to_string(),
+            created_at: now,
+        };
+        insert_workspace(&mut tx, &ws).await?;
+        tx.commit().await?;
+        Ok(ws)
+    }
+
+    /// Every workspace in the database.
+    pub async fn workspaces(&self) -> Result<Vec<Workspace>, StoreError> {
+        let rows =
+            sqlx::query("SELECT id, name, vision, profile, created_at FROM workspaces ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(workspace_from_row).collect()
+    }
+
+    /// Starts a transaction scoped to workspace `id`: everything done
+    /// through the session is committed together or not at all.
+    pub async fn session(&self, id: &str) -> Result<Session, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "SELECT id, name, vision, profile, created_at FROM workspaces WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Err(StoreError::NotFound {
+                kind: "workspace",
+                key: id.to_string(),
+            });
+        };
+        let ws = workspace_from_row(&row)?;
+        Ok(Session::new(tx, ws))
+    }
+
+    /// Starts a transaction not bound to a workspace yet (import).
+    pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        Ok(self.pool.begin().await?)
+    }
+
+    /// Closes the pool, waiting for connections to finish.
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+}
+
+pub(crate) async fn insert_workspace(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    ws: &Workspace,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO workspaces (id, name, vision, profile, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&ws.id)
+    .bind(&ws.name)
+    .bind(&ws.vision)
+    .bind(&ws.profile)
+    .bind(crate::session::fmt_time(ws.created_at))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+fn workspace_from_row(row: &sqlx::any::AnyRow) -> Result<Workspace, StoreError> {
+    Ok(Workspace {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        vision: row.try_get("vision")?,
+        profile: row.try_get("profile")?,
+        created_at: crate::session::parse_time(&row.try_get::<String, _>("created_at")?)?,
+    })
+}

@@ -1,0 +1,64 @@
+//! The store's behaviour, one suite run on both databases: every test below
+//! runs on SQLite always, and on PostgreSQL when `OKAPI_TEST_POSTGRES_URL`
+//! is set (otherwise each PostgreSQL test prints a SKIPPED line).
+
+mod fixtures;
+mod lifecycle;
+mod portability;
+mod safety;
+mod support;
+
+/// Declares each test once per backend: `sqlite::NAME` and
+/// `postgres::NAME`, both calling `NAME(db)` with a fresh, unmigrated
+/// database.
+macro_rules! on_both_backends {
+    ($($path:path => $name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let db = crate::support::sqlite_empty().await;
+                    $path(db).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let Some(db) = crate::support::postgres_empty(stringify!($name)).await else {
+                        return;
+                    };
+                    $path(db).await;
+                }
+            )+
+        }
+    };
+}
+
+on_both_backends! {
+    crate::lifecycle::schema_is_versioned_and_upgrades => schema_is_versioned_and_upgrades,
+    crate::lifecycle::a_cycle_runs_from_planning_to_graded_close => a_cycle_runs_from_planning_to_graded_close,
+    crate::lifecycle::generated_keys_count_up_and_sort_naturally => generated_keys_count_up_and_sort_naturally,
+    crate::safety::bad_changes_are_refused_and_change_nothing => bad_changes_are_refused_and_change_nothing,
+    crate::safety::a_failed_session_keeps_none_of_its_writes => a_failed_session_keeps_none_of_its_writes,
+    crate::safety::workspaces_cannot_see_or_touch_each_other => workspaces_cannot_see_or_touch_each_other,
+    crate::safety::stale_writes_are_conflicts => stale_writes_are_conflicts,
+    crate::safety::checkins_are_append_only => checkins_are_append_only,
+    crate::portability::export_then_import_loses_nothing => export_then_import_loses_nothing,
+    crate::portability::a_bad_document_imports_nothing => a_bad_document_imports_nothing,
+}
+
+#[tokio::test]
+async fn sqlite_database_is_in_wal_mode() {
+    let db = support::ready(support::sqlite_empty().await).await;
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+    pool.close().await;
+    db.finish().await;
+}

@@ -1,0 +1,365 @@
+//! Bad changes, failed transactions, tenancy, stale writes and history.
+
+use std::collections::BTreeMap;
+
+use okapi_core::okr::{KrKind, ObjectiveState, OkrRuleError};
+use okapi_core::review::Level;
+use okapi_core::scoring::ScoreError;
+use okapi_store::{ExportDocument, Store, StoreError};
+
+use crate::fixtures::{checkin, company, d, metric, objective};
+use crate::support::{Db, now, ready};
+
+async fn snapshot(store: &Store, ws: &str) -> ExportDocument {
+    let mut s = store.session(ws).await.unwrap();
+    let doc = s.export(None, now()).await.unwrap();
+    s.commit().await.unwrap();
+    doc
+}
+
+async fn setup(db: Db) -> Db {
+    let db = ready(db).await;
+    db.store
+        .create_workspace("acme", "Acme", "b2b", now())
+        .await
+        .unwrap();
+    let mut s = db.store.session("acme").await.unwrap();
+    company(&mut s).await;
+    s.create_cycle("2026-Q3", "Q3 2026", d("2026-07-01"), d("2026-09-30"))
+        .await
+        .unwrap();
+    s.create_objective(&objective("Q3-1", "2026-Q3", Level::Company, None))
+        .await
+        .unwrap();
+    s.create_key_result(&metric("KR-Q3", "Q3-1", 10.0, 20.0))
+        .await
+        .unwrap();
+    s.activate_cycle("2026-Q3").await.unwrap();
+    s.close_cycle("2026-Q3", &BTreeMap::new()).await.unwrap();
+    s.create_cycle("2027-Q1", "Q1 2027", d("2027-01-01"), d("2027-03-31"))
+        .await
+        .unwrap();
+    s.commit().await.unwrap();
+    db
+}
+
+pub async fn bad_changes_are_refused_and_change_nothing(db: Db) {
+    let db = setup(db).await;
+    let before = snapshot(&db.store, "acme").await;
+
+    macro_rules! refused {
+        (|$s:ident| $body:expr, $pat:pat) => {{
+            let mut $s = db.store.session("acme").await.unwrap();
+            let r = async { $body }.await;
+            match r {
+                Err($pat) => {}
+                Err(other) => panic!("{}: wrong error: {other}", stringify!($body)),
+                Ok(_) => panic!("{}: accepted", stringify!($body)),
+            }
+            // The session is dropped without commit: rolled back.
+        }};
+    }
+
+    // A cycle whose end precedes its start.
+    refused!(
+        |s| s
+            .create_cycle("bad", "Bad", d("2027-06-30"), d("2027-04-01"))
+            .await,
+        StoreError::Rule(OkrRuleError::CycleDates { .. })
+    );
+    // A KR with target equal to baseline.
+    refused!(
+        |s| s
+            .create_key_result(&metric("KR-9", "C-1", 50.0, 50.0))
+            .await,
+        StoreError::Score {
+            source: ScoreError::NoDirection(_),
+            ..
+        }
+    );
+    // A check-in on a closed cycle.
+    refused!(
+        |s| s.check_in(&checkin("KR-Q3", 1, 15.0)).await,
+        StoreError::Rule(OkrRuleError::ClosedCycle)
+    );
+    // A parent objective in another cycle.
+    refused!(
+        |s| s
+            .create_objective(&objective("N-1", "2027-Q1", Level::Team, Some("C-1")))
+            .await,
+        StoreError::Rule(OkrRuleError::ParentInOtherCycle { .. })
+    );
+    // A cyclic alignment: C-1 under its own child M-1.
+    refused!(
+        |s| {
+            let mut c1 = s.objective("C-1").await?;
+            c1.parent = Some("M-1".into());
+            s.save_objective(&c1).await
+        },
+        StoreError::Rule(OkrRuleError::AlignmentLoop { .. })
+    );
+    // Unknown ids.
+    refused!(
+        |s| s.check_in(&checkin("KR-99", 1, 1.0)).await,
+        StoreError::NotFound {
+            kind: "key result",
+            ..
+        }
+    );
+    refused!(
+        |s| s.create_key_result(&metric("KR-9", "O-99", 0.0, 1.0)).await,
+        StoreError::NotFound {
+            kind: "objective",
+            ..
+        }
+    );
+    refused!(
+        |s| s
+            .create_objective(&objective("N-1", "2099-Q1", Level::Team, None))
+            .await,
+        StoreError::NotFound { kind: "cycle", .. }
+    );
+    refused!(
+        |s| {
+            let mut o = objective("N-1", "2027-Q1", Level::Person, None);
+            o.owner = Some("nobody".into());
+            s.create_objective(&o).await
+        },
+        StoreError::NotFound { kind: "user", .. }
+    );
+    refused!(
+        |s| s.objective("C-404").await,
+        StoreError::NotFound {
+            kind: "objective",
+            ..
+        }
+    );
+    // A KPI-linked KR that names no KPI; a milestone checked in at 0.5; a
+    // duplicate key; a key with a space; a draft jumping to active.
+    refused!(
+        |s| {
+            let mut kr = metric("KR-9", "C-1", 0.0, 1.0);
+            kr.kind = KrKind::Kpi;
+            s.create_key_result(&kr).await
+        },
+        StoreError::Invalid(_)
+    );
+    refused!(
+        |s| s.check_in(&checkin("KR-3", 20, 0.5)).await,
+        StoreError::Invalid(_)
+    );
+    refused!(
+        |s| s
+            .create_cycle("2026-Q4", "Again", d("2026-10-01"), d("2026-12-31"))
+            .await,
+        StoreError::Duplicate { kind: "cycle", .. }
+    );
+    refused!(
+        |s| s
+            .create_cycle("q 1", "Spaced", d("2026-10-01"), d("2026-12-31"))
+            .await,
+        StoreError::Invalid(_)
+    );
+    refused!(
+        |s| {
+            let mut o = s.objective("C-1").await?;
+            assert_eq!(o.state, ObjectiveState::Draft);
+            o.state = ObjectiveState::Active;
+            s.save_objective(&o).await
+        },
+        StoreError::Rule(OkrRuleError::ObjectiveTransition { .. })
+    );
+
+    assert_eq!(snapshot(&db.store, "acme").await, before);
+    db.finish().await;
+}
+
+pub async fn a_failed_session_keeps_none_of_its_writes(db: Db) {
+    let db = setup(db).await;
+    let before = snapshot(&db.store, "acme").await;
+    {
+        let mut s = db.store.session("acme").await.unwrap();
+        s.create_objective(&objective("N-1", "2027-Q1", Level::Company, None))
+            .await
+            .unwrap();
+        s.create_key_result(&metric("KR-10", "N-1", 0.0, 10.0))
+            .await
+            .unwrap();
+        s.check_in(&checkin("KR-1", 19, 700.0)).await.unwrap();
+        // The fourth write fails: the caller gives up on the session.
+        assert!(
+            s.create_key_result(&metric("KR-11", "N-1", 3.0, 3.0))
+                .await
+                .is_err()
+        );
+    }
+    let mut s = db.store.session("acme").await.unwrap();
+    assert!(matches!(
+        s.objective("N-1").await,
+        Err(StoreError::NotFound { .. })
+    ));
+    drop(s);
+    assert_eq!(snapshot(&db.store, "acme").await, before);
+    db.finish().await;
+}
+
+pub async fn workspaces_cannot_see_or_touch_each_other(db: Db) {
+    let db = setup(db).await;
+    db.store
+        .create_workspace("globex", "Globex", "b2c", now())
+        .await
+        .unwrap();
+    let before = snapshot(&db.store, "acme").await;
+    let acme_c1 = before
+        .objectives
+        .iter()
+        .find(|o| o.key == "C-1")
+        .unwrap()
+        .clone();
+
+    let mut g = db.store.session("globex").await.unwrap();
+    // Reads: nothing of acme's is visible.
+    assert!(matches!(
+        g.objective("C-1").await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        g.key_result("KR-1").await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        g.cycle("2026-Q4").await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(g.objectives(None).await.unwrap().is_empty());
+    assert!(g.key_results(None).await.unwrap().is_empty());
+    assert!(g.checkins(None, None).await.unwrap().is_empty());
+    assert!(g.teams().await.unwrap().is_empty());
+    assert!(g.users().await.unwrap().is_empty());
+    // Writes: acme's rows cannot be changed, checked in on or aligned to.
+    let mut stolen = acme_c1.clone();
+    stolen.title = "Owned by globex".into();
+    assert!(matches!(
+        g.save_objective(&stolen).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        g.check_in(&checkin("KR-1", 20, 1200.0)).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        g.create_key_result(&metric("KR-50", "C-1", 0.0, 1.0)).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        g.close_cycle("2026-Q4", &BTreeMap::new()).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    // Globex may use the same keys for its own rows, and still cannot align
+    // under acme's objective.
+    g.create_cycle("2026-Q4", "Q4", d("2026-10-01"), d("2026-12-31"))
+        .await
+        .unwrap();
+    g.create_objective(&objective("C-1", "2026-Q4", Level::Company, None))
+        .await
+        .unwrap();
+    let e = g
+        .create_objective(&objective("T-1", "2026-Q4", Level::Team, Some("M-1")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, StoreError::Rule(OkrRuleError::UnknownParent { .. })),
+        "{e}"
+    );
+    g.commit().await.unwrap();
+
+    assert_eq!(snapshot(&db.store, "acme").await, before);
+    let globex = snapshot(&db.store, "globex").await;
+    assert_eq!(globex.objectives.len(), 1);
+    assert_eq!(globex.objectives[0].title, "Objective C-1");
+    db.finish().await;
+}
+
+pub async fn stale_writes_are_conflicts(db: Db) {
+    let db = setup(db).await;
+    let other = db.second_store().await;
+
+    let mut s = db.store.session("acme").await.unwrap();
+    let mine = s.objective("C-1").await.unwrap();
+    let my_kr = s.key_result("KR-1").await.unwrap();
+    s.commit().await.unwrap();
+    let mut s = other.session("acme").await.unwrap();
+    let theirs = s.objective("C-1").await.unwrap();
+    let their_kr = s.key_result("KR-1").await.unwrap();
+    s.commit().await.unwrap();
+    assert_eq!(mine.version, theirs.version);
+
+    // They save first.
+    let mut s = other.session("acme").await.unwrap();
+    let mut t = theirs.clone();
+    t.title = "Win the mid-market".into();
+    let saved = s.save_objective(&t).await.unwrap();
+    assert_eq!(saved.version, theirs.version + 1);
+    let mut k = their_kr.clone();
+    k.target = Some(1500.0);
+    s.save_key_result(&k).await.unwrap();
+    s.commit().await.unwrap();
+
+    // My copies are stale now: refused, not overwritten.
+    let mut s = db.store.session("acme").await.unwrap();
+    let mut m = mine.clone();
+    m.title = "Win the enterprise".into();
+    match s.save_objective(&m).await {
+        Err(StoreError::Conflict {
+            kind: "objective",
+            expected,
+            actual,
+            ..
+        }) => assert_eq!((expected, actual), (mine.version, mine.version + 1)),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let mut k = my_kr.clone();
+    k.target = Some(1000.0);
+    assert!(matches!(
+        s.save_key_result(&k).await,
+        Err(StoreError::Conflict {
+            kind: "key result",
+            ..
+        })
+    ));
+    drop(s);
+    let mut s = db.store.session("acme").await.unwrap();
+    assert_eq!(
+        s.objective("C-1").await.unwrap().title,
+        "Win the mid-market"
+    );
+    assert_eq!(s.key_result("KR-1").await.unwrap().target, Some(1500.0));
+    s.commit().await.unwrap();
+    other.close().await;
+    db.finish().await;
+}
+
+pub async fn checkins_are_append_only(db: Db) {
+    let db = setup(db).await;
+    let before = snapshot(&db.store, "acme").await;
+    let e = db
+        .raw("UPDATE checkins SET value = 0")
+        .await
+        .expect_err("an update of a check-in must be refused");
+    assert!(e.to_string().contains("append-only"), "{e}");
+    // A new check-in adds to the history; the old ones stay as they were.
+    let mut s = db.store.session("acme").await.unwrap();
+    let c = s.check_in(&checkin("KR-1", 19, 900.0)).await.unwrap();
+    s.commit().await.unwrap();
+    let after = snapshot(&db.store, "acme").await;
+    assert_eq!(after.checkins.len(), before.checkins.len() + 1);
+    assert_eq!(
+        &after.checkins[..before.checkins.len()],
+        &before.checkins[..]
+    );
+    assert_eq!(
+        c.seq,
+        before.checkins.iter().map(|c| c.seq).max().unwrap() + 1
+    );
+    db.finish().await;
+}

@@ -23,6 +23,15 @@
 //! nps = 0.15
 //! support = 0.15
 //!
+//! [workspace]                  # written by `okapi init`
+//! id = "acme"                  # the workspace's id in the OKR database
+//! name = "Acme"
+//! data = "data"                # the data directory, relative to this file
+//!
+//! [okrs]
+//! checkin_cadence = 7          # days; a KR with no check-in for longer is stale
+//! pace_tolerance = 0.15        # behind pace by more than this = at risk
+//!
 //! [[kpi]]                      # custom KPIs, see `custom`
 //! id = "ltv_to_cac"
 //! formula = "ltv / cac"
@@ -95,6 +104,48 @@ struct RawSettings {
     health: Option<HealthWeights>,
     #[serde(default)]
     kpi: Vec<CustomKpiSpec>,
+    #[serde(default)]
+    workspace: WorkspaceSettings,
+    #[serde(default)]
+    okrs: RawOkrs,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOkrs {
+    checkin_cadence: Option<i64>,
+    pace_tolerance: Option<f64>,
+}
+
+/// Where the workspace's OKRs and data live (`[workspace]`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkspaceSettings {
+    /// The workspace's id in the OKR database.
+    pub id: Option<String>,
+    pub name: Option<String>,
+    /// The data directory, relative to the workspace file (default: the
+    /// workspace's own directory).
+    pub data: Option<String>,
+}
+
+/// The OKR rhythm (`[okrs]`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OkrSettings {
+    /// Days without a check-in after which a KR is stale.
+    pub checkin_cadence: u32,
+    /// How far behind the expected progress a KR may fall before it is at
+    /// risk.
+    pub pace_tolerance: f64,
+}
+
+impl Default for OkrSettings {
+    fn default() -> Self {
+        OkrSettings {
+            checkin_cadence: 7,
+            pace_tolerance: crate::pace::DEFAULT_TOLERANCE,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -139,6 +190,8 @@ pub struct Settings {
     /// Weights of the account health score.
     pub health: HealthWeights,
     pub custom_kpis: Vec<CustomKpi>,
+    pub workspace: WorkspaceSettings,
+    pub okrs: OkrSettings,
 }
 
 impl Default for Settings {
@@ -159,6 +212,8 @@ impl Default for Settings {
             },
             health: HealthWeights::default(),
             custom_kpis: Vec::new(),
+            workspace: WorkspaceSettings::default(),
+            okrs: OkrSettings::default(),
         }
     }
 }
@@ -228,6 +283,25 @@ impl Settings {
             s.health = h;
         }
         s.custom_kpis = crate::custom::validate(raw.kpi)?;
+        s.workspace = raw.workspace;
+        if let Some(c) = raw.okrs.checkin_cadence {
+            if !(1..=366).contains(&c) {
+                return Err(invalid(
+                    "okrs.checkin_cadence",
+                    "must be between 1 and 366 days",
+                ));
+            }
+            s.okrs.checkin_cadence = c as u32;
+        }
+        if let Some(t) = raw.okrs.pace_tolerance {
+            if !(0.0..1.0).contains(&t) {
+                return Err(invalid(
+                    "okrs.pace_tolerance",
+                    "must be a fraction in [0, 1)",
+                ));
+            }
+            s.okrs.pace_tolerance = t;
+        }
         Ok(s)
     }
 }

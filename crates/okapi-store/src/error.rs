@@ -6,12 +6,11 @@ use okapi_core::scoring::ScoreError;
 /// What can go wrong reading or writing the OKR store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot open the database {url}: {source}")]
+    #[error("cannot open the database {url}: {error}")]
     Open {
         /// The URL with any password masked.
         url: String,
-        #[source]
-        source: sqlx::Error,
+        error: sqlx::Error,
     },
     #[error("unsupported database URL `{0}` (expected sqlite:PATH or postgres://…)")]
     UnsupportedUrl(String),
@@ -42,12 +41,8 @@ pub enum StoreError {
     },
     #[error(transparent)]
     Rule(#[from] OkrRuleError),
-    #[error("key result `{key}`: {source}")]
-    Score {
-        key: String,
-        #[source]
-        source: ScoreError,
-    },
+    #[error("key result `{key}`: {error}")]
+    Score { key: String, error: ScoreError },
     #[error("{0}")]
     Invalid(String),
     #[error("stored {what} is unreadable: {reason}")]

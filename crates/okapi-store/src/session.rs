@@ -470,9 +470,9 @@ impl Session {
             let mut closed_krs = Vec::new();
             for kr in krs.iter().filter(|kr| kr.objective == o.key) {
                 let vals = values.get(&kr.key).map(Vec::as_slice).unwrap_or(&[]);
-                let score = kr.score(vals).map_err(|source| StoreError::Score {
+                let score = kr.score(vals).map_err(|error| StoreError::Score {
                     key: kr.key.clone(),
-                    source,
+                    error,
                 })?;
                 let grade = grade_band(score);
                 let reflection = reflections.get(&kr.key).cloned().or(kr.reflection.clone());
@@ -495,9 +495,9 @@ impl Session {
                     reflection,
                 });
             }
-            let score = objective_score(&scored).map_err(|source| StoreError::Score {
+            let score = objective_score(&scored).map_err(|error| StoreError::Score {
                 key: o.key.clone(),
-                source,
+                error,
             })?;
             let grade = score.map(grade_band);
             let flagged = score.is_some_and(|s| flagged_at_close(o.committed, s));
@@ -730,9 +730,9 @@ impl Session {
                 kr.key
             )));
         }
-        kr.measure().map_err(|source| StoreError::Score {
+        kr.measure().map_err(|error| StoreError::Score {
             key: kr.key.clone(),
-            source,
+            error,
         })?;
         if !(kr.weight.is_finite() && kr.weight > 0.0) {
             return Err(StoreError::Invalid(format!(

@@ -94,9 +94,9 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let backend = Backend::of_url(url)?;
-        let open_err = |source| StoreError::Open {
+        let open_err = |error| StoreError::Open {
             url: redact_url(url),
-            source,
+            error,
         };
         let options = AnyConnectOptions::from_str(url)
             .map_err(open_err)?

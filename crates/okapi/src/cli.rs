@@ -15,6 +15,17 @@ pub struct Cli {
     /// Workspace file with settings and custom KPIs (default: ./okapi.toml when present).
     #[arg(long, global = true)]
     pub config: Option<PathBuf>,
+    /// Workspace directory of the OKR commands.
+    #[arg(long, global = true, env = "OKAPI_WORKSPACE", default_value = ".")]
+    pub workspace: PathBuf,
+    /// OKR database (default: the workspace's okapi.db), e.g. postgres://user@host/db.
+    #[arg(
+        long,
+        global = true,
+        env = "OKAPI_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -56,6 +67,80 @@ pub enum ProfileArg {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Create a workspace: okapi.toml, a data directory and the OKR database.
+    Init(Box<crate::okr::args::InitArgs>),
+    /// Upgrade the OKR database to this version's schema.
+    Migrate {
+        #[arg(long, value_enum, default_value_t)]
+        format: crate::okr::args::Format,
+    },
+    /// Show or set the workspace's vision.
+    Vision {
+        text: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: crate::okr::args::Format,
+    },
+    /// Teams and their missions.
+    Team {
+        #[command(subcommand)]
+        cmd: crate::okr::args::TeamCmd,
+    },
+    /// People, in teams.
+    User {
+        #[command(subcommand)]
+        cmd: crate::okr::args::UserCmd,
+    },
+    /// OKR cycles: create, list, activate, close.
+    Cycle {
+        #[command(subcommand)]
+        cmd: crate::okr::args::CycleCmd,
+    },
+    /// Objectives and key results.
+    Okr {
+        #[command(subcommand)]
+        cmd: Box<crate::okr::args::OkrCmd>,
+    },
+    /// Check in on a key result.
+    Checkin(Box<crate::okr::args::CheckinArgs>),
+    /// The coach's review of a cycle's OKRs or of a draft file.
+    Review {
+        #[arg(long)]
+        cycle: Option<String>,
+        /// Review a draft OKR file instead of a stored cycle.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t)]
+        format: crate::okr::args::Format,
+    },
+    /// Targets against results per team, and realistic targets from KPI history.
+    Calibrate {
+        /// Percentile of past changes a proposal takes (default 75).
+        #[arg(long)]
+        percentile: Option<f64>,
+        #[arg(long, value_enum, default_value_t)]
+        format: crate::okr::args::Format,
+    },
+    /// The OKR report of a cycle (Markdown).
+    Report {
+        #[arg(long)]
+        cycle: Option<String>,
+        #[arg(long)]
+        at: Option<NaiveDate>,
+        #[arg(long, value_enum, default_value_t)]
+        format: crate::okr::args::ReportFormat,
+    },
+    /// Write the whole workspace as one JSON document.
+    Export {
+        /// File to write (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Restore a workspace from an export into the workspace directory's database.
+    Import {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t)]
+        format: crate::okr::args::Format,
+    },
     /// Validate a data directory and print its data-quality report.
     Check {
         #[arg(long)]

@@ -19,8 +19,17 @@ use crate::cli::{Cli, Command, OutputFormat, ProfileArg};
 use crate::render::{self, change, display, json_str, money};
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
+    let loc = crate::okr::workspace::Location {
+        dir: cli.workspace.clone(),
+        config: cli.config.clone(),
+        database_url: cli.database_url.clone(),
+    };
+    let command = match crate::okr::run(&loc, cli.command)? {
+        Ok(code) => return Ok(code),
+        Err(other) => other,
+    };
     let settings = load_settings(cli.config.as_deref())?;
-    match cli.command {
+    match command {
         Command::Check {
             data,
             quarantine,
@@ -84,6 +93,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         } => demo(
             &settings, profile, &out, accounts, events, months, seed, end, quiet,
         ),
+        other => bail!("command not handled: {other:?}"),
     }
 }
 
@@ -882,6 +892,23 @@ fn demo(
             writeln!(o, "  - {s}")?;
         }
     }
+    drop(o);
+    let okrs = crate::okr::demo::create(out, profile, end)?;
+    let mut o = std::io::stdout().lock();
+    writeln!(
+        o,
+        "\nDemo workspace `demo` in {}: {} objectives, {} key results, {} check-ins;\n  cycle {} closed with grades, cycle {} active. Try:\n  okapi --workspace {} okr tree\n  okapi --workspace {} okr list\n  okapi --workspace {} report --cycle {}",
+        out.display(),
+        okrs.objectives,
+        okrs.key_results,
+        okrs.checkins,
+        okrs.past,
+        okrs.current,
+        out.display(),
+        out.display(),
+        out.display(),
+        okrs.past
+    )?;
     drop(o);
     if quiet {
         return Ok(ExitCode::SUCCESS);

@@ -5,6 +5,7 @@
 
 mod cli;
 mod commands;
+mod okr;
 mod render;
 
 use std::process::ExitCode;

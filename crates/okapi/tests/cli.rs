@@ -6,6 +6,10 @@
 
 #[path = "cli/bad_input.rs"]
 mod bad_input;
+#[path = "cli/okr_files.rs"]
+mod okr_files;
+#[path = "cli/okrs.rs"]
+mod okrs;
 #[path = "cli/outputs.rs"]
 mod outputs;
 #[path = "cli/ranges_and_segments.rs"]
@@ -52,6 +56,8 @@ pub fn okapi<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
         .args(args)
         .current_dir(cwd.path())
         .env_remove("OKAPI_LOG")
+        .env_remove("OKAPI_WORKSPACE")
+        .env_remove("OKAPI_DATABASE_URL")
         .output()
         .expect("run okapi");
     Run {

@@ -73,7 +73,7 @@ pub async fn bad_changes_are_refused_and_change_nothing(db: Db) {
             .create_key_result(&metric("KR-9", "C-1", 50.0, 50.0))
             .await,
         StoreError::Score {
-            source: ScoreError::NoDirection(_),
+            error: ScoreError::NoDirection(_),
             ..
         }
     );

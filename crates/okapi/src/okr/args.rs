@@ -1,0 +1,325 @@
+//! Arguments of the OKR commands.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, Subcommand, ValueEnum};
+
+use crate::cli::ProfileArg;
+
+/// `table` for people, `json` for scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Table,
+    Json,
+}
+
+/// `markdown` (also plain text) or `json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ReportFormat {
+    #[default]
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Directory of the new workspace (created if missing).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    #[arg(long, value_enum, default_value = "b2b")]
+    pub profile: ProfileArg,
+    /// The company's name (default: the directory's name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The workspace id in the database (default: from the name).
+    #[arg(long)]
+    pub id: Option<String>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TeamCmd {
+    /// Create a team or update its name and mission.
+    Add {
+        key: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        mission: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCmd {
+    /// Create a user or update one.
+    Add {
+        key: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        role: Option<String>,
+        #[arg(long)]
+        team: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CycleCmd {
+    /// Create a cycle: `2027-Q1` and `2027` get their dates from the key;
+    /// any other key needs --start and --end.
+    Create {
+        key: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        start: Option<NaiveDate>,
+        #[arg(long)]
+        end: Option<NaiveDate>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Move a cycle from planning to active.
+    Activate {
+        key: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Close an active cycle: KPI-linked KRs get a last computed check-in,
+    /// then every KR and objective its final score and grade.
+    Close {
+        key: String,
+        /// A reflection on a KR, `KR=TEXT` (repeatable).
+        #[arg(long = "reflection", value_name = "KR=TEXT")]
+        reflections: Vec<String>,
+        /// Day of the last KPI check-in (default: today).
+        #[arg(long)]
+        at: Option<NaiveDate>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ObjectiveFields {
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Why the objective matters.
+    #[arg(long)]
+    pub why: Option<String>,
+    /// company, team or person.
+    #[arg(long)]
+    pub level: Option<String>,
+    #[arg(long)]
+    pub team: Option<String>,
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// The objective this one supports.
+    #[arg(long)]
+    pub parent: Option<String>,
+    /// Committed (expected to reach 1.0) rather than aspirational.
+    #[arg(long)]
+    pub committed: Option<bool>,
+}
+
+#[derive(Debug, Args)]
+pub struct KrFields {
+    #[arg(long)]
+    pub title: Option<String>,
+    /// metric, kpi, milestone or threshold.
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// The linked KPI (kind kpi).
+    #[arg(long)]
+    pub kpi: Option<String>,
+    /// `COLUMN=VALUE`: compute the KPI for one segment.
+    #[arg(long)]
+    pub segment: Option<String>,
+    /// Period grain the KPI is read at (default month).
+    #[arg(long)]
+    pub grain: Option<String>,
+    /// Start value; for KPI-linked KRs, the KPI's last complete period
+    /// before the cycle when omitted.
+    #[arg(long)]
+    pub baseline: Option<f64>,
+    /// Target (for a threshold: the line to hold).
+    #[arg(long)]
+    pub target: Option<f64>,
+    /// Thresholds: hold at or below the line instead of above.
+    #[arg(long)]
+    pub below: bool,
+    #[arg(long)]
+    pub unit: Option<String>,
+    #[arg(long)]
+    pub due: Option<NaiveDate>,
+    #[arg(long)]
+    pub weight: Option<f64>,
+    /// input, output or outcome.
+    #[arg(long = "type")]
+    pub kr_type: Option<String>,
+    /// top, middle or bottom.
+    #[arg(long)]
+    pub funnel: Option<String>,
+    /// Leading (true) or lagging (false).
+    #[arg(long)]
+    pub leading: Option<bool>,
+    /// starting, scaling or optimizing.
+    #[arg(long)]
+    pub maturity: Option<String>,
+    /// Why the KR matters to its objective.
+    #[arg(long)]
+    pub why: Option<String>,
+    #[arg(long)]
+    pub owner: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OkrCmd {
+    /// Add an objective to a cycle.
+    Add {
+        #[arg(long)]
+        cycle: String,
+        /// Key (default: the next O-n).
+        #[arg(long)]
+        key: Option<String>,
+        #[command(flatten)]
+        fields: ObjectiveFields,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Change an objective: fields, or its state (draft, in_review, active, closed).
+    Set {
+        key: String,
+        #[command(flatten)]
+        fields: ObjectiveFields,
+        #[arg(long)]
+        state: Option<String>,
+        /// Refuse the change unless the objective is still at this version.
+        #[arg(long)]
+        if_version: Option<i64>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Add a key result to an objective.
+    Kr {
+        #[arg(long)]
+        objective: String,
+        /// Key (default: the next KR-n).
+        #[arg(long)]
+        key: Option<String>,
+        #[command(flatten)]
+        fields: KrFields,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Change a key result (or, once closed, only its reflection).
+    KrSet {
+        key: String,
+        #[command(flatten)]
+        fields: KrFields,
+        #[arg(long)]
+        reflection: Option<String>,
+        #[arg(long)]
+        if_version: Option<i64>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Objectives and key results with scores, pace and forecast.
+    List {
+        /// Default: the active cycle (or the latest).
+        #[arg(long)]
+        cycle: Option<String>,
+        /// Day to measure pace on (default: today).
+        #[arg(long)]
+        at: Option<NaiveDate>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// The alignment tree of a cycle.
+    Tree {
+        #[arg(long)]
+        cycle: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Key results with no check-in within the cadence, per owner.
+    Stale {
+        #[arg(long)]
+        at: Option<NaiveDate>,
+        /// Days (default: okrs.checkin_cadence, 7).
+        #[arg(long)]
+        cadence: Option<u32>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// The template library.
+    Templates {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Instantiate a template in a cycle.
+    New {
+        #[arg(long)]
+        template: String,
+        #[arg(long)]
+        cycle: String,
+        #[arg(long)]
+        parent: Option<String>,
+        #[arg(long)]
+        owner: Option<String>,
+        #[arg(long)]
+        team: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Apply an OKRs-as-code file (TOML); applying it twice changes nothing.
+    Apply {
+        file: PathBuf,
+        /// Show what would change without writing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CheckinArgs {
+    /// The key result.
+    pub kr: String,
+    /// The new value (computed from the KPI for KPI-linked KRs when omitted).
+    #[arg(long)]
+    pub value: Option<f64>,
+    /// on_track, at_risk or off_track (default: from the pace).
+    #[arg(long)]
+    pub confidence: Option<String>,
+    #[arg(long)]
+    pub note: Option<String>,
+    #[arg(long)]
+    pub author: Option<String>,
+    /// Day of the check-in (default: today).
+    #[arg(long)]
+    pub at: Option<NaiveDate>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}

@@ -1,0 +1,1157 @@
+//! The OKR commands that write: workspace setup, teams and users, cycles,
+//! objectives, key results, check-ins, templates, OKR files, export and
+//! import. Each command is one transaction: it commits at its end or
+//! leaves the database as it was.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow, bail};
+use chrono::{NaiveDate, NaiveTime, Utc};
+use okapi_core::okr::{Confidence, CycleState, KrKind, ObjectiveState};
+use okapi_core::review::Level;
+use okapi_core::settings::Settings;
+use okapi_store::{
+    CheckInSource, ExportDocument, KeyResult, NewCheckIn, Objective, Store, StoreError, Team, User,
+    check_key,
+};
+use serde::Serialize;
+
+use super::args::{
+    CheckinArgs, CycleCmd, Format, InitArgs, KrFields, ObjectiveFields, TeamCmd, UserCmd,
+};
+use super::fault;
+use super::file::{self, KrSpec};
+use super::kpi::{KpiReader, grain_of};
+use super::status::kr_status;
+use super::workspace::{Location, Workspace, id_from_name};
+use crate::cli::ProfileArg;
+
+pub fn print_json<T: Serialize>(v: &T) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, v)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn say(format: Format, json: impl Serialize, text: impl FnOnce() -> String) -> Result<ExitCode> {
+    match format {
+        Format::Json => print_json(&json)?,
+        Format::Table => {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{}", text())?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+fn word<T: std::str::FromStr<Err = String>>(s: Option<&str>) -> Result<Option<T>> {
+    s.map(|s| s.parse::<T>().map_err(|e| anyhow!(e)))
+        .transpose()
+}
+
+// ---- init and migrate -----------------------------------------------------
+
+pub fn init(loc: &Location, args: &InitArgs) -> Result<ExitCode> {
+    let dir = &args.dir;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let loc = Location {
+        dir: dir.clone(),
+        config: None,
+        database_url: loc.database_url.clone(),
+    };
+    let file = loc.file();
+    let profile = match args.profile {
+        ProfileArg::B2b => "b2b",
+        ProfileArg::B2c => "b2c",
+    };
+    let dir_name = std::fs::canonicalize(dir)
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "workspace".into());
+    let name = args.name.clone().unwrap_or(dir_name);
+    let id = args.id.clone().unwrap_or_else(|| id_from_name(&name));
+    check_key("workspace", &id)?;
+    let existing = std::fs::read_to_string(&file).ok();
+    let text = match &existing {
+        Some(t) => {
+            let s = Settings::from_toml(t)?;
+            if let Some(id) = s.workspace.id {
+                bail!(
+                    "{} is already workspace `{id}`; nothing changed",
+                    file.display()
+                );
+            }
+            // A settings-only file becomes a workspace; its data stays where
+            // it is.
+            format!(
+                "{}\n[workspace]\nid = {}\nname = {}\ndata = \".\"\n",
+                t.trim_end(),
+                toml_str(&id),
+                toml_str(&name)
+            )
+        }
+        None => format!(
+            "# okapi workspace: settings, custom KPIs and where things are.\nprofile = \"{profile}\"\n\n[workspace]\nid = {}\nname = {}\ndata = \"data\"\n",
+            toml_str(&id),
+            toml_str(&name)
+        ),
+    };
+    Settings::from_toml(&text)?;
+    let rt = tokio::runtime::Handle::current();
+    let url = loc.url();
+    let profile_of_file = Settings::from_toml(&text)?.profile.as_str();
+    let applied = rt.block_on(async {
+        let store = Store::connect(&url).await?;
+        let applied = store.migrate().await?;
+        store
+            .create_workspace(&id, &name, profile_of_file, Utc::now())
+            .await?;
+        store.close().await;
+        Ok::<_, StoreError>(applied)
+    })?;
+    std::fs::write(&file, &text).with_context(|| format!("writing {}", file.display()))?;
+    if existing.is_none() {
+        std::fs::create_dir_all(dir.join("data"))?;
+    }
+    let database = match &loc.database_url {
+        Some(u) => okapi_store::redact_url(u),
+        None => loc.db_path().display().to_string(),
+    };
+    #[derive(Serialize)]
+    struct Out<'a> {
+        id: &'a str,
+        name: &'a str,
+        dir: String,
+        database: &'a str,
+        schema_version: i64,
+        migrations_applied: Vec<i64>,
+    }
+    say(
+        args.format,
+        Out {
+            id: &id,
+            name: &name,
+            dir: dir.display().to_string(),
+            database: &database,
+            schema_version: okapi_store::SCHEMA_VERSION,
+            migrations_applied: applied,
+        },
+        || {
+            format!(
+                "Workspace `{id}` ({name}) created in {}\n  settings: {}\n  database: {database}\n  data:     put your tables in {}\nNext: okapi cycle create {}-Q{}",
+                dir.display(),
+                file.display(),
+                if existing.is_none() {
+                    dir.join("data").display().to_string()
+                } else {
+                    dir.display().to_string()
+                },
+                today().format("%Y"),
+                (chrono::Datelike::month0(&today()) / 3) + 1
+            )
+        },
+    )
+}
+
+/// A TOML basic string: JSON's string escapes are TOML's.
+pub fn toml_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
+pub fn migrate(loc: &Location, format: Format) -> Result<ExitCode> {
+    let ws = Workspace::open_unchecked(loc)?;
+    let before = ws.block_on(ws.store.schema_version())?;
+    let applied = ws.block_on(ws.store.migrate())?;
+    let after = ws.block_on(ws.store.schema_version())?;
+    #[derive(Serialize)]
+    struct Out {
+        from: i64,
+        to: i64,
+        applied: Vec<i64>,
+    }
+    say(
+        format,
+        Out {
+            from: before,
+            to: after,
+            applied: applied.clone(),
+        },
+        || {
+            if applied.is_empty() {
+                format!("The database is up to date (schema version {after}).")
+            } else {
+                format!(
+                    "Upgraded the database from schema version {before} to {after} (applied {}).",
+                    applied
+                        .iter()
+                        .map(|v| v.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+        },
+    )
+}
+
+// ---- vision, teams, users -------------------------------------------------
+
+pub fn vision(loc: &Location, text: Option<String>, format: Format) -> Result<ExitCode> {
+    let ws = Workspace::open(loc)?;
+    let mut s = ws.session()?;
+    if let Some(t) = &text {
+        ws.block_on(s.set_vision(Some(t)))?;
+    }
+    let v = s.workspace().vision.clone();
+    ws.block_on(s.commit())?;
+    say(format, serde_json::json!({ "vision": v }), || {
+        v.clone()
+            .unwrap_or_else(|| "No vision yet: okapi vision \"…\" sets it.".into())
+    })
+}
+
+pub fn team(loc: &Location, cmd: TeamCmd) -> Result<ExitCode> {
+    let ws = Workspace::open(loc)?;
+    let mut s = ws.session()?;
+    match cmd {
+        TeamCmd::Add {
+            key,
+            name,
+            mission,
+            format,
+        } => {
+            let existing = ws.block_on(s.teams())?.into_iter().find(|t| t.key == key);
+            let team = Team {
+                name: name
+                    .or(existing.as_ref().map(|t| t.name.clone()))
+                    .unwrap_or_else(|| key.clone()),
+                mission: mission.or(existing.and_then(|t| t.mission)),
+                key,
+            };
+            ws.block_on(s.put_team(&team))?;
+            ws.block_on(s.commit())?;
+            say(format, &team, || format!("Team `{}` saved.", team.key))
+        }
+        TeamCmd::List { format } => {
+            let teams = ws.block_on(s.teams())?;
+            let users = ws.block_on(s.users())?;
+            ws.block_on(s.commit())?;
+            say(format, &teams, || {
+                let mut out = String::new();
+                for t in &teams {
+                    let members: Vec<&str> = users
+                        .iter()
+                        .filter(|u| u.team.as_deref() == Some(&t.key))
+                        .map(|u| u.key.as_str())
+                        .collect();
+                    out.push_str(&format!(
+                        "{:<16} {}\n  mission: {}\n  members: {}\n",
+                        t.key,
+                        t.name,
+                        t.mission.as_deref().unwrap_or("—"),
+                        if members.is_empty() {
+                            "—".to_string()
+                        } else {
+                            members.join(", ")
+                        }
+                    ));
+                }
+                if out.is_empty() {
+                    "No teams yet.".into()
+                } else {
+                    out.trim_end().to_string()
+                }
+            })
+        }
+    }
+}
+
+pub fn user(loc: &Location, cmd: UserCmd) -> Result<ExitCode> {
+    let ws = Workspace::open(loc)?;
+    let mut s = ws.session()?;
+    match cmd {
+        UserCmd::Add {
+            key,
+            name,
+            email,
+            role,
+            team,
+            format,
+        } => {
+            let existing = ws.block_on(s.users())?.into_iter().find(|u| u.key == key);
+            let e = existing.as_ref();
+            let user = User {
+                name: name
+                    .or(e.map(|u| u.name.clone()))
+                    .unwrap_or_else(|| key.clone()),
+                email: email.or(e.and_then(|u| u.email.clone())),
+                role: role.or(e.and_then(|u| u.role.clone())),
+                team: team.or(e.and_then(|u| u.team.clone())),
+                key,
+            };
+            ws.block_on(s.put_user(&user))?;
+            ws.block_on(s.commit())?;
+            say(format, &user, || format!("User `{}` saved.", user.key))
+        }
+        UserCmd::List { format } => {
+            let users = ws.block_on(s.users())?;
+            ws.block_on(s.commit())?;
+            say(format, &users, || {
+                users
+                    .iter()
+                    .map(|u| {
+                        format!(
+                            "{:<12} {:<24} {:<16} {}",
+                            u.key,
+                            u.name,
+                            u.team.as_deref().unwrap_or("—"),
+                            u.role.as_deref().unwrap_or("")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+        }
+    }
+}
+
+// ---- cycles ---------------------------------------------------------------
+
+pub fn cycle(loc: &Location, cmd: CycleCmd) -> Result<ExitCode> {
+    let ws = Workspace::open(loc)?;
+    let mut s = ws.session()?;
+    match cmd {
+        CycleCmd::Create {
+            key,
+            name,
+            start,
+            end,
+            format,
+        } => {
+            let implied = file::dates_from_key(&key);
+            let (start, end) = match (start, end, implied) {
+                (Some(s), Some(e), _) => (s, e),
+                (None, None, Some(d)) => d,
+                (s, e, Some(d)) => (s.unwrap_or(d.0), e.unwrap_or(d.1)),
+                _ => bail!(
+                    "cycle `{key}`: give --start and --end (only keys like 2027-Q1 or 2027 imply their dates)"
+                ),
+            };
+            let name = name.unwrap_or_else(|| file::name_from_key(&key));
+            let c = ws.block_on(s.create_cycle(&key, &name, start, end))?;
+            ws.block_on(s.commit())?;
+            say(format, &c, || {
+                format!(
+                    "Cycle `{}` ({}) created: {} … {}, planning.",
+                    c.key, c.name, c.start, c.end
+                )
+            })
+        }
+        CycleCmd::List { format } => {
+            let cycles = ws.block_on(s.cycles())?;
+            ws.block_on(s.commit())?;
+            say(format, &cycles, || {
+                if cycles.is_empty() {
+                    return "No cycles yet: okapi cycle create 2027-Q1".into();
+                }
+                cycles
+                    .iter()
+                    .map(|c| {
+                        format!(
+                            "{:<12} {:<14} {} … {}  {}",
+                            c.key, c.name, c.start, c.end, c.state
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+        }
+        CycleCmd::Activate { key, format } => {
+            let c = ws.block_on(s.activate_cycle(&key))?;
+            ws.block_on(s.commit())?;
+            say(format, &c, || format!("Cycle `{}` is active.", c.key))
+        }
+        CycleCmd::Close {
+            key,
+            reflections,
+            at,
+            format,
+        } => {
+            let mut refl = BTreeMap::new();
+            for r in &reflections {
+                let Some((k, t)) = r.split_once('=') else {
+                    bail!("--reflection `{r}` is not KR=TEXT");
+                };
+                refl.insert(k.trim().to_string(), t.trim().to_string());
+            }
+            let cycle = ws.block_on(s.cycle(&key))?;
+            if cycle.state != CycleState::Active {
+                bail!(
+                    "cycle `{key}` is {}: only an active cycle can be closed",
+                    cycle.state
+                );
+            }
+            // KPI-linked KRs end on the KPI's value at the close.
+            let on = at.unwrap_or_else(today).min(cycle.end);
+            let krs = ws.block_on(s.key_results(Some(&key)))?;
+            let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
+            for kr in krs.iter().filter(|k| k.kind == KrKind::Kpi) {
+                let value = kpi_value(&mut reader, kr, on)?;
+                ws.block_on(s.check_in(&NewCheckIn {
+                    kr: kr.key.clone(),
+                    at: on.and_time(NaiveTime::MIN).and_utc(),
+                    value: Some(value.0),
+                    confidence: Confidence::OnTrack,
+                    note: Some(format!("value at close ({})", value.1)),
+                    author: None,
+                    source: CheckInSource::Kpi,
+                }))?;
+            }
+            let closed = ws.block_on(s.close_cycle(&key, &refl))?;
+            ws.block_on(s.commit())?;
+            say(format, &closed, || {
+                let mut out = format!("Cycle `{key}` closed.\n");
+                for o in &closed {
+                    out.push_str(&format!(
+                        "\n{} {}  {}  {}{}\n",
+                        o.key,
+                        o.title,
+                        o.score.map_or("—".into(), |s| format!("{s:.2}")),
+                        o.grade.map_or("—", |g| g.as_str()),
+                        if o.flagged {
+                            "  ⚑ committed but below 1.0"
+                        } else {
+                            ""
+                        }
+                    ));
+                    for k in &o.krs {
+                        out.push_str(&format!(
+                            "  {:<8} {:.2} {:<6} {}\n",
+                            k.key,
+                            k.score,
+                            k.grade.as_str(),
+                            k.title
+                        ));
+                        if let Some(r) = &k.reflection {
+                            out.push_str(&format!("           reflection: {r}\n"));
+                        }
+                    }
+                }
+                out.trim_end().to_string()
+            })
+        }
+    }
+}
+
+/// A KPI-linked KR's value on day `on`, with the period it comes from.
+pub fn kpi_value(reader: &mut KpiReader, kr: &KeyResult, on: NaiveDate) -> Result<(f64, String)> {
+    let kpi = kr
+        .kpi
+        .as_deref()
+        .ok_or_else(|| anyhow!("key result `{}` has no KPI", kr.key))?;
+    let grain = grain_of(kr.grain.as_deref())?;
+    let r = reader
+        .value_on(kpi, kr.segment.as_deref(), grain, on)
+        .with_context(|| format!("key result `{}`", kr.key))?;
+    Ok((r.value, format!("{} {}", grain.as_str(), r.period.start)))
+}
+
+// ---- objectives and key results -------------------------------------------
+
+fn apply_objective_fields(o: &mut Objective, f: &ObjectiveFields) -> Result<()> {
+    if let Some(t) = &f.title {
+        o.title = t.clone();
+    }
+    if let Some(w) = &f.why {
+        o.why = Some(w.clone());
+    }
+    if let Some(l) = word::<Level>(f.level.as_deref())? {
+        o.level = l;
+    }
+    if let Some(t) = &f.team {
+        o.team = (!t.is_empty()).then(|| t.clone());
+    }
+    if let Some(t) = &f.owner {
+        o.owner = (!t.is_empty()).then(|| t.clone());
+    }
+    if let Some(p) = &f.parent {
+        o.parent = (!p.is_empty()).then(|| p.clone());
+    }
+    if let Some(c) = f.committed {
+        o.committed = c;
+    }
+    Ok(())
+}
+
+fn describe_objective(o: &Objective) -> String {
+    format!(
+        "{} [{}{}] {} — {}, {}, version {}",
+        o.key,
+        o.level.as_str(),
+        o.team
+            .as_deref()
+            .map(|t| format!(": {t}"))
+            .unwrap_or_default(),
+        o.title,
+        if o.committed {
+            "committed"
+        } else {
+            "aspirational"
+        },
+        o.state,
+        o.version
+    )
+}
+
+pub fn objective_add(
+    loc: &Location,
+    cycle: String,
+    key: Option<String>,
+    fields: ObjectiveFields,
+    format: Format,
+) -> Result<ExitCode> {
+    let ws = Workspace::open(loc)?;
+    let mut s = ws.session()?;
+    let key = match key {
+        Some(k) => k,
+        None => ws.block_on(s.next_key("O"))?,
+    };
+    let title = fields
+        .title
+        .clone()
+        .ok_or_else(|| anyhow!("an objective needs --title"))?;
+    let mut o = Objective {
+        key,
+        cycle,
+        title,
+        why: None,
+        level: file::default_level(fields.team.as_deref(), fields.owner.as_deref()),
+        team: None,
+        owner: None,
+        parent: None,
+        committed: false,
+        state: ObjectiveState::Draft,
+        final_score: None,
+        grade: None,
+        flagged: false,
+        version: 0,
+    };
+    apply_objective_fields(&mut o, &fields)?;
+    let o = ws.block_on(s.create_objective(&o))?;
+    ws.block_on(s.commit())?;
+    say(format, &o, || format!("Created {}", describe_objective(&o)))
+}
+
+pub fn objective_set(
+    loc: &Location,
+    key: String,
+    fields: ObjectiveFields,
+    state: Option<String>,
+    if_version: Option<i64>,
+    format: Format,
+) -> Result<ExitCode> {
+    let ws = Workspace::open(loc)?;
+    let mut s = ws.session()?;
+    let mut o = ws.block_on(s.objective(&key))?;
+    if let Some(v) = if_version {
+        // Saving with the version the caller saw makes a change made since
+        // a conflict.
+        o.version = v;
+    }
+    apply_objective_fields(&mut o, &fields)?;
+    if let Some(st) = word::<ObjectiveState>(state.as_deref())? {
+        o.state = st;
+    }
+    let o = ws.block_on(s.save_objective(&o))?;
+    ws.block_on(s.commit())?;
+    say(format, &o, || format!("Saved {}", describe_objective(&o)))
+}
+
+fn kr_spec(fields: &KrFields, title: String) -> KrSpec {
+    KrSpec {
+        key: toml::Spanned::new(0..0, String::new()),
+        title,
+        kind: fields.kind.clone(),
+        kpi: fields.kpi.clone(),
+        segment: fields.segment.clone(),
+        grain: fields.grain.clone(),
+        baseline: fields.baseline,
+        target: fields.target,
+        below: fields.below,
+        unit: fields.unit.clone(),
+        due: fields.due.map(|d| toml::Value::String(d.to_string())),
+        weight: fields.weight,
+        kr_type: fields.kr_type.clone(),
+        funnel: fields.funnel.clone(),
+        leading: fields.leading,
+        maturity: fields.maturity.clone(),
+        why: fields.why.clone(),
+        owner: fields.owner.clone(),
+    }
+}
+
+fn describe_kr(k: &KeyResult) -> String {
+    let num = |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{v}"));
+    let what = match k.kind {
+        KrKind::Metric | KrKind::Kpi => format!(
+            "{} → {}{}",
+            num(k.baseline),
+            num(k.target),
+            k.unit
+                .as_deref()
+                .map(|u| format!(" {u}"))
+                .unwrap_or_default()
+        ),
+        KrKind::Milestone => "done / not done".into(),
+        KrKind::Threshold => format!(
+            "hold {} {}",
+            if k.above == Some(false) { "≤" } else { "≥" },
+            num(k.target)
+        ),
+    };
+    format!(
+        "{} ({}{}) {} — {}, version {}",
+        k.key,
+        k.kind.as_str(),
+        k.kpi
+            .as_deref()
+            .map(|i| format!(": {i}"))
+            .unwrap_or_default(),
+        k.title,
+        what,
+        k.version
+    )
+}
+
+pub fn kr_add(
+    loc: &Location,
+    objective: String,
+    key: Option<String>,
+    fields: KrFields,
+    format: Format,
+) -> Result<ExitCode> {
+    let ws = Workspace::open(loc)?;
+    let mut s = ws.session()?;
+    let key = match key {
+        Some(k) => k,
+        None => ws.block_on(s.next_key("KR"))?,
+    };
+    let o = ws.block_on(s.objective(&objective))?;
+    let cycle = ws.block_on(s.cycle(&o.cycle))?;
+    let title = fields
+        .title
+        .clone()
+        .ok_or_else(|| anyhow!("a key result needs --title"))?;
+    let spec = kr_spec(&fields, title);
+    let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
+    let kr = file::build_kr(
+        &key,
+        &objective,
+        &spec,
+        None,
+        &ws.settings,
+        cycle.start,
+        &mut reader,
+    )
+    .with_context(|| format!("key result `{key}`"))?;
+    let kr = ws.block_on(s.create_key_result(&kr))?;
+    ws.block_on(s.commit())?;
+    say(format, &kr, || format!("Created {}", describe_kr(&kr)))
+}
+
+pub fn kr_set(
+    loc: &Location,
+    key: String,
+    fields: KrFields,
+    reflection: Option<String>,
+    if_version: Option<i64>,
+    format: Format,
+) -> Result<ExitCode> {
+    let ws = Workspace::open(loc)?;
+    let mut s = ws.session()?;
+    let mut kr = ws.block_on(s.key_result(&key))?;
+    if let Some(v) = if_version {
+        kr.version = v;
+    }
+    if let Some(t) = &fields.title {
+        kr.title = t.clone();
+    }
+    if let Some(k) = word::<KrKind>(fields.kind.as_deref())? {
+        kr.kind = k;
+    }
+    if let Some(v) = &fields.kpi {
+        super::kpi::check_kpi(&ws.settings, v)?;
+        kr.kpi = Some(v.clone());
+    }
+    if let Some(v) = &fields.segment {
+        kr.segment = (!v.is_empty()).then(|| v.clone());
+    }
+    if let Some(v) = &fields.grain {
+        grain_of(Some(v))?;
+        kr.grain = Some(v.clone());
+    }
+    if fields.baseline.is_some() {
+        kr.baseline = fields.baseline;
+    }
+    if fields.target.is_some() {
+        kr.target = fields.target;
+    }
+    if fields.below {
+        kr.above = Some(false);
+    }
+    if let Some(v) = &fields.unit {
+        kr.unit = Some(v.clone());
+    }
+    if fields.due.is_some() {
+        kr.due = fields.due;
+    }
+    if let Some(w) = fields.weight {
+        kr.weight = w;
+    }
+    if let Some(t) = word(fields.kr_type.as_deref())? {
+        kr.kr_type = Some(t);
+    }
+    if let Some(t) = word(fields.funnel.as_deref())? {
+        kr.funnel = Some(t);
+    }
+    if fields.leading.is_some() {
+        kr.leading = fields.leading;
+    }
+    if let Some(t) = word(fields.maturity.as_deref())? {
+        kr.maturity = Some(t);
+    }
+    if let Some(v) = &fields.why {
+        kr.why = Some(v.clone());
+    }
+    if let Some(v) = &fields.owner {
+        kr.owner = (!v.is_empty()).then(|| v.clone());
+    }
+    if let Some(r) = reflection {
+        kr.reflection = Some(r);
+    }
+    let kr = ws.block_on(s.save_key_result(&kr))?;
+    ws.block_on(s.commit())?;
+    say(format, &kr, || format!("Saved {}", describe_kr(&kr)))
+}
+
+// ---- check-ins --------------------------------------------------------------
+
+pub fn checkin(loc: &Location, args: CheckinArgs) -> Result<ExitCode> {
+    let ws = Workspace::open(loc)?;
+    let mut s = ws.session()?;
+    let kr = ws.block_on(s.key_result(&args.kr))?;
+    let o = ws.block_on(s.objective(&kr.objective))?;
+    let cycle = ws.block_on(s.cycle(&o.cycle))?;
+    if cycle.state == CycleState::Closed {
+        bail!(
+            "cycle `{}` is closed: no more check-ins on `{}`",
+            cycle.key,
+            kr.key
+        );
+    }
+    let on = args.at.unwrap_or_else(today);
+    let at = if args.at.is_some() {
+        on.and_time(NaiveTime::MIN).and_utc()
+    } else {
+        Utc::now()
+    };
+    let (value, source, period) = match (args.value, kr.kind) {
+        (Some(v), _) => (Some(v), CheckInSource::Manual, None),
+        (None, KrKind::Kpi) => {
+            let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
+            let (v, p) = kpi_value(&mut reader, &kr, on)?;
+            (Some(v), CheckInSource::Kpi, Some(p))
+        }
+        (None, _) => bail!(
+            "key result `{}` is a {}: give its new value with --value",
+            kr.key,
+            kr.kind.as_str()
+        ),
+    };
+    let history = ws.block_on(s.checkins(Some(&kr.key), None))?;
+    let mut refs: Vec<&okapi_store::CheckIn> = history.iter().collect();
+    let pending = okapi_store::CheckIn {
+        seq: 0,
+        kr: kr.key.clone(),
+        at,
+        value,
+        confidence: Confidence::OnTrack,
+        note: None,
+        author: None,
+        source,
+    };
+    refs.push(&pending);
+    let status = kr_status(&cycle, &kr, &refs, on, ws.settings.okrs.pace_tolerance);
+    // Without a stated confidence, the pace gives one.
+    let confidence = match word::<Confidence>(args.confidence.as_deref())? {
+        Some(c) => c,
+        None if status.at_risk && status.expected - status.score > 0.3 => Confidence::OffTrack,
+        None if status.at_risk => Confidence::AtRisk,
+        None => Confidence::OnTrack,
+    };
+    let note = match (args.note, &period) {
+        (Some(n), _) => Some(n),
+        (None, Some(p)) => Some(format!("computed from {p}")),
+        (None, None) => None,
+    };
+    let c = ws.block_on(s.check_in(&NewCheckIn {
+        kr: kr.key.clone(),
+        at,
+        value,
+        confidence,
+        note,
+        author: args.author,
+        source,
+    }))?;
+    ws.block_on(s.commit())?;
+    #[derive(Serialize)]
+    struct Out<'a> {
+        checkin: &'a okapi_store::CheckIn,
+        score: f64,
+        expected: f64,
+        at_risk: bool,
+        forecast: Option<f64>,
+        reaches_target_on: Option<NaiveDate>,
+    }
+    say(
+        args.format,
+        Out {
+            checkin: &c,
+            score: status.score,
+            expected: status.expected,
+            at_risk: status.at_risk,
+            forecast: status.forecast,
+            reaches_target_on: status.reaches_target_on,
+        },
+        || {
+            let mut out = format!(
+                "Checked in {} = {} ({}){}: score {:.2} {}, expected {:.2} by now{}",
+                kr.key,
+                value.map_or("—".into(), |v| format!("{v}")),
+                confidence.as_str(),
+                period.map(|p| format!(", from {p}")).unwrap_or_default(),
+                status.score,
+                status.grade.as_str(),
+                status.expected,
+                if status.at_risk { " — at risk" } else { "" }
+            );
+            if let Some(f) = status.forecast {
+                out.push_str(&format!("\nForecast at the end of the cycle: {f:.2}"));
+                if let Some(d) = status.reaches_target_on {
+                    out.push_str(&format!(", target reached on {d}"));
+                }
+            }
+            out
+        },
+    )
+}
+
+// ---- templates and files --------------------------------------------------
+
+#[allow(clippy::too_many_arguments)]
+pub fn okr_new(
+    loc: &Location,
+    template: &str,
+    cycle: &str,
+    parent: Option<String>,
+    owner: Option<String>,
+    team: Option<String>,
+    format: Format,
+) -> Result<ExitCode> {
+    let t = okapi_core::templates::find(template)
+        .ok_or_else(|| anyhow!("unknown template `{template}` (see `okapi okr templates`)"))?;
+    let ws = Workspace::open(loc)?;
+    let mut s = ws.session()?;
+    let c = ws.block_on(s.cycle(cycle))?;
+    let key = ws.block_on(s.next_key("O"))?;
+    let level = if team.is_some() {
+        Level::Team
+    } else if owner.is_some() {
+        Level::Person
+    } else if parent.is_some() {
+        Level::Team
+    } else {
+        Level::Company
+    };
+    let o = Objective {
+        key: key.clone(),
+        cycle: c.key.clone(),
+        title: t.objective.to_string(),
+        why: Some(t.why.to_string()),
+        level,
+        team,
+        owner: owner.clone(),
+        parent,
+        committed: false,
+        state: ObjectiveState::Draft,
+        final_score: None,
+        grade: None,
+        flagged: false,
+        version: 0,
+    };
+    let o = ws.block_on(s.create_objective(&o))?;
+    let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
+    let mut made = Vec::new();
+    for tk in &t.krs {
+        let kkey = ws.block_on(s.next_key("KR"))?;
+        let kind = if tk.milestone {
+            KrKind::Milestone
+        } else if tk.kpi.is_some() {
+            KrKind::Kpi
+        } else {
+            KrKind::Metric
+        };
+        let (mut baseline, mut target) = (tk.baseline, tk.target);
+        let mut from_data = None;
+        if let Some(kpi) = tk.kpi
+            && super::kpi::check_kpi(&ws.settings, kpi).is_ok()
+        {
+            // The data's own baseline and a target from its history when
+            // there is data; the template's example numbers otherwise.
+            let grain = okapi_core::period::Grain::Month;
+            let day_before = c.start.pred_opt().unwrap_or(c.start);
+            if let Ok(r) = reader.value_on(kpi, None, grain, day_before) {
+                let months = ((c.end - c.start).num_days() as f64 / 30.4)
+                    .round()
+                    .max(1.0) as usize;
+                let history: Vec<f64> = reader
+                    .history(kpi, None, grain)?
+                    .iter()
+                    .filter(|h| h.period.last_day() <= day_before)
+                    .map(|h| h.value)
+                    .collect();
+                let dir = super::kpi::direction(&ws.settings, kpi);
+                let proposal = okapi_core::calibration::propose_target(
+                    &history,
+                    months,
+                    dir,
+                    okapi_core::calibration::DEFAULT_PERCENTILE,
+                );
+                let proposed = proposal
+                    .map(|p| p.target)
+                    .filter(|t| (t - r.value).abs() > f64::EPSILON);
+                let scaled = match (tk.baseline, tk.target) {
+                    (Some(b), Some(t)) if b != 0.0 => Some(r.value * t / b),
+                    _ => None,
+                };
+                if let Some(t) = proposed
+                    .or(scaled)
+                    .filter(|t| (t - r.value).abs() > f64::EPSILON)
+                {
+                    baseline = Some(r.value);
+                    target = Some(t);
+                    from_data = Some(r.period.start);
+                }
+            }
+        }
+        let kr = KeyResult {
+            key: kkey,
+            objective: o.key.clone(),
+            title: tk.title.to_string(),
+            kind,
+            kpi: tk.kpi.map(str::to_string),
+            segment: None,
+            grain: None,
+            baseline: if kind == KrKind::Milestone {
+                None
+            } else {
+                baseline
+            },
+            target: if kind == KrKind::Milestone {
+                None
+            } else {
+                target
+            },
+            above: None,
+            unit: Some(tk.unit.to_string()),
+            due: None,
+            weight: 1.0,
+            kr_type: tk.kr_type.parse().ok(),
+            funnel: Some(tk.funnel),
+            leading: Some(tk.leading),
+            maturity: t.maturity,
+            why: Some(tk.why.to_string()),
+            owner: owner.clone(),
+            final_score: None,
+            grade: None,
+            reflection: None,
+            version: 0,
+        };
+        let kr = ws.block_on(s.create_key_result(&kr))?;
+        made.push((kr, from_data));
+    }
+    ws.block_on(s.commit())?;
+    #[derive(Serialize)]
+    struct Out<'a> {
+        objective: &'a Objective,
+        key_results: Vec<&'a KeyResult>,
+    }
+    say(
+        format,
+        Out {
+            objective: &o,
+            key_results: made.iter().map(|m| &m.0).collect(),
+        },
+        || {
+            let mut out = format!(
+                "Created {} from template `{}`",
+                describe_objective(&o),
+                t.id
+            );
+            for (k, from) in &made {
+                out.push_str(&format!("\n  {}", describe_kr(k)));
+                if let Some(p) = from {
+                    out.push_str(&format!(
+                        "\n      baseline from the data (month of {p}), target from the KPI's history"
+                    ));
+                }
+            }
+            out.push_str("\nEdit the numbers with `okapi okr kr-set`, then `okapi review`.");
+            out
+        },
+    )
+}
+
+pub fn apply(loc: &Location, path: &Path, dry_run: bool, format: Format) -> Result<ExitCode> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let parsed = file::parse(path, &text)?;
+    let ws = Workspace::open(loc)?;
+    let mut s = ws.session()?;
+    let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
+    let changes = ws.block_on(file::apply(
+        &mut s,
+        &parsed,
+        path,
+        &text,
+        &ws.settings,
+        &mut reader,
+    ))?;
+    if !dry_run {
+        ws.block_on(s.commit())?;
+    }
+    let count = |a: &str| changes.iter().filter(|c| c.action == a).count();
+    say(format, &changes, || {
+        let mut out = String::new();
+        for c in changes.iter().filter(|c| c.action != "unchanged") {
+            out.push_str(&format!("{:<9} {} {}\n", c.action, c.kind, c.key));
+        }
+        out.push_str(&format!(
+            "{}{} created, {} updated, {} unchanged.",
+            if dry_run {
+                "Dry run, nothing written: "
+            } else {
+                ""
+            },
+            count("created"),
+            count("updated"),
+            count("unchanged")
+        ));
+        out
+    })
+}
+
+// ---- export and import ----------------------------------------------------
+
+pub fn export(loc: &Location, out: Option<&Path>) -> Result<ExitCode> {
+    let ws = Workspace::open(loc)?;
+    let mut s = ws.session()?;
+    let doc = ws.block_on(s.export(Some(ws.settings_text.clone()), Utc::now()))?;
+    ws.block_on(s.commit())?;
+    let json = serde_json::to_string_pretty(&doc)?;
+    match out {
+        Some(p) => {
+            // Written beside, then renamed: a reader never sees half a file.
+            let tmp = p.with_extension("json.partial");
+            std::fs::write(&tmp, json + "\n")
+                .with_context(|| format!("writing {}", tmp.display()))?;
+            std::fs::rename(&tmp, p).with_context(|| format!("writing {}", p.display()))?;
+            eprintln!(
+                "Exported workspace `{}` to {}: {} objectives, {} key results, {} check-ins.",
+                doc.workspace.id,
+                p.display(),
+                doc.objectives.len(),
+                doc.key_results.len(),
+                doc.checkins.len()
+            );
+        }
+        None => {
+            let mut o = std::io::stdout().lock();
+            writeln!(o, "{json}")?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn import(loc: &Location, path: &Path, format: Format) -> Result<ExitCode> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let doc: ExportDocument = serde_json::from_str(&text).map_err(|e| {
+        anyhow!(
+            "{}:{}:{}: not an okapi export: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        )
+    })?;
+    okapi_store::validate_export(&doc).with_context(|| path.display().to_string())?;
+    let file = loc.file();
+    let existing = std::fs::read_to_string(&file).ok();
+    if let Some(t) = &existing {
+        let s = Settings::from_toml(t)?;
+        if let Some(id) = &s.workspace.id
+            && *id != doc.workspace.id
+        {
+            bail!(
+                "{} is workspace `{id}`, the document holds workspace `{}`: import into a new directory",
+                file.display(),
+                doc.workspace.id
+            );
+        }
+    }
+    std::fs::create_dir_all(&loc.dir)?;
+    let rt = tokio::runtime::Handle::current();
+    let url = loc.url();
+    rt.block_on(async {
+        let store = Store::connect(&url).await?;
+        store.migrate().await?;
+        store.import(&doc, &mut |_, _| fault::after_write()).await?;
+        store.close().await;
+        Ok::<_, StoreError>(())
+    })?;
+    if existing.is_none() {
+        let settings = doc.settings.clone().unwrap_or_else(|| {
+            format!(
+                "[workspace]\nid = {}\nname = {}\n",
+                toml_str(&doc.workspace.id),
+                toml_str(&doc.workspace.name)
+            )
+        });
+        std::fs::write(&file, settings).with_context(|| format!("writing {}", file.display()))?;
+    }
+    say(
+        format,
+        serde_json::json!({
+            "workspace": doc.workspace.id,
+            "objectives": doc.objectives.len(),
+            "key_results": doc.key_results.len(),
+            "checkins": doc.checkins.len(),
+        }),
+        || {
+            format!(
+                "Imported workspace `{}`: {} cycles, {} objectives, {} key results, {} check-ins.",
+                doc.workspace.id,
+                doc.cycles.len(),
+                doc.objectives.len(),
+                doc.key_results.len(),
+                doc.checkins.len()
+            )
+        },
+    )
+}

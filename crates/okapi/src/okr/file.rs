@@ -1,0 +1,633 @@
+//! OKRs as code: a TOML file a team keeps in version control and applies
+//! with `okapi okr apply FILE`.
+//!
+//! ```toml
+//! vision = "Every SaaS team runs on numbers it trusts"
+//!
+//! [[team]]
+//! key = "marketing"
+//! name = "Marketing"
+//! mission = "Make okapi the first name buyers think of"
+//!
+//! [[user]]
+//! key = "ana"
+//! name = "Ana Lima"
+//! team = "marketing"
+//!
+//! [[cycle]]
+//! key = "2027-Q1"            # dates from the key; or start/end
+//! state = "active"
+//!
+//! [[objective]]
+//! key = "C-1"
+//! cycle = "2027-Q1"
+//! title = "Customers reach value in weeks, not months"
+//! level = "company"          # default: team when `team` is set, else company
+//! committed = true
+//!
+//! [[objective.kr]]
+//! key = "KR-1"
+//! title = "Cut time to value from 65 to 55 days"
+//! kpi = "time_to_value"      # kind kpi; baseline from the data when omitted
+//! target = 55
+//! unit = "days"
+//! why = "Customers who see value early stay"
+//! ```
+//!
+//! Applying matches rows by key: a missing row is created, a different one
+//! updated (through the same versioned writes as the CLI), an equal one
+//! left alone, so applying the same file twice changes nothing. States
+//! only move forward through their steps (`active` walks a draft through
+//! review). Rows absent from the file are kept: the file adds and updates,
+//! it never deletes. The whole file is one transaction: any error, and
+//! nothing is written.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use anyhow::{Context, Result, anyhow, bail};
+use chrono::NaiveDate;
+use okapi_core::okr::{CycleState, KrKind, ObjectiveState};
+use okapi_core::review::Level;
+use okapi_store::{Cycle, KeyResult, Objective, Session, StoreError, Team, User};
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use super::fault;
+use super::kpi::{KpiReader, check_kpi, grain_of};
+use okapi_core::settings::Settings;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OkrFile {
+    pub vision: Option<String>,
+    #[serde(default, rename = "team")]
+    pub teams: Vec<TeamSpec>,
+    #[serde(default, rename = "user")]
+    pub users: Vec<UserSpec>,
+    #[serde(default, rename = "cycle")]
+    pub cycles: Vec<CycleSpec>,
+    #[serde(default, rename = "objective")]
+    pub objectives: Vec<ObjectiveSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamSpec {
+    pub key: Spanned<String>,
+    pub name: Option<String>,
+    pub mission: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserSpec {
+    pub key: Spanned<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub role: Option<String>,
+    pub team: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CycleSpec {
+    pub key: Spanned<String>,
+    pub name: Option<String>,
+    pub start: Option<toml::Value>,
+    pub end: Option<toml::Value>,
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectiveSpec {
+    pub key: Spanned<String>,
+    pub cycle: String,
+    pub title: String,
+    pub why: Option<String>,
+    pub level: Option<String>,
+    pub team: Option<String>,
+    pub owner: Option<String>,
+    pub parent: Option<String>,
+    #[serde(default)]
+    pub committed: bool,
+    pub state: Option<String>,
+    #[serde(default, rename = "kr")]
+    pub krs: Vec<KrSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KrSpec {
+    pub key: Spanned<String>,
+    pub title: String,
+    pub kind: Option<String>,
+    pub kpi: Option<String>,
+    pub segment: Option<String>,
+    pub grain: Option<String>,
+    pub baseline: Option<f64>,
+    pub target: Option<f64>,
+    #[serde(default)]
+    pub below: bool,
+    pub unit: Option<String>,
+    pub due: Option<toml::Value>,
+    pub weight: Option<f64>,
+    #[serde(rename = "type")]
+    pub kr_type: Option<String>,
+    pub funnel: Option<String>,
+    pub leading: Option<bool>,
+    pub maturity: Option<String>,
+    pub why: Option<String>,
+    pub owner: Option<String>,
+}
+
+/// What applying did to one row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub kind: &'static str,
+    pub key: String,
+    /// `created`, `updated` or `unchanged`.
+    pub action: &'static str,
+}
+
+/// A file's text, parsed: the syntax and unknown keys are refused here,
+/// with the line.
+pub fn parse(path: &Path, text: &str) -> Result<OkrFile> {
+    toml::from_str(text).map_err(|e| anyhow!("{}: {}", path.display(), e.to_string().trim()))
+}
+
+/// The 1-based line of a byte offset.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+fn date_value(v: &toml::Value) -> Result<NaiveDate> {
+    let s = match v {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Datetime(d) => d.to_string(),
+        other => bail!("expected a date, found a {}", other.type_str()),
+    };
+    NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+        .map_err(|_| anyhow!("`{s}` is not a date (YYYY-MM-DD)"))
+}
+
+fn word<T: std::str::FromStr<Err = String>>(s: Option<&str>) -> Result<Option<T>> {
+    s.map(|s| s.parse::<T>().map_err(|e| anyhow!(e)))
+        .transpose()
+}
+
+/// The dates a cycle key implies: `2027-Q1` a quarter, `2027` a year.
+pub fn dates_from_key(key: &str) -> Option<(NaiveDate, NaiveDate)> {
+    if let Some((y, q)) = key.split_once("-Q") {
+        let y: i32 = y.parse().ok()?;
+        let q: u32 = q.parse().ok().filter(|q| (1..=4).contains(q))?;
+        let start = NaiveDate::from_ymd_opt(y, (q - 1) * 3 + 1, 1)?;
+        let end = if q == 4 {
+            NaiveDate::from_ymd_opt(y, 12, 31)?
+        } else {
+            NaiveDate::from_ymd_opt(y, q * 3 + 1, 1)?.pred_opt()?
+        };
+        return Some((start, end));
+    }
+    if key.len() == 4 {
+        let y: i32 = key.parse().ok()?;
+        return Some((
+            NaiveDate::from_ymd_opt(y, 1, 1)?,
+            NaiveDate::from_ymd_opt(y, 12, 31)?,
+        ));
+    }
+    None
+}
+
+/// The display name a cycle key implies (`Q1 2027`).
+pub fn name_from_key(key: &str) -> String {
+    match key.split_once("-Q") {
+        Some((y, q)) if dates_from_key(key).is_some() => format!("Q{q} {y}"),
+        _ => key.to_string(),
+    }
+}
+
+/// An objective's level when the file does not say.
+pub fn default_level(team: Option<&str>, owner: Option<&str>) -> Level {
+    match (team, owner) {
+        (Some(_), _) => Level::Team,
+        (None, Some(_)) => Level::Person,
+        _ => Level::Company,
+    }
+}
+
+/// Builds a key result from its fields. `existing` keeps what the file
+/// leaves to the store (scores, reflection, version, a baseline taken from
+/// the data earlier).
+#[allow(clippy::too_many_arguments)]
+pub fn build_kr(
+    key: &str,
+    objective: &str,
+    spec: &KrSpec,
+    existing: Option<&KeyResult>,
+    settings: &Settings,
+    cycle_start: NaiveDate,
+    kpis: &mut KpiReader,
+) -> Result<KeyResult> {
+    let kind = match word::<KrKind>(spec.kind.as_deref())? {
+        Some(k) => k,
+        None if spec.kpi.is_some() => KrKind::Kpi,
+        None => KrKind::Metric,
+    };
+    if let Some(id) = &spec.kpi {
+        check_kpi(settings, id)?;
+    }
+    let grain = grain_of(spec.grain.as_deref())?;
+    let mut baseline = spec.baseline;
+    if baseline.is_none() && kind == KrKind::Kpi {
+        baseline = match existing.and_then(|e| e.baseline) {
+            Some(b) => Some(b),
+            None => {
+                let id = spec.kpi.as_deref().unwrap_or_default();
+                let day_before = cycle_start.pred_opt().unwrap_or(cycle_start);
+                let r = kpis
+                    .value_on(id, spec.segment.as_deref(), grain, day_before)
+                    .with_context(|| "no baseline given and none in the data")?;
+                Some(r.value)
+            }
+        };
+    }
+    if matches!(kind, KrKind::Metric | KrKind::Kpi) && (baseline.is_none() || spec.target.is_none())
+    {
+        bail!(
+            "a {} key result needs a baseline and a target",
+            kind.as_str()
+        );
+    }
+    if kind == KrKind::Threshold && spec.target.is_none() {
+        bail!("a threshold key result needs its line as `target`");
+    }
+    Ok(KeyResult {
+        key: key.to_string(),
+        objective: objective.to_string(),
+        title: spec.title.clone(),
+        kind,
+        kpi: spec.kpi.clone(),
+        segment: spec.segment.clone(),
+        grain: spec.grain.clone(),
+        baseline: if kind == KrKind::Threshold || kind == KrKind::Milestone {
+            None
+        } else {
+            baseline
+        },
+        target: if kind == KrKind::Milestone {
+            None
+        } else {
+            spec.target
+        },
+        above: (kind == KrKind::Threshold).then_some(!spec.below),
+        unit: spec.unit.clone(),
+        due: spec.due.as_ref().map(date_value).transpose()?,
+        weight: spec.weight.unwrap_or(1.0),
+        kr_type: word(spec.kr_type.as_deref())?,
+        funnel: word(spec.funnel.as_deref())?,
+        leading: spec.leading,
+        maturity: word(spec.maturity.as_deref())?,
+        why: spec.why.clone(),
+        owner: spec.owner.clone(),
+        final_score: existing.and_then(|e| e.final_score),
+        grade: existing.and_then(|e| e.grade),
+        reflection: existing.and_then(|e| e.reflection.clone()),
+        version: existing.map_or(0, |e| e.version),
+    })
+}
+
+/// The steps from one objective state to another, or an error.
+fn objective_steps(from: ObjectiveState, to: ObjectiveState) -> Result<Vec<ObjectiveState>> {
+    use ObjectiveState::*;
+    Ok(match (from, to) {
+        (a, b) if a == b => vec![],
+        (Draft, InReview) => vec![InReview],
+        (Draft, Active) => vec![InReview, Active],
+        (InReview, Active) => vec![Active],
+        (InReview, Draft) => vec![Draft],
+        (Active, Closed) | (Draft, Closed) | (InReview, Closed) => vec![Closed],
+        (from, to) => bail!("an objective cannot go from {from} to {to}"),
+    })
+}
+
+/// Applies a parsed file in `s` (not committed here). Every error names
+/// the file and the line of the row it is about.
+pub async fn apply(
+    s: &mut Session,
+    file: &OkrFile,
+    path: &Path,
+    text: &str,
+    settings: &Settings,
+    kpis: &mut KpiReader<'_>,
+) -> Result<Vec<Change>> {
+    let at =
+        |key: &Spanned<String>| format!("{}:{}", path.display(), line_of(text, key.span().start));
+    let mut changes = Vec::new();
+    let note = |changes: &mut Vec<Change>, kind, key: &str, action| {
+        if action != "unchanged" {
+            fault::after_write();
+        }
+        changes.push(Change {
+            kind,
+            key: key.to_string(),
+            action,
+        });
+    };
+
+    // Keys must be unique within the file.
+    let mut seen: HashSet<(&str, &str)> = HashSet::new();
+    let all_keys = file
+        .teams
+        .iter()
+        .map(|t| ("team", &t.key))
+        .chain(file.users.iter().map(|u| ("user", &u.key)))
+        .chain(file.cycles.iter().map(|c| ("cycle", &c.key)))
+        .chain(file.objectives.iter().map(|o| ("objective", &o.key)))
+        .chain(
+            file.objectives
+                .iter()
+                .flat_map(|o| o.krs.iter().map(|k| ("key result", &k.key))),
+        );
+    for (kind, key) in all_keys {
+        if !seen.insert((kind, key.get_ref().as_str())) {
+            bail!(
+                "{}: {kind} `{}` appears twice in the file",
+                at(key),
+                key.get_ref()
+            );
+        }
+    }
+
+    if let Some(v) = &file.vision
+        && s.workspace().vision.as_deref() != Some(v.as_str())
+    {
+        s.set_vision(Some(v)).await?;
+        note(&mut changes, "vision", "vision", "updated");
+    }
+
+    let teams: HashMap<String, Team> = s
+        .teams()
+        .await?
+        .into_iter()
+        .map(|t| (t.key.clone(), t))
+        .collect();
+    for t in &file.teams {
+        let key = t.key.get_ref();
+        let want = Team {
+            key: key.clone(),
+            name: t.name.clone().unwrap_or_else(|| key.clone()),
+            mission: t.mission.clone(),
+        };
+        let action = match teams.get(key) {
+            Some(have) if *have == want => "unchanged",
+            Some(_) => "updated",
+            None => "created",
+        };
+        if action != "unchanged" {
+            s.put_team(&want).await.with_context(|| at(&t.key))?;
+        }
+        note(&mut changes, "team", key, action);
+    }
+
+    let users: HashMap<String, User> = s
+        .users()
+        .await?
+        .into_iter()
+        .map(|u| (u.key.clone(), u))
+        .collect();
+    for u in &file.users {
+        let key = u.key.get_ref();
+        let want = User {
+            key: key.clone(),
+            name: u.name.clone().unwrap_or_else(|| key.clone()),
+            email: u.email.clone(),
+            role: u.role.clone(),
+            team: u.team.clone(),
+        };
+        let action = match users.get(key) {
+            Some(have) if *have == want => "unchanged",
+            Some(_) => "updated",
+            None => "created",
+        };
+        if action != "unchanged" {
+            s.put_user(&want).await.with_context(|| at(&u.key))?;
+        }
+        note(&mut changes, "user", key, action);
+    }
+
+    for c in &file.cycles {
+        let key = c.key.get_ref();
+        let ctx = || format!("{}: cycle `{key}`", at(&c.key));
+        let implied = dates_from_key(key);
+        let start = match &c.start {
+            Some(v) => date_value(v).with_context(ctx)?,
+            None => implied
+                .map(|d| d.0)
+                .ok_or_else(|| anyhow!("{}: needs start and end dates", ctx()))?,
+        };
+        let end = match &c.end {
+            Some(v) => date_value(v).with_context(ctx)?,
+            None => implied
+                .map(|d| d.1)
+                .ok_or_else(|| anyhow!("{}: needs start and end dates", ctx()))?,
+        };
+        let name = c.name.clone().unwrap_or_else(|| name_from_key(key));
+        let state = word::<CycleState>(c.state.as_deref()).with_context(ctx)?;
+        let existing = match s.cycle(key).await {
+            Ok(c) => Some(c),
+            Err(StoreError::NotFound { .. }) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let mut action = "unchanged";
+        let mut cycle: Cycle = match existing {
+            Some(have) => {
+                if have.name != name || have.start != start || have.end != end {
+                    let mut want = have.clone();
+                    want.name = name;
+                    want.start = start;
+                    want.end = end;
+                    action = "updated";
+                    s.save_cycle(&want).await.with_context(ctx)?
+                } else {
+                    have
+                }
+            }
+            None => {
+                action = "created";
+                s.create_cycle(key, &name, start, end)
+                    .await
+                    .with_context(ctx)?
+            }
+        };
+        if let Some(want) = state
+            && want != cycle.state
+        {
+            match (cycle.state, want) {
+                (CycleState::Planning, CycleState::Active) => {
+                    cycle = s.activate_cycle(key).await.with_context(ctx)?;
+                    if action == "unchanged" {
+                        action = "updated";
+                    }
+                }
+                (_, CycleState::Closed) => bail!(
+                    "{}: a file does not close cycles (final scores need the last check-ins): run `okapi cycle close {key}`",
+                    ctx()
+                ),
+                (from, to) => bail!("{}: a cycle cannot go from {from} to {to}", ctx()),
+            }
+        }
+        let _ = cycle;
+        note(&mut changes, "cycle", key, action);
+    }
+
+    // Objectives: parents named in the file first.
+    let in_file: HashMap<&str, &ObjectiveSpec> = file
+        .objectives
+        .iter()
+        .map(|o| (o.key.get_ref().as_str(), o))
+        .collect();
+    let mut order: Vec<&ObjectiveSpec> = Vec::new();
+    let mut placed: HashSet<&str> = HashSet::new();
+    fn place<'f>(
+        o: &'f ObjectiveSpec,
+        in_file: &HashMap<&str, &'f ObjectiveSpec>,
+        placed: &mut HashSet<&'f str>,
+        order: &mut Vec<&'f ObjectiveSpec>,
+        depth: usize,
+    ) {
+        if placed.contains(o.key.get_ref().as_str()) || depth > in_file.len() {
+            return;
+        }
+        if let Some(p) = o.parent.as_deref()
+            && let Some(parent) = in_file.get(p)
+        {
+            place(parent, in_file, placed, order, depth + 1);
+        }
+        if placed.insert(o.key.get_ref().as_str()) {
+            order.push(o);
+        }
+    }
+    for o in &file.objectives {
+        place(o, &in_file, &mut placed, &mut order, 0);
+    }
+
+    for o in order {
+        let key = o.key.get_ref();
+        let ctx = || format!("{}: objective `{key}`", at(&o.key));
+        let level = match word::<Level>(o.level.as_deref()).with_context(ctx)? {
+            Some(l) => l,
+            None => default_level(o.team.as_deref(), o.owner.as_deref()),
+        };
+        let state = word::<ObjectiveState>(o.state.as_deref()).with_context(ctx)?;
+        let existing = match s.objective(key).await {
+            Ok(o) => Some(o),
+            Err(StoreError::NotFound { .. }) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let mut want = Objective {
+            key: key.clone(),
+            cycle: o.cycle.clone(),
+            title: o.title.clone(),
+            why: o.why.clone(),
+            level,
+            team: o.team.clone(),
+            owner: o.owner.clone(),
+            parent: o.parent.clone(),
+            committed: o.committed,
+            state: existing.as_ref().map_or(ObjectiveState::Draft, |e| e.state),
+            final_score: existing.as_ref().and_then(|e| e.final_score),
+            grade: existing.as_ref().and_then(|e| e.grade),
+            flagged: existing.as_ref().is_some_and(|e| e.flagged),
+            version: existing.as_ref().map_or(0, |e| e.version),
+        };
+        let mut action = match &existing {
+            Some(have) if *have == want => "unchanged",
+            Some(_) => {
+                want = s.save_objective(&want).await.with_context(ctx)?;
+                "updated"
+            }
+            None => {
+                want = s.create_objective(&want).await.with_context(ctx)?;
+                "created"
+            }
+        };
+        if let Some(target) = state {
+            for step in objective_steps(want.state, target).with_context(ctx)? {
+                want.state = step;
+                want = s.save_objective(&want).await.with_context(ctx)?;
+                if action == "unchanged" {
+                    action = "updated";
+                }
+            }
+        }
+        note(&mut changes, "objective", key, action);
+
+        let cycle = s.cycle(&want.cycle).await.with_context(ctx)?;
+        for k in &o.krs {
+            let kkey = k.key.get_ref();
+            let kctx = || format!("{}: key result `{kkey}`", at(&k.key));
+            let existing = match s.key_result(kkey).await {
+                Ok(k) => Some(k),
+                Err(StoreError::NotFound { .. }) => None,
+                Err(e) => return Err(e.into()),
+            };
+            let want = build_kr(kkey, key, k, existing.as_ref(), settings, cycle.start, kpis)
+                .with_context(kctx)?;
+            let action = match &existing {
+                Some(have) if *have == want => "unchanged",
+                Some(_) => {
+                    s.save_key_result(&want).await.with_context(kctx)?;
+                    "updated"
+                }
+                None => {
+                    s.create_key_result(&want).await.with_context(kctx)?;
+                    "created"
+                }
+            };
+            note(&mut changes, "key result", kkey, action);
+        }
+    }
+    Ok(changes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cycle_keys_imply_their_dates() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(
+            dates_from_key("2027-Q1"),
+            Some((d("2027-01-01"), d("2027-03-31")))
+        );
+        assert_eq!(
+            dates_from_key("2024-Q1"),
+            Some((d("2024-01-01"), d("2024-03-31")))
+        );
+        assert_eq!(
+            dates_from_key("2026-Q4"),
+            Some((d("2026-10-01"), d("2026-12-31")))
+        );
+        assert_eq!(
+            dates_from_key("2026-Q2"),
+            Some((d("2026-04-01"), d("2026-06-30")))
+        );
+        assert_eq!(
+            dates_from_key("2027"),
+            Some((d("2027-01-01"), d("2027-12-31")))
+        );
+        assert_eq!(dates_from_key("2027-Q5"), None);
+        assert_eq!(dates_from_key("spring"), None);
+        assert_eq!(name_from_key("2027-Q1"), "Q1 2027");
+    }
+
+    #[test]
+    fn lines_count_from_one() {
+        assert_eq!(line_of("a\nb\nc", 0), 1);
+        assert_eq!(line_of("a\nb\nc", 2), 2);
+        assert_eq!(line_of("a\nb\nc", 4), 3);
+    }
+}

@@ -1,0 +1,164 @@
+//! KPI values for KPI-linked key results, computed by the engine from the
+//! workspace's data directory.
+//!
+//! A KR reads its KPI at its grain (month unless set). The value on a day
+//! is the KPI of the **latest complete period** on that day: the last
+//! calendar period that ended on or before it, among the periods the data
+//! reaches into. A check-in on 12 November reads October; a KR never reads
+//! a month that is still running. (A data directory not refreshed since
+//! mid-October still gives October from what it holds.)
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use anyhow::{Result, anyhow, bail};
+use chrono::NaiveDate;
+use okapi_core::catalog::Direction;
+use okapi_core::period::{Grain, Period};
+use okapi_core::settings::Settings;
+use okapi_engine::EngineError;
+use okapi_engine::compute::{Engine, Segment, kpi_info};
+use okapi_engine::source::DataDir;
+
+/// A KPI's value in one period.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Reading {
+    pub period: Period,
+    pub value: f64,
+}
+
+/// Parses a KR's grain word.
+pub fn grain_of(word: Option<&str>) -> Result<Grain> {
+    match word.unwrap_or("month") {
+        "week" => Ok(Grain::Week),
+        "month" => Ok(Grain::Month),
+        "quarter" => Ok(Grain::Quarter),
+        "year" => Ok(Grain::Year),
+        "day" => Ok(Grain::Day),
+        other => bail!("unknown grain `{other}` (expected day, week, month, quarter or year)"),
+    }
+}
+
+/// Checks a KPI id against the catalog and the workspace's custom KPIs.
+pub fn check_kpi(settings: &Settings, id: &str) -> Result<()> {
+    if kpi_info(settings, id).is_none() {
+        bail!("unknown KPI `{id}` (see `okapi kpi --list`)");
+    }
+    Ok(())
+}
+
+/// Whether higher values of the KPI are better.
+pub fn direction(settings: &Settings, id: &str) -> Direction {
+    kpi_info(settings, id)
+        .map(|k| k.direction)
+        .unwrap_or(Direction::Higher)
+}
+
+type HistoryKey = (String, Option<String>, Grain);
+
+/// Reads KPI histories, each computed once per command.
+pub struct KpiReader<'a> {
+    settings: &'a Settings,
+    data: PathBuf,
+    histories: HashMap<HistoryKey, Vec<Reading>>,
+}
+
+impl<'a> KpiReader<'a> {
+    pub fn new(settings: &'a Settings, data: PathBuf) -> Self {
+        KpiReader {
+            settings,
+            data,
+            histories: HashMap::new(),
+        }
+    }
+
+    /// Every period of the data with a value, oldest first.
+    pub fn history(
+        &mut self,
+        kpi: &str,
+        segment: Option<&str>,
+        grain: Grain,
+    ) -> Result<&[Reading]> {
+        let key = (kpi.to_string(), segment.map(str::to_string), grain);
+        if !self.histories.contains_key(&key) {
+            let h = self.compute(kpi, segment, grain)?;
+            self.histories.insert(key.clone(), h);
+        }
+        Ok(&self.histories[&key])
+    }
+
+    fn compute(&self, kpi: &str, segment: Option<&str>, grain: Grain) -> Result<Vec<Reading>> {
+        // The engine runs its own runtime: step out of the store's, if in it.
+        tokio::task::block_in_place(|| self.compute_blocking(kpi, segment, grain))
+    }
+
+    fn compute_blocking(
+        &self,
+        kpi: &str,
+        segment: Option<&str>,
+        grain: Grain,
+    ) -> Result<Vec<Reading>> {
+        check_kpi(self.settings, kpi)?;
+        let segment = segment
+            .map(|s| s.parse::<Segment>())
+            .transpose()
+            .map_err(|e| anyhow!(e))?;
+        let dir = DataDir::open(&self.data)
+            .map_err(|e| anyhow!("data directory {}: {e}", self.data.display()))?;
+        let ids = vec![kpi.to_string()];
+        let engine = match Engine::for_kpis(&dir, self.settings, &ids, segment) {
+            Ok(e) => e,
+            Err(EngineError::InvalidRows(issues)) => bail!(
+                "the data in {} has {} invalid row(s); run `okapi check --data {}`",
+                self.data.display(),
+                issues.len(),
+                self.data.display()
+            ),
+            Err(e) => return Err(e.into()),
+        };
+        let Some((_, last_day)) = engine.data_range() else {
+            return Ok(Vec::new());
+        };
+        // Every period the data reaches into; `value_on` decides which are
+        // over on a given day.
+        let periods: Vec<Period> = engine
+            .periods(grain, None, None)
+            .into_iter()
+            .filter(|p| p.start <= last_day)
+            .collect();
+        let report = engine.kpis(&ids, &periods, grain)?;
+        Ok(report
+            .rows
+            .iter()
+            .filter_map(|r| {
+                r.value.value.as_ref().map(|v| Reading {
+                    period: r.period,
+                    value: v.as_f64(),
+                })
+            })
+            .collect())
+    }
+
+    /// The value on day `at`: the latest complete period ending on or
+    /// before it.
+    pub fn value_on(
+        &mut self,
+        kpi: &str,
+        segment: Option<&str>,
+        grain: Grain,
+        at: NaiveDate,
+    ) -> Result<Reading> {
+        let h = self.history(kpi, segment, grain)?;
+        h.iter()
+            .rev()
+            .find(|r| r.period.last_day() <= at)
+            .copied()
+            .ok_or_else(|| {
+                anyhow!(
+                    "KPI `{kpi}` has no value for a complete {} ending on or before {at} in {}",
+                    grain.as_str(),
+                    self.data.display()
+                )
+            })
+    }
+}

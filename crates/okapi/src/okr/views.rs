@@ -1,0 +1,938 @@
+//! The OKR commands that read: the list with scores, pace and forecast, the
+//! alignment tree, stale KRs, templates, the coach's review, calibration
+//! and the cycle report.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow};
+use chrono::NaiveDate;
+use okapi_core::calibration::{DEFAULT_PERCENTILE, propose_target};
+use okapi_core::okr::{CycleState, KrKind};
+use okapi_core::period::Grain;
+use okapi_core::review::{DraftKr, DraftObjective, Finding, ReviewContext, review};
+use okapi_core::templates;
+use okapi_store::{Cycle, KeyResult, Objective, Session, User};
+use serde::Serialize;
+
+use super::args::{Format, ReportFormat};
+use super::commands::{print_json, today};
+use super::file;
+use super::kpi::{KpiReader, direction, grain_of};
+use super::status::{
+    CycleStatus, KrStatus, ObjectiveStatus, cycle_status, default_cycle, stale_days,
+};
+use super::workspace::{Location, Workspace};
+
+fn pick_cycle(ws: &Workspace, s: &mut Session, key: Option<&str>) -> Result<Cycle> {
+    match key {
+        Some(k) => Ok(ws.block_on(s.cycle(k))?),
+        None => {
+            let cycles = ws.block_on(s.cycles())?;
+            default_cycle(&cycles)
+                .cloned()
+                .ok_or_else(|| anyhow!("no cycles yet: okapi cycle create 2027-Q1"))
+        }
+    }
+}
+
+fn load_status(ws: &Workspace, cycle: Option<&str>, on: Option<NaiveDate>) -> Result<CycleStatus> {
+    let mut s = ws.session()?;
+    let c = pick_cycle(ws, &mut s, cycle)?;
+    let objectives = ws.block_on(s.objectives(Some(&c.key)))?;
+    let krs = ws.block_on(s.key_results(Some(&c.key)))?;
+    let checkins = ws.block_on(s.checkins(None, Some(&c.key)))?;
+    ws.block_on(s.commit())?;
+    let on = on.unwrap_or_else(today).clamp(c.start, c.end);
+    Ok(cycle_status(
+        &c,
+        &objectives,
+        &krs,
+        &checkins,
+        on,
+        ws.settings.okrs.pace_tolerance,
+    ))
+}
+
+fn num(v: Option<f64>) -> String {
+    match v {
+        None => "—".into(),
+        Some(v) if v.fract() == 0.0 && v.abs() < 1e15 => format!("{v:.0}"),
+        Some(v) if v.abs() >= 100.0 => format!("{v:.1}"),
+        Some(v) => format!("{v:.3}").trim_end_matches('0').to_string(),
+    }
+}
+
+fn score_text(s: Option<f64>) -> String {
+    s.map_or("—".into(), |s| format!("{s:.2}"))
+}
+
+fn sparkline(trend: &[(NaiveDate, f64)]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    trend
+        .iter()
+        .map(|(_, s)| BARS[((s.clamp(0.0, 1.0) * 7.0).round()) as usize])
+        .collect()
+}
+
+fn kr_line(k: &KrStatus) -> String {
+    let measure = match k.kind {
+        KrKind::Milestone => (if k.score >= 1.0 { "done" } else { "not done" }).to_string(),
+        KrKind::Threshold => format!("{} (line {})", num(k.current), num(k.target)),
+        _ => format!(
+            "{} → {} of {}",
+            num(k.baseline),
+            num(k.current),
+            num(k.target)
+        ),
+    };
+    let mut line = format!(
+        "  {:<8} {:.2} {:<6} {:<40} {}",
+        k.key,
+        k.score,
+        k.grade.as_str(),
+        k.title,
+        measure
+    );
+    if let Some(u) = &k.unit {
+        let _ = write!(line, " {u}");
+    }
+    if k.at_risk {
+        line.push_str("  ⚠ at risk");
+    }
+    if let Some(f) = k.forecast {
+        let _ = write!(line, "  forecast {f:.2}");
+        if let Some(d) = k.reaches_target_on {
+            let _ = write!(line, " (target on {d})");
+        }
+    }
+    line
+}
+
+pub fn list(
+    loc: &Location,
+    cycle: Option<String>,
+    at: Option<NaiveDate>,
+    format: Format,
+) -> Result<ExitCode> {
+    let ws = Workspace::open(loc)?;
+    let st = load_status(&ws, cycle.as_deref(), at)?;
+    if format == Format::Json {
+        print_json(&st)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut out = format!(
+        "{} · {} · {} … {} · {} · {:.0}% of the cycle elapsed on {}\n",
+        st.cycle.key,
+        st.cycle.name,
+        st.cycle.start,
+        st.cycle.end,
+        st.cycle.state,
+        st.expected * 100.0,
+        st.on
+    );
+    if st.objectives.is_empty() {
+        out.push_str("No objectives yet: okapi okr add --cycle … --title …\n");
+    }
+    for o in &st.objectives {
+        let _ = writeln!(
+            out,
+            "\n{} [{}] {}  {} {}{}{}",
+            o.key,
+            level_text(o),
+            o.title,
+            score_text(o.score),
+            o.grade.map_or("", |g| g.as_str()),
+            if o.at_risk { "  ⚠ at risk" } else { "" },
+            if o.flagged {
+                "  ⚑ committed, below 1.0"
+            } else {
+                ""
+            }
+        );
+        let _ = writeln!(
+            out,
+            "  {}, {}",
+            if o.committed {
+                "committed"
+            } else {
+                "aspirational"
+            },
+            o.state
+        );
+        for k in &o.krs {
+            let _ = writeln!(out, "{}", kr_line(k));
+        }
+    }
+    print!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn level_text(o: &ObjectiveStatus) -> String {
+    let mut t = o.level.as_str().to_string();
+    if let Some(team) = &o.team {
+        t.push_str(&format!(": {team}"));
+    }
+    if let Some(owner) = &o.owner {
+        t.push_str(&format!(" · {owner}"));
+    }
+    t
+}
+
+#[derive(Serialize)]
+struct TreeNode<'a> {
+    key: &'a str,
+    title: &'a str,
+    level: String,
+    score: Option<f64>,
+    grade: Option<&'static str>,
+    at_risk: bool,
+    children: Vec<TreeNode<'a>>,
+}
+
+fn build_tree<'a>(
+    parent: Option<&str>,
+    objs: &'a [ObjectiveStatus],
+    keys: &std::collections::HashSet<&str>,
+) -> Vec<TreeNode<'a>> {
+    objs.iter()
+        .filter(|o| match parent {
+            // Roots: no parent, or a parent outside the cycle's list.
+            None => o.parent.as_deref().is_none_or(|p| !keys.contains(p)),
+            Some(p) => o.parent.as_deref() == Some(p),
+        })
+        .map(|o| TreeNode {
+            key: &o.key,
+            title: &o.title,
+            level: level_text(o),
+            score: o.score,
+            grade: o.grade.map(|g| g.as_str()),
+            at_risk: o.at_risk,
+            children: build_tree(Some(&o.key), objs, keys),
+        })
+        .collect()
+}
+
+fn draw(nodes: &[TreeNode], prefix: &str, out: &mut String) {
+    for (i, n) in nodes.iter().enumerate() {
+        let last = i + 1 == nodes.len();
+        let _ = writeln!(
+            out,
+            "{prefix}{}{} [{}] {}  {} {}{}",
+            if last { "└── " } else { "├── " },
+            n.key,
+            n.level,
+            n.title,
+            score_text(n.score),
+            n.grade.unwrap_or(""),
+            if n.at_risk { "  ⚠" } else { "" }
+        );
+        let next = format!("{prefix}{}", if last { "    " } else { "│   " });
+        draw(&n.children, &next, out);
+    }
+}
+
+pub fn tree(loc: &Location, cycle: Option<String>, format: Format) -> Result<ExitCode> {
+    let ws = Workspace::open(loc)?;
+    let st = load_status(&ws, cycle.as_deref(), None)?;
+    let keys = st.objectives.iter().map(|o| o.key.as_str()).collect();
+    let roots = build_tree(None, &st.objectives, &keys);
+    if format == Format::Json {
+        print_json(&roots)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let s = ws.session()?;
+    let vision = s.workspace().vision.clone();
+    ws.block_on(s.commit())?;
+    let mut out = String::new();
+    if let Some(v) = vision {
+        let _ = writeln!(out, "Vision: {v}");
+    }
+    let _ = writeln!(
+        out,
+        "{} · {} · {} … {} · {}",
+        st.cycle.key, st.cycle.name, st.cycle.start, st.cycle.end, st.cycle.state
+    );
+    draw(&roots, "", &mut out);
+    print!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Serialize)]
+struct StaleKr {
+    key: String,
+    title: String,
+    objective: String,
+    cycle: String,
+    last_checkin: Option<NaiveDate>,
+    days_since: i64,
+}
+
+pub fn stale(
+    loc: &Location,
+    at: Option<NaiveDate>,
+    cadence: Option<u32>,
+    format: Format,
+) -> Result<ExitCode> {
+    let ws = Workspace::open(loc)?;
+    let cadence = cadence.unwrap_or(ws.settings.okrs.checkin_cadence) as i64;
+    let on = at.unwrap_or_else(today);
+    let mut s = ws.session()?;
+    let cycles = ws.block_on(s.cycles())?;
+    let users: HashMap<String, User> = ws
+        .block_on(s.users())?
+        .into_iter()
+        .map(|u| (u.key.clone(), u))
+        .collect();
+    let mut by_owner: BTreeMap<String, Vec<StaleKr>> = BTreeMap::new();
+    for c in cycles.iter().filter(|c| c.state == CycleState::Active) {
+        let objectives: HashMap<String, Objective> = ws
+            .block_on(s.objectives(Some(&c.key)))?
+            .into_iter()
+            .map(|o| (o.key.clone(), o))
+            .collect();
+        let krs = ws.block_on(s.key_results(Some(&c.key)))?;
+        let checkins = ws.block_on(s.checkins(None, Some(&c.key)))?;
+        for kr in &krs {
+            let last = checkins
+                .iter()
+                .filter(|ci| ci.kr == kr.key)
+                .map(|ci| ci.at)
+                .max();
+            let days = stale_days(c, last, on.min(c.end));
+            if days <= cadence {
+                continue;
+            }
+            let o = &objectives[&kr.objective];
+            let owner = kr
+                .owner
+                .clone()
+                .or(o.owner.clone())
+                .or(o.team.as_ref().map(|t| format!("team {t}")))
+                .unwrap_or_else(|| "(no owner)".into());
+            let owner = match users.get(&owner) {
+                Some(u) => format!("{} ({})", u.key, u.name),
+                None => owner,
+            };
+            by_owner.entry(owner).or_default().push(StaleKr {
+                key: kr.key.clone(),
+                title: kr.title.clone(),
+                objective: kr.objective.clone(),
+                cycle: c.key.clone(),
+                last_checkin: last.map(|t| t.date_naive()),
+                days_since: days,
+            });
+        }
+    }
+    ws.block_on(s.commit())?;
+    if format == Format::Json {
+        print_json(&serde_json::json!({ "on": on, "cadence_days": cadence, "owners": by_owner }))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if by_owner.is_empty() {
+        println!("Every key result has a check-in within the last {cadence} days.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut out = format!("Key results with no check-in for more than {cadence} days, on {on}:\n");
+    for (owner, krs) in &by_owner {
+        let _ = writeln!(out, "\n{owner}");
+        for k in krs {
+            let _ = writeln!(
+                out,
+                "  {:<8} {:<44} {}",
+                k.key,
+                k.title,
+                match k.last_checkin {
+                    Some(d) => format!("last check-in {d} ({} days ago)", k.days_since),
+                    None => format!("never checked in ({} days into the cycle)", k.days_since),
+                }
+            );
+        }
+    }
+    print!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn list_templates(format: Format) -> Result<ExitCode> {
+    let lib = templates::library();
+    if format == Format::Json {
+        print_json(&lib)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut out = String::new();
+    for t in &lib {
+        let _ = writeln!(
+            out,
+            "{:<28} {:<18} {:<5} {:<11} {}",
+            t.id,
+            t.team,
+            t.audience,
+            t.maturity.map_or("", |m| m.as_str()),
+            t.objective
+        );
+    }
+    print!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
+
+// ---- review ---------------------------------------------------------------
+
+fn draft_of(o: &Objective, krs: &[KeyResult]) -> DraftObjective {
+    DraftObjective {
+        id: o.key.clone(),
+        title: o.title.clone(),
+        level: o.level,
+        krs: krs
+            .iter()
+            .filter(|k| k.objective == o.key)
+            .map(|k| DraftKr {
+                id: k.key.clone(),
+                title: k.title.clone(),
+                milestone: k.kind == KrKind::Milestone,
+                unit: k.unit.clone(),
+                target: k.target,
+                has_due_date: true,
+                why: k.why.clone(),
+                kpi: k.kpi.clone(),
+                funnel: k.funnel,
+                leading: k.leading,
+                maturity: k.maturity,
+                team: o.team.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// The measured sales cycle: `sales_cycle_length` of the latest quarter
+/// with deals won, or `None` without deal data.
+fn measured_sales_cycle(ws: &Workspace) -> Option<(f64, String)> {
+    let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
+    let h = reader
+        .history("sales_cycle_length", None, Grain::Quarter)
+        .ok()?;
+    h.last()
+        .map(|r| (r.value, format!("quarter of {}", r.period.start)))
+}
+
+#[derive(Serialize)]
+struct ReviewOut {
+    scope: String,
+    cycle_days: Option<i64>,
+    sales_cycle_days: Option<f64>,
+    sales_cycle_measured_on: Option<String>,
+    findings: Vec<Finding>,
+}
+
+pub fn review_cmd(
+    loc: &Location,
+    cycle: Option<String>,
+    draft: Option<&Path>,
+    format: Format,
+) -> Result<ExitCode> {
+    let ws = Workspace::open(loc)?;
+    let (scope, drafts, cycle_days) = match draft {
+        Some(path) => {
+            // A draft file: reviewed as written, nothing stored.
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let f = file::parse(path, &text)?;
+            let mut drafts = Vec::new();
+            let mut days = None;
+            for o in &f.objectives {
+                let level = match o.level.as_deref() {
+                    Some(l) => l
+                        .parse()
+                        .map_err(|e: String| anyhow!("{}: {e}", path.display()))?,
+                    None => file::default_level(o.team.as_deref(), o.owner.as_deref()),
+                };
+                if days.is_none() {
+                    days = f
+                        .cycles
+                        .iter()
+                        .find(|c| c.key.get_ref() == &o.cycle)
+                        .and_then(|c| file::dates_from_key(c.key.get_ref()))
+                        .or_else(|| file::dates_from_key(&o.cycle))
+                        .map(|(s, e)| (e - s).num_days() + 1);
+                }
+                drafts.push(DraftObjective {
+                    id: o.key.get_ref().clone(),
+                    title: o.title.clone(),
+                    level,
+                    krs: o
+                        .krs
+                        .iter()
+                        .map(|k| DraftKr {
+                            id: k.key.get_ref().clone(),
+                            title: k.title.clone(),
+                            milestone: k.kind.as_deref() == Some("milestone"),
+                            unit: k.unit.clone(),
+                            target: k.target,
+                            has_due_date: true,
+                            why: k.why.clone(),
+                            kpi: k.kpi.clone(),
+                            funnel: k.funnel.as_deref().and_then(|f| f.parse().ok()),
+                            leading: k.leading,
+                            maturity: k.maturity.as_deref().and_then(|m| m.parse().ok()),
+                            team: o.team.clone(),
+                        })
+                        .collect(),
+                });
+            }
+            (path.display().to_string(), drafts, days)
+        }
+        None => {
+            let mut s = ws.session()?;
+            let c = pick_cycle(&ws, &mut s, cycle.as_deref())?;
+            let objectives = ws.block_on(s.objectives(Some(&c.key)))?;
+            let krs = ws.block_on(s.key_results(Some(&c.key)))?;
+            ws.block_on(s.commit())?;
+            let drafts = objectives.iter().map(|o| draft_of(o, &krs)).collect();
+            (
+                format!("cycle {}", c.key),
+                drafts,
+                Some((c.end - c.start).num_days() + 1),
+            )
+        }
+    };
+    let measured = measured_sales_cycle(&ws);
+    let ctx = ReviewContext {
+        cycle_days,
+        sales_cycle_days: measured.as_ref().map(|m| m.0),
+    };
+    let findings = review(&drafts, &ctx);
+    let out = ReviewOut {
+        scope,
+        cycle_days,
+        sales_cycle_days: measured.as_ref().map(|m| m.0),
+        sales_cycle_measured_on: measured.map(|m| m.1),
+        findings,
+    };
+    if format == Format::Json {
+        print_json(&out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut text = format!(
+        "Review of {}: {} objective(s), {} finding(s).\n",
+        out.scope,
+        drafts.len(),
+        out.findings.len()
+    );
+    match (out.sales_cycle_days, &out.sales_cycle_measured_on) {
+        (Some(d), Some(on)) => {
+            let _ = writeln!(text, "Measured sales cycle: {d:.0} days ({on}).");
+        }
+        _ => text.push_str("Sales cycle not measured (no won deals in the data).\n"),
+    }
+    for f in &out.findings {
+        let _ = writeln!(
+            text,
+            "\n[{:?}] {} — {}{}\n  why: {}\n  try: {}",
+            f.severity,
+            f.rule,
+            f.objective,
+            f.kr.as_deref()
+                .map(|k| format!(" / {k}"))
+                .unwrap_or_default(),
+            f.reason,
+            f.suggestion
+        );
+    }
+    if out.findings.is_empty() {
+        text.push_str("\nNo findings: these OKRs pass every rule.\n");
+    }
+    print!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
+// ---- calibration ----------------------------------------------------------
+
+#[derive(Serialize)]
+struct TeamCycle {
+    team: String,
+    cycle: String,
+    key_results: usize,
+    mean_score: f64,
+    green: usize,
+    yellow: usize,
+    red: usize,
+    verdict: &'static str,
+    results: Vec<KrResult>,
+}
+
+#[derive(Serialize)]
+struct KrResult {
+    key: String,
+    title: String,
+    baseline: Option<f64>,
+    target: Option<f64>,
+    achieved: Option<f64>,
+    score: f64,
+}
+
+#[derive(Serialize)]
+struct Proposal {
+    key: String,
+    title: String,
+    kpi: String,
+    cycle: String,
+    baseline: f64,
+    current_target: Option<f64>,
+    proposed_target: Option<f64>,
+    change: Option<f64>,
+    percentile: f64,
+    windows: usize,
+    note: Option<String>,
+}
+
+fn verdict(mean: f64) -> &'static str {
+    if mean >= 0.9 {
+        "targets too easy: raise them"
+    } else if mean < 0.4 {
+        "targets too ambitious: lower them or resource them"
+    } else {
+        "well calibrated"
+    }
+}
+
+pub fn calibrate(loc: &Location, percentile: Option<f64>, format: Format) -> Result<ExitCode> {
+    let ws = Workspace::open(loc)?;
+    let pct = percentile.unwrap_or(DEFAULT_PERCENTILE);
+    if !(0.0..=100.0).contains(&pct) {
+        anyhow::bail!("--percentile must be between 0 and 100");
+    }
+    let mut s = ws.session()?;
+    let cycles = ws.block_on(s.cycles())?;
+    let objectives = ws.block_on(s.objectives(None))?;
+    let krs = ws.block_on(s.key_results(None))?;
+    let checkins = ws.block_on(s.checkins(None, None))?;
+    ws.block_on(s.commit())?;
+    let obj: HashMap<&str, &Objective> = objectives.iter().map(|o| (o.key.as_str(), o)).collect();
+    let team_of = |o: &Objective| {
+        o.team.clone().unwrap_or_else(|| match o.level {
+            okapi_core::review::Level::Company => "company".into(),
+            _ => o
+                .owner
+                .clone()
+                .map_or("—".into(), |u| format!("person {u}")),
+        })
+    };
+    let mut rows: Vec<TeamCycle> = Vec::new();
+    let mut closed: Vec<&Cycle> = cycles
+        .iter()
+        .filter(|c| c.state == CycleState::Closed)
+        .collect();
+    closed.sort_by_key(|c| c.start);
+    for c in &closed {
+        let mut teams: BTreeMap<String, Vec<KrResult>> = BTreeMap::new();
+        for k in krs.iter().filter(|k| {
+            obj.get(k.objective.as_str())
+                .is_some_and(|o| o.cycle == c.key)
+        }) {
+            let Some(score) = k.final_score else { continue };
+            let achieved = checkins
+                .iter()
+                .filter(|ci| ci.kr == k.key)
+                .filter_map(|ci| ci.value)
+                .next_back();
+            teams
+                .entry(team_of(obj[k.objective.as_str()]))
+                .or_default()
+                .push(KrResult {
+                    key: k.key.clone(),
+                    title: k.title.clone(),
+                    baseline: k.baseline,
+                    target: k.target,
+                    achieved,
+                    score,
+                });
+        }
+        for (team, results) in teams {
+            let n = results.len();
+            let mean = results.iter().map(|r| r.score).sum::<f64>() / n as f64;
+            let band = |lo: f64, hi: f64| {
+                results
+                    .iter()
+                    .filter(|r| r.score >= lo && r.score < hi)
+                    .count()
+            };
+            rows.push(TeamCycle {
+                team,
+                cycle: c.key.clone(),
+                key_results: n,
+                mean_score: mean,
+                green: band(0.7, f64::INFINITY),
+                yellow: band(0.4, 0.7),
+                red: band(f64::NEG_INFINITY, 0.4),
+                verdict: verdict(mean),
+                results,
+            });
+        }
+    }
+    // Proposals for the KPI-linked KRs of cycles still open.
+    let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
+    let mut proposals = Vec::new();
+    for c in cycles.iter().filter(|c| c.state != CycleState::Closed) {
+        for k in krs.iter().filter(|k| {
+            k.kind == KrKind::Kpi
+                && obj
+                    .get(k.objective.as_str())
+                    .is_some_and(|o| o.cycle == c.key)
+        }) {
+            let kpi = k.kpi.clone().unwrap_or_default();
+            let grain = grain_of(k.grain.as_deref())?;
+            let day_before = c.start.pred_opt().unwrap_or(c.start);
+            let history: Vec<f64> = match reader.history(&kpi, k.segment.as_deref(), grain) {
+                Ok(h) => h
+                    .iter()
+                    .filter(|r| r.period.last_day() <= day_before)
+                    .map(|r| r.value)
+                    .collect(),
+                Err(_) => Vec::new(),
+            };
+            let horizon = match grain {
+                Grain::Day => ((c.end - c.start).num_days() + 1) as usize,
+                Grain::Week => (((c.end - c.start).num_days() + 1) as f64 / 7.0).round() as usize,
+                Grain::Month => (((c.end - c.start).num_days() + 1) as f64 / 30.4).round() as usize,
+                Grain::Quarter => {
+                    (((c.end - c.start).num_days() + 1) as f64 / 91.3).round() as usize
+                }
+                Grain::Year => 1,
+            }
+            .max(1);
+            let p = propose_target(&history, horizon, direction(&ws.settings, &kpi), pct);
+            proposals.push(Proposal {
+                key: k.key.clone(),
+                title: k.title.clone(),
+                kpi: kpi.clone(),
+                cycle: c.key.clone(),
+                baseline: p
+                    .as_ref()
+                    .map_or(history.last().copied().unwrap_or(f64::NAN), |p| p.baseline),
+                current_target: k.target,
+                proposed_target: p.as_ref().map(|p| p.target),
+                change: p.as_ref().map(|p| p.change),
+                percentile: pct,
+                windows: p.as_ref().map_or(0, |p| p.windows),
+                note: p.is_none().then(|| {
+                    format!(
+                        "not enough history: {} complete {}s before the cycle, {} needed",
+                        history.len(),
+                        grain.as_str(),
+                        horizon + 1
+                    )
+                }),
+            });
+        }
+    }
+    if format == Format::Json {
+        print_json(&serde_json::json!({ "teams": rows, "proposals": proposals }))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut out = String::new();
+    out.push_str("Targets against results, per team and closed cycle:\n");
+    if rows.is_empty() {
+        out.push_str("  no closed cycle yet: calibration starts after the first close\n");
+    }
+    for r in &rows {
+        let _ = writeln!(
+            out,
+            "\n  {:<18} {:<10} {} KRs, mean {:.2} ({} green, {} yellow, {} red): {}",
+            r.team, r.cycle, r.key_results, r.mean_score, r.green, r.yellow, r.red, r.verdict
+        );
+        for k in &r.results {
+            let _ = writeln!(
+                out,
+                "    {:<8} {:<40} target {} from {}, achieved {} → {:.2}",
+                k.key,
+                k.title,
+                num(k.target),
+                num(k.baseline),
+                num(k.achieved),
+                k.score
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\nRealistic targets for KPI-linked KRs (the change achieved at the {pct:.0}th percentile of comparable past windows):"
+    );
+    if proposals.is_empty() {
+        out.push_str("  no KPI-linked KR in an open cycle\n");
+    }
+    for p in &proposals {
+        match p.proposed_target {
+            Some(t) => {
+                let _ = writeln!(
+                    out,
+                    "  {:<8} {:<28} baseline {}, target {} → proposed {} (change {:+}, from {} windows)",
+                    p.key,
+                    p.kpi,
+                    num(Some(p.baseline)),
+                    num(p.current_target),
+                    num(Some(t)),
+                    num(p.change).parse::<f64>().unwrap_or(0.0),
+                    p.windows
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "  {:<8} {:<28} {}",
+                    p.key,
+                    p.kpi,
+                    p.note.as_deref().unwrap_or("")
+                );
+            }
+        }
+    }
+    print!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
+
+// ---- report ---------------------------------------------------------------
+
+pub fn report(
+    loc: &Location,
+    cycle: Option<String>,
+    at: Option<NaiveDate>,
+    format: ReportFormat,
+) -> Result<ExitCode> {
+    let ws = Workspace::open(loc)?;
+    let st = load_status(&ws, cycle.as_deref(), at)?;
+    if format == ReportFormat::Json {
+        print_json(&st)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let s = ws.session()?;
+    let workspace = s.workspace().clone();
+    ws.block_on(s.commit())?;
+    print!("{}", markdown_report(&workspace, &st));
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn markdown_report(w: &okapi_store::Workspace, st: &CycleStatus) -> String {
+    let mut md = String::new();
+    let c = &st.cycle;
+    let _ = writeln!(md, "# OKR report — {} ({} … {})\n", c.name, c.start, c.end);
+    let _ = writeln!(md, "**{}**", w.name);
+    if let Some(v) = &w.vision {
+        let _ = writeln!(md, "\n> {v}");
+    }
+    let _ = writeln!(
+        md,
+        "\nCycle {}: {}, {:.0}% elapsed on {}.\n",
+        c.key,
+        c.state,
+        st.expected * 100.0,
+        st.on
+    );
+    md.push_str(
+        "## Summary\n\n| Objective | Level | Score | Grade | Status |\n|---|---|---|---|---|\n",
+    );
+    for o in &st.objectives {
+        let status = if o.flagged {
+            "committed, below 1.0"
+        } else if o.at_risk {
+            "at risk"
+        } else if c.state == CycleState::Closed {
+            "closed"
+        } else {
+            "on track"
+        };
+        let _ = writeln!(
+            md,
+            "| {} {} | {} | {} | {} | {} |",
+            o.key,
+            o.title,
+            level_text(o),
+            score_text(o.score),
+            o.grade.map_or("—", |g| g.as_str()),
+            status
+        );
+    }
+    for o in &st.objectives {
+        let _ = writeln!(
+            md,
+            "\n## {} {}\n\n{}, {}, {}. Score **{}** ({}).",
+            o.key,
+            o.title,
+            level_text(o),
+            if o.committed {
+                "committed"
+            } else {
+                "aspirational"
+            },
+            o.state,
+            score_text(o.score),
+            o.grade.map_or("—", |g| g.as_str())
+        );
+        if let Some(why) = &o.why {
+            let _ = writeln!(md, "\nWhy: {why}");
+        }
+        if o.krs.is_empty() {
+            md.push_str("\nNo key results.\n");
+            continue;
+        }
+        md.push_str("\n| KR | Baseline | Current | Target | Score | Grade | Expected | Forecast | Confidence | Progress |\n|---|---|---|---|---|---|---|---|---|---|\n");
+        for k in &o.krs {
+            let _ = writeln!(
+                md,
+                "| {} {}{} | {} | {} | {} | {:.2} | {} | {:.2} | {} | {} | {} |",
+                k.key,
+                k.title,
+                if k.at_risk { " ⚠" } else { "" },
+                num(k.baseline),
+                num(k.current),
+                num(k.target),
+                k.score,
+                k.grade.as_str(),
+                k.expected,
+                k.forecast.map_or("—".into(), |f| format!("{f:.2}")),
+                k.confidence.map_or("—", |c| c.as_str()),
+                sparkline(&k.trend)
+            );
+        }
+        let notes: Vec<&KrStatus> = o
+            .krs
+            .iter()
+            .filter(|k| k.last_note.is_some() || k.reflection.is_some())
+            .collect();
+        if !notes.is_empty() {
+            md.push('\n');
+            for k in notes {
+                if let Some(n) = &k.last_note {
+                    let _ = writeln!(
+                        md,
+                        "- {} last check-in ({}): {n}",
+                        k.key,
+                        k.last_checkin
+                            .map(|t| t.date_naive().to_string())
+                            .unwrap_or_default()
+                    );
+                }
+                if let Some(r) = &k.reflection {
+                    let _ = writeln!(md, "- {} reflection: {r}", k.key);
+                }
+            }
+        }
+    }
+    let risky: Vec<&KrStatus> = st
+        .objectives
+        .iter()
+        .flat_map(|o| o.krs.iter())
+        .filter(|k| k.at_risk)
+        .collect();
+    if !risky.is_empty() {
+        md.push_str("\n## At risk\n\n");
+        for k in risky {
+            let _ = writeln!(
+                md,
+                "- {} {}: score {:.2} against {:.2} expected by {}",
+                k.key, k.title, k.score, k.expected, st.on
+            );
+        }
+    }
+    md
+}

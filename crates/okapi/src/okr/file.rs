@@ -36,9 +36,11 @@
 //!
 //! Applying matches rows by key: a missing row is created, a different one
 //! updated (through the same versioned writes as the CLI), an equal one
-//! left alone, so applying the same file twice changes nothing. States
-//! only move forward through their steps (`active` walks a draft through
-//! review). Rows absent from the file are kept: the file adds and updates,
+//! left alone, so applying the same file twice changes nothing. A state in
+//! the file is a minimum: it moves a row forward through the steps
+//! (`active` walks a draft through review), and a row already past it (an
+//! objective closed with its cycle) is left alone; moving back (review to
+//! draft) and closing a cycle are commands, not file edits. Rows absent from the file are kept: the file adds and updates,
 //! it never deletes. The whole file is one transaction: any error, and
 //! nothing is written.
 
@@ -298,6 +300,23 @@ pub fn build_kr(
     })
 }
 
+fn cycle_rank(s: CycleState) -> u8 {
+    match s {
+        CycleState::Planning => 0,
+        CycleState::Active => 1,
+        CycleState::Closed => 2,
+    }
+}
+
+fn objective_rank(s: ObjectiveState) -> u8 {
+    match s {
+        ObjectiveState::Draft => 0,
+        ObjectiveState::InReview => 1,
+        ObjectiveState::Active => 2,
+        ObjectiveState::Closed => 3,
+    }
+}
+
 /// The steps from one objective state to another, or an error.
 fn objective_steps(from: ObjectiveState, to: ObjectiveState) -> Result<Vec<ObjectiveState>> {
     use ObjectiveState::*;
@@ -461,8 +480,10 @@ pub async fn apply(
                     .with_context(ctx)?
             }
         };
+        // A state in the file is a minimum: a cycle already past it (an
+        // active or closed one for `planning`) is left alone.
         if let Some(want) = state
-            && want != cycle.state
+            && cycle_rank(want) > cycle_rank(cycle.state)
         {
             match (cycle.state, want) {
                 (CycleState::Planning, CycleState::Active) => {
@@ -553,7 +574,9 @@ pub async fn apply(
                 "created"
             }
         };
-        if let Some(target) = state {
+        if let Some(target) = state
+            && objective_rank(target) > objective_rank(want.state)
+        {
             for step in objective_steps(want.state, target).with_context(ctx)? {
                 want.state = step;
                 want = s.save_objective(&want).await.with_context(ctx)?;

@@ -102,7 +102,12 @@ impl Store {
             .map_err(open_err)?
             .disable_statement_logging();
         let pool = AnyPoolOptions::new()
+            // One writer for the embedded file: a second connection would
+            // only wait on SQLite's lock.
             .max_connections(if backend == Backend::Sqlite { 1 } else { 4 })
+            // A command-line user should not wait half a minute for an
+            // unreachable server.
+            .acquire_timeout(std::time::Duration::from_secs(5))
             .connect_with(options)
             .await
             .map_err(open_err)?;

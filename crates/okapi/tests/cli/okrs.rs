@@ -715,3 +715,27 @@ fn the_same_commands_run_on_postgresql() {
     assert_eq!(json(&ci)["score"], 0.25);
     exec(format!("DROP SCHEMA {schema} CASCADE"));
 }
+
+#[test]
+fn a_database_password_never_reaches_the_output() {
+    let dir = TempDir::new().unwrap();
+    // No such role (or, without a server, no server): the connection
+    // fails, and the message names the database without its password.
+    let run = okapi(&[
+        "--database-url",
+        "postgres://okapi_nobody:s3cr3t-pw@127.0.0.1:5432/test",
+        "init",
+        &arg(dir.path()),
+    ]);
+    run.expect_code(2);
+    assert!(
+        run.stderr
+            .contains("postgres://okapi_nobody:***@127.0.0.1:5432/test"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("s3cr3t-pw"), "{}", run.stderr);
+    assert!(!run.stdout.contains("s3cr3t-pw"), "{}", run.stdout);
+    // Nothing was written.
+    assert!(!dir.path().join("okapi.toml").exists());
+}

@@ -143,8 +143,9 @@ pub enum Command {
     },
     /// Validate a data directory and print its data-quality report.
     Check {
+        /// Data directory (default: the workspace's, inside a workspace).
         #[arg(long)]
-        data: PathBuf,
+        data: Option<PathBuf>,
         /// Load the valid rows and write the rejected ones, with reasons, to FILE.
         #[arg(long)]
         quarantine: Option<PathBuf>,
@@ -153,7 +154,8 @@ pub enum Command {
     },
     /// Compute KPIs per period.
     Kpi {
-        #[arg(long, required_unless_present = "list")]
+        /// Data directory (default: the workspace's, inside a workspace).
+        #[arg(long)]
         data: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "month")]
         grain: GrainArg,
@@ -176,8 +178,9 @@ pub enum Command {
     },
     /// The MRR bridge per period.
     Mrr {
+        /// Data directory (default: the workspace's, inside a workspace).
         #[arg(long)]
-        data: PathBuf,
+        data: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "month")]
         grain: GrainArg,
         #[arg(long)]
@@ -192,8 +195,9 @@ pub enum Command {
     },
     /// Paying accounts with no activity in the window.
     Inactive {
+        /// Data directory (default: the workspace's, inside a workspace).
         #[arg(long)]
-        data: PathBuf,
+        data: Option<PathBuf>,
         /// Days (default: the workspace's inactivity_window, 14).
         #[arg(long)]
         window: Option<u32>,
@@ -205,8 +209,9 @@ pub enum Command {
     },
     /// Every customer's health score (0–100) and its signals, lowest first.
     Health {
+        /// Data directory (default: the workspace's, inside a workspace).
         #[arg(long)]
-        data: PathBuf,
+        data: Option<PathBuf>,
         /// Day to score on (default: the data's last day).
         #[arg(long)]
         at: Option<NaiveDate>,
@@ -215,15 +220,17 @@ pub enum Command {
     },
     /// Time to value per account and mean days per onboarding phase.
     Ttv {
+        /// Data directory (default: the workspace's, inside a workspace).
         #[arg(long)]
-        data: PathBuf,
+        data: Option<PathBuf>,
         #[arg(long, value_enum)]
         format: Option<OutputFormat>,
     },
     /// User retention cohorts.
     Retention {
+        /// Data directory (default: the workspace's, inside a workspace).
         #[arg(long)]
-        data: PathBuf,
+        data: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "month")]
         grain: GrainArg,
         #[arg(long, value_enum)]

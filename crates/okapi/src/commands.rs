@@ -1,7 +1,7 @@
 //! One function per command.
 
 use std::io::{IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
@@ -28,13 +28,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Ok(code) => return Ok(code),
         Err(other) => other,
     };
-    let settings = load_settings(cli.config.as_deref())?;
+    let settings = load_settings(&loc)?;
+    let data_of = |d: Option<PathBuf>| resolve_data(d, &loc, &settings);
     match command {
         Command::Check {
             data,
             quarantine,
             format,
-        } => check(&data, quarantine.as_deref(), format),
+        } => check(&data_of(data)?, quarantine.as_deref(), format),
         Command::Kpi {
             data,
             grain,
@@ -48,7 +49,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             if list {
                 return list_catalog(&settings, format);
             }
-            let data = data.context("--data is required")?;
+            let data = data_of(data)?;
             kpi_cmd(
                 &settings,
                 &data,
@@ -67,20 +68,28 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             to,
             accounts,
             format,
-        } => mrr(&settings, &data, grain.into(), from, to, accounts, format),
+        } => mrr(
+            &settings,
+            &data_of(data)?,
+            grain.into(),
+            from,
+            to,
+            accounts,
+            format,
+        ),
         Command::Inactive {
             data,
             window,
             at,
             format,
-        } => inactive(&settings, &data, window, at, format),
-        Command::Ttv { data, format } => ttv(&settings, &data, format),
-        Command::Health { data, at, format } => health(&settings, &data, at, format),
+        } => inactive(&settings, &data_of(data)?, window, at, format),
+        Command::Ttv { data, format } => ttv(&settings, &data_of(data)?, format),
+        Command::Health { data, at, format } => health(&settings, &data_of(data)?, at, format),
         Command::Retention {
             data,
             grain,
             format,
-        } => retention(&settings, &data, grain.into(), format),
+        } => retention(&settings, &data_of(data)?, grain.into(), format),
         Command::Demo {
             profile,
             out,
@@ -97,20 +106,46 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-fn load_settings(path: Option<&Path>) -> Result<Settings> {
-    let path = match path {
-        Some(p) => p.to_path_buf(),
+/// The settings of `--config`, else of the workspace's `okapi.toml` when
+/// there is one, else the defaults.
+fn load_settings(loc: &crate::okr::workspace::Location) -> Result<Settings> {
+    let path = match &loc.config {
+        Some(p) => p.clone(),
         None => {
-            let p = Path::new("okapi.toml");
+            let p = loc.file();
             if !p.exists() {
                 return Ok(Settings::default());
             }
-            p.to_path_buf()
+            p
         }
     };
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read {}", path.display()))?;
     Ok(Settings::from_toml(&text)?)
+}
+
+/// `--data`, else the workspace's data directory (`[workspace] data`).
+fn resolve_data(
+    data: Option<PathBuf>,
+    loc: &crate::okr::workspace::Location,
+    settings: &Settings,
+) -> Result<PathBuf> {
+    if let Some(d) = data {
+        return Ok(d);
+    }
+    if settings.workspace.id.is_none() {
+        bail!(
+            "--data DIR is required outside a workspace (a directory whose okapi.toml has a [workspace] section)"
+        );
+    }
+    let file = loc.file();
+    let root = file.parent().map(Path::to_path_buf).unwrap_or_default();
+    let d = Path::new(settings.workspace.data.as_deref().unwrap_or("."));
+    Ok(if d.is_absolute() {
+        d.to_path_buf()
+    } else {
+        root.join(d)
+    })
 }
 
 fn format_or_default(f: Option<OutputFormat>) -> OutputFormat {

@@ -416,4 +416,26 @@ fn the_demo_is_a_workspace_with_a_graded_past_and_a_live_present() {
     );
     let report = ws(&out, &["report", "--cycle", "2026-Q3"]);
     assert!(report.stdout.contains("reflection:"), "{}", report.stdout);
+    // Inside a workspace the data commands read its data directory.
+    let inside = ws(&out, &["kpi", "--kpi", "mrr", "--format", "csv"]);
+    inside.expect_code(0);
+    let given = okapi(&[
+        "kpi",
+        "--data",
+        &arg(&out),
+        "--kpi",
+        "mrr",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(inside.stdout, given.stdout);
+    let outside = okapi(&["kpi", "--kpi", "mrr"]);
+    outside.expect_code(2);
+    assert!(
+        outside
+            .stderr
+            .contains("--data DIR is required outside a workspace"),
+        "{}",
+        outside.stderr
+    );
 }

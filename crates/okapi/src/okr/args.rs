@@ -83,9 +83,10 @@ pub enum UserCmd {
 #[derive(Debug, Subcommand)]
 pub enum CycleCmd {
     /// Create a cycle: `2027-Q1` and `2027` get their dates from the key;
-    /// any other key needs --start and --end.
+    /// any other key needs --start and --end. Without a key: the current
+    /// quarter.
     Create {
-        key: String,
+        key: Option<String>,
         #[arg(long)]
         name: Option<String>,
         #[arg(long)]
@@ -252,6 +253,9 @@ pub enum OkrCmd {
         /// Day to measure pace on (default: today).
         #[arg(long)]
         at: Option<NaiveDate>,
+        /// Compute KPI-linked KRs' values now from the data (not stored).
+        #[arg(long)]
+        live: bool,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },

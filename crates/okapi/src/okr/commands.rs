@@ -334,6 +334,14 @@ pub fn cycle(loc: &Location, cmd: CycleCmd) -> Result<ExitCode> {
             end,
             format,
         } => {
+            let key = key.unwrap_or_else(|| {
+                let t = today();
+                format!(
+                    "{}-Q{}",
+                    chrono::Datelike::year(&t),
+                    chrono::Datelike::month0(&t) / 3 + 1
+                )
+            });
             let implied = file::dates_from_key(&key);
             let (start, end) = match (start, end, implied) {
                 (Some(s), Some(e), _) => (s, e),

@@ -76,7 +76,12 @@ pub fn run(loc: &Location, cmd: Command) -> Result<std::result::Result<ExitCode,
                 if_version,
                 format,
             } => c::kr_set(loc, key, fields, reflection, if_version, format)?,
-            OkrCmd::List { cycle, at, format } => views::list(loc, cycle, at, format)?,
+            OkrCmd::List {
+                cycle,
+                at,
+                live,
+                format,
+            } => views::list(loc, cycle, at, live, format)?,
             OkrCmd::Tree { cycle, format } => views::tree(loc, cycle, format)?,
             OkrCmd::Stale {
                 at,

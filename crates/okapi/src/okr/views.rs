@@ -56,6 +56,43 @@ fn load_status(ws: &Workspace, cycle: Option<&str>, on: Option<NaiveDate>) -> Re
     ))
 }
 
+/// The status with every KPI-linked KR of an open cycle read from the data
+/// now, as if checked in (nothing is stored).
+fn live_status(ws: &Workspace, cycle: Option<&str>, on: Option<NaiveDate>) -> Result<CycleStatus> {
+    let mut s = ws.session()?;
+    let c = pick_cycle(ws, &mut s, cycle)?;
+    let objectives = ws.block_on(s.objectives(Some(&c.key)))?;
+    let krs = ws.block_on(s.key_results(Some(&c.key)))?;
+    let mut checkins = ws.block_on(s.checkins(None, Some(&c.key)))?;
+    ws.block_on(s.commit())?;
+    let on = on.unwrap_or_else(today).clamp(c.start, c.end);
+    if c.state != CycleState::Closed {
+        let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
+        for k in krs.iter().filter(|k| k.kind == KrKind::Kpi) {
+            let (value, period) = super::commands::kpi_value(&mut reader, k, on)?;
+            checkins.push(okapi_store::CheckIn {
+                seq: i64::MAX,
+                kr: k.key.clone(),
+                at: on.and_time(chrono::NaiveTime::MIN).and_utc(),
+                value: Some(value),
+                confidence: okapi_core::okr::Confidence::OnTrack,
+                note: Some(format!("live, from {period}")),
+                author: None,
+                source: okapi_store::CheckInSource::Kpi,
+            });
+        }
+        checkins.sort_by_key(|c| (c.at, c.seq));
+    }
+    Ok(cycle_status(
+        &c,
+        &objectives,
+        &krs,
+        &checkins,
+        on,
+        ws.settings.okrs.pace_tolerance,
+    ))
+}
+
 fn num(v: Option<f64>) -> String {
     match v {
         None => "—".into(),
@@ -115,10 +152,15 @@ pub fn list(
     loc: &Location,
     cycle: Option<String>,
     at: Option<NaiveDate>,
+    live: bool,
     format: Format,
 ) -> Result<ExitCode> {
     let ws = Workspace::open(loc)?;
-    let st = load_status(&ws, cycle.as_deref(), at)?;
+    let st = if live {
+        live_status(&ws, cycle.as_deref(), at)?
+    } else {
+        load_status(&ws, cycle.as_deref(), at)?
+    };
     if format == Format::Json {
         print_json(&st)?;
         return Ok(ExitCode::SUCCESS);

@@ -57,6 +57,15 @@ fn init_creates_a_workspace_and_refuses_to_do_it_twice() {
     assert!(p.join("data").is_dir());
     let toml = std::fs::read_to_string(p.join("okapi.toml")).unwrap();
     assert!(toml.contains("id = \"acme-inc\""), "{toml}");
+    // A cycle without a key is the current quarter.
+    let now = json(&ws(p, &["cycle", "create", "--format", "json"]));
+    let today = chrono::Utc::now().date_naive();
+    use chrono::Datelike;
+    assert_eq!(
+        now["key"],
+        format!("{}-Q{}", today.year(), today.month0() / 3 + 1)
+    );
+    assert_eq!(now["state"], "planning");
     let again = okapi(&["init", &arg(p)]);
     again.expect_code(2);
     assert!(
@@ -426,6 +435,24 @@ fn kpi_linked_key_results_read_the_workspace_data() {
     assert_eq!(kr["kind"], "kpi");
     assert_eq!(kr["baseline"], 150.5);
     ws(w, &["cycle", "activate", "feb-apr"]).expect_code(0);
+    // On demand, without a check-in: February's 200, stored nowhere.
+    let before = snapshot(w);
+    let live = json(&ws(
+        w,
+        &[
+            "okr",
+            "list",
+            "--live",
+            "--at",
+            "2024-03-04",
+            "--format",
+            "json",
+        ],
+    ));
+    let k = &live["objectives"][0]["krs"][0];
+    assert_eq!(k["current"], 200.0);
+    assert!((k["score"].as_f64().unwrap() - 49.5 / 99.5).abs() < 1e-12);
+    assert_eq!(snapshot(w), before);
     // On 4 March the last complete month is February: MRR 200; score
     // (200 − 150.5) / (250 − 150.5) = 49.5 / 99.5.
     let ci = ws(

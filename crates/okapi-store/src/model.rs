@@ -74,6 +74,28 @@ pub struct Objective {
     pub version: i64,
 }
 
+impl Objective {
+    /// A new draft objective, aspirational, with no team, owner or parent.
+    pub fn draft(key: &str, cycle: &str, title: &str, level: Level) -> Objective {
+        Objective {
+            key: key.to_string(),
+            cycle: cycle.to_string(),
+            title: title.to_string(),
+            why: None,
+            level,
+            team: None,
+            owner: None,
+            parent: None,
+            committed: false,
+            state: ObjectiveState::Draft,
+            final_score: None,
+            grade: None,
+            flagged: false,
+            version: 0,
+        }
+    }
+}
+
 /// A key result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KeyResult {
@@ -112,6 +134,35 @@ pub struct KeyResult {
 }
 
 impl KeyResult {
+    /// A new key result of weight 1 with nothing else set.
+    pub fn new(key: &str, objective: &str, title: &str, kind: KrKind) -> KeyResult {
+        KeyResult {
+            key: key.to_string(),
+            objective: objective.to_string(),
+            title: title.to_string(),
+            kind,
+            kpi: None,
+            segment: None,
+            grain: None,
+            baseline: None,
+            target: None,
+            above: None,
+            unit: None,
+            due: None,
+            weight: 1.0,
+            kr_type: None,
+            funnel: None,
+            leading: None,
+            maturity: None,
+            why: None,
+            owner: None,
+            final_score: None,
+            grade: None,
+            reflection: None,
+            version: 0,
+        }
+    }
+
     /// How the KR is scored, checked: a numeric KR needs a baseline and a
     /// target that differ, a threshold its line.
     pub fn measure(&self) -> Result<KrMeasure, ScoreError> {

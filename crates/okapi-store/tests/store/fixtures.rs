@@ -1,7 +1,7 @@
 //! A small company's OKRs, written by hand, with scores worked out below.
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use okapi_core::okr::{Confidence, CycleState, KrKind, KrType, ObjectiveState};
+use okapi_core::okr::{Confidence, CycleState, KrKind, KrType};
 use okapi_core::review::{Funnel, Level, Maturity};
 use okapi_store::{CheckInSource, KeyResult, NewCheckIn, Objective, Session, Team, User};
 
@@ -11,48 +11,23 @@ pub fn d(s: &str) -> NaiveDate {
 
 pub fn objective(key: &str, cycle: &str, level: Level, parent: Option<&str>) -> Objective {
     Objective {
-        key: key.into(),
-        cycle: cycle.into(),
-        title: format!("Objective {key}"),
         why: Some("because it matters".into()),
-        level,
-        team: None,
-        owner: None,
         parent: parent.map(Into::into),
-        committed: false,
-        state: ObjectiveState::Draft,
-        final_score: None,
-        grade: None,
-        flagged: false,
-        version: 0,
+        ..Objective::draft(key, cycle, &format!("Objective {key}"), level)
     }
 }
 
 pub fn metric(key: &str, objective: &str, baseline: f64, target: f64) -> KeyResult {
     KeyResult {
-        key: key.into(),
-        objective: objective.into(),
-        title: format!("Key result {key}"),
-        kind: KrKind::Metric,
-        kpi: None,
-        segment: None,
-        grain: None,
         baseline: Some(baseline),
         target: Some(target),
-        above: None,
         unit: Some("count".into()),
-        due: None,
-        weight: 1.0,
         kr_type: Some(KrType::Output),
         funnel: Some(Funnel::Middle),
         leading: Some(false),
         maturity: Some(Maturity::Scaling),
         why: Some("so that we know".into()),
-        owner: None,
-        final_score: None,
-        grade: None,
-        reflection: None,
-        version: 0,
+        ..KeyResult::new(key, objective, &format!("Key result {key}"), KrKind::Metric)
     }
 }
 

@@ -534,22 +534,12 @@ pub fn objective_add(
         .title
         .clone()
         .ok_or_else(|| anyhow!("an objective needs --title"))?;
-    let mut o = Objective {
-        key,
-        cycle,
-        title,
-        why: None,
-        level: file::default_level(fields.team.as_deref(), fields.owner.as_deref()),
-        team: None,
-        owner: None,
-        parent: None,
-        committed: false,
-        state: ObjectiveState::Draft,
-        final_score: None,
-        grade: None,
-        flagged: false,
-        version: 0,
-    };
+    let mut o = Objective::draft(
+        &key,
+        &cycle,
+        &title,
+        file::default_level(fields.team.as_deref(), fields.owner.as_deref()),
+    );
     apply_objective_fields(&mut o, &fields)?;
     let o = ws.block_on(s.create_objective(&o))?;
     ws.block_on(s.commit())?;
@@ -888,20 +878,11 @@ pub fn okr_new(
         Level::Company
     };
     let o = Objective {
-        key: key.clone(),
-        cycle: c.key.clone(),
-        title: t.objective.to_string(),
         why: Some(t.why.to_string()),
-        level,
         team,
         owner: owner.clone(),
         parent,
-        committed: false,
-        state: ObjectiveState::Draft,
-        final_score: None,
-        grade: None,
-        flagged: false,
-        version: 0,
+        ..Objective::draft(&key, &c.key, t.objective, level)
     };
     let o = ws.block_on(s.create_objective(&o))?;
     let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
@@ -959,13 +940,6 @@ pub fn okr_new(
             }
         }
         let kr = KeyResult {
-            key: kkey,
-            objective: o.key.clone(),
-            title: tk.title.to_string(),
-            kind,
-            kpi: tk.kpi.map(str::to_string),
-            segment: None,
-            grain: None,
             baseline: if kind == KrKind::Milestone {
                 None
             } else {
@@ -976,20 +950,15 @@ pub fn okr_new(
             } else {
                 target
             },
-            above: None,
             unit: Some(tk.unit.to_string()),
-            due: None,
-            weight: 1.0,
             kr_type: tk.kr_type.parse().ok(),
             funnel: Some(tk.funnel),
             leading: Some(tk.leading),
             maturity: t.maturity,
             why: Some(tk.why.to_string()),
             owner: owner.clone(),
-            final_score: None,
-            grade: None,
-            reflection: None,
-            version: 0,
+            kpi: tk.kpi.map(str::to_string),
+            ..KeyResult::new(&kkey, &o.key, tk.title, kind)
         };
         let kr = ws.block_on(s.create_key_result(&kr))?;
         made.push((kr, from_data));

@@ -231,29 +231,10 @@ mod tests {
 
     fn kr() -> KeyResult {
         KeyResult {
-            key: "KR-1".into(),
-            objective: "O-1".into(),
-            title: "Calls".into(),
-            kind: KrKind::Metric,
-            kpi: None,
-            segment: None,
-            grain: None,
             baseline: Some(0.0),
             target: Some(1000.0),
-            above: None,
-            unit: None,
-            due: None,
-            weight: 1.0,
-            kr_type: None,
-            funnel: None,
-            leading: None,
-            maturity: None,
-            why: None,
-            owner: None,
-            final_score: None,
-            grade: None,
-            reflection: None,
             version: 1,
+            ..KeyResult::new("KR-1", "O-1", "Calls", KrKind::Metric)
         }
     }
 

@@ -5,18 +5,8 @@
 use tempfile::TempDir;
 
 use crate::arg;
-use crate::okrs::{init, json, ws};
+use crate::okrs::{SUBS, init, json, ws};
 use crate::{okapi, write_files};
-
-/// MRR 150.5 at the end of January 2024, 200 at the end of February (see
-/// `okrs.rs`).
-const SUBS: &str = "\
-subscription_id,account_id,plan,mrr,start_date,end_date
-s1,a1,pro,100.50,2024-01-01,2024-02-15
-s2,a1,pro,150.00,2024-02-15,
-s3,a2,basic,50,2024-01-10,2024-03-05
-s4,a3,pro,80,2024-03-01,
-";
 
 /// Two deals won in Q1 2024: 136 days (1 Sep → 15 Jan) and 123 days
 /// (15 Oct → 15 Feb); the quarter's sales cycle is their mean, 129.5.

@@ -41,7 +41,7 @@ pub fn snapshot(w: &Path) -> Value {
 /// Subscriptions of three accounts, January–March 2024 (see
 /// `outputs.rs`): MRR is 150.5 at the end of January and 200 at the end
 /// of February; the data ends on 4 March, so March is not complete.
-const SUBS: &str = "\
+pub const SUBS: &str = "\
 subscription_id,account_id,plan,mrr,start_date,end_date
 s1,a1,pro,100.50,2024-01-01,2024-02-15
 s2,a1,pro,150.00,2024-02-15,

@@ -939,6 +939,13 @@ impl Session {
                 )));
             }
         }
+        // Numbering check-ins takes the workspace's row lock first, so that
+        // concurrent check-ins (PostgreSQL) wait for each other instead of
+        // taking the same number; SQLite writers are already serialized.
+        sqlx::query("UPDATE workspaces SET version = version + 1 WHERE id = $1")
+            .bind(self.id())
+            .execute(&mut *self.tx)
+            .await?;
         let seq: Option<i64> =
             sqlx::query_scalar("SELECT MAX(seq) FROM checkins WHERE workspace_id = $1")
                 .bind(self.id())

@@ -202,7 +202,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Workspace, StoreError> {
         crate::session::check_key("workspace", id)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM workspaces WHERE id = $1")
             .bind(id)
             .fetch_one(&mut *tx)
@@ -237,7 +237,7 @@ impl Store {
     /// Starts a transaction scoped to workspace `id`: everything done
     /// through the session is committed together or not at all.
     pub async fn session(&self, id: &str) -> Result<Session, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let row = sqlx::query(
             "SELECT id, name, vision, profile, created_at FROM workspaces WHERE id = $1",
         )
@@ -255,8 +255,16 @@ impl Store {
     }
 
     /// Starts a transaction not bound to a workspace yet (import).
+    ///
+    /// On SQLite the transaction takes the write lock at once (`BEGIN
+    /// IMMEDIATE`): a second writer waits for the first (up to the busy
+    /// timeout) instead of failing when it upgrades a stale read. On
+    /// PostgreSQL writes are guarded by the versions and keys.
     pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
-        Ok(self.pool.begin().await?)
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
     }
 
     /// Closes the pool, waiting for connections to finish.

@@ -15,7 +15,7 @@ macro_rules! on_both_backends {
     ($($path:path => $name:ident),+ $(,)?) => {
         mod sqlite {
             $(
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     let db = crate::support::sqlite_empty().await;
                     $path(db).await;
@@ -24,7 +24,7 @@ macro_rules! on_both_backends {
         }
         mod postgres {
             $(
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     let Some(db) = crate::support::postgres_empty(stringify!($name)).await else {
                         return;
@@ -45,6 +45,7 @@ on_both_backends! {
     crate::safety::workspaces_cannot_see_or_touch_each_other => workspaces_cannot_see_or_touch_each_other,
     crate::safety::stale_writes_are_conflicts => stale_writes_are_conflicts,
     crate::safety::checkins_are_append_only => checkins_are_append_only,
+    crate::safety::concurrent_checkins_are_all_kept => concurrent_checkins_are_all_kept,
     crate::portability::export_then_import_loses_nothing => export_then_import_loses_nothing,
     crate::portability::a_bad_document_imports_nothing => a_bad_document_imports_nothing,
 }

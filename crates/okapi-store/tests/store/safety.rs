@@ -363,3 +363,28 @@ pub async fn checkins_are_append_only(db: Db) {
     );
     db.finish().await;
 }
+
+pub async fn concurrent_checkins_are_all_kept(db: Db) {
+    let db = setup(db).await;
+    let before = snapshot(&db.store, "acme").await.checkins.len();
+    // Two writers, as two processes would be, each checking in ten times.
+    let writer = |store: Store, kr: &'static str| async move {
+        for day in 1..=10 {
+            let mut s = store.session("acme").await.unwrap();
+            s.check_in(&checkin(kr, day, f64::from(day))).await.unwrap();
+            s.commit().await.unwrap();
+        }
+        store.close().await;
+    };
+    let a = tokio::spawn(writer(db.second_store().await, "KR-1"));
+    let b = tokio::spawn(writer(db.second_store().await, "KR-2"));
+    a.await.unwrap();
+    b.await.unwrap();
+    let after = snapshot(&db.store, "acme").await;
+    assert_eq!(after.checkins.len(), before + 20);
+    let mut seqs: Vec<i64> = after.checkins.iter().map(|c| c.seq).collect();
+    seqs.sort_unstable();
+    seqs.dedup();
+    assert_eq!(seqs.len(), before + 20, "every check-in has its own number");
+    db.finish().await;
+}

@@ -742,10 +742,14 @@ pub fn kr_set(
 
 pub fn checkin(loc: &Location, args: CheckinArgs) -> Result<ExitCode> {
     let ws = Workspace::open(loc)?;
+    // Read first, compute the KPI outside any transaction (it may take a
+    // while on large data), then write in a session of its own; the store
+    // checks again there that the cycle is still open.
     let mut s = ws.session()?;
     let kr = ws.block_on(s.key_result(&args.kr))?;
     let o = ws.block_on(s.objective(&kr.objective))?;
     let cycle = ws.block_on(s.cycle(&o.cycle))?;
+    ws.block_on(s.commit())?;
     if cycle.state == CycleState::Closed {
         bail!(
             "cycle `{}` is closed: no more check-ins on `{}`",
@@ -772,6 +776,7 @@ pub fn checkin(loc: &Location, args: CheckinArgs) -> Result<ExitCode> {
             kr.kind.as_str()
         ),
     };
+    let mut s = ws.session()?;
     let history = ws.block_on(s.checkins(Some(&kr.key), None))?;
     let mut refs: Vec<&okapi_store::CheckIn> = history.iter().collect();
     let pending = okapi_store::CheckIn {

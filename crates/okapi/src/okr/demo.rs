@@ -112,7 +112,7 @@ fn plan(profile: Profile, past: bool) -> Vec<ObjPlan> {
     let mut v = vec![
         ObjPlan {
             key: "C-1",
-            title: "Grow revenue from customers who stay",
+            title: "Customers stay and grow with us",
             why: "Retained, expanding customers compound; new logos alone do not.",
             team: None,
             owner: Some("eva"),
@@ -133,10 +133,10 @@ fn plan(profile: Profile, past: bool) -> Vec<ObjPlan> {
                 },
                 kpi_kr(
                     "KR-2",
-                    "Grow MRR 10% through customers who stay",
-                    "mrr",
-                    "money",
-                    "MRR is where retention and expansion show up.",
+                    "Cut monthly customer churn 15%",
+                    "customer_churn_rate",
+                    "percent",
+                    "Every customer kept is revenue that does not have to be won again.",
                     "bottom",
                     "outcome",
                 ),

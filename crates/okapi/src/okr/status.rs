@@ -103,7 +103,8 @@ pub fn kr_status(
     let end = kr.due.unwrap_or(cycle.end).min(cycle.end);
     let p = pace(cycle.start, end, on, score, tolerance);
     let trend = trend(kr, checkins);
-    let fc = if matches!(kr.kind, KrKind::Metric | KrKind::Kpi) {
+    // A closed cycle has its final scores: nothing left to forecast.
+    let fc = if !closed && matches!(kr.kind, KrKind::Metric | KrKind::Kpi) {
         forecast(cycle.start, end, &trend)
     } else {
         None

@@ -292,7 +292,7 @@ pub fn create(dir: &Path, profile: Profile, end: NaiveDate) -> Result<DemoWorksp
         );
     }
     for (key, name, team, role) in [
-        ("eva", "Eva Martin", None, "CEO"),
+        ("eva", "Eva Martin", None, "Chief executive"),
         ("ana", "Ana Lima", Some("marketing"), "Head of marketing"),
         ("ben", "Ben Okafor", Some("sales"), "Head of sales"),
         (

@@ -201,6 +201,16 @@ impl Session {
         Ok(())
     }
 
+    /// Locks the workspace's row until the session ends (a no-op write):
+    /// sessions that number things wait for each other here.
+    async fn lock_workspace(&mut self) -> Result<(), StoreError> {
+        sqlx::query("UPDATE workspaces SET version = version + 1 WHERE id = $1")
+            .bind(self.id())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
     // ---- teams and users -------------------------------------------------
 
     /// Creates a team, or updates its name and mission.
@@ -544,7 +554,10 @@ impl Session {
     // ---- objectives ------------------------------------------------------
 
     /// The next free generated key with `prefix` (`O-4` after `O-3`).
+    /// Takes the workspace's row lock until the session ends, so that two
+    /// sessions generating keys at once get different ones.
     pub async fn next_key(&mut self, prefix: &str) -> Result<String, StoreError> {
+        self.lock_workspace().await?;
         let sql = if prefix == "KR" {
             "SELECT key FROM key_results WHERE workspace_id = $1"
         } else {
@@ -942,10 +955,7 @@ impl Session {
         // Numbering check-ins takes the workspace's row lock first, so that
         // concurrent check-ins (PostgreSQL) wait for each other instead of
         // taking the same number; SQLite writers are already serialized.
-        sqlx::query("UPDATE workspaces SET version = version + 1 WHERE id = $1")
-            .bind(self.id())
-            .execute(&mut *self.tx)
-            .await?;
+        self.lock_workspace().await?;
         let seq: Option<i64> =
             sqlx::query_scalar("SELECT MAX(seq) FROM checkins WHERE workspace_id = $1")
                 .bind(self.id())

@@ -151,3 +151,49 @@ pub async fn generated_keys_count_up_and_sort_naturally(db: Db) {
     s.commit().await.unwrap();
     db.finish().await;
 }
+
+pub async fn concurrent_sessions_generate_different_keys(db: Db) {
+    let db = ready(db).await;
+    db.store
+        .create_workspace("acme", "Acme", "b2b", now())
+        .await
+        .unwrap();
+    let mut s = db.store.session("acme").await.unwrap();
+    s.create_cycle(
+        "2027-Q1",
+        "Q1 2027",
+        crate::fixtures::d("2027-01-01"),
+        crate::fixtures::d("2027-03-31"),
+    )
+    .await
+    .unwrap();
+    s.commit().await.unwrap();
+    // Two writers each add five objectives with generated keys.
+    let writer = |store: okapi_store::Store| async move {
+        for _ in 0..5 {
+            let mut s = store.session("acme").await.unwrap();
+            let key = s.next_key("O").await.unwrap();
+            s.create_objective(&objective(&key, "2027-Q1", Level::Team, None))
+                .await
+                .unwrap();
+            s.commit().await.unwrap();
+        }
+        store.close().await;
+    };
+    let a = tokio::spawn(writer(db.second_store().await));
+    let b = tokio::spawn(writer(db.second_store().await));
+    a.await.unwrap();
+    b.await.unwrap();
+    let mut s = db.store.session("acme").await.unwrap();
+    let keys: Vec<String> = s
+        .objectives(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key)
+        .collect();
+    s.commit().await.unwrap();
+    let expected: Vec<String> = (1..=10).map(|i| format!("O-{i}")).collect();
+    assert_eq!(keys, expected);
+    db.finish().await;
+}

@@ -92,6 +92,7 @@ pub async fn postgres_empty(test: &str) -> Option<Db> {
     let pool = sqlx::AnyPool::connect(&base)
         .await
         .unwrap_or_else(|e| panic!("OKAPI_TEST_POSTGRES_URL is set but unreachable: {e}"));
+    drop_abandoned_schemas(&pool).await;
     sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
         .execute(&pool)
         .await
@@ -106,6 +107,29 @@ pub async fn postgres_empty(test: &str) -> Option<Db> {
         _dir: None,
         pg_schema: Some((base, schema)),
     })
+}
+
+/// Drops the schemas of test runs more than an hour old (a failed test
+/// does not reach `finish`). Their names hold their creation time.
+async fn drop_abandoned_schemas(pool: &sqlx::AnyPool) {
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'okapi_test_%' OR nspname LIKE 'okapi_cli_%'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap_or_default();
+    let hour_ago = Utc::now().timestamp_micros() - 3_600_000_000;
+    for name in names {
+        let created = name.split('_').nth(3).and_then(|t| t.parse::<i64>().ok());
+        if created.is_some_and(|t| t < hour_ago) {
+            // Another run may drop it at the same time: ignore failures.
+            let _ = sqlx::query(AssertSqlSafe(format!(
+                "DROP SCHEMA IF EXISTS {name} CASCADE"
+            )))
+            .execute(pool)
+            .await;
+        }
+    }
 }
 
 /// Migrates to the current schema.

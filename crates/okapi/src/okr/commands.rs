@@ -914,12 +914,7 @@ pub fn okr_new(
                 let months = ((c.end - c.start).num_days() as f64 / 30.4)
                     .round()
                     .max(1.0) as usize;
-                let history: Vec<f64> = reader
-                    .history(kpi, None, grain)?
-                    .iter()
-                    .filter(|h| h.period.last_day() <= day_before)
-                    .map(|h| h.value)
-                    .collect();
+                let history = reader.history_before(kpi, None, grain, day_before)?;
                 let dir = super::kpi::direction(&ws.settings, kpi);
                 let proposal = okapi_core::calibration::propose_target(
                     &history,
@@ -1107,15 +1102,24 @@ pub fn import(loc: &Location, path: &Path, format: Format) -> Result<ExitCode> {
         store.close().await;
         Ok::<_, StoreError>(())
     })?;
-    if existing.is_none() {
-        let settings = doc.settings.clone().unwrap_or_else(|| {
-            format!(
-                "[workspace]\nid = {}\nname = {}\n",
-                toml_str(&doc.workspace.id),
-                toml_str(&doc.workspace.name)
-            )
-        });
-        std::fs::write(&file, settings).with_context(|| format!("writing {}", file.display()))?;
+    let section = format!(
+        "[workspace]\nid = {}\nname = {}\ndata = \".\"\n",
+        toml_str(&doc.workspace.id),
+        toml_str(&doc.workspace.name)
+    );
+    match &existing {
+        // No workspace file: the exported one (or a minimal one).
+        None => {
+            let settings = doc.settings.clone().unwrap_or(section);
+            std::fs::write(&file, settings)
+                .with_context(|| format!("writing {}", file.display()))?;
+        }
+        // A settings-only file becomes the workspace's: its settings stay.
+        Some(t) if Settings::from_toml(t)?.workspace.id.is_none() => {
+            std::fs::write(&file, format!("{}\n\n{section}", t.trim_end()))
+                .with_context(|| format!("writing {}", file.display()))?;
+        }
+        Some(_) => {}
     }
     say(
         format,

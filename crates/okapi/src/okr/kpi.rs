@@ -139,6 +139,30 @@ impl<'a> KpiReader<'a> {
             .collect())
     }
 
+    /// The values of the periods complete on day `on`, oldest first, for
+    /// calibration: the months before the KPI first moved off zero (before
+    /// the first customer, say) are left out, as they say nothing of what
+    /// the team can achieve.
+    pub fn history_before(
+        &mut self,
+        kpi: &str,
+        segment: Option<&str>,
+        grain: Grain,
+        on: NaiveDate,
+    ) -> Result<Vec<f64>> {
+        let values: Vec<f64> = self
+            .history(kpi, segment, grain)?
+            .iter()
+            .filter(|r| r.period.last_day() <= on)
+            .map(|r| r.value)
+            .collect();
+        let first = values
+            .iter()
+            .position(|v| *v != 0.0)
+            .unwrap_or(values.len());
+        Ok(values[first..].to_vec())
+    }
+
     /// The value on day `at`: the latest complete period ending on or
     /// before it.
     pub fn value_on(

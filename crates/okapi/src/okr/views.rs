@@ -725,14 +725,9 @@ pub fn calibrate(loc: &Location, percentile: Option<f64>, format: Format) -> Res
             let kpi = k.kpi.clone().unwrap_or_default();
             let grain = grain_of(k.grain.as_deref())?;
             let day_before = c.start.pred_opt().unwrap_or(c.start);
-            let history: Vec<f64> = match reader.history(&kpi, k.segment.as_deref(), grain) {
-                Ok(h) => h
-                    .iter()
-                    .filter(|r| r.period.last_day() <= day_before)
-                    .map(|r| r.value)
-                    .collect(),
-                Err(_) => Vec::new(),
-            };
+            let history = reader
+                .history_before(&kpi, k.segment.as_deref(), grain, day_before)
+                .unwrap_or_default();
             let horizon = match grain {
                 Grain::Day => ((c.end - c.start).num_days() + 1) as usize,
                 Grain::Week => (((c.end - c.start).num_days() + 1) as f64 / 7.0).round() as usize,

@@ -20,7 +20,11 @@ d2,a2,new,2023-10-15T00:00:00Z,2024-02-15T00:00:00Z,won,600
 fn calibration_compares_targets_with_results_and_proposes_targets() {
     let dir = init();
     let w = dir.path();
-    write_files(&w.join("data"), &[("subscriptions.csv", SUBS)]);
+    // A row that is never active (it ends as it starts) takes the data
+    // back to November 2023, two months of MRR 0 before the first
+    // customer: calibration leaves them out.
+    let subs = format!("{SUBS}s0,a9,pro,10,2023-11-01,2023-11-01\n");
+    write_files(&w.join("data"), &[("subscriptions.csv", &subs)]);
     ws(w, &["team", "add", "sales"]).expect_code(0);
     // A closed quarter: calls 5 of 10 (0.5) and demos 4 of 4 (1.0); mean
     // 0.75, one green, one yellow.
@@ -85,7 +89,8 @@ fn calibration_compares_targets_with_results_and_proposes_targets() {
     ws(w, &["cycle", "close", "2023-Q4", "--at", "2023-12-31"]).expect_code(0);
     // An open one-month cycle with an MRR KR: the history before it is
     // January 150.5 and February 200, one one-month window with a change
-    // of +49.5, so the proposal is 200 + 49.5 = 249.5.
+    // of +49.5, so the proposal is 200 + 49.5 = 249.5. (With the zero
+    // months: changes 0, 150.5, 49.5, 3 windows, 75th percentile 100.)
     ws(
         w,
         &[

@@ -766,3 +766,21 @@ fn a_database_password_never_reaches_the_output() {
     // Nothing was written.
     assert!(!dir.path().join("okapi.toml").exists());
 }
+
+#[test]
+fn import_into_a_settings_only_directory_makes_it_the_workspace() {
+    let dir = init();
+    let w = dir.path();
+    ws(w, &["cycle", "create", "2027-Q1"]).expect_code(0);
+    let file = w.join("export.json");
+    ws(w, &["export", "--out", &arg(&file)]).expect_code(0);
+    let target = TempDir::new().unwrap();
+    let t = target.path();
+    std::fs::write(t.join("okapi.toml"), "gross_margin = 0.7\n").unwrap();
+    ws(t, &["import", &arg(&file)]).expect_code(0);
+    let toml = std::fs::read_to_string(t.join("okapi.toml")).unwrap();
+    assert!(toml.starts_with("gross_margin = 0.7\n"), "{toml}");
+    assert!(toml.contains("id = \"acme-inc\""), "{toml}");
+    let cycles = json(&ws(t, &["cycle", "list", "--format", "json"]));
+    assert_eq!(cycles[0]["key"], "2027-Q1");
+}

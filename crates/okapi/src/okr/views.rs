@@ -114,6 +114,18 @@ fn sparkline(trend: &[(NaiveDate, f64)]) -> String {
         .collect()
 }
 
+/// `s` cut to `n` characters, with an ellipsis when cut (tables only; JSON
+/// keeps every title whole).
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
 fn kr_line(k: &KrStatus) -> String {
     let measure = match k.kind {
         KrKind::Milestone => (if k.score >= 1.0 { "done" } else { "not done" }).to_string(),
@@ -126,11 +138,11 @@ fn kr_line(k: &KrStatus) -> String {
         ),
     };
     let mut line = format!(
-        "  {:<8} {:.2} {:<6} {:<40} {}",
+        "  {:<8} {:.2} {:<6} {:<44} {}",
         k.key,
         k.score,
         k.grade.as_str(),
-        k.title,
+        clip(&k.title, 44),
         measure
     );
     if let Some(u) = &k.unit {

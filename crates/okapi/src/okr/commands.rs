@@ -145,7 +145,7 @@ pub fn init(loc: &Location, args: &InitArgs) -> Result<ExitCode> {
         },
         || {
             format!(
-                "Workspace `{id}` ({name}) created in {}\n  settings: {}\n  database: {database}\n  data:     put your tables in {}\nNext: okapi cycle create {}-Q{}",
+                "Workspace `{id}` ({name}) created in {}\n  settings: {}\n  database: {database}\n  data:     put your tables in {}\nNext: {}okapi cycle create   (this quarter), then okapi okr add …",
                 dir.display(),
                 file.display(),
                 if existing.is_none() {
@@ -153,8 +153,11 @@ pub fn init(loc: &Location, args: &InitArgs) -> Result<ExitCode> {
                 } else {
                     dir.display().to_string()
                 },
-                today().format("%Y"),
-                (chrono::Datelike::month0(&today()) / 3) + 1
+                if dir.as_os_str() == "." {
+                    String::new()
+                } else {
+                    format!("cd {} && ", dir.display())
+                }
             )
         },
     )

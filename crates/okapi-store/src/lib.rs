@@ -26,6 +26,31 @@
 //! The domain rules (dates, transitions, alignment, scores) come from
 //! `okapi-core`; this crate applies them inside the transaction that
 //! writes.
+//!
+//! ```
+//! use chrono::{NaiveDate, Utc};
+//! use okapi_core::review::Level;
+//! use okapi_store::{Objective, Store, StoreError};
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let store = Store::connect("sqlite::memory:").await?;
+//! store.migrate().await?;
+//! store.create_workspace("acme", "Acme", "b2b", Utc::now()).await?;
+//!
+//! let mut s = store.session("acme").await?;
+//! let d = |m, day| NaiveDate::from_ymd_opt(2027, m, day).unwrap();
+//! s.create_cycle("2027-Q1", "Q1 2027", d(1, 1), d(3, 31)).await?;
+//! let o = Objective::draft("O-1", "2027-Q1", "Customers reach value fast", Level::Company);
+//! s.create_objective(&o).await?;
+//! s.commit().await?;
+//!
+//! // Another workspace sees none of it.
+//! store.create_workspace("globex", "Globex", "b2c", Utc::now()).await?;
+//! let mut g = store.session("globex").await?;
+//! assert!(matches!(g.objective("O-1").await, Err(StoreError::NotFound { .. })));
+//! # Ok::<(), StoreError>(())
+//! # }).unwrap();
+//! ```
 
 mod error;
 mod export;

@@ -281,6 +281,15 @@ pub enum OkrCmd {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Check in every KPI-linked KR of the active cycles whose computed
+    /// value changed since its last check-in (run it when the data changes).
+    Refresh {
+        /// Day to compute on (default: today).
+        #[arg(long)]
+        at: Option<NaiveDate>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// Instantiate a template in a cycle.
     New {
         #[arg(long)]

@@ -797,9 +797,7 @@ pub fn checkin(loc: &Location, args: CheckinArgs) -> Result<ExitCode> {
     // Without a stated confidence, the pace gives one.
     let confidence = match word::<Confidence>(args.confidence.as_deref())? {
         Some(c) => c,
-        None if status.at_risk && status.expected - status.score > 0.3 => Confidence::OffTrack,
-        None if status.at_risk => Confidence::AtRisk,
-        None => Confidence::OnTrack,
+        None => confidence_from_pace(&status),
     };
     let note = match (args.note, &period) {
         (Some(n), _) => Some(n),
@@ -856,6 +854,130 @@ pub fn checkin(loc: &Location, args: CheckinArgs) -> Result<ExitCode> {
             out
         },
     )
+}
+
+/// The confidence the pace gives: on track, behind by more than the
+/// tolerance at risk, more than 0.3 behind off track.
+fn confidence_from_pace(status: &super::status::KrStatus) -> Confidence {
+    if status.at_risk && status.expected - status.score > 0.3 {
+        Confidence::OffTrack
+    } else if status.at_risk {
+        Confidence::AtRisk
+    } else {
+        Confidence::OnTrack
+    }
+}
+
+/// One KPI-linked KR checked in by `okapi okr refresh`.
+#[derive(Serialize)]
+struct Refreshed {
+    kr: String,
+    value: f64,
+    period: String,
+    previous: Option<f64>,
+    score: f64,
+    confidence: Confidence,
+}
+
+pub fn refresh(loc: &Location, at: Option<NaiveDate>, format: Format) -> Result<ExitCode> {
+    let ws = Workspace::open(loc)?;
+    let on_day = at.unwrap_or_else(today);
+    // Read, compute the KPIs outside any transaction, then write.
+    let mut s = ws.session()?;
+    let cycles: Vec<_> = ws
+        .block_on(s.cycles())?
+        .into_iter()
+        .filter(|c| c.state == CycleState::Active)
+        .collect();
+    let mut work = Vec::new();
+    for c in &cycles {
+        let krs = ws.block_on(s.key_results(Some(&c.key)))?;
+        let checkins = ws.block_on(s.checkins(None, Some(&c.key)))?;
+        for kr in krs.into_iter().filter(|k| k.kind == KrKind::Kpi) {
+            let history: Vec<okapi_store::CheckIn> = checkins
+                .iter()
+                .filter(|ci| ci.kr == kr.key)
+                .cloned()
+                .collect();
+            work.push((c.clone(), kr, history));
+        }
+    }
+    ws.block_on(s.commit())?;
+    let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
+    let mut writes = Vec::new();
+    for (c, kr, history) in &work {
+        let on = on_day.clamp(c.start, c.end);
+        let (value, period) = kpi_value(&mut reader, kr, on)?;
+        let previous = history.iter().rev().find_map(|ci| ci.value);
+        if previous == Some(value) {
+            continue;
+        }
+        let at = on.and_time(NaiveTime::MIN).and_utc();
+        let pending = okapi_store::CheckIn {
+            seq: 0,
+            kr: kr.key.clone(),
+            at,
+            value: Some(value),
+            confidence: Confidence::OnTrack,
+            note: None,
+            author: None,
+            source: CheckInSource::Kpi,
+        };
+        let mut refs: Vec<&okapi_store::CheckIn> = history.iter().collect();
+        refs.push(&pending);
+        let status = kr_status(c, kr, &refs, on, ws.settings.okrs.pace_tolerance);
+        let confidence = confidence_from_pace(&status);
+        writes.push((
+            NewCheckIn {
+                kr: kr.key.clone(),
+                at,
+                value: Some(value),
+                confidence,
+                note: Some(format!("computed from {period}")),
+                author: None,
+                source: CheckInSource::Kpi,
+            },
+            Refreshed {
+                kr: kr.key.clone(),
+                value,
+                period,
+                previous,
+                score: status.score,
+                confidence,
+            },
+        ));
+    }
+    let mut s = ws.session()?;
+    for (c, _) in &writes {
+        ws.block_on(s.check_in(c))?;
+    }
+    ws.block_on(s.commit())?;
+    let done: Vec<&Refreshed> = writes.iter().map(|w| &w.1).collect();
+    say(format, &done, || {
+        if done.is_empty() {
+            return format!(
+                "{} KPI-linked key result(s) checked: no value changed.",
+                work.len()
+            );
+        }
+        let mut out = format!(
+            "Checked in {} of {} KPI-linked key result(s):\n",
+            done.len(),
+            work.len()
+        );
+        for r in &done {
+            out.push_str(&format!(
+                "  {:<8} {} → {} ({}), score {:.2}, {}\n",
+                r.kr,
+                r.previous.map_or("—".to_string(), |v| format!("{v}")),
+                r.value,
+                r.period,
+                r.score,
+                r.confidence.as_str()
+            ));
+        }
+        out.trim_end().to_string()
+    })
 }
 
 // ---- templates and files --------------------------------------------------

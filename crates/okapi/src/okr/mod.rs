@@ -89,6 +89,7 @@ pub fn run(loc: &Location, cmd: Command) -> Result<std::result::Result<ExitCode,
                 format,
             } => views::stale(loc, at, cadence, format)?,
             OkrCmd::Templates { format } => views::list_templates(format)?,
+            OkrCmd::Refresh { at, format } => c::refresh(loc, at, format)?,
             OkrCmd::New {
                 template,
                 cycle,

@@ -784,3 +784,87 @@ fn import_into_a_settings_only_directory_makes_it_the_workspace() {
     let cycles = json(&ws(t, &["cycle", "list", "--format", "json"]));
     assert_eq!(cycles[0]["key"], "2027-Q1");
 }
+
+#[test]
+fn refresh_checks_in_the_kpi_linked_krs_whose_value_changed() {
+    let dir = init();
+    let w = dir.path();
+    write_files(&w.join("data"), &[("subscriptions.csv", SUBS)]);
+    ws(
+        w,
+        &[
+            "cycle",
+            "create",
+            "feb-apr",
+            "--start",
+            "2024-02-01",
+            "--end",
+            "2024-04-30",
+        ],
+    )
+    .expect_code(0);
+    ws(w, &["okr", "add", "--cycle", "feb-apr", "--title", "Grow"]).expect_code(0);
+    ws(
+        w,
+        &[
+            "okr",
+            "kr",
+            "--objective",
+            "O-1",
+            "--title",
+            "MRR to 250",
+            "--kpi",
+            "mrr",
+            "--target",
+            "250",
+        ],
+    )
+    .expect_code(0);
+    ws(
+        w,
+        &[
+            "okr",
+            "kr",
+            "--objective",
+            "O-1",
+            "--title",
+            "Calls",
+            "--baseline",
+            "0",
+            "--target",
+            "9",
+        ],
+    )
+    .expect_code(0);
+    ws(w, &["cycle", "activate", "feb-apr"]).expect_code(0);
+    let refresh = |day: &str| json(&ws(w, &["okr", "refresh", "--at", day, "--format", "json"]));
+    // 20 Feb: January's 150.5, the first value.
+    let r = refresh("2024-02-20");
+    assert_eq!(r.as_array().unwrap().len(), 1);
+    assert_eq!(
+        (r[0]["kr"].as_str(), r[0]["value"].as_f64()),
+        (Some("KR-1"), Some(150.5))
+    );
+    assert!(r[0]["previous"].is_null());
+    // 25 Feb: still January: nothing to add.
+    assert_eq!(refresh("2024-02-25"), serde_json::json!([]));
+    // 4 Mar: February's 200.
+    let r = refresh("2024-03-04");
+    assert_eq!(
+        (r[0]["value"].as_f64(), r[0]["previous"].as_f64()),
+        (Some(200.0), Some(150.5))
+    );
+    let before = snapshot(w);
+    assert_eq!(refresh("2024-03-04"), serde_json::json!([]));
+    assert_eq!(snapshot(w), before);
+    // Two check-ins on KR-1, none on the metric KR-2.
+    let n = |kr: &str| {
+        before["checkins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["kr"] == kr)
+            .count()
+    };
+    assert_eq!((n("KR-1"), n("KR-2")), (2, 0));
+}

@@ -1,6 +1,8 @@
 //! Export and import.
 
-use okapi_store::StoreError;
+use okapi_core::okr::{KrKind, KrType};
+use okapi_core::review::{Funnel, Maturity};
+use okapi_store::{KeyResult, StoreError};
 
 use crate::fixtures::company;
 use crate::support::{Db, now, ready, sqlite_empty};
@@ -13,6 +15,27 @@ pub async fn export_then_import_loses_nothing(db: Db) {
         .unwrap();
     let mut s = db.store.session("acme").await.unwrap();
     company(&mut s).await;
+    // A KR with every optional field set, so that the round trip is checked
+    // on all of them.
+    let full = KeyResult {
+        kind: KrKind::Kpi,
+        kpi: Some("net_revenue_retention".into()),
+        segment: Some("plan=pro".into()),
+        grain: Some("quarter".into()),
+        baseline: Some(101.5),
+        target: Some(104.25),
+        unit: Some("percent".into()),
+        due: Some(crate::fixtures::d("2026-12-15")),
+        weight: 2.5,
+        kr_type: Some(KrType::Outcome),
+        funnel: Some(Funnel::Bottom),
+        leading: Some(true),
+        maturity: Some(Maturity::Optimizing),
+        why: Some("Expansion pays for growth".into()),
+        owner: Some("ana".into()),
+        ..KeyResult::new("KR-5", "M-1", "Raise NRR to 104.25%", KrKind::Kpi)
+    };
+    s.create_key_result(&full).await.unwrap();
     let reflections = [("KR-2".to_string(), "Five days faster".to_string())].into();
     s.close_cycle("2026-Q4", &reflections).await.unwrap();
     s.create_cycle(
@@ -33,8 +56,11 @@ pub async fn export_then_import_loses_nothing(db: Db) {
     assert_eq!(doc.users.len(), 1);
     assert_eq!(doc.cycles.len(), 2);
     assert_eq!(doc.objectives.len(), 2);
-    assert_eq!(doc.key_results.len(), 4);
+    assert_eq!(doc.key_results.len(), 5);
     assert_eq!(doc.checkins.len(), 7);
+    let kr5 = doc.key_results.iter().find(|k| k.key == "KR-5").unwrap();
+    assert_eq!(kr5.segment.as_deref(), Some("plan=pro"));
+    assert_eq!(kr5.final_score, Some(0.0));
     // Through JSON text, into a database of the other kind.
     let json = serde_json::to_string_pretty(&doc).unwrap();
     assert!(!json.contains("password"));
@@ -51,7 +77,7 @@ pub async fn export_then_import_loses_nothing(db: Db) {
         })
         .await
         .unwrap();
-    assert_eq!(calls, 1 + 1 + 2 + 2 + 4 + 7);
+    assert_eq!(calls, 1 + 1 + 2 + 2 + 5 + 7);
     let mut s = target.store.session("acme").await.unwrap();
     let again = s.export(Some(settings.into()), now()).await.unwrap();
     s.commit().await.unwrap();

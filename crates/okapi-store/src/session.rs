@@ -929,6 +929,75 @@ impl Session {
         self.key_result(&kr.key).await
     }
 
+    /// Deletes a key result created by mistake: only while its cycle is
+    /// open and before its first check-in, since check-ins are history.
+    pub async fn delete_key_result(&mut self, key: &str) -> Result<(), StoreError> {
+        let kr = self.key_result(key).await?;
+        let o = self.objective(&kr.objective).await?;
+        self.open_cycle(&o.cycle).await?;
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM checkins WHERE workspace_id = $1 AND kr_key = $2",
+        )
+        .bind(self.id())
+        .bind(key)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        if n > 0 {
+            return Err(StoreError::Invalid(format!(
+                "key result `{key}` has {n} check-in(s): check-ins are history, so it cannot be deleted; close its objective instead"
+            )));
+        }
+        sqlx::query("DELETE FROM key_results WHERE workspace_id = $1 AND key = $2")
+            .bind(self.id())
+            .bind(key)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes a draft objective created by mistake, with its key results
+    /// (none may have a check-in). An objective others are aligned under
+    /// cannot go.
+    pub async fn delete_objective(&mut self, key: &str) -> Result<(), StoreError> {
+        let o = self.objective(key).await?;
+        self.open_cycle(&o.cycle).await?;
+        if o.state != ObjectiveState::Draft {
+            return Err(StoreError::Invalid(format!(
+                "objective `{key}` is {}: only a draft can be deleted; close it instead",
+                o.state
+            )));
+        }
+        let children: Vec<String> = sqlx::query_scalar(
+            "SELECT key FROM objectives WHERE workspace_id = $1 AND parent_key = $2 ORDER BY key",
+        )
+        .bind(self.id())
+        .bind(key)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        if !children.is_empty() {
+            return Err(StoreError::Invalid(format!(
+                "objective `{key}` has aligned objectives ({}): move or delete them first",
+                children.join(", ")
+            )));
+        }
+        let krs: Vec<String> = sqlx::query_scalar(
+            "SELECT key FROM key_results WHERE workspace_id = $1 AND objective_key = $2",
+        )
+        .bind(self.id())
+        .bind(key)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        for kr in krs {
+            self.delete_key_result(&kr).await?;
+        }
+        sqlx::query("DELETE FROM objectives WHERE workspace_id = $1 AND key = $2")
+            .bind(self.id())
+            .bind(key)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
     // ---- check-ins -------------------------------------------------------
 
     /// Appends a check-in. Refused on a closed cycle; a milestone takes 0

@@ -47,6 +47,7 @@ on_both_backends! {
     crate::safety::stale_writes_are_conflicts => stale_writes_are_conflicts,
     crate::safety::checkins_are_append_only => checkins_are_append_only,
     crate::safety::concurrent_checkins_are_all_kept => concurrent_checkins_are_all_kept,
+    crate::safety::only_mistakes_without_history_can_be_deleted => only_mistakes_without_history_can_be_deleted,
     crate::portability::export_then_import_loses_nothing => export_then_import_loses_nothing,
     crate::portability::a_bad_document_imports_nothing => a_bad_document_imports_nothing,
 }

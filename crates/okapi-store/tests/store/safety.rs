@@ -388,3 +388,44 @@ pub async fn concurrent_checkins_are_all_kept(db: Db) {
     assert_eq!(seqs.len(), before + 20, "every check-in has its own number");
     db.finish().await;
 }
+
+pub async fn only_mistakes_without_history_can_be_deleted(db: Db) {
+    let db = setup(db).await;
+    let mut s = db.store.session("acme").await.unwrap();
+    // KR-1 has check-ins: history stays.
+    let e = s.delete_key_result("KR-1").await.unwrap_err();
+    assert!(e.to_string().contains("has 2 check-in(s)"), "{e}");
+    drop(s);
+    // C-1 has M-1 aligned under it.
+    let mut s = db.store.session("acme").await.unwrap();
+    let e = s.delete_objective("C-1").await.unwrap_err();
+    assert!(e.to_string().contains("aligned objectives (M-1)"), "{e}");
+    drop(s);
+    // Closed cycles keep everything.
+    let mut s = db.store.session("acme").await.unwrap();
+    let e = s.delete_objective("Q3-1").await.unwrap_err();
+    assert!(
+        matches!(e, StoreError::Rule(OkrRuleError::ClosedCycle)),
+        "{e}"
+    );
+    drop(s);
+    // A draft with a KR never checked in goes, KR and all.
+    let mut s = db.store.session("acme").await.unwrap();
+    s.create_objective(&objective("N-1", "2027-Q1", Level::Team, None))
+        .await
+        .unwrap();
+    s.create_key_result(&metric("KR-20", "N-1", 0.0, 5.0))
+        .await
+        .unwrap();
+    s.commit().await.unwrap();
+    let before = snapshot(&db.store, "acme").await;
+    let mut s = db.store.session("acme").await.unwrap();
+    s.delete_objective("N-1").await.unwrap();
+    s.commit().await.unwrap();
+    let after = snapshot(&db.store, "acme").await;
+    assert_eq!(after.objectives.len(), before.objectives.len() - 1);
+    assert_eq!(after.key_results.len(), before.key_results.len() - 1);
+    assert!(!after.key_results.iter().any(|k| k.key == "KR-20"));
+    assert_eq!(after.checkins, before.checkins);
+    db.finish().await;
+}

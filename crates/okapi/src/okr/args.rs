@@ -245,6 +245,19 @@ pub enum OkrCmd {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Delete a draft objective (with its KRs) or a KR created by mistake;
+    /// anything with check-ins is history and stays.
+    Delete {
+        key: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// A key result's check-ins, oldest first, with the score after each.
+    History {
+        kr: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// Objectives and key results with scores, pace and forecast.
     List {
         /// Default: the active cycle (or the latest).

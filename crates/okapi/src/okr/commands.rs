@@ -30,9 +30,11 @@ use super::workspace::{Location, Workspace, id_from_name};
 use crate::cli::ProfileArg;
 
 pub fn print_json<T: Serialize>(v: &T) -> Result<()> {
+    // Rendered first, so that a closed pipe surfaces as an I/O error (which
+    // `main` treats as a reader that stopped early), not a JSON one.
+    let text = serde_json::to_string_pretty(v)?;
     let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, v)?;
-    writeln!(out)?;
+    writeln!(out, "{text}")?;
     Ok(())
 }
 
@@ -739,6 +741,33 @@ pub fn kr_set(
     let kr = ws.block_on(s.save_key_result(&kr))?;
     ws.block_on(s.commit())?;
     say(format, &kr, || format!("Saved {}", describe_kr(&kr)))
+}
+
+pub fn delete(loc: &Location, key: &str, format: Format) -> Result<ExitCode> {
+    let ws = Workspace::open(loc)?;
+    let mut s = ws.session()?;
+    let what = match ws.block_on(s.objective(key)) {
+        Ok(_) => {
+            ws.block_on(s.delete_objective(key))?;
+            "objective"
+        }
+        Err(StoreError::NotFound { .. }) => {
+            ws.block_on(s.delete_key_result(key)).map_err(|e| match e {
+                StoreError::NotFound { .. } => {
+                    anyhow!("there is no objective or key result `{key}` in this workspace")
+                }
+                e => e.into(),
+            })?;
+            "key result"
+        }
+        Err(e) => return Err(e.into()),
+    };
+    ws.block_on(s.commit())?;
+    say(
+        format,
+        serde_json::json!({ "deleted": key, "kind": what }),
+        || format!("Deleted {what} `{key}`."),
+    )
 }
 
 // ---- check-ins --------------------------------------------------------------

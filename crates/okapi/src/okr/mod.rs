@@ -89,6 +89,8 @@ pub fn run(loc: &Location, cmd: Command) -> Result<std::result::Result<ExitCode,
                 format,
             } => views::stale(loc, at, cadence, format)?,
             OkrCmd::Templates { format } => views::list_templates(format)?,
+            OkrCmd::Delete { key, format } => c::delete(loc, &key, format)?,
+            OkrCmd::History { kr, format } => views::history(loc, &kr, format)?,
             OkrCmd::Refresh { at, format } => c::refresh(loc, at, format)?,
             OkrCmd::New {
                 template,

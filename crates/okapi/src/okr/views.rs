@@ -409,6 +409,60 @@ pub fn stale(
     Ok(ExitCode::SUCCESS)
 }
 
+pub fn history(loc: &Location, kr: &str, format: Format) -> Result<ExitCode> {
+    let ws = Workspace::open(loc)?;
+    let mut s = ws.session()?;
+    let k = ws.block_on(s.key_result(kr))?;
+    let checkins = ws.block_on(s.checkins(Some(kr), None))?;
+    ws.block_on(s.commit())?;
+    #[derive(Serialize)]
+    struct Row<'a> {
+        #[serde(flatten)]
+        checkin: &'a okapi_store::CheckIn,
+        score: Option<f64>,
+    }
+    let mut values = Vec::new();
+    let rows: Vec<Row> = checkins
+        .iter()
+        .map(|c| {
+            if let Some(v) = c.value {
+                values.push(v);
+            }
+            Row {
+                checkin: c,
+                score: k.score(&values).ok(),
+            }
+        })
+        .collect();
+    if format == Format::Json {
+        print_json(&rows)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut out = format!("{} {}\n", k.key, k.title);
+    if rows.is_empty() {
+        out.push_str("  no check-in yet\n");
+    }
+    for r in &rows {
+        let c = r.checkin;
+        let _ = writeln!(
+            out,
+            "  {}  {:>10}  {}  {:<9} {:<6} {}{}",
+            c.at.format("%Y-%m-%d %H:%M"),
+            num(c.value),
+            r.score.map_or("—".into(), |s| format!("{s:.2}")),
+            c.confidence.as_str(),
+            c.source.as_str(),
+            c.author
+                .as_deref()
+                .map(|a| format!("{a}: "))
+                .unwrap_or_default(),
+            c.note.as_deref().unwrap_or("")
+        );
+    }
+    print!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn list_templates(format: Format) -> Result<ExitCode> {
     let lib = templates::library();
     if format == Format::Json {

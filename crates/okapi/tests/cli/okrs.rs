@@ -868,3 +868,78 @@ fn refresh_checks_in_the_kpi_linked_krs_whose_value_changed() {
     };
     assert_eq!((n("KR-1"), n("KR-2")), (2, 0));
 }
+
+#[test]
+fn mistakes_can_be_deleted_but_history_cannot() {
+    let dir = init();
+    let w = dir.path();
+    ws(w, &["cycle", "create", "2027-Q1"]).expect_code(0);
+    ws(w, &["okr", "add", "--cycle", "2027-Q1", "--title", "Grow"]).expect_code(0);
+    ws(w, &["okr", "add", "--cycle", "2027-Q1", "--title", "Typo"]).expect_code(0);
+    for t in ["Calls", "Demos"] {
+        ws(
+            w,
+            &[
+                "okr",
+                "kr",
+                "--objective",
+                "O-1",
+                "--title",
+                t,
+                "--baseline",
+                "0",
+                "--target",
+                "8",
+            ],
+        )
+        .expect_code(0);
+    }
+    ws(w, &["cycle", "activate", "2027-Q1"]).expect_code(0);
+    ws(
+        w,
+        &[
+            "checkin",
+            "KR-1",
+            "--value",
+            "2",
+            "--at",
+            "2027-01-20",
+            "--note",
+            "first week",
+        ],
+    )
+    .expect_code(0);
+    ws(
+        w,
+        &["checkin", "KR-1", "--value", "6", "--at", "2027-02-03"],
+    )
+    .expect_code(0);
+
+    let before = snapshot(w);
+    for (key, message) in [
+        ("KR-1", "has 2 check-in(s)"),
+        ("O-1", "has 2 check-in(s)"),
+        ("O-9", "there is no objective or key result `O-9`"),
+    ] {
+        let run = ws(w, &["okr", "delete", key]);
+        run.expect_code(2);
+        assert!(run.stderr.contains(message), "{key}: {}", run.stderr);
+    }
+    assert_eq!(snapshot(w), before);
+    ws(w, &["okr", "delete", "KR-2"]).expect_code(0);
+    ws(w, &["okr", "delete", "O-2"]).expect_code(0);
+    let after = snapshot(w);
+    assert_eq!(after["objectives"].as_array().unwrap().len(), 1);
+    assert_eq!(after["key_results"].as_array().unwrap().len(), 1);
+
+    // The history: 2 of 8 is 0.25, then 6 of 8 is 0.75.
+    let h = json(&ws(w, &["okr", "history", "KR-1", "--format", "json"]));
+    let scores: Vec<f64> = h
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["score"].as_f64().unwrap())
+        .collect();
+    assert_eq!(scores, vec![0.25, 0.75]);
+    assert_eq!(h[0]["note"], "first week");
+}

@@ -81,6 +81,9 @@ fn not_found(kind: &'static str, key: &str) -> StoreError {
     }
 }
 
+/// The largest weight a key result may have.
+pub const MAX_WEIGHT: f64 = 1000.0;
+
 const OBJECTIVE_COLS: &str = "key, cycle_key, title, why, level, team_key, owner_key, parent_key, committed, state, final_score, grade, flagged, version";
 const KR_COLS: &str = "key, objective_key, title, kind, kpi_id, segment, grain, baseline, target, above, unit, due_date, weight, kr_type, funnel, is_leading, maturity, why, owner_key, final_score, grade, reflection, version";
 
@@ -747,10 +750,11 @@ impl Session {
             key: kr.key.clone(),
             error,
         })?;
-        if !(kr.weight.is_finite() && kr.weight > 0.0) {
+        // Weights are relative; a bound keeps their sum finite.
+        if !(kr.weight > 0.0 && kr.weight <= MAX_WEIGHT) {
             return Err(StoreError::Invalid(format!(
-                "key result `{}`: the weight must be a positive number",
-                kr.key
+                "key result `{}`: the weight must be a number above 0 and at most {MAX_WEIGHT}, not {}",
+                kr.key, kr.weight
             )));
         }
         match (kr.kind, &kr.kpi) {

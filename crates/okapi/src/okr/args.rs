@@ -15,11 +15,12 @@ pub enum Format {
     Json,
 }
 
-/// `markdown` (also plain text) or `json`.
+/// `markdown` (also plain text), `html` (one page, printable) or `json`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum ReportFormat {
     #[default]
     Markdown,
+    Html,
     Json,
 }
 

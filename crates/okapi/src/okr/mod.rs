@@ -9,6 +9,7 @@ pub mod commands;
 pub mod demo;
 pub mod fault;
 pub mod file;
+pub mod html;
 pub mod kpi;
 pub mod status;
 pub mod views;

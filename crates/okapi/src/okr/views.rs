@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -911,7 +912,12 @@ pub fn report(
     let s = ws.session()?;
     let workspace = s.workspace().clone();
     ws.block_on(s.commit())?;
-    print!("{}", markdown_report(&workspace, &st));
+    let text = match format {
+        ReportFormat::Html => super::html::report(&workspace, &st),
+        _ => markdown_report(&workspace, &st),
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -992,3 +992,75 @@ fn mistakes_can_be_deleted_but_history_cannot() {
     assert_eq!(scores, vec![0.25, 0.75]);
     assert_eq!(h[0]["note"], "first week");
 }
+
+#[test]
+fn the_html_report_is_one_safe_page_with_progress_charts() {
+    let dir = init();
+    let w = dir.path();
+    ws(w, &["vision", "Numbers & people <both>"]).expect_code(0);
+    ws(w, &["cycle", "create", "2027-Q1"]).expect_code(0);
+    ws(
+        w,
+        &[
+            "okr",
+            "add",
+            "--cycle",
+            "2027-Q1",
+            "--title",
+            "Win <script>alert(1)</script> deals",
+        ],
+    )
+    .expect_code(0);
+    ws(
+        w,
+        &[
+            "okr",
+            "kr",
+            "--objective",
+            "O-1",
+            "--title",
+            "Calls",
+            "--baseline",
+            "0",
+            "--target",
+            "10",
+        ],
+    )
+    .expect_code(0);
+    ws(w, &["cycle", "activate", "2027-Q1"]).expect_code(0);
+    ws(
+        w,
+        &["checkin", "KR-1", "--value", "2", "--at", "2027-01-15"],
+    )
+    .expect_code(0);
+    ws(
+        w,
+        &[
+            "checkin",
+            "KR-1",
+            "--value",
+            "5",
+            "--at",
+            "2027-02-15",
+            "--note",
+            "a \"good\" week",
+        ],
+    )
+    .expect_code(0);
+    let run = ws(w, &["report", "--format", "html", "--at", "2027-02-15"]);
+    run.expect_code(0);
+    let html = &run.stdout;
+    assert!(html.starts_with("<!doctype html>"), "{html}");
+    assert!(html.trim_end().ends_with("</html>"));
+    // User text is escaped wherever it appears: no tag can be injected.
+    assert!(!html.contains("<script>"), "{html}");
+    assert!(html.contains("Win &lt;script&gt;alert(1)&lt;/script&gt; deals"));
+    assert!(html.contains("Numbers &amp; people &lt;both&gt;"));
+    assert!(html.contains("a &quot;good&quot; week"));
+    // One chart for the KR: its two check-ins as a line, 0.2 and 0.5.
+    assert_eq!(html.matches("<svg").count(), 1);
+    assert_eq!(html.matches("<circle").count(), 2);
+    assert!(html.contains("<polyline"));
+    // No external resource: the page stands alone.
+    assert!(!html.contains("src=") && !html.contains("<link"), "{html}");
+}

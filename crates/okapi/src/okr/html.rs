@@ -1,0 +1,235 @@
+//! The cycle's OKR report as one self-contained HTML page: no script, no
+//! external file, styles for screen and print (a browser prints it to PDF),
+//! and a progress chart per key result drawn in inline SVG. Every text that
+//! comes from users is escaped.
+
+use std::fmt::Write as _;
+
+use chrono::NaiveDate;
+use okapi_core::okr::CycleState;
+use okapi_core::scoring::Grade;
+use okapi_store::Workspace;
+
+use super::status::{CycleStatus, KrStatus, ObjectiveStatus};
+
+/// Escapes text for HTML content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "
+body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:#1f2328;max-width:60rem;margin:2rem auto;padding:0 1rem}
+h1{font-size:1.6rem;margin:0 0 .2rem}h2{font-size:1.15rem;margin:2rem 0 .3rem;border-bottom:1px solid #d0d7de;padding-bottom:.2rem}
+.meta{color:#57606a;margin:0}blockquote{margin:1rem 0;padding:.2rem 1rem;border-left:4px solid #d0d7de;color:#3d444d}
+table{border-collapse:collapse;width:100%;margin:.6rem 0}th,td{text-align:left;padding:.3rem .45rem;border-bottom:1px solid #eaeef2;vertical-align:middle}
+th{font-weight:600;color:#57606a;font-size:.85rem}td.n{text-align:right;font-variant-numeric:tabular-nums}
+.grade{display:inline-block;min-width:3.2rem;text-align:center;border-radius:1rem;padding:0 .5rem;font-weight:600}
+.red{background:#ffebe9;color:#a40e26}.yellow{background:#fff8c5;color:#7d4e00}.green{background:#dafbe1;color:#116329}
+.risk{color:#a40e26;font-weight:600}.note{color:#57606a;font-size:.9rem;margin:.2rem 0}
+svg{display:block}
+@media print{body{margin:0;max-width:none}section{break-inside:avoid}}
+";
+
+fn grade(g: Option<Grade>, score: Option<f64>) -> String {
+    match (g, score) {
+        (Some(g), Some(s)) => format!("<span class=\"grade {}\">{s:.2}</span>", g.as_str()),
+        _ => "<span class=\"grade\">—</span>".into(),
+    }
+}
+
+fn num(v: Option<f64>) -> String {
+    match v {
+        None => "—".into(),
+        Some(v) if v.fract() == 0.0 && v.abs() < 1e15 => format!("{v:.0}"),
+        Some(v) => format!("{v:.2}"),
+    }
+}
+
+/// The score after each check-in against the cycle's days, with the
+/// expected progress as a dashed diagonal.
+fn chart(k: &KrStatus, start: NaiveDate, end: NaiveDate) -> String {
+    const W: f64 = 160.0;
+    const H: f64 = 36.0;
+    let days = (end - start).num_days().max(1) as f64;
+    let x = |d: NaiveDate| ((d - start).num_days() as f64 / days).clamp(0.0, 1.0) * W;
+    let y = |s: f64| H - s.clamp(0.0, 1.0) * H;
+    let points: Vec<String> = k
+        .trend
+        .iter()
+        .map(|(d, s)| format!("{:.1},{:.1}", x(*d), y(*s)))
+        .collect();
+    let mut svg = format!(
+        "<svg width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"progress of {}\"><line x1=\"0\" y1=\"{H}\" x2=\"{W}\" y2=\"0\" stroke=\"#afb8c1\" stroke-dasharray=\"3 3\"/>",
+        esc(&k.key)
+    );
+    if points.len() > 1 {
+        let _ = write!(
+            svg,
+            "<polyline fill=\"none\" stroke=\"#0969da\" stroke-width=\"2\" points=\"{}\"/>",
+            points.join(" ")
+        );
+    }
+    for p in &points {
+        let (px, py) = p.split_once(',').unwrap_or(("0", "0"));
+        let _ = write!(
+            svg,
+            "<circle cx=\"{px}\" cy=\"{py}\" r=\"2.5\" fill=\"#0969da\"/>"
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+fn level(o: &ObjectiveStatus) -> String {
+    let mut t = o.level.as_str().to_string();
+    if let Some(team) = &o.team {
+        t.push_str(&format!(": {team}"));
+    }
+    if let Some(owner) = &o.owner {
+        t.push_str(&format!(" · {owner}"));
+    }
+    t
+}
+
+/// The page.
+pub fn report(w: &Workspace, st: &CycleStatus) -> String {
+    let c = &st.cycle;
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>OKR report — {} — {}</title><style>{STYLE}</style></head><body>\n",
+        esc(&c.name),
+        esc(&w.name)
+    );
+    let _ = write!(
+        h,
+        "<header><h1>OKR report — {}</h1><p class=\"meta\">{} · {} … {} · {} · {:.0}% of the cycle elapsed on {}</p>",
+        esc(&c.name),
+        esc(&w.name),
+        c.start,
+        c.end,
+        c.state,
+        st.expected * 100.0,
+        st.on
+    );
+    if let Some(v) = &w.vision {
+        let _ = write!(h, "<blockquote>{}</blockquote>", esc(v));
+    }
+    h.push_str("</header>\n<section><h2>Summary</h2><table><thead><tr><th>Objective</th><th>Level</th><th>Score</th><th>Status</th></tr></thead><tbody>\n");
+    for o in &st.objectives {
+        let status = if o.flagged {
+            "<span class=\"risk\">committed, below 1.0</span>"
+        } else if o.at_risk {
+            "<span class=\"risk\">at risk</span>"
+        } else if c.state == CycleState::Closed {
+            "closed"
+        } else {
+            "on track"
+        };
+        let _ = writeln!(
+            h,
+            "<tr><td><a href=\"#{}\">{}</a> {}</td><td>{}</td><td>{}</td><td>{status}</td></tr>",
+            esc(&o.key),
+            esc(&o.key),
+            esc(&o.title),
+            esc(&level(o)),
+            grade(o.grade, o.score)
+        );
+    }
+    h.push_str("</tbody></table></section>\n");
+    for o in &st.objectives {
+        let _ = write!(
+            h,
+            "<section id=\"{}\"><h2>{} {} {}</h2><p class=\"meta\">{}, {}, {}</p>",
+            esc(&o.key),
+            esc(&o.key),
+            esc(&o.title),
+            grade(o.grade, o.score),
+            esc(&level(o)),
+            if o.committed {
+                "committed"
+            } else {
+                "aspirational"
+            },
+            o.state
+        );
+        if let Some(why) = &o.why {
+            let _ = write!(h, "<p>{}</p>", esc(why));
+        }
+        if o.krs.is_empty() {
+            h.push_str("<p class=\"note\">No key results.</p></section>\n");
+            continue;
+        }
+        h.push_str("<table><thead><tr><th>Key result</th><th>Baseline</th><th>Current</th><th>Target</th><th>Score</th><th>Expected</th><th>Forecast</th><th>Confidence</th><th>Progress</th></tr></thead><tbody>\n");
+        for k in &o.krs {
+            let _ = writeln!(
+                h,
+                "<tr><td>{} {}{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{:.2}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&k.key),
+                esc(&k.title),
+                if k.at_risk {
+                    " <span class=\"risk\">at risk</span>"
+                } else {
+                    ""
+                },
+                num(k.baseline),
+                num(k.current),
+                num(k.target),
+                grade(Some(k.grade), Some(k.score)),
+                k.expected,
+                k.forecast.map_or("—".into(), |f| format!("{f:.2}")),
+                k.confidence.map_or("—", |c| c.as_str()),
+                chart(k, c.start, c.end)
+            );
+        }
+        h.push_str("</tbody></table>");
+        for k in &o.krs {
+            if let Some(n) = &k.last_note {
+                let _ = write!(
+                    h,
+                    "<p class=\"note\">{} last check-in ({}): {}</p>",
+                    esc(&k.key),
+                    k.last_checkin
+                        .map(|t| t.date_naive().to_string())
+                        .unwrap_or_default(),
+                    esc(n)
+                );
+            }
+            if let Some(r) = &k.reflection {
+                let _ = write!(
+                    h,
+                    "<p class=\"note\">{} reflection: {}</p>",
+                    esc(&k.key),
+                    esc(r)
+                );
+            }
+        }
+        h.push_str("</section>\n");
+    }
+    h.push_str("</body></html>\n");
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::esc;
+
+    #[test]
+    fn user_text_cannot_open_a_tag() {
+        assert_eq!(
+            esc("<script>alert('x') & \"y\"</script>"),
+            "&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;"
+        );
+    }
+}

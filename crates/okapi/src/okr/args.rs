@@ -270,6 +270,12 @@ pub enum OkrCmd {
         /// Compute KPI-linked KRs' values now from the data (not stored).
         #[arg(long)]
         live: bool,
+        /// Only this team's objectives.
+        #[arg(long)]
+        team: Option<String>,
+        /// Only what this person owns: objectives, and KRs in others'.
+        #[arg(long)]
+        owner: Option<String>,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },

@@ -161,19 +161,47 @@ fn kr_line(k: &KrStatus) -> String {
     line
 }
 
+/// Which objectives and KRs a list shows.
+#[derive(Debug, Default)]
+pub struct Filter {
+    pub team: Option<String>,
+    pub owner: Option<String>,
+}
+
+impl Filter {
+    /// Keeps a team's objectives, or what a person owns: their objectives
+    /// whole, and their KRs within others' objectives.
+    fn apply(&self, st: &mut CycleStatus) {
+        if let Some(t) = &self.team {
+            st.objectives.retain(|o| o.team.as_deref() == Some(t));
+        }
+        if let Some(u) = &self.owner {
+            st.objectives.retain_mut(|o| {
+                if o.owner.as_deref() == Some(u) {
+                    return true;
+                }
+                o.krs.retain(|k| k.owner.as_deref() == Some(u));
+                !o.krs.is_empty()
+            });
+        }
+    }
+}
+
 pub fn list(
     loc: &Location,
     cycle: Option<String>,
     at: Option<NaiveDate>,
     live: bool,
+    filter: Filter,
     format: Format,
 ) -> Result<ExitCode> {
     let ws = Workspace::open(loc)?;
-    let st = if live {
+    let mut st = if live {
         live_status(&ws, cycle.as_deref(), at)?
     } else {
         load_status(&ws, cycle.as_deref(), at)?
     };
+    filter.apply(&mut st);
     if format == Format::Json {
         print_json(&st)?;
         return Ok(ExitCode::SUCCESS);

@@ -1064,3 +1064,98 @@ fn the_html_report_is_one_safe_page_with_progress_charts() {
     // No external resource: the page stands alone.
     assert!(!html.contains("src=") && !html.contains("<link"), "{html}");
 }
+
+#[test]
+fn lists_narrow_to_a_team_or_an_owner() {
+    let dir = init();
+    let w = dir.path();
+    for t in ["sales", "marketing"] {
+        ws(w, &["team", "add", t]).expect_code(0);
+    }
+    for u in ["ana", "ben"] {
+        ws(w, &["user", "add", u]).expect_code(0);
+    }
+    ws(w, &["cycle", "create", "2027-Q1"]).expect_code(0);
+    ws(
+        w,
+        &[
+            "okr", "add", "--cycle", "2027-Q1", "--title", "Sell", "--team", "sales",
+        ],
+    )
+    .expect_code(0);
+    ws(
+        w,
+        &[
+            "okr", "add", "--cycle", "2027-Q1", "--title", "Learn", "--owner", "ana",
+        ],
+    )
+    .expect_code(0);
+    ws(
+        w,
+        &[
+            "okr",
+            "add",
+            "--cycle",
+            "2027-Q1",
+            "--title",
+            "Be known",
+            "--team",
+            "marketing",
+        ],
+    )
+    .expect_code(0);
+    ws(
+        w,
+        &[
+            "okr",
+            "kr",
+            "--objective",
+            "O-1",
+            "--title",
+            "Calls",
+            "--baseline",
+            "0",
+            "--target",
+            "9",
+            "--owner",
+            "ben",
+        ],
+    )
+    .expect_code(0);
+    ws(
+        w,
+        &[
+            "okr",
+            "kr",
+            "--objective",
+            "O-1",
+            "--title",
+            "Demos",
+            "--baseline",
+            "0",
+            "--target",
+            "9",
+        ],
+    )
+    .expect_code(0);
+    let keys = |args: &[&str]| -> Vec<(String, usize)> {
+        let mut all = vec!["okr", "list", "--format", "json"];
+        all.extend(args);
+        json(&ws(w, &all))["objectives"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                (
+                    o["key"].as_str().unwrap().to_string(),
+                    o["krs"].as_array().unwrap().len(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(keys(&["--team", "sales"]), vec![("O-1".to_string(), 2)]);
+    assert_eq!(keys(&["--owner", "ana"]), vec![("O-2".to_string(), 0)]);
+    // Ben owns one KR of the sales objective: only that KR is shown.
+    assert_eq!(keys(&["--owner", "ben"]), vec![("O-1".to_string(), 1)]);
+    assert_eq!(keys(&[]).len(), 3);
+}

@@ -543,7 +543,11 @@ pub fn objective_add(
         &key,
         &cycle,
         &title,
-        file::default_level(fields.team.as_deref(), fields.owner.as_deref()),
+        file::default_level(
+            fields.team.as_deref(),
+            fields.owner.as_deref(),
+            fields.parent.as_deref(),
+        ),
     );
     apply_objective_fields(&mut o, &fields)?;
     let o = ws.block_on(s.create_objective(&o))?;

@@ -22,7 +22,7 @@
 //! key = "C-1"
 //! cycle = "2027-Q1"
 //! title = "Customers reach value in weeks, not months"
-//! level = "company"          # default: team when `team` is set, else company
+//! level = "company"          # default: team with a team or a parent, person with only an owner, else company
 //! committed = true
 //!
 //! [[objective.kr]]
@@ -211,11 +211,13 @@ pub fn name_from_key(key: &str) -> String {
 }
 
 /// An objective's level when the file does not say.
-pub fn default_level(team: Option<&str>, owner: Option<&str>) -> Level {
-    match (team, owner) {
-        (Some(_), _) => Level::Team,
-        (None, Some(_)) => Level::Person,
-        _ => Level::Company,
+pub fn default_level(team: Option<&str>, owner: Option<&str>, parent: Option<&str>) -> Level {
+    match (team, owner, parent) {
+        (Some(_), _, _) => Level::Team,
+        (None, Some(_), _) => Level::Person,
+        // Aligned under another objective, with no owner named: a team's.
+        (None, None, Some(_)) => Level::Team,
+        (None, None, None) => Level::Company,
     }
 }
 
@@ -539,7 +541,7 @@ pub async fn apply(
         let ctx = || format!("{}: objective `{key}`", at(&o.key));
         let level = match word::<Level>(o.level.as_deref()).with_context(ctx)? {
             Some(l) => l,
-            None => default_level(o.team.as_deref(), o.owner.as_deref()),
+            None => default_level(o.team.as_deref(), o.owner.as_deref(), o.parent.as_deref()),
         };
         let state = word::<ObjectiveState>(o.state.as_deref()).with_context(ctx)?;
         let existing = match s.objective(key).await {

@@ -582,7 +582,11 @@ pub fn review_cmd(
                     Some(l) => l
                         .parse()
                         .map_err(|e: String| anyhow!("{}: {e}", path.display()))?,
-                    None => file::default_level(o.team.as_deref(), o.owner.as_deref()),
+                    None => file::default_level(
+                        o.team.as_deref(),
+                        o.owner.as_deref(),
+                        o.parent.as_deref(),
+                    ),
                 };
                 if days.is_none() {
                     days = f

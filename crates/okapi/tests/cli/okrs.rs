@@ -789,6 +789,30 @@ fn the_same_commands_run_on_postgresql() {
     ]);
     ci.expect_code(0);
     assert_eq!(json(&ci)["score"], 0.25);
+    // OKRs as code on PostgreSQL: the second apply changes nothing.
+    let file = w.join("okrs.toml");
+    std::fs::write(
+        &file,
+        "[[objective]]\nkey = \"T-1\"\ncycle = \"2027-Q1\"\ntitle = \"Team goal\"\nparent = \"O-1\"\nstate = \"active\"\n\n[[objective.kr]]\nkey = \"T-KR\"\ntitle = \"Demos\"\nbaseline = 0\ntarget = 4\n",
+    )
+    .unwrap();
+    let fa = arg(&file);
+    pg(&["okr", "apply", &fa]).expect_code(0);
+    let again = json(&pg(&["okr", "apply", &fa, "--format", "json"]));
+    assert!(
+        again
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["action"] == "unchanged"),
+        "{again}"
+    );
+    let tree = pg(&["okr", "tree"]);
+    assert!(
+        tree.stdout.contains("└── T-1 [team] Team goal"),
+        "{}",
+        tree.stdout
+    );
     exec(format!("DROP SCHEMA {schema} CASCADE"));
 }
 

@@ -480,8 +480,7 @@ pub fn create(dir: &Path, profile: Profile, end: NaiveDate) -> Result<DemoWorksp
             }
         }
         // The past quarter closes with its final KPI values and reflections.
-        for (key, kpi, cstart, cend) in kpi_krs.iter().filter(|k| k.2 == past_start) {
-            let _ = cstart;
+        for (key, kpi, _, cend) in kpi_krs.iter().filter(|k| k.2 == past_start) {
             if let Ok(r) = reader.value_on(kpi, None, Grain::Month, *cend) {
                 s.check_in(&NewCheckIn {
                     kr: key.clone(),

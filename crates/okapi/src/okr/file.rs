@@ -462,7 +462,7 @@ pub async fn apply(
             Err(e) => return Err(e.into()),
         };
         let mut action = "unchanged";
-        let mut cycle: Cycle = match existing {
+        let cycle: Cycle = match existing {
             Some(have) => {
                 if have.name != name || have.start != start || have.end != end {
                     let mut want = have.clone();
@@ -489,7 +489,7 @@ pub async fn apply(
         {
             match (cycle.state, want) {
                 (CycleState::Planning, CycleState::Active) => {
-                    cycle = s.activate_cycle(key).await.with_context(ctx)?;
+                    s.activate_cycle(key).await.with_context(ctx)?;
                     if action == "unchanged" {
                         action = "updated";
                     }
@@ -501,7 +501,6 @@ pub async fn apply(
                 (from, to) => bail!("{}: a cycle cannot go from {from} to {to}", ctx()),
             }
         }
-        let _ = cycle;
         note(&mut changes, "cycle", key, action);
     }
 

@@ -101,6 +101,18 @@ pub enum CycleCmd {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Rename a cycle or move its dates (not once closed).
+    Set {
+        key: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        start: Option<NaiveDate>,
+        #[arg(long)]
+        end: Option<NaiveDate>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// Move a cycle from planning to active.
     Activate {
         key: String,

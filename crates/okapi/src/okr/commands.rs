@@ -385,6 +385,28 @@ pub fn cycle(loc: &Location, cmd: CycleCmd) -> Result<ExitCode> {
                     .join("\n")
             })
         }
+        CycleCmd::Set {
+            key,
+            name,
+            start,
+            end,
+            format,
+        } => {
+            let mut c = ws.block_on(s.cycle(&key))?;
+            if let Some(n) = name {
+                c.name = n;
+            }
+            c.start = start.unwrap_or(c.start);
+            c.end = end.unwrap_or(c.end);
+            let c = ws.block_on(s.save_cycle(&c))?;
+            ws.block_on(s.commit())?;
+            say(format, &c, || {
+                format!(
+                    "Cycle `{}` ({}) is {} … {}, {}.",
+                    c.key, c.name, c.start, c.end, c.state
+                )
+            })
+        }
         CycleCmd::Activate { key, format } => {
             let c = ws.block_on(s.activate_cycle(&key))?;
             ws.block_on(s.commit())?;

@@ -1183,3 +1183,57 @@ fn lists_narrow_to_a_team_or_an_owner() {
     assert_eq!(keys(&["--owner", "ben"]), vec![("O-1".to_string(), 1)]);
     assert_eq!(keys(&[]).len(), 3);
 }
+
+#[test]
+fn a_cycle_can_be_renamed_and_moved_until_it_closes() {
+    let dir = init();
+    let w = dir.path();
+    ws(
+        w,
+        &[
+            "cycle",
+            "create",
+            "sprint",
+            "--start",
+            "2027-01-04",
+            "--end",
+            "2027-01-31",
+        ],
+    )
+    .expect_code(0);
+    let bad = ws(w, &["cycle", "set", "sprint", "--end", "2027-01-01"]);
+    bad.expect_code(2);
+    assert!(
+        bad.stderr
+            .contains("cannot end (2027-01-01) before it starts (2027-01-04)"),
+        "{}",
+        bad.stderr
+    );
+    let c = json(&ws(
+        w,
+        &[
+            "cycle",
+            "set",
+            "sprint",
+            "--name",
+            "Sprint 1",
+            "--end",
+            "2027-02-14",
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(
+        (c["name"].as_str(), c["end"].as_str(), c["version"].as_i64()),
+        (Some("Sprint 1"), Some("2027-02-14"), Some(2))
+    );
+    ws(w, &["cycle", "activate", "sprint"]).expect_code(0);
+    ws(w, &["cycle", "close", "sprint", "--at", "2027-02-14"]).expect_code(0);
+    let closed = ws(w, &["cycle", "set", "sprint", "--name", "Renamed"]);
+    closed.expect_code(2);
+    assert!(
+        closed.stderr.contains("the cycle is closed"),
+        "{}",
+        closed.stderr
+    );
+}

@@ -69,6 +69,19 @@ impl Workspace {
     pub fn open(loc: &Location) -> Result<Workspace> {
         let ws = Self::open_unchecked(loc)?;
         ws.rt.block_on(ws.store.check_schema())?;
+        match ws.rt.block_on(ws.store.session(&ws.id)) {
+            Ok(s) => drop(s),
+            Err(okapi_store::StoreError::NotFound { .. }) => bail!(
+                "the database {} holds no workspace `{}` (the id in {}): point --database-url at the database that does, or restore the workspace with `okapi import`",
+                match &loc.database_url {
+                    Some(u) => okapi_store::redact_url(u),
+                    None => loc.db_path().display().to_string(),
+                },
+                ws.id,
+                loc.file().display()
+            ),
+            Err(e) => return Err(e.into()),
+        }
         Ok(ws)
     }
 

@@ -1237,3 +1237,19 @@ fn a_cycle_can_be_renamed_and_moved_until_it_closes() {
         closed.stderr
     );
 }
+
+#[test]
+fn a_database_without_the_workspace_says_so() {
+    let other = init();
+    let dir = TempDir::new().unwrap();
+    let w = dir.path();
+    std::fs::write(w.join("okapi.toml"), "[workspace]\nid = \"ghost\"\n").unwrap();
+    std::fs::copy(other.path().join("okapi.db"), w.join("okapi.db")).unwrap();
+    let run = ws(w, &["okr", "list"]);
+    run.expect_code(2);
+    assert!(
+        run.stderr.contains("holds no workspace `ghost`"),
+        "{}",
+        run.stderr
+    );
+}

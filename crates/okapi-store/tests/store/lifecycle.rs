@@ -117,20 +117,8 @@ pub async fn a_cycle_runs_from_planning_to_graded_close(db: Db) {
 }
 
 pub async fn generated_keys_count_up_and_sort_naturally(db: Db) {
-    let db = ready(db).await;
-    db.store
-        .create_workspace("acme", "Acme", "b2b", now())
-        .await
-        .unwrap();
+    let db = acme_with_q1(db).await;
     let mut s = db.store.session("acme").await.unwrap();
-    s.create_cycle(
-        "2027-Q1",
-        "Q1 2027",
-        crate::fixtures::d("2027-01-01"),
-        crate::fixtures::d("2027-03-31"),
-    )
-    .await
-    .unwrap();
     for i in 1..=10 {
         let key = s.next_key("O").await.unwrap();
         assert_eq!(key, format!("O-{i}"));
@@ -153,21 +141,7 @@ pub async fn generated_keys_count_up_and_sort_naturally(db: Db) {
 }
 
 pub async fn concurrent_sessions_generate_different_keys(db: Db) {
-    let db = ready(db).await;
-    db.store
-        .create_workspace("acme", "Acme", "b2b", now())
-        .await
-        .unwrap();
-    let mut s = db.store.session("acme").await.unwrap();
-    s.create_cycle(
-        "2027-Q1",
-        "Q1 2027",
-        crate::fixtures::d("2027-01-01"),
-        crate::fixtures::d("2027-03-31"),
-    )
-    .await
-    .unwrap();
-    s.commit().await.unwrap();
+    let db = acme_with_q1(db).await;
     // Two writers each add five objectives with generated keys.
     let writer = |store: okapi_store::Store| async move {
         for _ in 0..5 {
@@ -196,4 +170,24 @@ pub async fn concurrent_sessions_generate_different_keys(db: Db) {
     let expected: Vec<String> = (1..=10).map(|i| format!("O-{i}")).collect();
     assert_eq!(keys, expected);
     db.finish().await;
+}
+
+/// Workspace `acme` with an empty cycle `2027-Q1`.
+async fn acme_with_q1(db: Db) -> Db {
+    let db = ready(db).await;
+    db.store
+        .create_workspace("acme", "Acme", "b2b", now())
+        .await
+        .unwrap();
+    let mut s = db.store.session("acme").await.unwrap();
+    s.create_cycle(
+        "2027-Q1",
+        "Q1 2027",
+        crate::fixtures::d("2027-01-01"),
+        crate::fixtures::d("2027-03-31"),
+    )
+    .await
+    .unwrap();
+    s.commit().await.unwrap();
+    db
 }

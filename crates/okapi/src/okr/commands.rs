@@ -23,7 +23,7 @@ use super::args::{
     CheckinArgs, CycleCmd, Format, InitArgs, KrFields, ObjectiveFields, TeamCmd, UserCmd,
 };
 use super::fault;
-use super::file::{self, KrSpec};
+use super::file::{self, KrSpec, toml_str, word};
 use super::kpi::{KpiReader, grain_of};
 use super::status::kr_status;
 use super::workspace::{Location, Workspace, id_from_name};
@@ -51,11 +51,6 @@ fn say(format: Format, json: impl Serialize, text: impl FnOnce() -> String) -> R
 
 pub fn today() -> NaiveDate {
     Utc::now().date_naive()
-}
-
-fn word<T: std::str::FromStr<Err = String>>(s: Option<&str>) -> Result<Option<T>> {
-    s.map(|s| s.parse::<T>().map_err(|e| anyhow!(e)))
-        .transpose()
 }
 
 // ---- init and migrate -----------------------------------------------------
@@ -163,11 +158,6 @@ pub fn init(loc: &Location, args: &InitArgs) -> Result<ExitCode> {
             )
         },
     )
-}
-
-/// A TOML basic string: JSON's string escapes are TOML's.
-pub fn toml_str(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
 }
 
 pub fn migrate(loc: &Location, format: Format) -> Result<ExitCode> {
@@ -339,14 +329,7 @@ pub fn cycle(loc: &Location, cmd: CycleCmd) -> Result<ExitCode> {
             end,
             format,
         } => {
-            let key = key.unwrap_or_else(|| {
-                let t = today();
-                format!(
-                    "{}-Q{}",
-                    chrono::Datelike::year(&t),
-                    chrono::Datelike::month0(&t) / 3 + 1
-                )
-            });
+            let key = key.unwrap_or_else(|| file::quarter_key(today()));
             let implied = file::dates_from_key(&key);
             let (start, end) = match (start, end, implied) {
                 (Some(s), Some(e), _) => (s, e),

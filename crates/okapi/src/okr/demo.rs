@@ -16,14 +16,14 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use chrono::{Datelike, Days, NaiveDate, NaiveTime};
+use chrono::{Days, NaiveDate, NaiveTime};
 use okapi_core::catalog::Direction;
 use okapi_core::okr::Confidence;
 use okapi_core::period::Grain;
 use okapi_core::settings::{Profile, Settings};
 use okapi_store::{CheckInSource, NewCheckIn, Store, sqlite_url};
 
-use super::file;
+use super::file::{self, toml_str};
 use super::kpi::{KpiReader, direction};
 use super::workspace::runtime;
 
@@ -230,14 +230,9 @@ type ManualKr = (String, (f64, f64, f64), NaiveDate, NaiveDate);
 
 /// Quarter containing `day`.
 fn quarter_of(day: NaiveDate) -> (String, NaiveDate, NaiveDate) {
-    let key = format!("{}-Q{}", day.year(), day.month0() / 3 + 1);
+    let key = file::quarter_key(day);
     let (s, e) = file::dates_from_key(&key).expect("a quarter key");
     (key, s, e)
-}
-
-/// A TOML basic string: JSON's string escapes are TOML's.
-pub fn toml_str(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
 }
 
 /// Writes the workspace files and database into `dir` (the demo data

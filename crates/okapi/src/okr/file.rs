@@ -174,9 +174,22 @@ fn date_value(v: &toml::Value) -> Result<NaiveDate> {
         .map_err(|_| anyhow!("`{s}` is not a date (YYYY-MM-DD)"))
 }
 
-fn word<T: std::str::FromStr<Err = String>>(s: Option<&str>) -> Result<Option<T>> {
+/// Parses an optional word (`--level team`) with the accepted words in the
+/// error.
+pub fn word<T: std::str::FromStr<Err = String>>(s: Option<&str>) -> Result<Option<T>> {
     s.map(|s| s.parse::<T>().map_err(|e| anyhow!(e)))
         .transpose()
+}
+
+/// The key of the quarter containing `day` (`2027-Q1`).
+pub fn quarter_key(day: NaiveDate) -> String {
+    use chrono::Datelike;
+    format!("{}-Q{}", day.year(), day.month0() / 3 + 1)
+}
+
+/// A TOML basic string: JSON's string escapes are TOML's.
+pub fn toml_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
 }
 
 /// The dates a cycle key implies: `2027-Q1` a quarter, `2027` a year.

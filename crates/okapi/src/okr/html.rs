@@ -10,7 +10,7 @@ use okapi_core::okr::CycleState;
 use okapi_core::scoring::Grade;
 use okapi_store::Workspace;
 
-use super::status::{CycleStatus, KrStatus, ObjectiveStatus};
+use super::status::{CycleStatus, KrStatus, level_text};
 
 /// Escapes text for HTML content and attribute values.
 pub fn esc(s: &str) -> String {
@@ -91,17 +91,6 @@ fn chart(k: &KrStatus, start: NaiveDate, end: NaiveDate) -> String {
     svg
 }
 
-fn level(o: &ObjectiveStatus) -> String {
-    let mut t = o.level.as_str().to_string();
-    if let Some(team) = &o.team {
-        t.push_str(&format!(": {team}"));
-    }
-    if let Some(owner) = &o.owner {
-        t.push_str(&format!(" · {owner}"));
-    }
-    t
-}
-
 /// The page.
 pub fn report(w: &Workspace, st: &CycleStatus) -> String {
     let c = &st.cycle;
@@ -143,7 +132,7 @@ pub fn report(w: &Workspace, st: &CycleStatus) -> String {
             esc(&o.key),
             esc(&o.key),
             esc(&o.title),
-            esc(&level(o)),
+            esc(&level_text(o)),
             grade(o.grade, o.score)
         );
     }
@@ -156,7 +145,7 @@ pub fn report(w: &Workspace, st: &CycleStatus) -> String {
             esc(&o.key),
             esc(&o.title),
             grade(o.grade, o.score),
-            esc(&level(o)),
+            esc(&level_text(o)),
             if o.committed {
                 "committed"
             } else {

@@ -203,6 +203,18 @@ pub fn cycle_status(
     }
 }
 
+/// An objective's level with its team and owner: `team: sales · ana`.
+pub fn level_text(o: &ObjectiveStatus) -> String {
+    let mut t = o.level.as_str().to_string();
+    if let Some(team) = &o.team {
+        t.push_str(&format!(": {team}"));
+    }
+    if let Some(owner) = &o.owner {
+        t.push_str(&format!(" · {owner}"));
+    }
+    t
+}
+
 /// The cycle a command works on when none is named: the active one (the
 /// latest started if several), else the latest.
 pub fn default_cycle(cycles: &[Cycle]) -> Option<&Cycle> {

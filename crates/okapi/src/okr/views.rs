@@ -23,7 +23,7 @@ use super::commands::{print_json, today};
 use super::file;
 use super::kpi::{KpiReader, direction, grain_of};
 use super::status::{
-    CycleStatus, KrStatus, ObjectiveStatus, cycle_status, default_cycle, stale_days,
+    CycleStatus, KrStatus, ObjectiveStatus, cycle_status, default_cycle, level_text, stale_days,
 };
 use super::workspace::{Location, Workspace};
 
@@ -251,17 +251,6 @@ pub fn list(
     }
     print!("{out}");
     Ok(ExitCode::SUCCESS)
-}
-
-fn level_text(o: &ObjectiveStatus) -> String {
-    let mut t = o.level.as_str().to_string();
-    if let Some(team) = &o.team {
-        t.push_str(&format!(": {team}"));
-    }
-    if let Some(owner) = &o.owner {
-        t.push_str(&format!(" · {owner}"));
-    }
-    t
 }
 
 #[derive(Serialize)]

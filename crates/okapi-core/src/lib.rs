@@ -47,4 +47,5 @@ pub mod settings;
 pub mod templates;
 pub mod timezone;
 pub mod ttv;
+pub mod units;
 pub mod words;

@@ -9,15 +9,23 @@
 //!   date (its own or the cycle's).
 //! - `kr-task`: a KR that reads like a task belongs in a to-do list.
 //! - `kr-so-what`: a KR states why it matters to its objective.
-//! - `gross-revenue`: gross revenue as a company-wide objective or KR.
+//! - `gross-revenue`: gross revenue (revenue, MRR, ARR, bookings or sales
+//!   as an amount) as a company-wide objective or KR; not a rate or ratio
+//!   built on it (net revenue retention, revenue churn, revenue per lead).
 //! - `maturity-funnel`: lagging bottom-of-funnel KRs for a starting
 //!   program; top-of-funnel KRs for an optimizing one.
-//! - `sales-cycle`: a revenue KR when the measured sales cycle is longer
-//!   than the OKR cycle.
+//! - `sales-cycle`: a KR that only closing deals moves (revenue, new or
+//!   expansion MRR, deals won, deal size, new logos) when the measured
+//!   sales cycle of new-business deals is longer than the OKR cycle.
+//!
+//! The rules that read the words of titles live in [`titles`], each backed
+//! by a table of labelled titles.
 //! - `funnel-conflict`: one team pushing a volume KPI while another is held
 //!   to the conversion rate just below it.
 
 use serde::{Deserialize, Serialize};
+
+pub mod titles;
 
 /// Level of an objective's owner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,55 +140,13 @@ const FUNNEL_HANDOFFS: &[(&str, &str)] = &[
     ("pqls", "pql_to_customer_rate"),
 ];
 
-/// Verbs that start a task rather than a result.
-const TASK_VERBS: &[&str] = &[
-    "launch",
-    "build",
-    "create",
-    "implement",
-    "ship",
-    "write",
-    "publish",
-    "hold",
-    "run",
-    "deploy",
-    "release",
-    "complete",
-    "finish",
-    "organize",
-    "organise",
-    "hire",
-    "migrate",
-    "redesign",
-    "set up",
-    "roll out",
-    "introduce",
-    "start",
-    "develop",
-    "design",
-];
-
-fn is_revenue_text(s: &str) -> bool {
-    let s = s.to_lowercase();
-    s.contains("revenue")
-        || s.contains("mrr")
-        || s.contains("arr ")
-        || s.ends_with("arr")
-        || s.contains("sales")
-}
-
 fn is_revenue_kr(kr: &DraftKr) -> bool {
-    kr.kpi.as_deref().is_some_and(|k| REVENUE_KPIS.contains(&k)) || is_revenue_text(&kr.title)
+    kr.kpi.as_deref().is_some_and(|k| REVENUE_KPIS.contains(&k))
+        || titles::names_closed_revenue(&kr.title)
 }
 
-fn reads_like_task(title: &str) -> bool {
-    let t = title.trim().to_lowercase();
-    let has_number = t.chars().any(|c| c.is_ascii_digit());
-    !has_number
-        && TASK_VERBS
-            .iter()
-            .any(|v| t == *v || t.starts_with(&format!("{v} ")))
-}
+/// KPIs that are gross revenue.
+const GROSS_REVENUE_KPIS: &[&str] = &["mrr", "arr"];
 
 /// Runs every rule over `objectives`.
 pub fn review(objectives: &[DraftObjective], ctx: &ReviewContext) -> Vec<Finding> {
@@ -228,7 +194,7 @@ pub fn review(objectives: &[DraftObjective], ctx: &ReviewContext) -> Vec<Finding
                 "split the objective in two, or keep the 3–4 KRs that matter most",
             ),
         }
-        if o.level == Level::Company && is_revenue_text(&o.title) {
+        if o.level == Level::Company && titles::names_gross_revenue(&o.title) {
             find(
                 "gross-revenue",
                 Severity::Warning,
@@ -262,7 +228,7 @@ pub fn review(objectives: &[DraftObjective], ctx: &ReviewContext) -> Vec<Finding
                     "state the number, its unit, the target and the date, e.g. 'from 65 to 55 days by 30 June'",
                 );
             }
-            if reads_like_task(&kr.title) {
+            if titles::reads_like_task(&kr.title) {
                 find(
                     "kr-task",
                     Severity::Warning,
@@ -283,7 +249,11 @@ pub fn review(objectives: &[DraftObjective], ctx: &ReviewContext) -> Vec<Finding
                 );
             }
             if o.level == Level::Company
-                && kr.kpi.as_deref().is_some_and(|k| k == "mrr" || k == "arr")
+                && (kr
+                    .kpi
+                    .as_deref()
+                    .is_some_and(|k| GROSS_REVENUE_KPIS.contains(&k))
+                    || titles::names_gross_revenue(&kr.title))
             {
                 find(
                     "gross-revenue",
@@ -479,6 +449,27 @@ mod tests {
         // The same KR at team level is fine.
         o.level = Level::Team;
         assert!(review(&[o], &ReviewContext::default()).is_empty());
+        // A company KR titled as gross revenue is flagged on the KR.
+        let mut o = good();
+        o.level = Level::Company;
+        o.krs[1].title = "Reach $10M ARR".into();
+        let f = review(&[o], &ReviewContext::default());
+        assert_eq!(rules(&f), vec!["gross-revenue"]);
+        assert_eq!(f[0].kr.as_deref(), Some("k2"));
+        // Retention, churn and ratios built on revenue are not gross
+        // revenue, at any level.
+        for title in [
+            "Raise net revenue retention to 110%",
+            "Cut revenue churn to 1% a month",
+            "Grow revenue per lead to $400",
+            "Shorten the sales cycle to 45 days",
+        ] {
+            let o = objective("o", title, Level::Company, good().krs);
+            assert!(
+                review(&[o], &ReviewContext::default()).is_empty(),
+                "{title}"
+            );
+        }
     }
 
     #[test]

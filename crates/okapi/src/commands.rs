@@ -891,9 +891,12 @@ fn demo(
         ProfileArg::B2c => Profile::B2c,
     };
     let end = end.unwrap_or_else(|| last_day_of_previous_month(chrono::Utc::now().date_naive()));
+    // Built beside `out` and renamed into place: a killed run leaves the
+    // old demo or the new one, never a mix.
+    let staging = crate::staging::Staging::begin(out)?;
     let opts = okapi_engine::demo::DemoOptions {
         profile,
-        out: out.to_path_buf(),
+        out: staging.dir().to_path_buf(),
         accounts,
         events,
         months,
@@ -909,6 +912,8 @@ fn demo(
     );
     let summary = okapi_engine::demo::generate(&opts, &|n| bar.set_position(n))?;
     bar.finish_and_clear();
+    let okrs = crate::okr::demo::create(staging.dir(), profile, end)?;
+    staging.commit()?;
     let mut o = std::io::stdout().lock();
     writeln!(
         o,
@@ -928,7 +933,6 @@ fn demo(
         }
     }
     drop(o);
-    let okrs = crate::okr::demo::create(out, profile, end)?;
     let mut o = std::io::stdout().lock();
     writeln!(
         o,

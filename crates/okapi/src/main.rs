@@ -7,6 +7,7 @@ mod cli;
 mod commands;
 mod okr;
 mod render;
+mod staging;
 
 use std::process::ExitCode;
 

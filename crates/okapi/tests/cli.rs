@@ -10,6 +10,8 @@ mod bad_input;
 mod okr_feedback;
 #[path = "cli/okr_files.rs"]
 mod okr_files;
+#[path = "cli/okr_readings.rs"]
+mod okr_readings;
 #[path = "cli/okrs.rs"]
 mod okrs;
 #[path = "cli/outputs.rs"]

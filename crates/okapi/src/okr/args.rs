@@ -174,10 +174,10 @@ pub struct KrFields {
     pub grain: Option<String>,
     /// Start value; for KPI-linked KRs, the KPI's last complete period
     /// before the cycle when omitted.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub baseline: Option<f64>,
     /// Target (for a threshold: the line to hold).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub target: Option<f64>,
     /// Thresholds: hold at or below the line instead of above.
     #[arg(long)]
@@ -186,7 +186,7 @@ pub struct KrFields {
     pub unit: Option<String>,
     #[arg(long)]
     pub due: Option<NaiveDate>,
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub weight: Option<f64>,
     /// input, output or outcome.
     #[arg(long = "type")]
@@ -353,7 +353,7 @@ pub struct CheckinArgs {
     /// The key result.
     pub kr: String,
     /// The new value (computed from the KPI for KPI-linked KRs when omitted).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub value: Option<f64>,
     /// on_track, at_risk or off_track (default: from the pace).
     #[arg(long)]

@@ -415,21 +415,56 @@ pub fn cycle(loc: &Location, cmd: CycleCmd) -> Result<ExitCode> {
                     cycle.state
                 );
             }
-            // KPI-linked KRs end on the KPI's value at the close.
-            let on = at.unwrap_or_else(today).min(cycle.end);
+            // KPI-linked KRs end on the KPI's value at the close, read on
+            // the close day (at most the cycle's last day), with the
+            // confidence its pace gives at that moment (the end of the
+            // cycle once it is over). The KPIs are computed outside any
+            // transaction; the cycle is read again before writing.
+            let close_day = at.unwrap_or_else(today);
+            let on = close_day.min(cycle.end);
+            let pace_day = close_day.min(cycle.end.succ_opt().unwrap_or(cycle.end));
             let krs = ws.block_on(s.key_results(Some(&key)))?;
+            let history = ws.block_on(s.checkins(None, Some(&key)))?;
+            ws.block_on(s.commit())?;
             let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
+            let mut last = Vec::new();
             for kr in krs.iter().filter(|k| k.kind == KrKind::Kpi) {
-                let value = kpi_value(&mut reader, kr, on)?;
-                ws.block_on(s.check_in(&NewCheckIn {
+                let (value, period) = kpi_value(&mut reader, kr, on)?;
+                let pending = okapi_store::CheckIn {
+                    seq: 0,
                     kr: kr.key.clone(),
                     at: on.and_time(NaiveTime::MIN).and_utc(),
-                    value: Some(value.0),
+                    value: Some(value),
                     confidence: Confidence::OnTrack,
-                    note: Some(format!("value at close ({})", value.1)),
+                    note: Some(format!("value at close ({period})")),
                     author: None,
                     source: CheckInSource::Kpi,
-                }))?;
+                };
+                let mut refs: Vec<&okapi_store::CheckIn> =
+                    history.iter().filter(|c| c.kr == kr.key).collect();
+                refs.push(&pending);
+                let status =
+                    kr_status(&cycle, kr, &refs, pace_day, ws.settings.okrs.pace_tolerance);
+                last.push(NewCheckIn {
+                    kr: pending.kr.clone(),
+                    at: pending.at,
+                    value: pending.value,
+                    confidence: confidence_from_pace(&status),
+                    note: pending.note.clone(),
+                    author: None,
+                    source: CheckInSource::Kpi,
+                });
+            }
+            let mut s = ws.session()?;
+            let cycle = ws.block_on(s.cycle(&key))?;
+            if cycle.state != CycleState::Active {
+                bail!(
+                    "cycle `{key}` is {}: only an active cycle can be closed",
+                    cycle.state
+                );
+            }
+            for c in &last {
+                ws.block_on(s.check_in(c))?;
             }
             let closed = ws.block_on(s.close_cycle(&key, &refl))?;
             ws.block_on(s.commit())?;
@@ -609,14 +644,14 @@ fn kr_spec(fields: &KrFields, title: String) -> KrSpec {
 }
 
 fn describe_kr(k: &KeyResult) -> String {
-    let num = |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{v}"));
+    let u = k.unit.as_deref();
+    let num = |v: Option<f64>| okapi_core::units::cell(v, u);
     let what = match k.kind {
         KrKind::Metric | KrKind::Kpi => format!(
             "{} → {}{}",
             num(k.baseline),
             num(k.target),
-            k.unit
-                .as_deref()
+            okapi_core::units::suffix(u)
                 .map(|u| format!(" {u}"))
                 .unwrap_or_default()
         ),
@@ -875,7 +910,7 @@ pub fn checkin(loc: &Location, args: CheckinArgs) -> Result<ExitCode> {
             let mut out = format!(
                 "Checked in {} = {} ({}){}: score {:.2} {}, expected {:.2} by now{}",
                 kr.key,
-                value.map_or("—".into(), |v| format!("{v}")),
+                okapi_core::units::with_unit_or_dash(value, kr.unit.as_deref()),
                 confidence.as_str(),
                 period.map(|p| format!(", from {p}")).unwrap_or_default(),
                 status.score,
@@ -894,22 +929,17 @@ pub fn checkin(loc: &Location, args: CheckinArgs) -> Result<ExitCode> {
     )
 }
 
-/// The confidence the pace gives: on track, behind by more than the
-/// tolerance at risk, more than 0.3 behind off track.
+/// The confidence the pace gives a computed check-in.
 fn confidence_from_pace(status: &super::status::KrStatus) -> Confidence {
-    if status.at_risk && status.expected - status.score > 0.3 {
-        Confidence::OffTrack
-    } else if status.at_risk {
-        Confidence::AtRisk
-    } else {
-        Confidence::OnTrack
-    }
+    okapi_core::pace::confidence_from_pace(status.at_risk, status.expected, status.score)
 }
 
 /// One KPI-linked KR checked in by `okapi okr refresh`.
 #[derive(Serialize)]
 struct Refreshed {
     kr: String,
+    #[serde(skip)]
+    unit: Option<String>,
     value: f64,
     period: String,
     previous: Option<f64>,
@@ -977,6 +1007,7 @@ pub fn refresh(loc: &Location, at: Option<NaiveDate>, format: Format) -> Result<
             },
             Refreshed {
                 kr: kr.key.clone(),
+                unit: kr.unit.clone(),
                 value,
                 period,
                 previous,
@@ -1007,8 +1038,8 @@ pub fn refresh(loc: &Location, at: Option<NaiveDate>, format: Format) -> Result<
             out.push_str(&format!(
                 "  {:<8} {} → {} ({}), score {:.2}, {}\n",
                 r.kr,
-                r.previous.map_or("—".to_string(), |v| format!("{v}")),
-                r.value,
+                okapi_core::units::with_unit_or_dash(r.previous, r.unit.as_deref()),
+                okapi_core::units::with_unit(r.value, r.unit.as_deref()),
                 r.period,
                 r.score,
                 r.confidence.as_str()

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use chrono::{Days, NaiveDate, NaiveTime};
 use okapi_core::catalog::Direction;
 use okapi_core::okr::Confidence;
@@ -244,13 +244,7 @@ pub fn create(dir: &Path, profile: Profile, end: NaiveDate) -> Result<DemoWorksp
         profile.as_str()
     );
     let settings = Settings::from_toml(&settings_text)?;
-    // A fresh database each time: the demo is generated, not edited.
-    for f in ["okapi.db", "okapi.db-wal", "okapi.db-shm"] {
-        let p = dir.join(f);
-        if p.exists() {
-            std::fs::remove_file(&p).with_context(|| format!("removing {}", p.display()))?;
-        }
-    }
+    // `dir` is a fresh build directory (see `crate::staging`).
     std::fs::write(dir.join("okapi.toml"), &settings_text)?;
 
     let now = (end + Days::new(28)).min(quarter_of(end + Days::new(1)).2);

@@ -48,12 +48,8 @@ fn grade(g: Option<Grade>, score: Option<f64>) -> String {
     }
 }
 
-fn num(v: Option<f64>) -> String {
-    match v {
-        None => "—".into(),
-        Some(v) if v.fract() == 0.0 && v.abs() < 1e15 => format!("{v:.0}"),
-        Some(v) => format!("{v:.2}"),
-    }
+fn measure(v: Option<f64>, unit: Option<&str>) -> String {
+    esc(&okapi_core::units::with_unit_or_dash(v, unit))
 }
 
 /// The score after each check-in against the cycle's days, with the
@@ -61,7 +57,8 @@ fn num(v: Option<f64>) -> String {
 fn chart(k: &KrStatus, start: NaiveDate, end: NaiveDate) -> String {
     const W: f64 = 160.0;
     const H: f64 = 36.0;
-    let days = (end - start).num_days().max(1) as f64;
+    // Inclusive dates: the line runs to the end of the last day.
+    let days = okapi_core::pace::cycle_days(start, end) as f64;
     let x = |d: NaiveDate| ((d - start).num_days() as f64 / days).clamp(0.0, 1.0) * W;
     let y = |s: f64| H - s.clamp(0.0, 1.0) * H;
     let points: Vec<String> = k
@@ -172,9 +169,9 @@ pub fn report(w: &Workspace, st: &CycleStatus) -> String {
                 } else {
                     ""
                 },
-                num(k.baseline),
-                num(k.current),
-                num(k.target),
+                measure(k.baseline, k.unit.as_deref()),
+                measure(k.current, k.unit.as_deref()),
+                measure(k.target, k.unit.as_deref()),
                 grade(Some(k.grade), Some(k.score)),
                 k.expected,
                 k.forecast.map_or("—".into(), |f| format!("{f:.2}")),

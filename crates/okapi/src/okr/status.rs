@@ -266,12 +266,13 @@ mod tests {
 
     #[test]
     fn pace_and_forecast_from_checkins() {
-        // A 100-day cycle (1 Jan → 11 Apr 2027); on day 50 half is expected.
+        // A 100-day cycle (1 Jan … 10 Apr 2027, both included: 31 + 28 +
+        // 31 + 10 days); 20 February starts day 50: half is expected.
         let cycle = Cycle {
             key: "c".into(),
             name: "c".into(),
             start: d("2027-01-01"),
-            end: d("2027-04-11"),
+            end: d("2027-04-10"),
             state: CycleState::Active,
             version: 1,
         };

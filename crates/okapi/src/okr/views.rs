@@ -15,6 +15,7 @@ use okapi_core::okr::{CycleState, KrKind};
 use okapi_core::period::Grain;
 use okapi_core::review::{DraftKr, DraftObjective, Finding, ReviewContext, review};
 use okapi_core::templates;
+use okapi_core::units::{self, cell};
 use okapi_store::{Cycle, KeyResult, Objective, Session, User};
 use serde::Serialize;
 
@@ -94,15 +95,6 @@ fn live_status(ws: &Workspace, cycle: Option<&str>, on: Option<NaiveDate>) -> Re
     ))
 }
 
-fn num(v: Option<f64>) -> String {
-    match v {
-        None => "—".into(),
-        Some(v) if v.fract() == 0.0 && v.abs() < 1e15 => format!("{v:.0}"),
-        Some(v) if v.abs() >= 100.0 => format!("{v:.1}"),
-        Some(v) => format!("{v:.3}").trim_end_matches('0').to_string(),
-    }
-}
-
 fn score_text(s: Option<f64>) -> String {
     s.map_or("—".into(), |s| format!("{s:.2}"))
 }
@@ -128,14 +120,15 @@ fn clip(s: &str, n: usize) -> String {
 }
 
 fn kr_line(k: &KrStatus) -> String {
+    let u = k.unit.as_deref();
     let measure = match k.kind {
         KrKind::Milestone => (if k.score >= 1.0 { "done" } else { "not done" }).to_string(),
-        KrKind::Threshold => format!("{} (line {})", num(k.current), num(k.target)),
+        KrKind::Threshold => format!("{} (line {})", cell(k.current, u), cell(k.target, u)),
         _ => format!(
             "{} → {} of {}",
-            num(k.baseline),
-            num(k.current),
-            num(k.target)
+            cell(k.baseline, u),
+            cell(k.current, u),
+            cell(k.target, u)
         ),
     };
     let mut line = format!(
@@ -146,7 +139,7 @@ fn kr_line(k: &KrStatus) -> String {
         clip(&k.title, 44),
         measure
     );
-    if let Some(u) = &k.unit {
+    if let Some(u) = units::suffix(u) {
         let _ = write!(line, " {u}");
     }
     if k.at_risk {
@@ -466,7 +459,7 @@ pub fn history(loc: &Location, kr: &str, format: Format) -> Result<ExitCode> {
             out,
             "  {}  {:>10}  {}  {:<9} {:<6} {}{}",
             c.at.format("%Y-%m-%d %H:%M"),
-            num(c.value),
+            cell(c.value, k.unit.as_deref()),
             r.score.map_or("—".into(), |s| format!("{s:.2}")),
             c.confidence.as_str(),
             c.source.as_str(),
@@ -651,7 +644,7 @@ pub fn review_cmd(
     );
     match (out.sales_cycle_days, &out.sales_cycle_measured_on) {
         (Some(d), Some(on)) => {
-            let _ = writeln!(text, "Measured sales cycle: {d:.0} days ({on}).");
+            let _ = writeln!(text, "Measured sales cycle: {d:.1} days ({on}).");
         }
         _ => text.push_str("Sales cycle not measured (no won deals in the data).\n"),
     }
@@ -695,6 +688,7 @@ struct TeamCycle {
 struct KrResult {
     key: String,
     title: String,
+    unit: Option<String>,
     baseline: Option<f64>,
     target: Option<f64>,
     achieved: Option<f64>,
@@ -706,6 +700,7 @@ struct Proposal {
     key: String,
     title: String,
     kpi: String,
+    unit: Option<String>,
     cycle: String,
     baseline: f64,
     current_target: Option<f64>,
@@ -772,6 +767,7 @@ pub fn calibrate(loc: &Location, percentile: Option<f64>, format: Format) -> Res
                 .push(KrResult {
                     key: k.key.clone(),
                     title: k.title.clone(),
+                    unit: k.unit.clone(),
                     baseline: k.baseline,
                     target: k.target,
                     achieved,
@@ -831,6 +827,7 @@ pub fn calibrate(loc: &Location, percentile: Option<f64>, format: Format) -> Res
                 key: k.key.clone(),
                 title: k.title.clone(),
                 kpi: kpi.clone(),
+                unit: k.unit.clone(),
                 cycle: c.key.clone(),
                 baseline: p
                     .as_ref()
@@ -869,12 +866,15 @@ pub fn calibrate(loc: &Location, percentile: Option<f64>, format: Format) -> Res
         for k in &r.results {
             let _ = writeln!(
                 out,
-                "    {:<8} {:<40} target {} from {}, achieved {} → {:.2}",
+                "    {:<8} {:<40} target {} from {}, achieved {}{} → {:.2}",
                 k.key,
                 k.title,
-                num(k.target),
-                num(k.baseline),
-                num(k.achieved),
+                cell(k.target, k.unit.as_deref()),
+                cell(k.baseline, k.unit.as_deref()),
+                cell(k.achieved, k.unit.as_deref()),
+                units::suffix(k.unit.as_deref())
+                    .map(|u| format!(" {u}"))
+                    .unwrap_or_default(),
                 k.score
             );
         }
@@ -891,13 +891,18 @@ pub fn calibrate(loc: &Location, percentile: Option<f64>, format: Format) -> Res
             Some(t) => {
                 let _ = writeln!(
                     out,
-                    "  {:<8} {:<28} baseline {}, target {} → proposed {} (change {:+}, from {} windows)",
+                    "  {:<8} {:<28} baseline {}, target {} → proposed {} (change {}{}, from {} windows)",
                     p.key,
                     p.kpi,
-                    num(Some(p.baseline)),
-                    num(p.current_target),
-                    num(Some(t)),
-                    num(p.change).parse::<f64>().unwrap_or(0.0),
+                    cell(Some(p.baseline), p.unit.as_deref()),
+                    cell(p.current_target, p.unit.as_deref()),
+                    cell(Some(t), p.unit.as_deref()),
+                    if p.change.is_some_and(|c| c >= 0.0) {
+                        "+"
+                    } else {
+                        ""
+                    },
+                    cell(p.change, p.unit.as_deref()),
                     p.windows
                 );
             }
@@ -1013,9 +1018,9 @@ pub fn markdown_report(w: &okapi_store::Workspace, st: &CycleStatus) -> String {
                 k.key,
                 k.title,
                 if k.at_risk { " ⚠" } else { "" },
-                num(k.baseline),
-                num(k.current),
-                num(k.target),
+                units::with_unit_or_dash(k.baseline, k.unit.as_deref()),
+                units::with_unit_or_dash(k.current, k.unit.as_deref()),
+                units::with_unit_or_dash(k.target, k.unit.as_deref()),
                 k.score,
                 k.grade.as_str(),
                 k.expected,

@@ -8,6 +8,8 @@
 mod bad_input;
 #[path = "cli/okr_feedback.rs"]
 mod okr_feedback;
+#[path = "cli/okr_file_fuzz.rs"]
+mod okr_file_fuzz;
 #[path = "cli/okr_files.rs"]
 mod okr_files;
 #[path = "cli/okr_readings.rs"]

@@ -7,6 +7,12 @@
 //! trailing-30-day count is a difference array over the union of
 //! `[active day, active day + 29]` intervals: linear in user-days, not in
 //! events × 30.
+//!
+//! The scan also records the earliest and latest event instants of the
+//! whole table, before any segment filter: where the events data begins
+//! (`dau_mau` counts only days whose 30-day window starts on or after that
+//! day) and ends (`onboarding_completion_rate` leaves out users whose 14
+//! days end after it).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
-"""Independent DuckDB implementation of okapi's KPI catalog, monthly grain, UTC.
+"""Independent DuckDB implementation of okapi's KPI catalog, UTC.
 
-    python3 bench/duckdb_kpis.py --data DIR [--from YYYY-MM-DD --to YYYY-MM-DD] [--out FILE]
+    python3 bench/duckdb_kpis.py --data DIR [--grain month|quarter|year]
+        [--from YYYY-MM-DD --to YYYY-MM-DD] [--out FILE]
 
 Reads `<table>.parquet` (or `<table>.csv` when there is no Parquet file) from
 DIR and writes CSV `kpi,period_start,value` (value empty when absent), sorted by
 kpi then period_start. Definitions: the KPI specification, plus the
-readings of okapi's docs/kpis.md (sales_efficiency × 12 at monthly grain, the
-default period range = earliest to latest day over the tables the KPIs use,
-subscriptions counting `end_date - 1`).
+readings of okapi's docs/kpis.md (the default period range = earliest to
+latest day over the tables the KPIs use, subscriptions counting
+`end_date - 1`; arpu not left out when its 30 days reach back before the
+events data). Grains: month (default), quarter, year.
 
 Defaults: gross margin 0.8, inactivity window 14 days, every event is
 activity, event names onboarding_completed / referral_sent / app_installed,
@@ -82,7 +84,7 @@ NEEDS.update({
     "visitors": {"visits"}, "signups": {"leads"}, "visitor_to_signup_rate": {"visits", "leads"},
     "leads": {"leads"}, "mqls": {"leads"}, "pqls": {"leads"}, "signup_to_pql_rate": {"leads"},
     "time_to_pql": {"leads"}, "lead_conversion_rate": {"leads"}, "trial_to_paid_time": {"leads"},
-    "pql_to_customer_rate": {"subscriptions", "leads"},
+    "pql_to_customer_rate": {"leads"},
     "average_deal_size": {"deals"}, "sales_cycle_length": {"deals"}, "renewal_rate": {"deals"},
     "cac": {"subscriptions", "spend"}, "cac_payback": {"subscriptions", "spend"},
     "revenue_per_lead": {"subscriptions", "leads"},
@@ -153,14 +155,19 @@ def setup_tables(con, data_dir):
     return present
 
 
-def month_start(d):
-    return dt.date(d.year, d.month, 1)
+GRAIN_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+
+def period_start(d, months):
+    """First day of the period of `months` months (1, 3 or 12) containing d."""
+    return dt.date(d.year, (d.month - 1) // months * months + 1, 1)
 
 
 def main():
     global T0
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
+    ap.add_argument("--grain", choices=sorted(GRAIN_MONTHS), default="month")
     ap.add_argument("--from", dest="from_", default=None)
     ap.add_argument("--to", default=None)
     ap.add_argument("--out", default=None)
@@ -168,6 +175,12 @@ def main():
     ap.add_argument("--verbose", action="store_true", help="print the time of each step to stderr")
     args = ap.parse_args()
     T0 = time.perf_counter()
+    grain = args.grain
+    n_months = GRAIN_MONTHS[grain]
+
+    def trunc(x):
+        """The start of the period containing timestamp or date x."""
+        return f"CAST(date_trunc('{grain}', {x}) AS DATE)"
 
     con = duckdb.connect()
     con.execute("SET TimeZone='UTC'")
@@ -193,12 +206,17 @@ def main():
         run(f"""
             CREATE TEMP TABLE ev AS
             SELECT user_id, account_id, CAST(ts AS DATE) AS d,
-                   min(ts) AS first_ts,
+                   min(ts) AS first_ts, max(ts) AS last_ts,
                    min(ts) FILTER (WHERE event = {sql_str(ONBOARDING_EVENT)}) AS onb_ts,
                    bool_or(event = {sql_str(REFERRAL_EVENT)}) AS referred,
                    count(*) FILTER (WHERE event = {sql_str(INSTALL_EVENT)}) AS installs
             FROM events
             GROUP BY ALL
+        """)
+        # where the events data begins and ends (every row, NULL users too)
+        run("""
+            CREATE TEMP TABLE ev_bounds AS
+            SELECT min(first_ts) AS first_ts_min, max(last_ts) AS last_ts_max FROM ev
         """)
         run("""
             CREATE TEMP TABLE evm AS
@@ -240,14 +258,15 @@ def main():
         hi = dt.date.fromisoformat(args.to) if args.to else dhi
         if lo is None or hi is None:
             sys.exit("no dated rows in the data: pass --from and --to")
-    lo, hi = month_start(lo), month_start(hi)
+    lo, hi = period_start(lo, n_months), period_start(hi, n_months)
+    # one row per period (the table keeps its historical name)
     run(f"""
         CREATE TEMP TABLE months AS
         SELECT CAST(p AS DATE) AS p_start,
-               CAST(p + INTERVAL 1 MONTH AS DATE) AS p_end,
+               CAST(p + INTERVAL {n_months} MONTH AS DATE) AS p_end,
                CAST(p - INTERVAL 1 DAY AS DATE) AS s,
-               CAST(p + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE) AS e
-        FROM generate_series(DATE '{lo}', DATE '{hi}', INTERVAL 1 MONTH) g(p)
+               CAST(p + INTERVAL {n_months} MONTH - INTERVAL 1 DAY AS DATE) AS e
+        FROM generate_series(DATE '{lo}', DATE '{hi}', INTERVAL {n_months} MONTH) g(p)
     """)
 
     results = {}  # kpi -> {period_start: value}
@@ -324,7 +343,7 @@ def main():
             mrr_e - mrr_s,
             customers, new_customers, churned_customers,
             CASE WHEN customers_s > 0 THEN churned_customers * 100.0 / customers_s END,
-            CASE WHEN mrr_s > 0 THEN churn_mrr::DOUBLE * 100 / mrr_s::DOUBLE END,
+            CASE WHEN mrr_s > 0 THEN (churn_mrr + con_mrr)::DOUBLE * 100 / mrr_s::DOUBLE END,
             CASE WHEN mrr_s > 0 THEN exp_mrr::DOUBLE * 100 / mrr_s::DOUBLE END,
             CASE WHEN mrr_s > 0 THEN (mrr_s + exp_mrr - con_mrr - churn_mrr)::DOUBLE * 100 / mrr_s::DOUBLE END,
             CASE WHEN mrr_s > 0 THEN (mrr_s - con_mrr - churn_mrr)::DOUBLE * 100 / mrr_s::DOUBLE END,
@@ -333,7 +352,7 @@ def main():
             CASE WHEN customers > 0 THEN mrr_e::DOUBLE / customers END,
             CASE WHEN customers > 0 AND customers_s > 0 AND churned_customers > 0
                  THEN (mrr_e::DOUBLE / customers) * {GROSS_MARGIN}
-                      / (churned_customers::DOUBLE / customers_s) END,
+                      / (churned_customers::DOUBLE / customers_s / {n_months}) END,
             upgraded
         FROM rev ORDER BY p_start
     """, ["mrr", "arr", "new_mrr", "expansion_mrr", "contraction_mrr", "churned_mrr",
@@ -344,10 +363,12 @@ def main():
 
     # ---------------------------------------------------- spend-based efficiency
     if "spend" in present:
+        # spend of a period: the months inside it; the previous period of the
+        # same grain for sales_efficiency
+        month_of = "CAST(strptime(month || '-01', '%Y-%m-%d') AS DATE)"
         collect(f"""
             WITH sp AS (
-                SELECT CAST(strptime(month || '-01', '%Y-%m-%d') AS DATE) AS p_start,
-                       sum(amount) AS amount
+                SELECT {trunc(month_of)} AS p_start, sum(amount) AS amount
                 FROM spend WHERE category IN ('sales', 'marketing') GROUP BY 1
             ),
             x AS (
@@ -355,14 +376,14 @@ def main():
                        coalesce(prev.amount, 0) AS prev_spend
                 FROM rev r
                 LEFT JOIN sp cur ON cur.p_start = r.p_start
-                LEFT JOIN sp prev ON prev.p_start = CAST(r.p_start - INTERVAL 1 MONTH AS DATE)
+                LEFT JOIN sp prev ON prev.p_start = CAST(r.p_start - INTERVAL {n_months} MONTH AS DATE)
             ),
             y AS (
                 SELECT *,
                     CASE WHEN new_customers > 0 THEN spend::DOUBLE / new_customers END AS cac,
                     CASE WHEN customers_s > 0 AND churned_customers > 0 AND customers > 0
                          THEN (mrr_e::DOUBLE / customers) * {GROSS_MARGIN}
-                              / (churned_customers::DOUBLE / customers_s) END AS ltv
+                              / (churned_customers::DOUBLE / customers_s / {n_months}) END AS ltv
                 FROM x
             )
             SELECT p_start,
@@ -371,28 +392,31 @@ def main():
                 CASE WHEN new_customers > 0 AND new_mrr > 0
                      THEN cac / ((new_mrr::DOUBLE / new_customers) * {GROSS_MARGIN}) END,
                 CASE WHEN prev_spend > 0
-                     THEN 12 * (mrr_e - mrr_s)::DOUBLE * 12 / prev_spend::DOUBLE END
+                     THEN (mrr_e - mrr_s)::DOUBLE * 12 / prev_spend::DOUBLE END
             FROM y ORDER BY p_start
         """, ["ltv_cac", "cac", "cac_payback", "sales_efficiency"])
 
     # -------------------------------------------------------------- funnel
     if "visits" in present:
-        collect("""
-            WITH v AS (SELECT CAST(date_trunc('month', ts) AS DATE) AS p,
+        collect(f"""
+            WITH v AS (SELECT {trunc('ts')} AS p,
                               count(DISTINCT visitor_id) AS n FROM visits GROUP BY 1)
             SELECT mo.p_start, coalesce(v.n, 0)
             FROM months mo LEFT JOIN v ON v.p = mo.p_start ORDER BY 1
         """, ["visitors"])
     if "leads" in present:
-        collect("""
+        collect(f"""
             WITH l AS (
-                SELECT CAST(date_trunc('month', created_at) AS DATE) AS p, 1 AS kind, NULL::DOUBLE AS days FROM leads
-                UNION ALL SELECT CAST(date_trunc('month', signup_at) AS DATE), 2, NULL FROM leads WHERE signup_at IS NOT NULL
-                UNION ALL SELECT CAST(date_trunc('month', mql_at) AS DATE), 3, NULL FROM leads WHERE mql_at IS NOT NULL
-                UNION ALL SELECT CAST(date_trunc('month', pql_at) AS DATE), 4,
+                SELECT {trunc('created_at')} AS p, 1 AS kind, NULL::DOUBLE AS days FROM leads
+                UNION ALL SELECT {trunc('signup_at')}, 2, NULL FROM leads WHERE signup_at IS NOT NULL
+                UNION ALL SELECT {trunc('mql_at')}, 3, NULL FROM leads WHERE mql_at IS NOT NULL
+                UNION ALL SELECT {trunc('pql_at')}, 4,
                     (epoch_us(pql_at) - epoch_us(signup_at)) / 86400000000.0 FROM leads WHERE pql_at IS NOT NULL
-                UNION ALL SELECT CAST(date_trunc('month', customer_at) AS DATE), 5,
+                UNION ALL SELECT {trunc('customer_at')}, 5,
                     (epoch_us(customer_at) - epoch_us(signup_at)) / 86400000000.0 FROM leads WHERE customer_at IS NOT NULL
+                -- customers who came through the product: a PQL on or before paying
+                UNION ALL SELECT {trunc('customer_at')}, 6, NULL FROM leads
+                    WHERE customer_at IS NOT NULL AND pql_at IS NOT NULL AND pql_at <= customer_at
             ),
             a AS (
                 SELECT p,
@@ -402,7 +426,8 @@ def main():
                     count(*) FILTER (WHERE kind = 4) AS pqls,
                     avg(days) FILTER (WHERE kind = 4) AS ttp,
                     count(*) FILTER (WHERE kind = 5) AS customers_l,
-                    avg(days) FILTER (WHERE kind = 5) AS t2p
+                    avg(days) FILTER (WHERE kind = 5) AS t2p,
+                    count(*) FILTER (WHERE kind = 6) AS pql_customers
                 FROM l GROUP BY 1
             )
             SELECT mo.p_start, coalesce(leads, 0), coalesce(signups, 0), coalesce(mqls, 0),
@@ -411,7 +436,7 @@ def main():
                 ttp,
                 CASE WHEN leads > 0 THEN coalesce(customers_l, 0) * 100.0 / leads END,
                 t2p,
-                CASE WHEN pqls > 0 THEN r.new_customers * 100.0 / pqls END,
+                CASE WHEN pqls > 0 THEN coalesce(pql_customers, 0) * 100.0 / pqls END,
                 CASE WHEN leads > 0 THEN 12 * r.new_mrr::DOUBLE / leads END
             FROM months mo LEFT JOIN a ON a.p = mo.p_start JOIN rev r ON r.p_start = mo.p_start
             ORDER BY 1
@@ -419,10 +444,10 @@ def main():
               "lead_conversion_rate", "trial_to_paid_time", "pql_to_customer_rate",
               "revenue_per_lead"])
         if "visits" in present:
-            collect("""
-                WITH v AS (SELECT CAST(date_trunc('month', ts) AS DATE) AS p,
+            collect(f"""
+                WITH v AS (SELECT {trunc('ts')} AS p,
                                   count(DISTINCT visitor_id) AS n FROM visits GROUP BY 1),
-                     s AS (SELECT CAST(date_trunc('month', signup_at) AS DATE) AS p, count(*) AS n
+                     s AS (SELECT {trunc('signup_at')} AS p, count(*) AS n
                            FROM leads WHERE signup_at IS NOT NULL GROUP BY 1)
                 SELECT mo.p_start, CASE WHEN v.n > 0 THEN coalesce(s.n, 0) * 100.0 / v.n END
                 FROM months mo LEFT JOIN v ON v.p = mo.p_start LEFT JOIN s ON s.p = mo.p_start
@@ -431,13 +456,14 @@ def main():
 
     # --------------------------------------------------------------- deals
     if "deals" in present:
-        collect("""
+        # deal size and cycle: new business won only
+        collect(f"""
             WITH a AS (
-                SELECT CAST(date_trunc('month', closed_at) AS DATE) AS p,
-                    sum(amount) FILTER (WHERE status = 'won') AS won_amount,
-                    count(*) FILTER (WHERE status = 'won') AS won,
+                SELECT {trunc('closed_at')} AS p,
+                    sum(amount) FILTER (WHERE kind = 'new' AND status = 'won') AS won_amount,
+                    count(*) FILTER (WHERE kind = 'new' AND status = 'won') AS won,
                     avg((epoch_us(closed_at) - epoch_us(created_at)) / 86400000000.0)
-                        FILTER (WHERE status = 'won') AS cycle,
+                        FILTER (WHERE kind = 'new' AND status = 'won') AS cycle,
                     count(*) FILTER (WHERE kind = 'renewal' AND status = 'won') AS ren_won,
                     count(*) FILTER (WHERE kind = 'renewal' AND status = 'lost') AS ren_lost
                 FROM deals WHERE closed_at IS NOT NULL GROUP BY 1
@@ -451,9 +477,9 @@ def main():
 
     # ------------------------------------------------------------- surveys
     if "surveys" in present:
-        collect("""
+        collect(f"""
             WITH a AS (
-                SELECT CAST(date_trunc('month', responded_at) AS DATE) AS p,
+                SELECT {trunc('responded_at')} AS p,
                     count(*) FILTER (WHERE kind = 'nps') AS nps_n,
                     count(*) FILTER (WHERE kind = 'nps' AND score >= 9) AS promoters,
                     count(*) FILTER (WHERE kind = 'nps' AND score <= 6) AS detractors,
@@ -480,7 +506,7 @@ def main():
                 FROM milestones GROUP BY 1
             ),
             t AS (
-                SELECT CAST(date_trunc('month', fv) AS DATE) AS p,
+                SELECT {trunc('fv')} AS p,
                     (epoch_us(fv) - epoch_us(coalesce(st, ac.created_at))) / 86400000000.0 AS days
                 FROM m {created}
                 WHERE fv IS NOT NULL AND coalesce(st, ac.created_at) IS NOT NULL
@@ -493,9 +519,9 @@ def main():
     if "events" in present:
         # monthly counts: active users, referrals, installs (NULL users' events count
         # as installs, not as users)
-        collect("""
+        collect(f"""
             WITH a AS (
-                SELECT p0 AS p,
+                SELECT {trunc('p0')} AS p,
                     count(DISTINCT user_id) AS active,
                     count(DISTINCT user_id) FILTER (WHERE referred) AS referrers,
                     sum(installs) AS installs
@@ -508,16 +534,20 @@ def main():
             ORDER BY 1
         """, ["active_users", "referral_rate", "app_installs"])
 
-        # onboarding completion: cohort of users by month of first event
+        # onboarding completion: cohort of users by the period of their first
+        # event, leaving out users whose 14 days end after the last event of
+        # the data (NULL users' events included in "the data")
         collect(f"""
             WITH u AS (
                 SELECT user_id, min(first_ts) AS first_ts, min(onb_ts) AS onb_ts
                 FROM evm WHERE user_id IS NOT NULL GROUP BY 1
             ),
             a AS (
-                SELECT CAST(date_trunc('month', first_ts) AS DATE) AS p, count(*) AS n,
+                SELECT {trunc('first_ts')} AS p, count(*) AS n,
                     count(*) FILTER (WHERE onb_ts <= first_ts + INTERVAL {ONBOARDING_DAYS} DAY) AS done
-                FROM u GROUP BY 1
+                FROM u
+                WHERE first_ts + INTERVAL {ONBOARDING_DAYS} DAY <= (SELECT last_ts_max FROM ev_bounds)
+                GROUP BY 1
             )
             SELECT mo.p_start, CASE WHEN n > 0 THEN done * 100.0 / n END
             FROM months mo LEFT JOIN a ON a.p = mo.p_start ORDER BY 1
@@ -549,8 +579,11 @@ def main():
                     sum(coalesce(delta.c, 0)) OVER (ORDER BY days.day) AS mau
                 FROM days LEFT JOIN delta USING (day)
             )
+            -- only the days whose 30-day window starts on or after the first
+            -- day of the events data
             SELECT mo.p_start, avg(dau * 100.0 / mau) FILTER (WHERE mau > 0)
             FROM months mo LEFT JOIN daily ON daily.day >= mo.p_start AND daily.day < mo.p_end
+                AND daily.day - 29 >= (SELECT CAST(first_ts_min AS DATE) FROM ev_bounds)
             GROUP BY 1 ORDER BY 1
         """, ["dau_mau"])
 
@@ -561,13 +594,15 @@ def main():
             FROM months mo JOIN acct_mrr a ON a.d = mo.e
         """)
         # inactive paying accounts: the window of N <= 28 days ending on e lies
-        # inside e's month, so an account is active for month p when its last
-        # event day in p is >= e - (N - 1).
+        # inside e's month, so an account is active on e when its last event
+        # day in e's month is >= e - (N - 1).
         assert INACTIVE_WINDOW <= 28
         collect(f"""
             WITH act AS (
-                SELECT DISTINCT account_id, p0 AS p_start FROM evm
-                WHERE account_id IS NOT NULL AND max_d >= last_day(p0) - {INACTIVE_WINDOW - 1}
+                SELECT DISTINCT c.p_start, c.account_id
+                FROM cust_e c JOIN evm ON evm.account_id = c.account_id
+                    AND evm.p0 = CAST(date_trunc('month', c.e) AS DATE)
+                    AND evm.max_d >= c.e - {INACTIVE_WINDOW - 1}
             ),
             a AS (
                 SELECT p_start, count(*) AS n
@@ -576,21 +611,18 @@ def main():
             )
             SELECT mo.p_start, coalesce(a.n, 0) FROM months mo LEFT JOIN a USING (p_start) ORDER BY 1
         """, ["inactive_accounts"])
-        # arpu: the 30 days ending on e reach back into the previous month at most,
-        # so a (user, account, month) row counts for its own month and for the
-        # next one when its last day is late enough.
+        # arpu: MRR over every user (paying or not) active in the 30 days
+        # ending on e. They reach back into the previous month at most, so a
+        # (user, account, month) row of e's month or the one before counts
+        # when its last day is late enough.
         collect("""
-            WITH cand AS (
-                SELECT user_id, account_id, p0 AS p_start FROM evm
-                WHERE user_id IS NOT NULL AND account_id IS NOT NULL AND max_d >= last_day(p0) - 29
-                UNION ALL
-                SELECT user_id, account_id, CAST(p0 + INTERVAL 1 MONTH AS DATE) FROM evm
-                WHERE user_id IS NOT NULL AND account_id IS NOT NULL
-                  AND max_d >= last_day(p0 + INTERVAL 1 MONTH) - 29
-            ),
-            u AS (
-                SELECT c.p_start, count(DISTINCT cand.user_id) AS users
-                FROM cand JOIN cust_e c USING (p_start, account_id)
+            WITH u AS (
+                SELECT mo.p_start, count(DISTINCT evm.user_id) AS users
+                FROM months mo JOIN evm
+                    ON evm.p0 IN (CAST(date_trunc('month', mo.e) AS DATE),
+                                  CAST(date_trunc('month', mo.e) - INTERVAL 1 MONTH AS DATE))
+                    AND evm.max_d >= mo.e - 29
+                WHERE evm.user_id IS NOT NULL
                 GROUP BY 1
             )
             SELECT r.p_start, CASE WHEN u.users > 0 THEN r.mrr_e::DOUBLE / u.users END
@@ -612,7 +644,7 @@ def main():
     else:
         out.flush()
     print(f"duckdb_kpis: {time.perf_counter() - T0:.3f} s (duckdb {duckdb.__version__}, "
-          f"{len(periods)} months)", file=sys.stderr)
+          f"{len(periods)} {grain}s)", file=sys.stderr)
 
 
 def fmt(v):

@@ -316,7 +316,7 @@ pub const CATALOG: &[KpiDef] = &[
         Both,
         Lagging,
         [T::Subscriptions],
-        "churned MRR / MRR the day before the period × 100."
+        "(churned + contraction MRR) / MRR the day before the period × 100 (= 100 − gross revenue retention)."
     ),
     kpi!(
         "mrr_expansion_rate",
@@ -494,8 +494,8 @@ pub const CATALOG: &[KpiDef] = &[
         Higher,
         Both,
         Leading,
-        [T::Leads, T::Subscriptions],
-        "new_customers / pqls × 100."
+        [T::Leads],
+        "Leads with customer_at in the period and a pql_at on or before it / pqls × 100 (sales-led customers are not PQL conversions)."
     ),
     kpi!(
         "average_deal_size",
@@ -506,7 +506,7 @@ pub const CATALOG: &[KpiDef] = &[
         B2b,
         Lagging,
         [T::Deals],
-        "Mean amount of won deals closed in the period."
+        "Mean amount of deals of kind new won (closed_at in the period); renewals and expansions left out."
     ),
     kpi!(
         "sales_cycle_length",
@@ -517,7 +517,7 @@ pub const CATALOG: &[KpiDef] = &[
         B2b,
         Leading,
         [T::Deals],
-        "Mean days from created_at to closed_at of won deals closed in the period."
+        "Mean days from created_at to closed_at of the deals of kind new won in the period."
     ),
     kpi!(
         "lead_conversion_rate",
@@ -572,7 +572,7 @@ pub const CATALOG: &[KpiDef] = &[
         B2b,
         Lagging,
         [T::Subscriptions, T::Spend],
-        "net_new_mrr × 12, annualised to a year (× 4 at quarterly grain), / spend of the previous period."
+        "net_new_mrr × 12 / sales and marketing spend of the previous period of the same grain, with no other factor at any grain."
     ),
     // Retention and engagement
     kpi!(
@@ -584,7 +584,7 @@ pub const CATALOG: &[KpiDef] = &[
         Both,
         Leading,
         [T::Events],
-        "Mean over the days of the period of distinct users that day / distinct users in the 30 days ending that day × 100."
+        "Mean over the days of the period of distinct users that day / distinct users in the 30 days ending that day × 100; days whose 30 days start before the events data are left out."
     ),
     kpi!(
         "active_users",
@@ -684,7 +684,7 @@ pub const CATALOG: &[KpiDef] = &[
         B2c,
         Leading,
         [T::Events],
-        "% of users whose first event is in the period with an onboarding_completed event within 14 days of it."
+        "% of users whose first event is in the period with an onboarding_completed event within 14 days of it; users whose 14 days end after the last event of the data are left out."
     ),
     kpi!(
         "referral_rate",
@@ -739,7 +739,7 @@ pub const CATALOG: &[KpiDef] = &[
         B2c,
         Lagging,
         [T::Subscriptions, T::Events],
-        "mrr / distinct users of customer accounts active in the 30 days ending on the period's last day."
+        "mrr / distinct users, paying or not, with an event in the 30 days ending on the period's last day."
     ),
 ];
 

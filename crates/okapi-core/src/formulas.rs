@@ -13,7 +13,8 @@ use std::fmt;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
-use crate::measures::{Input, PeriodMeasures};
+use crate::measures::{DauMau, Input, PeriodMeasures};
+use crate::mrr::MrrBridge;
 use crate::period::Grain;
 
 const MICROS_PER_DAY: f64 = 86_400_000_000.0;
@@ -118,6 +119,53 @@ fn f(d: Decimal) -> f64 {
     d.to_f64().unwrap_or(f64::NAN)
 }
 
+/// Why a money sum or product is absent: it does not fit a [`Decimal`].
+const OUT_OF_RANGE: &str = "value out of range";
+
+/// `Some(x)` of a checked operation, or the out-of-range reason.
+fn fits(x: Option<Decimal>) -> Result<Decimal, String> {
+    x.ok_or_else(|| OUT_OF_RANGE.to_string())
+}
+
+/// The sum of `terms`, checked.
+fn sum(terms: &[Decimal]) -> Result<Decimal, String> {
+    terms
+        .iter()
+        .try_fold(Decimal::ZERO, |acc, t| fits(acc.checked_add(*t)))
+}
+
+/// The product of `factors`, checked.
+fn product(factors: &[Decimal]) -> Result<Decimal, String> {
+    factors
+        .iter()
+        .try_fold(Decimal::ONE, |acc, t| fits(acc.checked_mul(*t)))
+}
+
+/// `a − b`, checked.
+fn minus(a: Decimal, b: Decimal) -> Result<Decimal, String> {
+    fits(a.checked_sub(b))
+}
+
+/// new + reactivation + expansion − contraction − churn, checked.
+fn net_new(b: &MrrBridge) -> Result<Decimal, String> {
+    let gained = sum(&[b.new, b.reactivation, b.expansion])?;
+    let lost = sum(&[b.contraction, b.churn])?;
+    minus(gained, lost)
+}
+
+/// `num / den × 100` of money amounts, as a percentage.
+fn money_pct(num: Decimal, den: Decimal, what: &str) -> Res {
+    let ratio = money_div(num, den, what)?.as_decimal();
+    let pct = fits(ratio.and_then(|r| r.checked_mul(Decimal::ONE_HUNDRED)))?;
+    Ok(Value::Number(f(pct)))
+}
+
+/// `num / den` of money amounts, as a plain number.
+fn money_ratio(num: Decimal, den: Decimal, what: &str) -> Res {
+    let ratio = money_div(num, den, what)?;
+    Ok(Value::Number(ratio.as_f64()))
+}
+
 fn mean_days(total_us: i128, n: u64, what: &str) -> Res {
     if n == 0 {
         Err(format!("no {what}"))
@@ -138,16 +186,17 @@ pub fn evaluate(id: &str, m: &PeriodMeasures, ctx: &FormulaContext) -> Option<Kp
 
 fn compute(id: &str, m: &PeriodMeasures, ctx: &FormulaContext) -> Option<Res> {
     let r = || get(&m.revenue);
-    let gm = ctx.gross_margin;
+    let twelve = Decimal::from(12);
+    const START: &str = "MRR at period start";
     Some(match id {
         "mrr" => r().map(|b| Value::Money(b.end_mrr)),
-        "arr" => r().map(|b| Value::Money((b.end_mrr * Decimal::from(12)).normalize())),
+        "arr" => r().and_then(|b| Ok(Value::Money(product(&[b.end_mrr, twelve])?.normalize()))),
         "new_mrr" => r().map(|b| Value::Money(b.new)),
         "expansion_mrr" => r().map(|b| Value::Money(b.expansion)),
         "contraction_mrr" => r().map(|b| Value::Money(b.contraction)),
         "churned_mrr" => r().map(|b| Value::Money(b.churn)),
         "reactivation_mrr" => r().map(|b| Value::Money(b.reactivation)),
-        "net_new_mrr" => r().map(|b| Value::Money(b.net_new().normalize())),
+        "net_new_mrr" => r().and_then(|b| Ok(Value::Money(net_new(&b)?.normalize()))),
         "customers" => r().map(|b| Value::Count(b.customers_end)),
         "new_customers" => r().map(|b| Value::Count(b.new_customers)),
         "churned_customers" => r().map(|b| Value::Count(b.churned_customers)),
@@ -159,30 +208,27 @@ fn compute(id: &str, m: &PeriodMeasures, ctx: &FormulaContext) -> Option<Res> {
                 "customers at period start",
             )
         }),
-        "revenue_churn_rate" => {
-            r().and_then(|b| pct(f(b.churn), f(b.start_mrr), "MRR at period start"))
-        }
-        "mrr_expansion_rate" => {
-            r().and_then(|b| pct(f(b.expansion), f(b.start_mrr), "MRR at period start"))
-        }
+        // Downgrades are lost revenue too: 100 − gross revenue retention.
+        "revenue_churn_rate" => r().and_then(|b| {
+            let lost = sum(&[b.churn, b.contraction])?;
+            money_pct(lost, b.start_mrr, START)
+        }),
+        "mrr_expansion_rate" => r().and_then(|b| money_pct(b.expansion, b.start_mrr, START)),
         "net_revenue_retention" => r().and_then(|b| {
-            pct(
-                f(b.start_mrr + b.expansion - b.contraction - b.churn),
-                f(b.start_mrr),
-                "MRR at period start",
-            )
+            let kept = minus(
+                sum(&[b.start_mrr, b.expansion])?,
+                sum(&[b.contraction, b.churn])?,
+            )?;
+            money_pct(kept, b.start_mrr, START)
         }),
         "gross_revenue_retention" => r().and_then(|b| {
-            pct(
-                f(b.start_mrr - b.contraction - b.churn),
-                f(b.start_mrr),
-                "MRR at period start",
-            )
+            let kept = minus(b.start_mrr, sum(&[b.contraction, b.churn])?)?;
+            money_pct(kept, b.start_mrr, START)
         }),
         "quick_ratio" => r().and_then(|b| {
-            ratio(
-                f(b.new + b.reactivation + b.expansion),
-                f(b.contraction + b.churn),
+            money_ratio(
+                sum(&[b.new, b.reactivation, b.expansion])?,
+                sum(&[b.contraction, b.churn])?,
                 "contraction or churn",
             )
         }),
@@ -210,18 +256,22 @@ fn compute(id: &str, m: &PeriodMeasures, ctx: &FormulaContext) -> Option<Res> {
         }
         "trial_to_paid_time" => get(&m.leads)
             .and_then(|l| mean_days(l.trial_time_us, l.trial_time_n, "conversions with a signup")),
-        "pql_to_customer_rate" => get(&m.leads).and_then(|l| {
-            let b = r()?;
-            pct(b.new_customers as f64, l.pqls as f64, "PQLs")
-        }),
+        // Customers who came through the product, over PQLs: sales-led
+        // customers are not PQL conversions.
+        "pql_to_customer_rate" => {
+            get(&m.leads).and_then(|l| pct(l.pql_converted as f64, l.pqls as f64, "PQLs"))
+        }
         "lead_conversion_rate" => {
             get(&m.leads).and_then(|l| pct(l.converted as f64, l.leads as f64, "leads"))
         }
-        "average_deal_size" => {
-            get(&m.deals).and_then(|d| money_div(d.won_amount, Decimal::from(d.won), "won deals"))
-        }
+        "average_deal_size" => get(&m.deals).and_then(|d| {
+            if d.won == 0 {
+                return Err("no new deals won".into());
+            }
+            money_div(fits(d.won_amount)?, Decimal::from(d.won), "new deals won")
+        }),
         "sales_cycle_length" => {
-            get(&m.deals).and_then(|d| mean_days(d.won_cycle_us, d.won, "won deals"))
+            get(&m.deals).and_then(|d| mean_days(d.won_cycle_us, d.won, "new deals won"))
         }
         "renewal_rate" => get(&m.deals).and_then(|d| {
             pct(
@@ -232,32 +282,28 @@ fn compute(id: &str, m: &PeriodMeasures, ctx: &FormulaContext) -> Option<Res> {
         }),
         "cac" => r().and_then(|b| cac(&b, &m.spend)),
         "cac_payback" => r().and_then(|b| {
-            let cac = cac(&b, &m.spend)?;
-            if b.new_customers == 0 {
-                return Err("no new customers".into());
-            }
-            let monthly_margin = b.new / Decimal::from(b.new_customers) * gm;
-            ratio(cac.as_f64(), f(monthly_margin), "new MRR")
+            cac(&b, &m.spend)?;
+            // cac / (new MRR / new_customers × gm) = spend / (new MRR × gm).
+            let spend = get(&m.spend)?;
+            money_ratio(spend, product(&[b.new, ctx.gross_margin])?, "new MRR")
         }),
         "revenue_per_lead" => r().and_then(|b| {
             let l = get(&m.leads)?;
-            money_div(b.new * Decimal::from(12), Decimal::from(l.leads), "leads")
+            money_div(product(&[b.new, twelve])?, Decimal::from(l.leads), "leads")
         }),
+        // Net new ARR over the previous period's spend, the same at every
+        // grain: no annualising factor.
         "sales_efficiency" => r().and_then(|b| {
             let prev = get(&m.spend_previous)?;
-            // Periods per year: 4 at quarterly grain, 12 monthly, 1 yearly,
-            // 365.25/7 weekly, 365.25 daily.
-            let (num, den) = months_fraction(ctx.grain);
-            ratio(
-                f(Decimal::from(12) * den * b.net_new() * Decimal::from(12)),
-                f(prev * num),
-                "spend in the previous period",
-            )
+            let net_new_arr = product(&[net_new(&b)?, twelve])?;
+            money_ratio(net_new_arr, prev, "spend in the previous period")
         }),
-        "dau_mau" => get(&m.events).and_then(|e| {
-            e.dau_mau
-                .map(Value::Number)
-                .ok_or_else(|| "no users in the trailing 30 days".to_string())
+        "dau_mau" => get(&m.events).and_then(|e| match e.dau_mau {
+            DauMau::Mean(x) => Ok(Value::Number(x)),
+            DauMau::BeforeHistory => Err(
+                "every day's 30-day window starts before the first day of the events data".into(),
+            ),
+            DauMau::NoUsers => Err("no users in the trailing 30 days".into()),
         }),
         "active_users" => get(&m.events).map(|e| Value::Count(e.active_users)),
         "inactive_accounts" => r()
@@ -267,7 +313,7 @@ fn compute(id: &str, m: &PeriodMeasures, ctx: &FormulaContext) -> Option<Res> {
             pct(
                 e.onboarded_users as f64,
                 e.first_time_users as f64,
-                "new users",
+                "new users whose 14 days end within the events data",
             )
         }),
         "referral_rate" => get(&m.events).and_then(|e| {
@@ -288,8 +334,8 @@ fn compute(id: &str, m: &PeriodMeasures, ctx: &FormulaContext) -> Option<Res> {
             let e = get(&m.events)?;
             money_div(
                 b.end_mrr,
-                Decimal::from(e.paying_users_30d),
-                "active users of customers",
+                Decimal::from(e.users_30d),
+                "users active in the 30 days ending on the period's last day",
             )
         }),
         "health_score" => get(&m.health).and_then(|h| {
@@ -318,11 +364,11 @@ fn compute(id: &str, m: &PeriodMeasures, ctx: &FormulaContext) -> Option<Res> {
     })
 }
 
-fn arpa(b: &crate::mrr::MrrBridge) -> Res {
+fn arpa(b: &MrrBridge) -> Res {
     money_div(b.end_mrr, Decimal::from(b.customers_end), "customers")
 }
 
-fn ltv(b: &crate::mrr::MrrBridge, ctx: &FormulaContext) -> Res {
+fn ltv(b: &MrrBridge, ctx: &FormulaContext) -> Res {
     arpa(b)?;
     if b.customers_start == 0 {
         return Err("no customers at period start".into());
@@ -334,8 +380,17 @@ fn ltv(b: &crate::mrr::MrrBridge, ctx: &FormulaContext) -> Res {
     // arpa = mrr(e) / customers(e) and the monthly churn fraction is
     // churned / customers(s) / months(P). One division keeps it exact.
     let (months_num, months_den) = months_fraction(ctx.grain);
-    let num = b.end_mrr * ctx.gross_margin * Decimal::from(b.customers_start) * months_num;
-    let den = Decimal::from(b.customers_end) * Decimal::from(b.churned_customers) * months_den;
+    let num = product(&[
+        b.end_mrr,
+        ctx.gross_margin,
+        Decimal::from(b.customers_start),
+        months_num,
+    ])?;
+    let den = product(&[
+        Decimal::from(b.customers_end),
+        Decimal::from(b.churned_customers),
+        months_den,
+    ])?;
     money_div(num, den, "churn")
 }
 
@@ -351,7 +406,7 @@ fn months_fraction(grain: Grain) -> (Decimal, Decimal) {
     }
 }
 
-fn cac(b: &crate::mrr::MrrBridge, spend: &Input<Decimal>) -> Res {
+fn cac(b: &MrrBridge, spend: &Input<Decimal>) -> Res {
     let spend = get(spend)?;
     if b.new_customers == 0 {
         return Err("no new customers".into());

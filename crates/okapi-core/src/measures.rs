@@ -26,6 +26,9 @@ pub struct LeadMeasures {
     pub pqls: u64,
     /// `customer_at` in P.
     pub converted: u64,
+    /// `customer_at` in P with a `pql_at` on or before it: customers who
+    /// came through the product.
+    pub pql_converted: u64,
     /// Sum of `pql_at − signup_at` (µs) over leads with `pql_at` in P and a signup.
     pub pql_time_us: i128,
     pub pql_time_n: u64,
@@ -35,16 +38,31 @@ pub struct LeadMeasures {
 }
 
 /// Measures from `deals`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DealMeasures {
-    /// Won deals with `closed_at` in P.
+    /// Won deals of kind `new` with `closed_at` in P (renewals and
+    /// expansions have their own size and timing).
     pub won: u64,
-    pub won_amount: Decimal,
+    /// Sum of their amounts; `None` when the sum is out of range.
+    pub won_amount: Option<Decimal>,
     /// Sum of `closed_at − created_at` (µs) over the same deals.
     pub won_cycle_us: i128,
     /// Renewal deals closed in P, won and lost.
     pub renewals_won: u64,
     pub renewals_lost: u64,
+}
+
+impl Default for DealMeasures {
+    /// No deals: nothing won, a sum of 0.
+    fn default() -> DealMeasures {
+        DealMeasures {
+            won: 0,
+            won_amount: Some(Decimal::ZERO),
+            won_cycle_us: 0,
+            renewals_won: 0,
+            renewals_lost: 0,
+        }
+    }
 }
 
 /// Measures from `surveys`.
@@ -57,24 +75,39 @@ pub struct SurveyMeasures {
     pub csat_satisfied: u64,
 }
 
+/// The mean of a period's daily DAU/MAU30 percentages, or why there is none.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub enum DauMau {
+    Mean(f64),
+    /// Every day of the period has a 30-day window that starts before the
+    /// first day of the events data.
+    BeforeHistory,
+    /// Every day left has nobody active in its 30 days.
+    #[default]
+    NoUsers,
+}
+
 /// Measures from `events`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct EventMeasures {
-    /// Mean of daily DAU/MAU30 percentages; `None` when every day had MAU 0.
-    pub dau_mau: Option<f64>,
+    /// Mean of the daily DAU/MAU30 percentages over the days whose 30-day
+    /// window lies within the events data.
+    pub dau_mau: DauMau,
     pub active_users: u64,
     /// Customers on `e` with no activity in the window ending on `e`.
     pub inactive_accounts: u64,
-    /// Users whose first event is in P.
+    /// Users whose first event is in P and whose 14 days from it end by the
+    /// latest event of the data.
     pub first_time_users: u64,
-    /// Of those, users with `onboarding_completed` within 14 days.
+    /// Of those, users with `onboarding_completed` within the 14 days.
     pub onboarded_users: u64,
     /// Active users with a `referral_sent` event in P.
     pub referring_users: u64,
     /// `app_installed` events in P.
     pub app_installs: u64,
-    /// Distinct users of customer accounts active in the 30 days ending on `e`.
-    pub paying_users_30d: u64,
+    /// Distinct users, paying or not, with an event in the 30 days ending
+    /// on `e` (`mau30(e)`).
+    pub users_30d: u64,
     /// Users whose first event ever falls in P (the cohort of P).
     pub cohort_users: u64,
     /// Of those, users active in the next period; `None` when the next

@@ -66,10 +66,8 @@ fn close(a: f64, b: f64) {
 fn revenue_rates_from_the_march_bridge() {
     let m = measures(march());
     close(num("customer_churn_rate", &m, Grain::Month), 25.0);
-    close(
-        num("revenue_churn_rate", &m, Grain::Month),
-        80.0 / 410.0 * 100.0,
-    );
+    // Churn and contraction are both lost revenue: (80 + 25) / 410.
+    close(num("revenue_churn_rate", &m, Grain::Month), 10500.0 / 410.0);
     // (410 + 0 − 25 − 80) / 410 = 305 / 410
     close(
         num("net_revenue_retention", &m, Grain::Month),
@@ -78,6 +76,11 @@ fn revenue_rates_from_the_march_bridge() {
     close(
         num("gross_revenue_retention", &m, Grain::Month),
         30500.0 / 410.0,
+    );
+    // Revenue churn is what gross retention loses.
+    close(
+        num("revenue_churn_rate", &m, Grain::Month),
+        100.0 - num("gross_revenue_retention", &m, Grain::Month),
     );
     close(num("quick_ratio", &m, Grain::Month), 60.0 / 105.0);
     close(num("mrr_expansion_rate", &m, Grain::Month), 0.0);
@@ -161,6 +164,8 @@ fn funnel_deals_surveys_and_spend() {
             mqls: 5,
             pqls: 4,
             converted: 2,
+            // Of the 2 conversions, 1 came through a PQL.
+            pql_converted: 1,
             // 1.5 days + 0.5 days over two PQLs with a signup.
             pql_time_us: 2 * 86_400_000_000,
             pql_time_n: 2,
@@ -168,7 +173,7 @@ fn funnel_deals_surveys_and_spend() {
         }),
         deals: Ok(DealMeasures {
             won: 3,
-            won_amount: money("1000"),
+            won_amount: Some(money("1000")),
             won_cycle_us: 45 * 86_400_000_000,
             renewals_won: 3,
             renewals_lost: 1,
@@ -188,7 +193,8 @@ fn funnel_deals_surveys_and_spend() {
     close(num("visitor_to_signup_rate", &m, g), 5.0);
     close(num("signup_to_pql_rate", &m, g), 40.0);
     close(num("time_to_pql", &m, g), 1.0);
-    close(num("pql_to_customer_rate", &m, g), 75.0);
+    // PQL conversions over PQLs: 1 / 4, whatever the 3 new customers.
+    close(num("pql_to_customer_rate", &m, g), 25.0);
     close(num("lead_conversion_rate", &m, g), 5.0);
     // 1000 / 3 is exact to 28 significant digits.
     let ads = evaluate("average_deal_size", &m, &ctx(g))
@@ -212,10 +218,17 @@ fn funnel_deals_surveys_and_spend() {
     // NPS = 50 % − 20 % = 30; CSAT = 6/8 = 75 %.
     close(num("nps", &m, g), 30.0);
     close(num("csat", &m, g), 75.0);
-    // Net new = −45 + 300 = 255; monthly: 12 × 255 × 12 / 2400 = 15.3.
-    close(num("sales_efficiency", &m, g), 15.3);
-    // Quarterly reading of the same numbers: 4 × 255 × 12 / 2400 = 5.1.
-    close(num("sales_efficiency", &m, Grain::Quarter), 5.1);
+    // Net new = −45 + 300 = 255; 255 × 12 / 2400 = 1.275, at every grain:
+    // no annualising factor.
+    for grain in [
+        Grain::Day,
+        Grain::Week,
+        Grain::Month,
+        Grain::Quarter,
+        Grain::Year,
+    ] {
+        close(num("sales_efficiency", &m, grain), 1.275);
+    }
     // ltv (month) = arpa 91.25 × 0.8 / 0.25 = 292; ltv/cac = 0.584.
     close(num("ltv_cac", &m, g), 0.584);
 }
@@ -225,4 +238,142 @@ fn money_values_print_exactly() {
     assert_eq!(Value::Money(money("49.000")).to_string(), "49");
     assert_eq!(Value::Money(money("0.10")).to_string(), "0.1");
     assert_eq!(Value::Number(0.0000001).to_string(), "0.0000001");
+}
+
+#[test]
+fn deal_and_funnel_ratios_are_absent_without_denominators() {
+    let m = PeriodMeasures {
+        leads: Ok(LeadMeasures {
+            converted: 3,
+            pql_converted: 0,
+            ..LeadMeasures::default()
+        }),
+        deals: Ok(DealMeasures {
+            renewals_won: 1,
+            ..DealMeasures::default()
+        }),
+        ..measures(march())
+    };
+    // Customers without PQLs are no PQL conversions: no PQLs, no rate.
+    assert_eq!(absent("pql_to_customer_rate", &m), "no PQLs");
+    assert_eq!(absent("average_deal_size", &m), "no new deals won");
+    assert_eq!(absent("sales_cycle_length", &m), "no new deals won");
+    assert_eq!(absent("sales_efficiency", &m), "no spend table");
+}
+
+#[test]
+fn daily_ratio_reasons_are_told_apart() {
+    let events = |dau_mau| PeriodMeasures {
+        events: Ok(EventMeasures {
+            dau_mau,
+            ..EventMeasures::default()
+        }),
+        ..PeriodMeasures::missing()
+    };
+    close(
+        num("dau_mau", &events(DauMau::Mean(12.5)), Grain::Month),
+        12.5,
+    );
+    assert_eq!(
+        absent("dau_mau", &events(DauMau::BeforeHistory)),
+        "every day's 30-day window starts before the first day of the events data"
+    );
+    assert_eq!(
+        absent("dau_mau", &events(DauMau::NoUsers)),
+        "no users in the trailing 30 days"
+    );
+}
+
+#[test]
+fn arpu_counts_every_active_user() {
+    // 365 MRR over 73 users active in the 30 days: 5.
+    let m = PeriodMeasures {
+        events: Ok(EventMeasures {
+            users_30d: 73,
+            ..EventMeasures::default()
+        }),
+        ..measures(march())
+    };
+    assert_eq!(
+        evaluate("arpu", &m, &ctx(Grain::Month)).unwrap().value,
+        Some(Value::Money(money("5")))
+    );
+    let nobody = PeriodMeasures {
+        events: Ok(EventMeasures::default()),
+        ..measures(march())
+    };
+    assert_eq!(
+        absent("arpu", &nobody),
+        "no users active in the 30 days ending on the period's last day"
+    );
+}
+
+/// A bridge whose amounts are near the largest decimal.
+fn huge() -> MrrBridge {
+    MrrBridge {
+        start_mrr: Decimal::MAX,
+        end_mrr: Decimal::MAX,
+        new: Decimal::MAX,
+        reactivation: Decimal::MAX,
+        churn: Decimal::MAX,
+        contraction: Decimal::MAX,
+        customers_start: 2,
+        customers_end: 1,
+        new_customers: 1,
+        churned_customers: 1,
+        ..MrrBridge::default()
+    }
+}
+
+#[test]
+fn money_out_of_range_is_absent_not_a_panic() {
+    let m = PeriodMeasures {
+        leads: Ok(LeadMeasures {
+            leads: 1,
+            ..LeadMeasures::default()
+        }),
+        deals: Ok(DealMeasures {
+            won: 1,
+            won_amount: None,
+            ..DealMeasures::default()
+        }),
+        spend: Ok(Decimal::MAX),
+        spend_previous: Ok(money("1")),
+        ..measures(huge())
+    };
+    for id in [
+        "arr",
+        "net_new_mrr",
+        "revenue_churn_rate",
+        "net_revenue_retention",
+        "gross_revenue_retention",
+        "quick_ratio",
+        "ltv",
+        "ltv_cac",
+        "revenue_per_lead",
+        "sales_efficiency",
+        "average_deal_size",
+    ] {
+        assert_eq!(absent(id, &m), "value out of range", "{id}");
+    }
+    // CAC payback = spend / (new MRR × gross margin): MAX / (1e-10 × 0.8).
+    let tiny_new = PeriodMeasures {
+        revenue: Ok(MrrBridge {
+            new: money("0.0000000001"),
+            new_customers: 1,
+            ..MrrBridge::default()
+        }),
+        spend: Ok(Decimal::MAX),
+        ..PeriodMeasures::missing()
+    };
+    assert_eq!(absent("cac_payback", &tiny_new), "value out of range");
+    // What fits still computes: MRR itself, and arpa = MAX / 1.
+    assert_eq!(
+        evaluate("mrr", &m, &ctx(Grain::Month)).unwrap().value,
+        Some(Value::Money(Decimal::MAX))
+    );
+    assert_eq!(
+        evaluate("arpa", &m, &ctx(Grain::Month)).unwrap().value,
+        Some(Value::Money(Decimal::MAX))
+    );
 }

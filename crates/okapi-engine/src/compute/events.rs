@@ -7,6 +7,12 @@
 //! trailing-30-day count is a difference array over the union of
 //! `[active day, active day + 29]` intervals: linear in user-days, not in
 //! events × 30.
+//!
+//! The scan also records the earliest and latest event instants of the
+//! whole table, before any segment filter: where the events data begins
+//! (`dau_mau` counts only days whose 30-day window starts on or after that
+//! day) and ends (`onboarding_completion_rate` leaves out users whose 14
+//! days end after it).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -17,7 +23,7 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::Int32Type;
 use datafusion::arrow::record_batch::RecordBatch;
 use okapi_core::health::HealthInputs;
-use okapi_core::measures::EventMeasures;
+use okapi_core::measures::{DauMau, EventMeasures};
 use okapi_core::period::{DayNum, Period, PeriodIndex, date_of, day_num};
 use okapi_core::retention::{CohortRow, cohort_table};
 use okapi_core::settings::Settings;
@@ -46,11 +52,11 @@ pub struct EventOptions {
 /// Which state the scan keeps, from the KPIs asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EventNeeds {
-    /// Day sets per user (dau_mau, active_users, cohorts, ...).
+    /// Day sets per user (dau_mau, active_users, arpu, cohorts, ...).
     pub users: bool,
     /// Activity days per account (inactive_accounts).
     pub account_activity: bool,
-    /// Day sets per (account, user) pair (arpu).
+    /// Day sets per (account, user) pair (health_score's active users).
     pub pairs: bool,
     pub onboarding: bool,
     pub referrals: bool,
@@ -86,10 +92,8 @@ impl EventNeeds {
                     n.account_activity = true;
                     n.pairs = true;
                 }
-                "arpu" => {
-                    n.users = true;
-                    n.pairs = true;
-                }
+                // Every user counts, paying or not: the user day sets.
+                "arpu" => n.users = true,
                 "onboarding_completion_rate" => {
                     n.users = true;
                     n.onboarding = true;
@@ -158,6 +162,9 @@ pub struct EventsScan {
     pairs: hashbrown::HashMap<(u32, u32), DayBits>,
     installs: HashMap<DayNum, u64>,
     rows: u64,
+    /// The earliest and latest event instants of the whole table, before
+    /// any segment filter: where the events data begins and ends.
+    ts_range: Option<(i64, i64)>,
     /// Per account, the 64-day block of activity being filled (as `Hot`
     /// for users).
     account_last: Vec<(DayNum, u64)>,
@@ -241,6 +248,7 @@ impl EventsScan {
             pairs: Default::default(),
             installs: HashMap::new(),
             rows: 0,
+            ts_range: None,
             account_allowed: Vec::new(),
             account_last: Vec::new(),
             user_dict: None,
@@ -370,6 +378,12 @@ impl EventsScan {
         let Some(ts) = col::<TimestampMicrosecondArray>(b, "ts") else {
             return;
         };
+        if let (Some(lo), Some(hi)) = (
+            datafusion::arrow::compute::min(ts),
+            datafusion::arrow::compute::max(ts),
+        ) {
+            self.see_instants(lo, hi);
+        }
         let needs = self.opts.needs;
         let use_accounts = needs.account_activity || needs.pairs || self.opts.accounts.is_some();
         let use_events =
@@ -455,6 +469,13 @@ impl EventsScan {
         }
     }
 
+    fn see_instants(&mut self, lo: i64, hi: i64) {
+        self.ts_range = Some(match self.ts_range {
+            None => (lo, hi),
+            Some((a, b)) => (a.min(lo), b.max(hi)),
+        });
+    }
+
     fn flush_pair(&mut self, u: u32, hot: &mut Hot) {
         if hot.pair_days != 0 && hot.account != NONE {
             self.pairs
@@ -520,6 +541,9 @@ impl EventsScan {
         for (d, n) in other.installs {
             *self.installs.entry(d).or_default() += n;
         }
+        if let Some((lo, hi)) = other.ts_range {
+            self.see_instants(lo, hi);
+        }
         self.rows += other.rows;
     }
 
@@ -553,17 +577,15 @@ impl EventsScan {
         Some((first, last))
     }
 
-    /// Daily DAU/MAU30 percentages averaged per period.
-    fn dau_mau(&self, periods: &[Period]) -> Vec<Option<f64>> {
-        let (Some(first), Some(last)) = (
-            self.user_days.iter().filter_map(|d| d.first()).min(),
-            self.user_days
-                .iter()
-                .filter_map(|d| d.last_on_or_before(DayNum::MAX))
-                .max(),
-        ) else {
-            return vec![None; periods.len()];
-        };
+    /// DAU and MAU30 of every day from the first user day to 30 days after
+    /// the last; `None` without users.
+    fn daily(&self) -> Option<Daily> {
+        let first = self.user_days.iter().filter_map(|d| d.first()).min()?;
+        let last = self
+            .user_days
+            .iter()
+            .filter_map(|d| d.last_on_or_before(DayNum::MAX))
+            .max()?;
         let len = (last - first + 31) as usize;
         let mut dau = vec![0u32; len];
         let mut diff = vec![0i64; len + 1];
@@ -578,28 +600,47 @@ impl EventsScan {
                 covered_to = end;
             }
         }
-        let mut mau = vec![0i64; len];
+        let mut mau = vec![0u64; len];
         let mut running = 0i64;
         for k in 0..len {
             running += diff[k];
-            mau[k] = running;
+            mau[k] = running as u64;
         }
+        Some(Daily { first, dau, mau })
+    }
+
+    /// The first day of the events data: the day of the earliest event of
+    /// the whole table (not cut by a segment).
+    fn history_start(&self) -> Option<DayNum> {
+        self.ts_range.map(|(lo, _)| self.opts.zone.day_of(lo))
+    }
+
+    /// Daily DAU/MAU30 percentages averaged per period, over the days
+    /// whose 30-day window starts on or after the first day of the data.
+    fn dau_mau(&self, periods: &[Period], daily: Option<&Daily>) -> Vec<DauMau> {
+        let Some(history) = self.history_start() else {
+            return vec![DauMau::NoUsers; periods.len()];
+        };
         periods
             .iter()
             .map(|p| {
+                let from = p.start_num().max(history + 29);
+                if from >= p.end_num() {
+                    return DauMau::BeforeHistory;
+                }
                 let (mut sum, mut n) = (0.0f64, 0u32);
-                for d in p.start_num()..p.end_num() {
-                    let k = d - first;
-                    if k < 0 || k as usize >= len {
-                        continue;
-                    }
-                    let m = mau[k as usize];
-                    if m > 0 {
-                        sum += dau[k as usize] as f64 * 100.0 / m as f64;
+                for d in from..p.end_num() {
+                    let (dau, mau) = daily.map_or((0, 0), |x| x.on(d));
+                    if mau > 0 {
+                        sum += dau as f64 * 100.0 / mau as f64;
                         n += 1;
                     }
                 }
-                (n > 0).then(|| sum / n as f64)
+                if n == 0 {
+                    DauMau::NoUsers
+                } else {
+                    DauMau::Mean(sum / n as f64)
+                }
             })
             .collect()
     }
@@ -623,7 +664,7 @@ impl EventsScan {
     }
 
     /// The events measures of every period. `revenue` gives the customers
-    /// for `inactive_accounts` and `arpu`.
+    /// for `inactive_accounts`.
     pub fn measures(
         &self,
         periods: &[Period],
@@ -632,8 +673,14 @@ impl EventsScan {
     ) -> Vec<EventMeasures> {
         let index = PeriodIndex::new(periods);
         let mut out: Vec<EventMeasures> = vec![EventMeasures::default(); periods.len()];
-        for (m, v) in out.iter_mut().zip(self.dau_mau(periods)) {
+        let daily = self.daily();
+        for ((m, v), p) in out
+            .iter_mut()
+            .zip(self.dau_mau(periods, daily.as_ref()))
+            .zip(periods)
+        {
             m.dau_mau = v;
+            m.users_30d = daily.as_ref().map_or(0, |x| x.on(day_num(p.last_day())).1);
         }
         for active in self.active_periods(&index) {
             for p in active {
@@ -666,16 +713,21 @@ impl EventsScan {
                 m.cohort_retained_next = None;
             }
         }
-        // Onboarding: users by the period of their first event.
+        // Onboarding: users by the period of their first event, once their
+        // 14 days (both ends included) are over by the data's last event.
         let mut mapper = self.opts.zone.day_mapper();
+        let data_end = self.ts_range.map_or(i64::MIN, |(_, hi)| hi);
         for (u, &first) in self.user_first.iter().enumerate() {
             if first == i64::MAX {
                 continue;
             }
+            let deadline = first.saturating_add(ONBOARDING_WINDOW);
+            if deadline > data_end {
+                continue;
+            }
             if let Some(p) = index.of(mapper.day_of(first)) {
                 out[p].first_time_users += 1;
-                let done = self.user_onboarded[u];
-                if done != i64::MAX && done - first <= 14 * MICROS_PER_DAY {
+                if self.user_onboarded[u] <= deadline {
                     out[p].onboarded_users += 1;
                 }
             }
@@ -694,23 +746,11 @@ impl EventsScan {
                 out[p].app_installs += n;
             }
         }
-        for (pi, p) in periods.iter().enumerate() {
-            let e = day_num(p.last_day());
-            let paying: HashSet<u32> = self
-                .account_names
-                .iter()
-                .enumerate()
-                .filter(|(_, name)| is_customer(revenue, name, e))
-                .map(|(i, _)| i as u32)
-                .collect();
-            out[pi].inactive_accounts = self.inactive(revenue, e, window).len() as u64;
-            let users: HashSet<u32> = self
-                .pairs
-                .iter()
-                .filter(|((a, _), days)| paying.contains(a) && days.any_in(e - 29, e))
-                .map(|((_, u), _)| *u)
-                .collect();
-            out[pi].paying_users_30d = users.len() as u64;
+        if self.opts.needs.account_activity {
+            for (m, p) in out.iter_mut().zip(periods) {
+                let e = day_num(p.last_day());
+                m.inactive_accounts = self.inactive(revenue, e, window).len() as u64;
+            }
         }
         out
     }
@@ -813,11 +853,25 @@ impl EventsScan {
     }
 }
 
-fn is_customer(revenue: &Revenue, account: &str, day: DayNum) -> bool {
-    revenue
-        .index
-        .get(account)
-        .is_some_and(|&i| revenue.timelines[i as usize].mrr_on(day) > Decimal::ZERO)
+/// A user's onboarding window: 14 × 24 h from their first event.
+const ONBOARDING_WINDOW: i64 = 14 * MICROS_PER_DAY;
+
+/// DAU and MAU30 per day, from day `first` on.
+struct Daily {
+    first: DayNum,
+    dau: Vec<u32>,
+    mau: Vec<u64>,
+}
+
+impl Daily {
+    /// `(dau(d), mau30(d))`; 0 outside the days held (no user then).
+    fn on(&self, d: DayNum) -> (u32, u64) {
+        let k = d - self.first;
+        if k < 0 || k as usize >= self.dau.len() {
+            return (0, 0);
+        }
+        (self.dau[k as usize], self.mau[k as usize])
+    }
 }
 
 /// A paying account with no recent activity.

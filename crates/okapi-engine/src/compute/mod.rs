@@ -39,7 +39,7 @@ use okapi_core::ttv::{
 use rust_decimal::Decimal;
 
 use crate::error::EngineError;
-use crate::load::cells::decimal_of;
+use crate::load::cells::MONEY_SCALE;
 use crate::load::quality::{QualityAccumulator, TableQuality};
 use crate::load::{LoadedTable, RejectedRow, RowIssue, load_table, scan_file};
 use crate::source::DataDir;
@@ -463,6 +463,11 @@ impl Engine {
             let mqls = count("mql_at")?;
             let pqls = count("pql_at")?;
             let converted = count("customer_at")?;
+            let pql_converted = fill(
+                "SELECT okapi_period(customer_at), COUNT(*) FROM leads \
+                 WHERE customer_at IS NOT NULL AND pql_at IS NOT NULL AND pql_at <= customer_at \
+                 GROUP BY 1",
+            )?;
             let span = |to: &str, from: &str| {
                 fill(&format!(
                     "SELECT okapi_period({to}), COUNT(*), SUM(CAST(CAST({to} AS BIGINT) - CAST({from} AS BIGINT) AS DECIMAL(38,0))) \
@@ -478,6 +483,7 @@ impl Engine {
                     mqls: at(&mqls[i], 0) as u64,
                     pqls: at(&pqls[i], 0) as u64,
                     converted: at(&converted[i], 0) as u64,
+                    pql_converted: at(&pql_converted[i], 0) as u64,
                     pql_time_n: at(&pql_time[i], 0) as u64,
                     pql_time_us: at(&pql_time[i], 1),
                     trial_time_n: at(&trial[i], 0) as u64,
@@ -486,10 +492,12 @@ impl Engine {
             }
         }
         if self.tables.contains_key(&Table::Deals) {
+            // Deal size and cycle: new business only; renewals and
+            // expansions have their own size and timing.
             let won = fill(
                 "SELECT okapi_period(closed_at), COUNT(*), SUM(amount), \
                  SUM(CAST(CAST(closed_at AS BIGINT) - CAST(created_at AS BIGINT) AS DECIMAL(38,0))) \
-                 FROM deals WHERE status = 'won' AND closed_at IS NOT NULL GROUP BY 1",
+                 FROM deals WHERE kind = 'new' AND status = 'won' AND closed_at IS NOT NULL GROUP BY 1",
             )?;
             let renewals = fill(
                 "SELECT okapi_period(closed_at), SUM(CASE WHEN status = 'won' THEN 1 ELSE 0 END), \
@@ -499,7 +507,7 @@ impl Engine {
             for (i, m) in out.iter_mut().enumerate() {
                 m.deals = Ok(DealMeasures {
                     won: at(&won[i], 0) as u64,
-                    won_amount: decimal_of(at(&won[i], 1)),
+                    won_amount: money_of(at(&won[i], 1)),
                     won_cycle_us: at(&won[i], 2),
                     renewals_won: at(&renewals[i], 0) as u64,
                     renewals_lost: at(&renewals[i], 1) as u64,
@@ -550,8 +558,8 @@ impl Engine {
                 None => {
                     let months = spend_by_month(t);
                     for (p, m) in periods.iter().zip(out.iter_mut()) {
-                        m.spend = Ok(spend_in(&months, p));
-                        m.spend_previous = Ok(spend_in(&months, &p.previous()));
+                        m.spend = spend_in(&months, p);
+                        m.spend_previous = spend_in(&months, &p.previous());
                     }
                 }
             }
@@ -890,8 +898,18 @@ fn segment_accounts(
     Ok(out)
 }
 
-fn spend_by_month(t: &LoadedTable) -> Vec<(NaiveDate, Decimal)> {
-    let mut by: HashMap<NaiveDate, i128> = HashMap::new();
+/// A money amount at the loaded tables' scale, or `None` when it does not
+/// fit a [`Decimal`].
+fn money_of(raw: i128) -> Option<Decimal> {
+    Decimal::try_from_i128_with_scale(raw, MONEY_SCALE)
+        .ok()
+        .map(|d| d.normalize())
+}
+
+/// Spend per calendar month (sales and marketing together); `None` for a
+/// month whose total does not fit a [`Decimal`].
+fn spend_by_month(t: &LoadedTable) -> Vec<(NaiveDate, Option<Decimal>)> {
+    let mut by: HashMap<NaiveDate, Option<Decimal>> = HashMap::new();
     for b in &t.batches {
         if let (Some(m), Some(a)) = (
             col::<StringArray>(b, "month"),
@@ -900,19 +918,21 @@ fn spend_by_month(t: &LoadedTable) -> Vec<(NaiveDate, Decimal)> {
             for i in 0..b.num_rows() {
                 if let Ok(d) = NaiveDate::parse_from_str(&format!("{}-01", m.value(i)), "%Y-%m-%d")
                 {
-                    *by.entry(d).or_default() += a.value(i);
+                    let total = by.entry(d).or_insert(Some(Decimal::ZERO));
+                    *total = total
+                        .zip(money_of(a.value(i)))
+                        .and_then(|(t, amount)| t.checked_add(amount));
                 }
             }
         }
     }
-    by.into_iter()
-        .map(|(d, raw)| (d, decimal_of(raw)))
-        .collect()
+    by.into_iter().collect()
 }
 
 /// Spend of the months in `p`: whole months inside it, or pro rata to the
-/// days of a month inside it (week and day grains).
-fn spend_in(months: &[(NaiveDate, Decimal)], p: &Period) -> Decimal {
+/// days of a month inside it (week and day grains); `Err` when the total
+/// does not fit a [`Decimal`].
+fn spend_in(months: &[(NaiveDate, Option<Decimal>)], p: &Period) -> Result<Decimal, String> {
     let (ps, pe) = (p.start, p.end());
     let mut total = Decimal::ZERO;
     for (first, amount) in months {
@@ -923,14 +943,27 @@ fn spend_in(months: &[(NaiveDate, Decimal)], p: &Period) -> Decimal {
         }
         let overlap = (e - s).num_days();
         let dim = days_in_month(*first);
-        total += if overlap == dim {
+        let part = if overlap == dim {
             *amount
         } else {
-            *amount * Decimal::from(overlap) / Decimal::from(dim)
+            // Multiplying first is exact; an amount too large for that
+            // still has a share that fits.
+            let (o, dim) = (Decimal::from(overlap), Decimal::from(dim));
+            amount.and_then(|a| {
+                a.checked_mul(o)
+                    .and_then(|x| x.checked_div(dim))
+                    .or_else(|| a.checked_div(dim).and_then(|x| x.checked_mul(o)))
+            })
         };
+        total = part
+            .and_then(|x| total.checked_add(x))
+            .ok_or(OUT_OF_RANGE)?;
     }
-    total.normalize()
+    Ok(total.normalize())
 }
+
+/// Why a money total is absent: it does not fit a [`Decimal`].
+const OUT_OF_RANGE: &str = "value out of range";
 
 /// A KPI's identity as reports show it.
 #[derive(Debug, Clone, PartialEq)]
@@ -1049,4 +1082,48 @@ pub struct KpiRow {
 pub struct KpiReport {
     pub periods: Vec<Period>,
     pub rows: Vec<KpiRow>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn money_beyond_a_decimal_is_none() {
+        // 1500.5 at scale 10.
+        assert_eq!(money_of(15_005_000_000_000), Some(Decimal::new(15005, 1)));
+        assert_eq!(money_of(i128::MAX), None);
+    }
+
+    #[test]
+    fn spend_too_large_for_a_decimal_is_absent_not_a_panic() {
+        let months = vec![
+            (d("2024-01-01"), Some(Decimal::MAX)),
+            (d("2024-02-01"), Some(Decimal::MAX)),
+            (d("2024-03-01"), None),
+        ];
+        let period = |g: Grain, day: &str| Period::containing(g, d(day));
+        assert_eq!(
+            spend_in(&months, &period(Grain::Month, "2024-01-15")),
+            Ok(Decimal::MAX)
+        );
+        // January and February together do not fit.
+        assert_eq!(
+            spend_in(&months, &period(Grain::Quarter, "2024-01-15")),
+            Err(OUT_OF_RANGE.to_string())
+        );
+        // March's own total did not fit.
+        assert_eq!(
+            spend_in(&months, &period(Grain::Month, "2024-03-15")),
+            Err(OUT_OF_RANGE.to_string())
+        );
+        // A week inside January: MAX × 7 / 31 fits, though MAX × 7 does not.
+        let week = spend_in(&months, &period(Grain::Week, "2024-01-10")).unwrap();
+        let expected = Decimal::MAX / Decimal::from(31) * Decimal::from(7);
+        assert!((week - expected).abs() < Decimal::ONE, "{week}");
+    }
 }

@@ -646,7 +646,7 @@ pub fn review_cmd(
         (Some(d), Some(on)) => {
             let _ = writeln!(text, "Measured sales cycle: {d:.1} days ({on}).");
         }
-        _ => text.push_str("Sales cycle not measured (no won deals in the data).\n"),
+        _ => text.push_str("Sales cycle not measured (no new-business deals won in the data).\n"),
     }
     for f in &out.findings {
         let _ = writeln!(

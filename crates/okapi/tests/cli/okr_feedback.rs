@@ -8,12 +8,17 @@ use crate::arg;
 use crate::okrs::{SUBS, init, json, ws};
 use crate::{okapi, write_files};
 
-/// Two deals won in Q1 2024: 136 days (1 Sep → 15 Jan) and 123 days
-/// (15 Oct → 15 Feb); the quarter's sales cycle is their mean, 129.5.
+/// Two new-business deals won in Q1 2024: 136 days (1 Sep → 15 Jan) and
+/// 123 days (15 Oct → 15 Feb); the quarter's sales cycle is their mean,
+/// 129.5. The sales cycle is new business only: the expansion won in 10
+/// days in Q1 and the renewal won in 4 days in Q2 (which leaves Q2 without
+/// a sales cycle, so Q1 stays the latest measured) do not count.
 const DEALS: &str = "\
 deal_id,account_id,kind,created_at,closed_at,status,amount
 d1,a1,new,2023-09-01T00:00:00Z,2024-01-15T00:00:00Z,won,1200
 d2,a2,new,2023-10-15T00:00:00Z,2024-02-15T00:00:00Z,won,600
+d3,a1,expansion,2024-01-02T00:00:00Z,2024-01-12T00:00:00Z,won,300
+d4,a2,renewal,2024-04-01T00:00:00Z,2024-04-05T00:00:00Z,won,600
 ";
 
 #[test]
@@ -188,6 +193,7 @@ fn the_revenue_rule_reads_the_measured_sales_cycle() {
     .expect_code(0);
     let v = json(&ws(w, &["review", "--format", "json"]));
     assert_eq!(v["sales_cycle_days"], 129.5);
+    assert_eq!(v["sales_cycle_measured_on"], "quarter of 2024-01-01");
     assert_eq!(v["cycle_days"], 91);
     let f = v["findings"]
         .as_array()

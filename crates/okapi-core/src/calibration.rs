@@ -37,7 +37,8 @@ pub fn percentile(values: &[f64], p: f64) -> Option<f64> {
     v.sort_by(f64::total_cmp);
     let rank = p / 100.0 * (v.len() - 1) as f64;
     let (lo, hi) = (rank.floor() as usize, rank.ceil() as usize);
-    Some(v[lo] + (v[hi] - v[lo]) * (rank - lo as f64))
+    let (a, b) = (*v.get(lo)?, *v.get(hi)?);
+    Some(a + (b - a) * (rank - lo as f64))
 }
 
 /// Proposes a target `horizon` periods ahead from `history` (consecutive
@@ -51,8 +52,10 @@ pub fn propose_target(
     if horizon == 0 || history.len() <= horizon {
         return None;
     }
-    let changes: Vec<f64> = (0..history.len() - horizon)
-        .map(|i| history[i + horizon] - history[i])
+    let changes: Vec<f64> = history
+        .iter()
+        .zip(history.iter().skip(horizon))
+        .map(|(then, now)| now - then)
         .collect();
     // Good direction: high changes when higher is better, low when lower is.
     let p = match direction {

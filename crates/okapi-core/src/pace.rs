@@ -26,6 +26,13 @@ pub fn cycle_days(start: NaiveDate, end: NaiveDate) -> i64 {
     ((end - start).num_days() + 1).max(1)
 }
 
+/// The day a status is read on, for a day `on` asked about: within the
+/// cycle itself, before it its first day, after it the day after its end
+/// (when the whole cycle has elapsed).
+pub fn status_day(start: NaiveDate, end: NaiveDate, on: NaiveDate) -> NaiveDate {
+    on.clamp(start, end.succ_opt().unwrap_or(end))
+}
+
 /// Share of the cycle `[start, end]` (both included) elapsed at the start
 /// of day `on`.
 pub fn expected_progress(start: NaiveDate, end: NaiveDate, on: NaiveDate) -> f64 {
@@ -153,6 +160,10 @@ mod tests {
         assert!((p.gap + 0.2).abs() < 1e-12);
         // 0.36 − 0.5 = −0.14: within the tolerance.
         assert!(!pace(s, e, d("2026-02-15"), 0.36, DEFAULT_TOLERANCE).at_risk);
+        // A status asked for after the cycle reads the day after its end.
+        assert_eq!(status_day(s, e, d("2026-06-01")), d("2026-04-01"));
+        assert_eq!(status_day(s, e, d("2025-06-01")), s);
+        assert_eq!(status_day(s, e, d("2026-02-15")), d("2026-02-15"));
         // A one-day cycle: nothing elapsed on its day, all of it after.
         assert_eq!(expected_progress(s, s, s), 0.0);
         assert_eq!(expected_progress(s, s, d("2026-01-02")), 1.0);

@@ -30,12 +30,11 @@ pub fn cohort_table<'a>(
             continue;
         };
         let c = first as usize;
-        if c >= periods {
+        let Some(row) = counts.get_mut(c) else {
             continue;
-        }
+        };
         for &p in active {
-            let k = p as usize - c;
-            if let Some(cell) = counts[c].get_mut(k) {
+            if let Some(cell) = (p as usize).checked_sub(c).and_then(|k| row.get_mut(k)) {
                 *cell += 1;
             }
         }
@@ -43,17 +42,16 @@ pub fn cohort_table<'a>(
     counts
         .into_iter()
         .enumerate()
-        .filter(|(_, row)| row[0] > 0)
-        .map(|(c, row)| {
-            let size = row[0];
-            CohortRow {
+        .filter_map(|(c, row)| {
+            let size = row.first().copied().filter(|&n| n > 0)?;
+            Some(CohortRow {
                 period: c,
                 users: size,
                 retained: row
                     .iter()
                     .map(|&n| n as f64 * 100.0 / size as f64)
                     .collect(),
-            }
+            })
         })
         .collect()
 }

@@ -64,10 +64,10 @@ pub fn timelines(
         }
     }
     let mut out = Vec::new();
-    let mut accounts: Vec<&str> = per_account.keys().copied().collect();
-    accounts.sort_unstable();
-    for account in accounts {
-        let ms = &per_account[account];
+    let mut accounts: Vec<(&str, &HashMap<&str, i64>)> =
+        per_account.iter().map(|(a, ms)| (*a, ms)).collect();
+    accounts.sort_unstable_by_key(|(a, _)| *a);
+    for (account, ms) in accounts {
         let (start_name, start_at) = match ms.get(start_milestone) {
             Some(&t) => (start_milestone.to_string(), t),
             None => match created_at.get(account) {
@@ -104,10 +104,10 @@ pub fn timelines(
 pub fn phase_stats(timelines: &[AccountTtv]) -> Vec<PhaseStat> {
     let mut acc: HashMap<(String, String), (u64, i128)> = HashMap::new();
     for t in timelines.iter().filter(|t| t.first_value_at.is_some()) {
-        for w in t.steps.windows(2) {
-            let e = acc.entry((w[0].0.clone(), w[1].0.clone())).or_default();
+        for (a, b) in t.steps.iter().zip(t.steps.iter().skip(1)) {
+            let e = acc.entry((a.0.clone(), b.0.clone())).or_default();
             e.0 += 1;
-            e.1 += (w[1].1 - w[0].1) as i128;
+            e.1 += i128::from(b.1) - i128::from(a.1);
         }
     }
     let mut out: Vec<PhaseStat> = acc

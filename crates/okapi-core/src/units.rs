@@ -66,15 +66,23 @@ pub fn number(v: f64, unit: Option<&str>) -> String {
     fixed(v, dp)
 }
 
+/// The catalog's generic unit words, which say how to show a number but
+/// add nothing after it.
+fn is_generic(unit: &str) -> bool {
+    ["money", "count"]
+        .iter()
+        .any(|g| unit.trim().eq_ignore_ascii_case(g))
+}
+
 /// `v` with its unit as people read it: `99.3%`, `45.5 days`,
 /// `12,345.60 USD`, `1,200 calls`; a number alone without a unit (or
-/// with the generic unit `money`).
+/// with a generic unit, `money` or `count`).
 pub fn with_unit(v: f64, unit: Option<&str>) -> String {
     let n = number(v, unit);
     match unit.map(str::trim).filter(|u| !u.is_empty()) {
         None => n,
         Some(u) if UnitKind::of(u) == UnitKind::Percent => format!("{n}%"),
-        Some(u) if u.eq_ignore_ascii_case("money") => n,
+        Some(u) if is_generic(u) => n,
         Some(u) => format!("{n} {u}"),
     }
 }
@@ -98,11 +106,10 @@ pub fn cell(v: Option<f64>, unit: Option<&str>) -> String {
 }
 
 /// The unit to print after [`cell`]s: none for percents (the `%` is in
-/// each cell), the generic `money`, or an empty unit.
+/// each cell), a generic unit (`money`, `count`), or an empty unit.
 pub fn suffix(unit: Option<&str>) -> Option<&str> {
-    unit.map(str::trim).filter(|u| {
-        !u.is_empty() && UnitKind::of(u) != UnitKind::Percent && !u.eq_ignore_ascii_case("money")
-    })
+    unit.map(str::trim)
+        .filter(|u| !u.is_empty() && UnitKind::of(u) != UnitKind::Percent && !is_generic(u))
 }
 
 /// `v` rounded half to even to `dp` decimals, with thousands separators.
@@ -183,6 +190,8 @@ mod tests {
         assert_eq!(cell(None, Some("days")), "—");
         assert_eq!(suffix(Some("percent")), None);
         assert_eq!(suffix(Some("money")), None);
+        assert_eq!(suffix(Some("count")), None);
+        assert_eq!(with_unit(3047.0, Some("count")), "3,047");
         assert_eq!(suffix(Some(" ")), None);
         assert_eq!(suffix(Some("days")), Some("days"));
         assert_eq!(suffix(None), None);

@@ -75,7 +75,9 @@ fn is_number(w: &str) -> bool {
 fn revenue_total_at(w: &[String], i: usize) -> bool {
     let before = i.checked_sub(1).and_then(|j| w.get(j)).map(String::as_str);
     let after = w.get(i + 1).map(String::as_str);
-    let word = w[i].as_str();
+    let Some(word) = w.get(i).map(String::as_str) else {
+        return false;
+    };
     if word == "sales" {
         // Followed by a noun, `sales` qualifies it: "sales cycle", "sales
         // team", "sales-qualified leads".
@@ -119,8 +121,9 @@ pub fn names_closed_revenue(title: &str) -> bool {
     let w = words(title);
     let has = |s: &str| w.iter().any(|x| x == s);
     let pair = |a: &[&str], b: &[&str]| {
-        w.windows(2)
-            .any(|p| a.contains(&p[0].as_str()) && b.contains(&p[1].as_str()))
+        w.iter()
+            .zip(w.iter().skip(1))
+            .any(|(x, y)| a.contains(&x.as_str()) && b.contains(&y.as_str()))
     };
     let new_revenue = pair(
         &["new", "expansion", "upsell"],
@@ -196,7 +199,9 @@ const NAMING_WORDS: &[&str] = &[
 /// quarter or half (`2027`, `Q3`, `H1`), a version (`v2`), or a name's
 /// number ("SOC 2").
 fn measures_at(w: &[String], i: usize) -> bool {
-    let x = w[i].as_str();
+    let Some(x) = w.get(i).map(String::as_str) else {
+        return false;
+    };
     if NUMBER_WORDS.contains(&x) {
         return true;
     }
@@ -210,7 +215,8 @@ fn measures_at(w: &[String], i: usize) -> bool {
     };
     let after_name = i
         .checked_sub(1)
-        .is_some_and(|j| NAMING_WORDS.contains(&w[j].as_str()));
+        .and_then(|j| w.get(j))
+        .is_some_and(|b| NAMING_WORDS.contains(&b.as_str()));
     !(year || named('q') || named('h') || named('v') || after_name)
 }
 

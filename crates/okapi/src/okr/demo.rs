@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use chrono::{Days, NaiveDate, NaiveTime};
 use okapi_core::catalog::Direction;
 use okapi_core::okr::Confidence;
@@ -229,10 +229,39 @@ fn plan(profile: Profile, past: bool) -> Vec<ObjPlan> {
 type ManualKr = (String, (f64, f64, f64), NaiveDate, NaiveDate);
 
 /// Quarter containing `day`.
-fn quarter_of(day: NaiveDate) -> (String, NaiveDate, NaiveDate) {
+fn quarter_of(day: NaiveDate) -> Result<(String, NaiveDate, NaiveDate)> {
     let key = file::quarter_key(day);
-    let (s, e) = file::dates_from_key(&key).expect("a quarter key");
-    (key, s, e)
+    let (s, e) =
+        file::dates_from_key(&key).with_context(|| format!("no dates for quarter `{key}`"))?;
+    Ok((key, s, e))
+}
+
+/// `day` plus `n` days, or an error at the end of the calendar.
+fn plus(day: NaiveDate, n: u64) -> Result<NaiveDate> {
+    day.checked_add_days(Days::new(n))
+        .with_context(|| format!("{day} + {n} days is beyond the calendar"))
+}
+
+/// A time of day (constants of the demo).
+fn at(day: NaiveDate, h: u32, m: u32) -> chrono::DateTime<chrono::Utc> {
+    day.and_time(NaiveTime::from_hms_opt(h, m, 0).unwrap_or(NaiveTime::MIN))
+        .and_utc()
+}
+
+/// The confidence the pace gives a KR whose values so far are `values`,
+/// on `on` in the cycle `[start, end]`, as for any computed check-in.
+fn paced(
+    kr: Option<&okapi_store::KeyResult>,
+    values: &[f64],
+    (start, end): (NaiveDate, NaiveDate),
+    on: NaiveDate,
+    tolerance: f64,
+) -> Confidence {
+    let Some(score) = kr.and_then(|k| k.score(values).ok()) else {
+        return Confidence::OnTrack;
+    };
+    let p = okapi_core::pace::pace(start, end, on, score, tolerance);
+    okapi_core::pace::confidence_from_pace(p.at_risk, p.expected, score)
 }
 
 /// Writes the workspace files and database into `dir` (the demo data
@@ -247,9 +276,13 @@ pub fn create(dir: &Path, profile: Profile, end: NaiveDate) -> Result<DemoWorksp
     // `dir` is a fresh build directory (see `crate::staging`).
     std::fs::write(dir.join("okapi.toml"), &settings_text)?;
 
-    let now = (end + Days::new(28)).min(quarter_of(end + Days::new(1)).2);
-    let (cur_key, cur_start, cur_end) = quarter_of(end + Days::new(1));
-    let (past_key, past_start, past_end) = quarter_of(cur_start.pred_opt().expect("a day"));
+    let (cur_key, cur_start, cur_end) = quarter_of(plus(end, 1)?)?;
+    let now = plus(end, 28)?.min(cur_end);
+    let (past_key, past_start, past_end) = quarter_of(
+        cur_start
+            .pred_opt()
+            .context("a quarter before the calendar")?,
+    )?;
     let mut reader = KpiReader::new(&settings, dir.to_path_buf());
 
     // The OKR file: targets of KPI-linked KRs from the data's baseline.
@@ -319,7 +352,7 @@ pub fn create(dir: &Path, profile: Profile, end: NaiveDate) -> Result<DemoWorksp
                 let key = format!("{prefix}{}", k.key);
                 let numbers = match (k.kpi, k.manual) {
                     (Some(kpi), _) => {
-                        let day_before = cstart.pred_opt().expect("a day");
+                        let day_before = cstart.pred_opt().unwrap_or(cstart);
                         let Ok(base) = reader.value_on(kpi, None, Grain::Month, day_before) else {
                             continue;
                         };
@@ -407,29 +440,39 @@ pub fn create(dir: &Path, profile: Profile, end: NaiveDate) -> Result<DemoWorksp
             .await?;
         let mut s = store.session("demo").await?;
         file::apply(&mut s, &parsed, &okrs_path, &okrs, &settings, &mut reader).await?;
-        // Weekly check-ins, Mondays from the second week.
+        // Weekly check-ins, Mondays from the second week, with the
+        // confidence their pace gives.
+        let stored: BTreeMap<String, okapi_store::KeyResult> = s
+            .key_results(None)
+            .await?
+            .into_iter()
+            .map(|k| (k.key.clone(), k))
+            .collect();
+        let tolerance = settings.okrs.pace_tolerance;
         let mut n = 0;
         let authors = ["ana", "ben", "chloe", "dev", "eva"];
+        let mut values: BTreeMap<String, Vec<f64>> = BTreeMap::new();
         for (key, kpi, cstart, cend) in &kpi_krs {
-            let mut day = cstart.checked_add_days(Days::new(7)).expect("a day");
+            let mut day = plus(*cstart, 7)?;
             let last = (*cend).min(now);
-            let mut i = 0;
+            let mut author = authors.iter().cycle();
             while day <= last {
                 if let Ok(r) = reader.value_on(kpi, None, Grain::Month, day) {
+                    let seen = values.entry(key.clone()).or_default();
+                    seen.push(r.value);
                     s.check_in(&NewCheckIn {
                         kr: key.clone(),
-                        at: day.and_time(NaiveTime::from_hms_opt(9, 0, 0).expect("a time")).and_utc(),
+                        at: at(day, 9, 0),
                         value: Some(r.value),
-                        confidence: Confidence::OnTrack,
+                        confidence: paced(stored.get(key), seen, (*cstart, *cend), day, tolerance),
                         note: Some(format!("computed from month {}", r.period.start)),
-                        author: Some(authors[i % authors.len()].to_string()),
+                        author: author.next().map(|a| a.to_string()),
                         source: CheckInSource::Kpi,
                     })
                     .await?;
                     n += 1;
                 }
-                day = day.checked_add_days(Days::new(7)).expect("a day");
-                i += 1;
+                day = plus(day, 7)?;
             }
         }
         let notes = [
@@ -442,7 +485,7 @@ pub fn create(dir: &Path, profile: Profile, end: NaiveDate) -> Result<DemoWorksp
         ];
         for (key, (base, target, reach), cstart, cend) in &manual_krs {
             let weeks = ((*cend - *cstart).num_days() / 7).max(1) as f64;
-            let mut day = cstart.checked_add_days(Days::new(7)).expect("a day");
+            let mut day = plus(*cstart, 7)?;
             let last = (*cend).min(now);
             let mut w = 1.0;
             while day <= last {
@@ -451,31 +494,35 @@ pub fn create(dir: &Path, profile: Profile, end: NaiveDate) -> Result<DemoWorksp
                 let behind = (w / weeks) * 0.85 > reach * (w / weeks) + 0.15;
                 s.check_in(&NewCheckIn {
                     kr: key.clone(),
-                    at: day.and_time(NaiveTime::from_hms_opt(9, 30, 0).expect("a time")).and_utc(),
+                    at: at(day, 9, 30),
                     value: Some(v),
                     confidence: if behind {
                         Confidence::AtRisk
                     } else {
                         Confidence::OnTrack
                     },
-                    note: Some(notes[(w as usize) % notes.len()].to_string()),
+                    note: notes.get((w as usize) % notes.len()).map(|n| n.to_string()),
                     author: Some(if key.contains("KR-3") { "ana" } else { "dev" }.to_string()),
                     source: CheckInSource::Manual,
                 })
                 .await?;
                 n += 1;
-                day = day.checked_add_days(Days::new(7)).expect("a day");
+                day = plus(day, 7)?;
                 w += 1.0;
             }
         }
         // The past quarter closes with its final KPI values and reflections.
-        for (key, kpi, _, cend) in kpi_krs.iter().filter(|k| k.2 == past_start) {
+        for (key, kpi, cstart, cend) in kpi_krs.iter().filter(|k| k.2 == past_start) {
             if let Ok(r) = reader.value_on(kpi, None, Grain::Month, *cend) {
+                let seen = values.entry(key.clone()).or_default();
+                seen.push(r.value);
+                // At the close the cycle is over: the pace expects 1.0.
+                let after = plus(*cend, 1)?;
                 s.check_in(&NewCheckIn {
                     kr: key.clone(),
-                    at: cend.and_time(NaiveTime::from_hms_opt(18, 0, 0).expect("a time")).and_utc(),
+                    at: at(*cend, 18, 0),
                     value: Some(r.value),
-                    confidence: Confidence::OnTrack,
+                    confidence: paced(stored.get(key), seen, (*cstart, *cend), after, tolerance),
                     note: Some(format!("value at close (month {})", r.period.start)),
                     author: None,
                     source: CheckInSource::Kpi,

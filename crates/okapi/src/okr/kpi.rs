@@ -84,7 +84,10 @@ impl<'a> KpiReader<'a> {
             let h = self.compute(kpi, segment, grain)?;
             self.histories.insert(key.clone(), h);
         }
-        Ok(&self.histories[&key])
+        self.histories
+            .get(&key)
+            .map(Vec::as_slice)
+            .ok_or_else(|| anyhow::anyhow!("KPI `{kpi}` was not computed"))
     }
 
     fn compute(&self, kpi: &str, segment: Option<&str>, grain: Grain) -> Result<Vec<Reading>> {
@@ -156,11 +159,7 @@ impl<'a> KpiReader<'a> {
             .filter(|r| r.period.last_day() <= on)
             .map(|r| r.value)
             .collect();
-        let first = values
-            .iter()
-            .position(|v| *v != 0.0)
-            .unwrap_or(values.len());
-        Ok(values[first..].to_vec())
+        Ok(values.into_iter().skip_while(|v| *v == 0.0).collect())
     }
 
     /// The value on day `at`: the latest complete period ending on or

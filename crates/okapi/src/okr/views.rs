@@ -47,7 +47,7 @@ fn load_status(ws: &Workspace, cycle: Option<&str>, on: Option<NaiveDate>) -> Re
     let krs = ws.block_on(s.key_results(Some(&c.key)))?;
     let checkins = ws.block_on(s.checkins(None, Some(&c.key)))?;
     ws.block_on(s.commit())?;
-    let on = on.unwrap_or_else(today).clamp(c.start, c.end);
+    let on = okapi_core::pace::status_day(c.start, c.end, on.unwrap_or_else(today));
     Ok(cycle_status(
         &c,
         &objectives,
@@ -67,7 +67,7 @@ fn live_status(ws: &Workspace, cycle: Option<&str>, on: Option<NaiveDate>) -> Re
     let krs = ws.block_on(s.key_results(Some(&c.key)))?;
     let mut checkins = ws.block_on(s.checkins(None, Some(&c.key)))?;
     ws.block_on(s.commit())?;
-    let on = on.unwrap_or_else(today).clamp(c.start, c.end);
+    let on = okapi_core::pace::status_day(c.start, c.end, on.unwrap_or_else(today));
     if c.state != CycleState::Closed {
         let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
         for k in krs.iter().filter(|k| k.kind == KrKind::Kpi) {
@@ -103,7 +103,7 @@ fn sparkline(trend: &[(NaiveDate, f64)]) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
     trend
         .iter()
-        .map(|(_, s)| BARS[((s.clamp(0.0, 1.0) * 7.0).round()) as usize])
+        .filter_map(|(_, s)| BARS.get((s.clamp(0.0, 1.0) * 7.0).round() as usize))
         .collect()
 }
 
@@ -370,7 +370,10 @@ pub fn stale(
             if days <= cadence {
                 continue;
             }
-            let o = &objectives[&kr.objective];
+            // Every KR belongs to an objective of its cycle (a foreign key).
+            let Some(o) = objectives.get(&kr.objective) else {
+                continue;
+            };
             let owner = kr
                 .owner
                 .clone()
@@ -751,9 +754,10 @@ pub fn calibrate(loc: &Location, percentile: Option<f64>, format: Format) -> Res
     closed.sort_by_key(|c| c.start);
     for c in &closed {
         let mut teams: BTreeMap<String, Vec<KrResult>> = BTreeMap::new();
-        for k in krs.iter().filter(|k| {
+        for (k, o) in krs.iter().filter_map(|k| {
             obj.get(k.objective.as_str())
-                .is_some_and(|o| o.cycle == c.key)
+                .filter(|o| o.cycle == c.key)
+                .map(|o| (k, *o))
         }) {
             let Some(score) = k.final_score else { continue };
             let achieved = checkins
@@ -761,18 +765,15 @@ pub fn calibrate(loc: &Location, percentile: Option<f64>, format: Format) -> Res
                 .filter(|ci| ci.kr == k.key)
                 .filter_map(|ci| ci.value)
                 .next_back();
-            teams
-                .entry(team_of(obj[k.objective.as_str()]))
-                .or_default()
-                .push(KrResult {
-                    key: k.key.clone(),
-                    title: k.title.clone(),
-                    unit: k.unit.clone(),
-                    baseline: k.baseline,
-                    target: k.target,
-                    achieved,
-                    score,
-                });
+            teams.entry(team_of(o)).or_default().push(KrResult {
+                key: k.key.clone(),
+                title: k.title.clone(),
+                unit: k.unit.clone(),
+                baseline: k.baseline,
+                target: k.target,
+                achieved,
+                score,
+            });
         }
         for (team, results) in teams {
             let n = results.len();

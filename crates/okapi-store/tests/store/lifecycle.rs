@@ -22,10 +22,33 @@ pub async fn schema_is_versioned_and_upgrades(db: Db) {
         .create_workspace("acme", "Acme", "b2b", now())
         .await
         .unwrap();
-    assert_eq!(db.store.migrate().await.unwrap(), vec![2]);
+    assert_eq!(db.store.migrate().await.unwrap(), vec![2, 3]);
     assert_eq!(db.store.migrate().await.unwrap(), Vec::<i64>::new());
     db.store.check_schema().await.unwrap();
     assert_eq!(db.store.workspaces().await.unwrap().len(), 1);
+    db.finish().await;
+}
+
+pub async fn an_upgrade_to_version_3_protects_existing_history(db: Db) {
+    // A version-2 database, with check-ins, as okapi left it before
+    // deletes were refused.
+    assert_eq!(db.store.migrate_to(2).await.unwrap(), vec![1, 2]);
+    db.store
+        .create_workspace("acme", "Acme", "b2b", now())
+        .await
+        .unwrap();
+    let mut s = db.store.session("acme").await.unwrap();
+    company(&mut s).await;
+    s.commit().await.unwrap();
+    assert_eq!(db.store.migrate().await.unwrap(), vec![3]);
+    let e = db
+        .raw("DELETE FROM checkins WHERE kr_key = 'KR-1'")
+        .await
+        .expect_err("a delete of a check-in must be refused");
+    assert!(e.to_string().contains("history cannot be deleted"), "{e}");
+    let mut s = db.store.read_session("acme").await.unwrap();
+    assert_eq!(s.checkins(None, None).await.unwrap().len(), 7);
+    s.commit().await.unwrap();
     db.finish().await;
 }
 

@@ -182,6 +182,10 @@ pub(crate) fn scrub(text: &str, conn: &str) -> String {
 /// messages and logs: `postgres://ana:***@db.example/okapi`,
 /// `host=db password=*** user=ana`.
 pub fn redact_url(conn: &str) -> String {
+    if conn.starts_with("sqlite:") {
+        // A file: no password, and its path as the user wrote it.
+        return conn.to_string();
+    }
     if let Ok(mut url) = Url::parse(conn) {
         if url.password().is_some() {
             // Only fails for URLs that cannot have a password at all.
@@ -278,6 +282,10 @@ mod tests {
                 "postgres://postgres@127.0.0.1/test",
             ),
             ("sqlite:okapi.db", "sqlite:okapi.db"),
+            (
+                "sqlite:///home/ana/my okapi/okapi.db?mode=rwc",
+                "sqlite:///home/ana/my okapi/okapi.db?mode=rwc",
+            ),
         ];
         for (given, masked) in cases {
             assert_eq!(redact_url(given), masked, "{given}");

@@ -42,6 +42,7 @@ on_both_backends! {
     crate::lifecycle::a_cycle_runs_from_planning_to_graded_close => a_cycle_runs_from_planning_to_graded_close,
     crate::lifecycle::generated_keys_count_up_and_sort_naturally => generated_keys_count_up_and_sort_naturally,
     crate::lifecycle::concurrent_sessions_generate_different_keys => concurrent_sessions_generate_different_keys,
+    crate::lifecycle::keys_and_alignment_chains_are_bounded => keys_and_alignment_chains_are_bounded,
     crate::safety::bad_changes_are_refused_and_change_nothing => bad_changes_are_refused_and_change_nothing,
     crate::safety::a_failed_session_keeps_none_of_its_writes => a_failed_session_keeps_none_of_its_writes,
     crate::safety::workspaces_cannot_see_or_touch_each_other => workspaces_cannot_see_or_touch_each_other,

@@ -94,10 +94,11 @@ fn top_level_line(text: &str, field: &str) -> usize {
         .map_or(1, |i| text[..i].matches('\n').count() + 1)
 }
 
-/// Checks the settings an imported workspace will have, before anything is
-/// written: `text` is the `okapi.toml` the document carries, or the one the
-/// import will write. The one place imports validate settings: checks of
-/// the custom KPIs' SQL belong here.
+/// Checks the settings a document carries (`text`, its `okapi.toml`)
+/// before anything is written: they must read as valid settings, of the
+/// document's workspace if they name one. Called once, from
+/// [`settings_file`]: the one place an import validates settings, where
+/// the custom KPIs' SQL checks belong too.
 fn check_imported_settings(text: &str, workspace_id: &str) -> Result<Settings> {
     let settings = Settings::from_toml(text)?;
     if let Some(id) = &settings.workspace.id
@@ -105,8 +106,9 @@ fn check_imported_settings(text: &str, workspace_id: &str) -> Result<Settings> {
     {
         bail!("its [workspace] id is `{id}`, but the document holds workspace `{workspace_id}`");
     }
-    // Custom KPI definitions (`[[kpi]]`) are checked here when their SQL
-    // validation is available.
+    // Custom-KPI SQL validation plugs in here: check each `[[kpi]]` of
+    // `settings` and return its error (naming the KPI) to refuse the import
+    // before anything is written.
     Ok(settings)
 }
 

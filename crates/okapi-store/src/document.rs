@@ -5,10 +5,11 @@
 //! every reference resolving inside the document), alignment chains (no
 //! loop, at most [`crate::MAX_ALIGNMENT_DEPTH`] deep), numbers (finite;
 //! weights in (0, [`crate::MAX_WEIGHT`]]; scores in [0, 1]; milestone
-//! check-ins 0 or 1), dates and check-in numbers. Every problem found is
-//! reported at once, each with the line of its row in the text (and of
-//! its field, when the field is written as a plain key), the row, the
-//! field and the reason.
+//! check-ins 0 or 1), dates, check-in numbers and versions (from 1 to
+//! [`crate::MAX_KEY_NUMBER`], so that counting on never overflows). The
+//! problems found are reported at once (the first 50, and how many more),
+//! each with the line of its row in the text (and of its field, when the
+//! field is written as a plain key), the row, the field and the reason.
 //!
 //! Numbers are written in the shortest form that reads back to the same
 //! `f64`, and read back exactly (serde_json's `float_roundtrip`): an
@@ -23,9 +24,12 @@ use serde_json::value::RawValue;
 
 use crate::alignment::parents_first;
 use crate::error::StoreError;
-use crate::keys::check_key;
+use crate::keys::{MAX_KEY_NUMBER, check_key};
 use crate::model::{ExportDocument, KeyResult};
 use crate::session::MAX_WEIGHT;
+
+/// The most problems reported for one document; the rest are counted.
+const MAX_PROBLEMS: usize = 50;
 
 /// One thing wrong with a document.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +59,8 @@ impl fmt::Display for Problem {
 #[derive(Default)]
 struct Places<'t> {
     text: &'t str,
+    /// The offset of every newline, to turn offsets into lines.
+    newlines: Vec<usize>,
     /// Section name → the text of each of its rows.
     rows: HashMap<&'static str, Vec<&'t str>>,
     workspace: Option<&'t str>,
@@ -80,9 +86,11 @@ struct Skeleton<'t> {
 
 impl<'t> Places<'t> {
     fn of(text: &'t str) -> Places<'t> {
+        let newlines = text.match_indices('\n').map(|(i, _)| i).collect();
         let Ok(sk) = serde_json::from_str::<Skeleton<'t>>(text) else {
             return Places {
                 text,
+                newlines,
                 ..Places::default()
             };
         };
@@ -97,6 +105,7 @@ impl<'t> Places<'t> {
         ]);
         Places {
             text,
+            newlines,
             rows,
             workspace: sk.workspace.map(RawValue::get),
         }
@@ -111,15 +120,17 @@ impl<'t> Places<'t> {
         let at = field
             .and_then(|f| key_offset(slice, f))
             .map_or(base, |o| base + o);
-        Some(self.text[..at].matches('\n').count() + 1)
+        Some(self.line_of(at))
+    }
+
+    /// The 1-based line of a byte offset.
+    fn line_of(&self, offset: usize) -> usize {
+        self.newlines.partition_point(|&n| n < offset) + 1
     }
 
     fn line(&self, at: &At, field: Option<&str>) -> Option<usize> {
         match at {
-            At::Top => {
-                let o = key_offset(self.text, field?)?;
-                Some(self.text[..o].matches('\n').count() + 1)
-            }
+            At::Top => Some(self.line_of(key_offset(self.text, field?)?)),
             At::Workspace => self.line_in(self.workspace?, field),
             At::Row(section, i) => self.line_in(self.rows.get(section)?.get(*i)?, field),
         }
@@ -202,13 +213,17 @@ fn check_score(c: &mut Checks, at: impl Fn() -> At, what: &str, v: Option<f64>) 
     }
 }
 
+/// The largest check-in number or version a document may carry, so that
+/// counting on from it never overflows.
+const MAX_COUNT: i64 = MAX_KEY_NUMBER as i64;
+
 fn check_version(c: &mut Checks, at: At, what: &str, v: i64) {
-    if v < 1 {
+    if !(1..=MAX_COUNT).contains(&v) {
         c.add(
             at,
             what,
             Some("version"),
-            format!("versions start at 1, not {v}"),
+            format!("versions count from 1 to {MAX_COUNT}, not {v}"),
         );
     }
 }
@@ -482,12 +497,15 @@ fn run_checks(doc: &ExportDocument, c: &mut Checks) {
             "user",
             x.author.as_deref(),
         );
-        if x.seq < 1 {
+        if !(1..=MAX_COUNT).contains(&x.seq) {
             c.add(
                 at(),
                 &what,
                 Some("seq"),
-                format!("check-ins are numbered from 1, not {}", x.seq),
+                format!(
+                    "check-ins are numbered from 1 to {MAX_COUNT}, not {}",
+                    x.seq
+                ),
             );
         } else if !seqs.insert(x.seq) {
             c.add(
@@ -522,17 +540,24 @@ fn checked(doc: &ExportDocument, places: Option<&Places>) -> Result<(), StoreErr
         problems: Vec::new(),
     };
     run_checks(doc, &mut c);
-    if c.problems.is_empty() {
-        Ok(())
-    } else {
-        Err(StoreError::Document {
-            problems: c.problems,
-        })
+    let mut problems = c.problems;
+    if problems.is_empty() {
+        return Ok(());
     }
+    if problems.len() > MAX_PROBLEMS {
+        let more = problems.len() - MAX_PROBLEMS;
+        problems.truncate(MAX_PROBLEMS);
+        problems.push(Problem {
+            line: None,
+            field: String::new(),
+            reason: format!("… and {more} more problems"),
+        });
+    }
+    Err(StoreError::Document { problems })
 }
 
 /// Checks a document before anything is written (see the module's
-/// documentation); every problem is reported, without lines.
+/// documentation); problems are reported without lines.
 pub fn validate(doc: &ExportDocument) -> Result<(), StoreError> {
     checked(doc, None)
 }
@@ -570,6 +595,52 @@ impl ExportDocument {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{TimeZone, Utc};
+    use okapi_core::okr::Confidence;
+
+    use crate::model::{CheckIn, CheckInSource, Workspace};
+
+    #[test]
+    fn many_problems_are_counted_past_the_first_fifty() {
+        let at = Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap();
+        let checkin = |seq| CheckIn {
+            seq,
+            kr: "KR-404".into(),
+            at,
+            value: Some(1.0),
+            confidence: Confidence::OnTrack,
+            note: None,
+            author: None,
+            source: CheckInSource::Manual,
+        };
+        let doc = ExportDocument {
+            format: ExportDocument::FORMAT.into(),
+            format_version: ExportDocument::FORMAT_VERSION,
+            exported_at: at,
+            workspace: Workspace {
+                id: "acme".into(),
+                name: "Acme".into(),
+                vision: None,
+                profile: "b2b".into(),
+                created_at: at,
+            },
+            settings: None,
+            teams: vec![],
+            users: vec![],
+            cycles: vec![],
+            objectives: vec![],
+            key_results: vec![],
+            checkins: (1..=60).map(checkin).collect(),
+        };
+        match validate(&doc) {
+            Err(StoreError::Document { problems }) => {
+                assert_eq!(problems.len(), 51);
+                assert_eq!(problems[49].field, "checkins[49] (number 50) kr");
+                assert_eq!(problems[50].reason, "… and 10 more problems");
+            }
+            other => panic!("expected 60 problems, got {other:?}"),
+        }
+    }
 
     #[test]
     fn a_quoted_name_followed_by_a_colon_is_a_key() {

@@ -749,8 +749,12 @@ impl Session {
                 .bind(self.id())
                 .fetch_one(&mut *self.tx)
                 .await?;
+        let last = seq.unwrap_or(0);
+        let seq = last
+            .checked_add(1)
+            .ok_or_else(|| StoreError::Invalid(format!("no check-in number left after {last}")))?;
         let checkin = CheckIn {
-            seq: seq.unwrap_or(0) + 1,
+            seq,
             kr: c.kr.clone(),
             at: c.at,
             value: c.value,

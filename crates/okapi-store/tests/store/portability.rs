@@ -240,7 +240,15 @@ pub async fn a_bad_document_imports_nothing(db: Db) {
         ),
         (
             |d| d.checkins[0].seq = -3,
-            "check-ins are numbered from 1, not -3",
+            "check-ins are numbered from 1 to 999999999999999, not -3",
+        ),
+        (
+            |d| d.checkins[0].seq = i64::MAX,
+            "check-ins are numbered from 1 to 999999999999999, not 9223372036854775807",
+        ),
+        (
+            |d| d.objectives[1].version = i64::MAX,
+            "objectives[1] (`M-1`) version: versions count from 1 to 999999999999999",
         ),
         (
             |d| d.objectives[0].key = "O-18446744073709551615".into(),

@@ -173,7 +173,7 @@ fn an_invalid_document_is_refused_whole_and_nothing_is_written() {
         (
             "a check-in number below 1",
             |d| d["checkins"][0]["seq"] = json!(0),
-            "check-ins are numbered from 1, not 0",
+            "check-ins are numbered from 1 to 999999999999999, not 0",
         ),
         (
             "a final score above 1",

@@ -6,11 +6,17 @@ use okapi_core::scoring::ScoreError;
 /// What can go wrong reading or writing the OKR store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot open the database {url}: {error}")]
+    #[error("cannot open the database {url}: {reason}")]
     Open {
         /// The URL with any password masked.
         url: String,
-        error: sqlx::Error,
+        /// The driver's message, with every secret of the URL removed.
+        reason: String,
+    },
+    #[error("cannot create the database file {path}: {error}")]
+    Create {
+        path: std::path::PathBuf,
+        error: std::io::Error,
     },
     #[error("unsupported database URL `{0}` (expected sqlite:PATH or postgres://…)")]
     UnsupportedUrl(String),
@@ -41,42 +47,16 @@ pub enum StoreError {
     },
     #[error(transparent)]
     Rule(#[from] OkrRuleError),
+    #[error(transparent)]
+    Alignment(#[from] crate::alignment::AlignmentError),
     #[error("key result `{key}`: {error}")]
     Score { key: String, error: ScoreError },
     #[error("{0}")]
     Invalid(String),
+    #[error("the document cannot be imported:{}", problems.iter().map(|p| format!("\n  - {p}")).collect::<String>())]
+    Document {
+        problems: Vec<crate::document::Problem>,
+    },
     #[error("stored {what} is unreadable: {reason}")]
     Corrupt { what: String, reason: String },
-}
-
-/// Masks the password of a database URL for messages and logs.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let Some((userinfo, host)) = rest.rsplit_once('@') else {
-        return url.to_string();
-    };
-    match userinfo.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact_url;
-
-    #[test]
-    fn passwords_never_reach_messages() {
-        assert_eq!(
-            redact_url("postgres://ana:s3cret@db.example:5432/okapi"),
-            "postgres://ana:***@db.example:5432/okapi"
-        );
-        assert_eq!(
-            redact_url("postgres://postgres@127.0.0.1/test"),
-            "postgres://postgres@127.0.0.1/test"
-        );
-        assert_eq!(redact_url("sqlite:okapi.db"), "sqlite:okapi.db");
-    }
 }

@@ -16,12 +16,21 @@
 //!   workspace's rows; composite foreign keys make cross-workspace
 //!   references impossible in the database itself.
 //! - **Transactions**: a session is one transaction; nothing is kept until
-//!   [`Session::commit`].
-//! - **History**: check-ins are append-only (a trigger refuses updates).
+//!   [`Session::commit`]. A [`ReadSession`] only reads, from one snapshot,
+//!   without taking SQLite's write lock ([`Store::read_session`]).
+//! - **Locks**: writes that need a cycle open, and a cycle's close, take
+//!   the workspace's row and then the cycle's row, and read the cycle's
+//!   state under them: a check-in never lands after the final scores.
+//! - **History**: check-ins are append-only (triggers refuse updates and
+//!   deletes).
+//! - **Bounds**: keys are short words whose number, if any, has at most 15
+//!   digits ([`check_key`]); alignment chains are at most
+//!   [`MAX_ALIGNMENT_DEPTH`] deep; KR weights are in (0, [`MAX_WEIGHT`]].
 //! - **Concurrency**: cycles, objectives and key results carry a version;
 //!   saving a value read at an older version fails with
 //!   [`StoreError::Conflict`] instead of overwriting.
-//! - **Export/import**: [`ExportDocument`] is the whole workspace as JSON.
+//! - **Export/import**: [`ExportDocument`] is the whole workspace as JSON,
+//!   checked whole before an import writes anything, numbers exact.
 //!
 //! The domain rules (dates, transitions, alignment, scores) come from
 //! `okapi-core`; this crate applies them inside the transaction that
@@ -52,14 +61,24 @@
 //! # }).unwrap();
 //! ```
 
+mod alignment;
+mod bind;
+mod document;
 mod error;
 mod export;
+mod keys;
 mod model;
+mod reader;
+mod redact;
 mod session;
 mod store;
 
-pub use error::{StoreError, redact_url};
-pub use export::validate as validate_export;
+pub use alignment::{AlignmentError, MAX_ALIGNMENT_DEPTH, parents_first};
+pub use document::{Problem, validate as validate_export};
+pub use error::StoreError;
+pub use keys::{MAX_KEY_NUMBER, check_key};
 pub use model::*;
-pub use session::{Session, check_key};
+pub use reader::{ReadSession, Reader};
+pub use redact::redact_url;
+pub use session::{MAX_WEIGHT, Session};
 pub use store::{Backend, SCHEMA_VERSION, Store, sqlite_url};

@@ -1,194 +1,63 @@
-//! A transaction bound to one workspace: every statement filters on, or
-//! writes, that workspace's id, so no call made through a session can see
-//! or change another workspace's rows. Nothing is kept unless
-//! [`Session::commit`] is called; dropping a session rolls it back.
+//! A transaction bound to one workspace that reads and writes: every
+//! statement filters on, or writes, that workspace's id, so no call made
+//! through a session can see or change another workspace's rows. Nothing
+//! is kept unless [`Session::commit`] is called; dropping a session rolls
+//! it back. The reads are [`Reader`]'s, which a session derefs to.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::ops::{Deref, DerefMut};
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::NaiveDate;
 use okapi_core::okr::{
     CycleState, KrKind, ObjectiveState, OkrRuleError, check_alignment, check_cycle_dates,
     check_cycle_transition, check_objective_transition,
 };
 use okapi_core::scoring::{flagged_at_close, grade_band, objective_score};
-use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
 
+use crate::alignment::check_depth;
+use crate::bind::Number;
 use crate::error::StoreError;
+use crate::keys::{check_key, next_numbered};
 use crate::model::{
     CheckIn, ClosedKr, ClosedObjective, Cycle, KeyResult, NewCheckIn, Objective, Team, User,
-    Workspace,
 };
-
-pub(crate) fn fmt_time(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-pub(crate) fn parse_time(s: &str) -> Result<DateTime<Utc>, StoreError> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| StoreError::Corrupt {
-            what: format!("time `{s}`"),
-            reason: e.to_string(),
-        })
-}
-
-fn parse_date(s: &str) -> Result<NaiveDate, StoreError> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| StoreError::Corrupt {
-        what: format!("date `{s}`"),
-        reason: e.to_string(),
-    })
-}
-
-fn word<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T, StoreError> {
-    s.parse().map_err(|reason| StoreError::Corrupt {
-        what: "value".into(),
-        reason,
-    })
-}
-
-fn opt_word<T: std::str::FromStr<Err = String>>(
-    s: Option<String>,
-) -> Result<Option<T>, StoreError> {
-    s.map(|s| word(&s)).transpose()
-}
-
-fn flag(v: Option<i64>) -> Option<bool> {
-    v.map(|v| v != 0)
-}
-
-/// Keys are typed by people and appear in paths and URLs: letters, digits,
-/// `-`, `_` and `.`, at most 64 characters.
-pub fn check_key(kind: &str, key: &str) -> Result<(), StoreError> {
-    let ok = !key.is_empty()
-        && key.len() <= 64
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(StoreError::Invalid(format!(
-            "{kind} key `{key}` must be 1–64 letters, digits, `-`, `_` or `.`"
-        )))
-    }
-}
-
-fn not_found(kind: &'static str, key: &str) -> StoreError {
-    StoreError::NotFound {
-        kind,
-        key: key.to_string(),
-    }
-}
+use crate::reader::{Reader, Table, fmt_time};
+use crate::store::Backend;
 
 /// The largest weight a key result may have.
 pub const MAX_WEIGHT: f64 = 1000.0;
-
-const OBJECTIVE_COLS: &str = "key, cycle_key, title, why, level, team_key, owner_key, parent_key, committed, state, final_score, grade, flagged, version";
-const KR_COLS: &str = "key, objective_key, title, kind, kpi_id, segment, grain, baseline, target, above, unit, due_date, weight, kr_type, funnel, is_leading, maturity, why, owner_key, final_score, grade, reflection, version";
-
-fn cycle_from_row(r: &AnyRow) -> Result<Cycle, StoreError> {
-    Ok(Cycle {
-        key: r.try_get("key")?,
-        name: r.try_get("name")?,
-        start: parse_date(&r.try_get::<String, _>("start_date")?)?,
-        end: parse_date(&r.try_get::<String, _>("end_date")?)?,
-        state: word(&r.try_get::<String, _>("state")?)?,
-        version: r.try_get("version")?,
-    })
-}
-
-fn objective_from_row(r: &AnyRow) -> Result<Objective, StoreError> {
-    Ok(Objective {
-        key: r.try_get("key")?,
-        cycle: r.try_get("cycle_key")?,
-        title: r.try_get("title")?,
-        why: r.try_get("why")?,
-        level: word(&r.try_get::<String, _>("level")?)?,
-        team: r.try_get("team_key")?,
-        owner: r.try_get("owner_key")?,
-        parent: r.try_get("parent_key")?,
-        committed: r.try_get::<i64, _>("committed")? != 0,
-        state: word(&r.try_get::<String, _>("state")?)?,
-        final_score: r.try_get("final_score")?,
-        grade: opt_word(r.try_get("grade")?)?,
-        flagged: r.try_get::<i64, _>("flagged")? != 0,
-        version: r.try_get("version")?,
-    })
-}
-
-fn kr_from_row(r: &AnyRow) -> Result<KeyResult, StoreError> {
-    Ok(KeyResult {
-        key: r.try_get("key")?,
-        objective: r.try_get("objective_key")?,
-        title: r.try_get("title")?,
-        kind: word(&r.try_get::<String, _>("kind")?)?,
-        kpi: r.try_get("kpi_id")?,
-        segment: r.try_get("segment")?,
-        grain: r.try_get("grain")?,
-        baseline: r.try_get("baseline")?,
-        target: r.try_get("target")?,
-        above: flag(r.try_get("above")?),
-        unit: r.try_get("unit")?,
-        due: r
-            .try_get::<Option<String>, _>("due_date")?
-            .map(|s| parse_date(&s))
-            .transpose()?,
-        weight: r.try_get("weight")?,
-        kr_type: opt_word(r.try_get("kr_type")?)?,
-        funnel: opt_word(r.try_get("funnel")?)?,
-        leading: flag(r.try_get("is_leading")?),
-        maturity: opt_word(r.try_get("maturity")?)?,
-        why: r.try_get("why")?,
-        owner: r.try_get("owner_key")?,
-        final_score: r.try_get("final_score")?,
-        grade: opt_word(r.try_get("grade")?)?,
-        reflection: r.try_get("reflection")?,
-        version: r.try_get("version")?,
-    })
-}
-
-fn checkin_from_row(r: &AnyRow) -> Result<CheckIn, StoreError> {
-    Ok(CheckIn {
-        seq: r.try_get("seq")?,
-        kr: r.try_get("kr_key")?,
-        at: parse_time(&r.try_get::<String, _>("at")?)?,
-        value: r.try_get("value")?,
-        confidence: word(&r.try_get::<String, _>("confidence")?)?,
-        note: r.try_get("note")?,
-        author: r.try_get("author_key")?,
-        source: word(&r.try_get::<String, _>("source")?)?,
-    })
-}
 
 fn b(v: bool) -> i64 {
     i64::from(v)
 }
 
-/// A transaction over one workspace's rows.
+/// A transaction over one workspace's rows that may write.
 pub struct Session {
-    pub(crate) tx: Transaction<'static, Any>,
-    ws: Workspace,
+    reader: Reader,
+}
+
+impl Deref for Session {
+    type Target = Reader;
+    fn deref(&self) -> &Reader {
+        &self.reader
+    }
+}
+
+impl DerefMut for Session {
+    fn deref_mut(&mut self) -> &mut Reader {
+        &mut self.reader
+    }
 }
 
 impl Session {
-    pub(crate) fn new(tx: Transaction<'static, Any>, ws: Workspace) -> Self {
-        Session { tx, ws }
+    pub(crate) fn new(reader: Reader) -> Self {
+        Session { reader }
     }
 
     /// Keeps everything done in this session.
     pub async fn commit(self) -> Result<(), StoreError> {
-        self.tx.commit().await?;
+        self.reader.tx.commit().await?;
         Ok(())
-    }
-
-    /// The workspace this session is bound to.
-    pub fn workspace(&self) -> &Workspace {
-        &self.ws
-    }
-
-    fn id(&self) -> String {
-        self.ws.id.clone()
     }
 
     // ---- workspace -------------------------------------------------------
@@ -205,7 +74,8 @@ impl Session {
     }
 
     /// Locks the workspace's row until the session ends (a no-op write):
-    /// sessions that number things wait for each other here.
+    /// sessions that number things, or need a cycle open, wait for each
+    /// other here. The first lock a session takes.
     async fn lock_workspace(&mut self) -> Result<(), StoreError> {
         sqlx::query("UPDATE workspaces SET version = version + 1 WHERE id = $1")
             .bind(self.id())
@@ -243,53 +113,6 @@ impl Session {
         Ok(())
     }
 
-    pub async fn teams(&mut self) -> Result<Vec<Team>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT key, name, mission FROM teams WHERE workspace_id = $1 ORDER BY key",
-        )
-        .bind(self.id())
-        .fetch_all(&mut *self.tx)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Team {
-                    key: r.try_get("key")?,
-                    name: r.try_get("name")?,
-                    mission: r.try_get("mission")?,
-                })
-            })
-            .collect()
-    }
-
-    async fn exists(&mut self, table: Table, key: &str) -> Result<bool, StoreError> {
-        let sql = match table {
-            Table::Teams => "SELECT COUNT(*) FROM teams WHERE workspace_id = $1 AND key = $2",
-            Table::Users => "SELECT COUNT(*) FROM users WHERE workspace_id = $1 AND key = $2",
-            Table::Cycles => "SELECT COUNT(*) FROM cycles WHERE workspace_id = $1 AND key = $2",
-            Table::Objectives => {
-                "SELECT COUNT(*) FROM objectives WHERE workspace_id = $1 AND key = $2"
-            }
-            Table::KeyResults => {
-                "SELECT COUNT(*) FROM key_results WHERE workspace_id = $1 AND key = $2"
-            }
-        };
-        let n: i64 = sqlx::query_scalar(sql)
-            .bind(self.id())
-            .bind(key)
-            .fetch_one(&mut *self.tx)
-            .await?;
-        Ok(n > 0)
-    }
-
-    async fn require(&mut self, table: Table, key: Option<&str>) -> Result<(), StoreError> {
-        if let Some(key) = key
-            && !self.exists(table, key).await?
-        {
-            return Err(not_found(table.kind(), key));
-        }
-        Ok(())
-    }
-
     /// Creates a user, or updates one.
     pub async fn put_user(&mut self, user: &User) -> Result<(), StoreError> {
         check_key("user", &user.key)?;
@@ -320,26 +143,6 @@ impl Session {
             .await?;
         }
         Ok(())
-    }
-
-    pub async fn users(&mut self) -> Result<Vec<User>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT key, name, email, role, team_key FROM users WHERE workspace_id = $1 ORDER BY key",
-        )
-        .bind(self.id())
-        .fetch_all(&mut *self.tx)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(User {
-                    key: r.try_get("key")?,
-                    name: r.try_get("name")?,
-                    email: r.try_get("email")?,
-                    role: r.try_get("role")?,
-                    team: r.try_get("team_key")?,
-                })
-            })
-            .collect()
     }
 
     // ---- cycles ----------------------------------------------------------
@@ -386,31 +189,6 @@ impl Session {
         .execute(&mut *self.tx)
         .await?;
         Ok(())
-    }
-
-    pub async fn cycle(&mut self, key: &str) -> Result<Cycle, StoreError> {
-        let row = sqlx::query(
-            "SELECT key, name, start_date, end_date, state, version FROM cycles WHERE workspace_id = $1 AND key = $2",
-        )
-        .bind(self.id())
-        .bind(key)
-        .fetch_optional(&mut *self.tx)
-        .await?;
-        match row {
-            Some(r) => cycle_from_row(&r),
-            None => Err(not_found("cycle", key)),
-        }
-    }
-
-    /// Cycles, newest start first.
-    pub async fn cycles(&mut self) -> Result<Vec<Cycle>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT key, name, start_date, end_date, state, version FROM cycles WHERE workspace_id = $1 ORDER BY start_date DESC, key",
-        )
-        .bind(self.id())
-        .fetch_all(&mut *self.tx)
-        .await?;
-        rows.iter().map(cycle_from_row).collect()
     }
 
     /// Updates a cycle's name and dates (not once closed), refusing a stale
@@ -465,7 +243,10 @@ impl Session {
         key: &str,
         reflections: &BTreeMap<String, String>,
     ) -> Result<Vec<ClosedObjective>, StoreError> {
-        let cycle = self.cycle(key).await?;
+        // Under the locks a check-in takes: one waiting on them lands
+        // before the final scores and counts, or after and is refused.
+        self.lock_workspace().await?;
+        let cycle = self.lock_cycle(key).await?;
         check_cycle_transition(cycle.state, CycleState::Closed)?;
         let objectives = self.objectives(Some(key)).await?;
         let krs = self.key_results(Some(key)).await?;
@@ -517,7 +298,7 @@ impl Session {
             sqlx::query(
                 "UPDATE objectives SET final_score = $1, grade = $2, flagged = $3, state = $4, version = version + 1 WHERE workspace_id = $5 AND key = $6",
             )
-            .bind(score)
+            .bind(Number(score))
             .bind(grade.map(|g| g.as_str()))
             .bind(b(flagged))
             .bind(ObjectiveState::Closed.as_str())
@@ -546,8 +327,29 @@ impl Session {
         Ok(out)
     }
 
+    /// Locks the cycle's row until the session ends and reads it as it
+    /// is now. On PostgreSQL `SELECT … FOR UPDATE` waits for a session
+    /// holding the row (a close, a check-in) and then reads what it
+    /// committed; on SQLite the session already holds the database's write
+    /// lock. Always after [`Session::lock_workspace`], so that sessions
+    /// take their locks in one order and never deadlock.
+    async fn lock_cycle(&mut self, key: &str) -> Result<Cycle, StoreError> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT key FROM cycles WHERE workspace_id = $1 AND key = $2 FOR UPDATE")
+                .bind(self.id())
+                .bind(key)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        }
+        self.cycle(key).await
+    }
+
+    /// The cycle, locked (workspace row, then cycle row) and checked open
+    /// under the locks: a write that needs an open cycle cannot interleave
+    /// with its close.
     async fn open_cycle(&mut self, key: &str) -> Result<Cycle, StoreError> {
-        let c = self.cycle(key).await?;
+        self.lock_workspace().await?;
+        let c = self.lock_cycle(key).await?;
         if c.state == CycleState::Closed {
             return Err(OkrRuleError::ClosedCycle.into());
         }
@@ -570,32 +372,7 @@ impl Session {
             .bind(self.id())
             .fetch_all(&mut *self.tx)
             .await?;
-        let lead = format!("{prefix}-");
-        let max = keys
-            .iter()
-            .filter_map(|k| k.strip_prefix(&lead)?.parse::<u64>().ok())
-            .max()
-            .unwrap_or(0);
-        Ok(format!("{prefix}-{}", max + 1))
-    }
-
-    async fn alignment_map(
-        &mut self,
-    ) -> Result<HashMap<String, (String, Option<String>)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT key, cycle_key, parent_key FROM objectives WHERE workspace_id = $1",
-        )
-        .bind(self.id())
-        .fetch_all(&mut *self.tx)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("key")?,
-                    (r.try_get("cycle_key")?, r.try_get("parent_key")?),
-                ))
-            })
-            .collect()
+        next_numbered(prefix, keys.iter().map(String::as_str))
     }
 
     async fn check_objective_refs(&mut self, o: &Objective) -> Result<(), StoreError> {
@@ -605,6 +382,8 @@ impl Session {
         if let Some(parent) = &o.parent {
             let map = self.alignment_map().await?;
             check_alignment(&o.key, &o.cycle, parent, &map)?;
+            let parents = map.into_iter().map(|(k, (_, p))| (k, p)).collect();
+            check_depth(&o.key, parent, &parents)?;
         }
         Ok(())
     }
@@ -643,45 +422,13 @@ impl Session {
         .bind(&o.parent)
         .bind(b(o.committed))
         .bind(o.state.as_str())
-        .bind(o.final_score)
+        .bind(Number(o.final_score))
         .bind(o.grade.map(|g| g.as_str()))
         .bind(b(o.flagged))
         .bind(o.version)
         .execute(&mut *self.tx)
         .await?;
         Ok(())
-    }
-
-    pub async fn objective(&mut self, key: &str) -> Result<Objective, StoreError> {
-        let sql =
-            format!("SELECT {OBJECTIVE_COLS} FROM objectives WHERE workspace_id = $1 AND key = $2");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(self.id())
-            .bind(key)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        match row {
-            Some(r) => objective_from_row(&r),
-            None => Err(not_found("objective", key)),
-        }
-    }
-
-    /// Objectives of one cycle, or of all, in key order.
-    pub async fn objectives(&mut self, cycle: Option<&str>) -> Result<Vec<Objective>, StoreError> {
-        let sql = format!(
-            "SELECT {OBJECTIVE_COLS} FROM objectives WHERE workspace_id = $1 AND ($2 = '' OR cycle_key = $2) ORDER BY cycle_key, key"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(self.id())
-            .bind(cycle.unwrap_or("").to_string())
-            .fetch_all(&mut *self.tx)
-            .await?;
-        let mut out: Vec<Objective> = rows
-            .iter()
-            .map(objective_from_row)
-            .collect::<Result<_, _>>()?;
-        out.sort_by_key(|o| natural_key(&o.key));
-        Ok(out)
     }
 
     /// Saves an objective read earlier: refused with a conflict if it was
@@ -806,8 +553,8 @@ impl Session {
         .bind(&kr.kpi)
         .bind(&kr.segment)
         .bind(&kr.grain)
-        .bind(kr.baseline)
-        .bind(kr.target)
+        .bind(Number(kr.baseline))
+        .bind(Number(kr.target))
         .bind(kr.above.map(b))
         .bind(&kr.unit)
         .bind(kr.due.map(|d| d.to_string()))
@@ -818,46 +565,13 @@ impl Session {
         .bind(kr.maturity.map(|t| t.as_str()))
         .bind(&kr.why)
         .bind(&kr.owner)
-        .bind(kr.final_score)
+        .bind(Number(kr.final_score))
         .bind(kr.grade.map(|g| g.as_str()))
         .bind(&kr.reflection)
         .bind(kr.version)
         .execute(&mut *self.tx)
         .await?;
         Ok(())
-    }
-
-    pub async fn key_result(&mut self, key: &str) -> Result<KeyResult, StoreError> {
-        let sql = format!("SELECT {KR_COLS} FROM key_results WHERE workspace_id = $1 AND key = $2");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(self.id())
-            .bind(key)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        match row {
-            Some(r) => kr_from_row(&r),
-            None => Err(not_found("key result", key)),
-        }
-    }
-
-    /// Key results of one cycle's objectives, or of all, in key order.
-    pub async fn key_results(&mut self, cycle: Option<&str>) -> Result<Vec<KeyResult>, StoreError> {
-        let cols = KR_COLS
-            .split(", ")
-            .map(|c| format!("k.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "SELECT {cols} FROM key_results k JOIN objectives o ON o.workspace_id = k.workspace_id AND o.key = k.objective_key WHERE k.workspace_id = $1 AND ($2 = '' OR o.cycle_key = $2)"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(self.id())
-            .bind(cycle.unwrap_or("").to_string())
-            .fetch_all(&mut *self.tx)
-            .await?;
-        let mut out: Vec<KeyResult> = rows.iter().map(kr_from_row).collect::<Result<_, _>>()?;
-        out.sort_by_key(|o| natural_key(&o.key));
-        Ok(out)
     }
 
     /// Saves a key result read earlier; a stale version is a conflict. Only
@@ -902,8 +616,8 @@ impl Session {
         .bind(&kr.kpi)
         .bind(&kr.segment)
         .bind(&kr.grain)
-        .bind(kr.baseline)
-        .bind(kr.target)
+        .bind(Number(kr.baseline))
+        .bind(Number(kr.target))
         .bind(kr.above.map(b))
         .bind(&kr.unit)
         .bind(kr.due.map(|d| d.to_string()))
@@ -1009,6 +723,11 @@ impl Session {
     pub async fn check_in(&mut self, c: &NewCheckIn) -> Result<CheckIn, StoreError> {
         let kr = self.key_result(&c.kr).await?;
         let o = self.objective(&kr.objective).await?;
+        // The cycle's state is read under the workspace's and the cycle's
+        // row locks, which its close takes too. The workspace's lock also
+        // numbers check-ins: concurrent check-ins (PostgreSQL) wait for
+        // each other instead of taking the same number; SQLite writers are
+        // serialized already.
         self.open_cycle(&o.cycle).await?;
         self.require(Table::Users, c.author.as_deref()).await?;
         if let Some(v) = c.value {
@@ -1025,17 +744,17 @@ impl Session {
                 )));
             }
         }
-        // Numbering check-ins takes the workspace's row lock first, so that
-        // concurrent check-ins (PostgreSQL) wait for each other instead of
-        // taking the same number; SQLite writers are already serialized.
-        self.lock_workspace().await?;
         let seq: Option<i64> =
             sqlx::query_scalar("SELECT MAX(seq) FROM checkins WHERE workspace_id = $1")
                 .bind(self.id())
                 .fetch_one(&mut *self.tx)
                 .await?;
+        let last = seq.unwrap_or(0);
+        let seq = last
+            .checked_add(1)
+            .ok_or_else(|| StoreError::Invalid(format!("no check-in number left after {last}")))?;
         let checkin = CheckIn {
-            seq: seq.unwrap_or(0) + 1,
+            seq,
             kr: c.kr.clone(),
             at: c.at,
             value: c.value,
@@ -1056,7 +775,7 @@ impl Session {
         .bind(c.seq)
         .bind(&c.kr)
         .bind(fmt_time(c.at))
-        .bind(c.value)
+        .bind(Number(c.value))
         .bind(c.confidence.as_str())
         .bind(&c.note)
         .bind(&c.author)
@@ -1064,68 +783,5 @@ impl Session {
         .execute(&mut *self.tx)
         .await?;
         Ok(())
-    }
-
-    /// Check-ins of one KR, or of every KR of one cycle, or all; oldest
-    /// first.
-    pub async fn checkins(
-        &mut self,
-        kr: Option<&str>,
-        cycle: Option<&str>,
-    ) -> Result<Vec<CheckIn>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT c.seq, c.kr_key, c.at, c.value, c.confidence, c.note, c.author_key, c.source FROM checkins c JOIN key_results k ON k.workspace_id = c.workspace_id AND k.key = c.kr_key JOIN objectives o ON o.workspace_id = k.workspace_id AND o.key = k.objective_key WHERE c.workspace_id = $1 AND ($2 = '' OR c.kr_key = $2) AND ($3 = '' OR o.cycle_key = $3) ORDER BY c.at, c.seq",
-        )
-        .bind(self.id())
-        .bind(kr.unwrap_or("").to_string())
-        .bind(cycle.unwrap_or("").to_string())
-        .fetch_all(&mut *self.tx)
-        .await?;
-        rows.iter().map(checkin_from_row).collect()
-    }
-
-    /// The checked-in values of every KR of a cycle, oldest first.
-    pub async fn values_by_kr(
-        &mut self,
-        cycle: &str,
-    ) -> Result<HashMap<String, Vec<f64>>, StoreError> {
-        let mut out: HashMap<String, Vec<f64>> = HashMap::new();
-        for c in self.checkins(None, Some(cycle)).await? {
-            if let Some(v) = c.value {
-                out.entry(c.kr).or_default().push(v);
-            }
-        }
-        Ok(out)
-    }
-}
-
-/// Orders `O-2` before `O-10`.
-fn natural_key(k: &str) -> (String, u64) {
-    match k.rsplit_once('-') {
-        Some((head, n)) if n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty() => {
-            (head.to_string(), n.parse().unwrap_or(u64::MAX))
-        }
-        _ => (k.to_string(), 0),
-    }
-}
-
-#[derive(Clone, Copy)]
-enum Table {
-    Teams,
-    Users,
-    Cycles,
-    Objectives,
-    KeyResults,
-}
-
-impl Table {
-    fn kind(self) -> &'static str {
-        match self {
-            Table::Teams => "team",
-            Table::Users => "user",
-            Table::Cycles => "cycle",
-            Table::Objectives => "objective",
-            Table::KeyResults => "key result",
-        }
     }
 }

@@ -7,10 +7,13 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{AnyPool, ConnectOptions, Row, SqlSafeStr};
 
-use crate::error::{StoreError, redact_url};
+use crate::error::StoreError;
 use crate::model::Workspace;
+use crate::reader::{ReadSession, Reader};
+use crate::redact::{redact_url, scrub};
 use crate::session::Session;
 
 /// The database behind a store.
@@ -47,6 +50,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0002_history_and_indexes.sql"),
         include_str!("../migrations/postgres/0002_history_and_indexes.sql"),
     ),
+    (
+        3,
+        "history cannot be deleted",
+        include_str!("../migrations/sqlite/0003_history_cannot_be_deleted.sql"),
+        include_str!("../migrations/postgres/0003_history_cannot_be_deleted.sql"),
+    ),
 ];
 
 /// The schema version this build reads and writes.
@@ -78,6 +87,33 @@ pub fn sqlite_url(path: &Path) -> String {
     format!("sqlite://{}?mode=rwc", path.display())
 }
 
+/// Creates the database file that `url` asks to create (`mode=rwc`),
+/// readable and writable by its owner only (0600 on Unix), before SQLite
+/// opens it: SQLite then gives its `-wal` and `-shm` files the same mode.
+/// An existing file is left as it is.
+fn create_private_file(url: &str) -> Result<(), StoreError> {
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    if in_memory || !url.contains("mode=rwc") {
+        return Ok(());
+    }
+    let path = SqliteConnectOptions::from_str(url)
+        .map_err(|e| StoreError::Open {
+            url: redact_url(url),
+            reason: scrub(&e.to_string(), url),
+        })?
+        .get_filename()
+        .to_path_buf();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(&path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(StoreError::Create { path, error }),
+    }
+}
+
 /// An open OKR database (SQLite or PostgreSQL), shared by all workspaces in
 /// it. Every read and write of a workspace's rows goes through a
 /// [`Session`] bound to that workspace.
@@ -94,10 +130,13 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let backend = Backend::of_url(url)?;
-        let open_err = |error| StoreError::Open {
+        let open_err = |error: sqlx::Error| StoreError::Open {
             url: redact_url(url),
-            error,
+            reason: scrub(&error.to_string(), url),
         };
+        if backend == Backend::Sqlite {
+            create_private_file(url)?;
+        }
         let options = AnyConnectOptions::from_str(url)
             .map_err(open_err)?
             .disable_statement_logging();
@@ -113,11 +152,19 @@ impl Store {
             .map_err(open_err)?;
         if backend == Backend::Sqlite {
             // WAL: readers never block the writer. The mode is kept in the
-            // file, so setting it on every open is cheap and idempotent.
-            sqlx::query("PRAGMA journal_mode = WAL")
+            // file; it is set once, on a new database (setting it needs an
+            // exclusive lock, which a read-only command must not wait for
+            // while another okapi writes).
+            let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
                 .fetch_one(&pool)
                 .await
                 .map_err(open_err)?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                sqlx::query("PRAGMA journal_mode = WAL")
+                    .fetch_one(&pool)
+                    .await
+                    .map_err(open_err)?;
+            }
             sqlx::query("PRAGMA foreign_keys = ON")
                 .execute(&pool)
                 .await
@@ -201,7 +248,7 @@ impl Store {
         profile: &str,
         now: DateTime<Utc>,
     ) -> Result<Workspace, StoreError> {
-        crate::session::check_key("workspace", id)?;
+        crate::keys::check_key("workspace", id)?;
         let mut tx = self.begin().await?;
         let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM workspaces WHERE id = $1")
             .bind(id)
@@ -234,24 +281,31 @@ impl Store {
         rows.iter().map(workspace_from_row).collect()
     }
 
-    /// Starts a transaction scoped to workspace `id`: everything done
-    /// through the session is committed together or not at all.
+    /// Starts a transaction scoped to workspace `id` that reads and writes:
+    /// everything done through the session is committed together or not at
+    /// all.
     pub async fn session(&self, id: &str) -> Result<Session, StoreError> {
         let mut tx = self.begin().await?;
-        let row = sqlx::query(
-            "SELECT id, name, vision, profile, created_at FROM workspaces WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else {
-            return Err(StoreError::NotFound {
-                kind: "workspace",
-                key: id.to_string(),
-            });
+        let ws = bound_workspace(&mut tx, id).await?;
+        Ok(Session::new(Reader::new(tx, ws, self.backend)))
+    }
+
+    /// Starts a transaction scoped to workspace `id` that only reads, from
+    /// one snapshot and without taking SQLite's write lock: a read-only
+    /// command runs while another okapi writes.
+    pub async fn read_session(&self, id: &str) -> Result<ReadSession, StoreError> {
+        let mut tx = match self.backend {
+            // Deferred: a read transaction, whose snapshot (WAL mode) is
+            // taken at its first read.
+            Backend::Sqlite => self.pool.begin_with("BEGIN").await?,
+            Backend::Postgres => {
+                self.pool
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .await?
+            }
         };
-        let ws = workspace_from_row(&row)?;
-        Ok(Session::new(tx, ws))
+        let ws = bound_workspace(&mut tx, id).await?;
+        Ok(ReadSession::new(Reader::new(tx, ws, self.backend)))
     }
 
     /// Starts a transaction not bound to a workspace yet (import).
@@ -259,7 +313,7 @@ impl Store {
     /// On SQLite the transaction takes the write lock at once (`BEGIN
     /// IMMEDIATE`): a second writer waits for the first (up to the busy
     /// timeout) instead of failing when it upgrades a stale read. On
-    /// PostgreSQL writes are guarded by the versions and keys.
+    /// PostgreSQL writes are guarded by the versions, keys and row locks.
     pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
         Ok(match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
@@ -284,10 +338,29 @@ pub(crate) async fn insert_workspace(
     .bind(&ws.name)
     .bind(&ws.vision)
     .bind(&ws.profile)
-    .bind(crate::session::fmt_time(ws.created_at))
+    .bind(crate::reader::fmt_time(ws.created_at))
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// The workspace `id`, read in `tx`, or not found.
+async fn bound_workspace(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    id: &str,
+) -> Result<Workspace, StoreError> {
+    let row =
+        sqlx::query("SELECT id, name, vision, profile, created_at FROM workspaces WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    match row {
+        Some(row) => workspace_from_row(&row),
+        None => Err(StoreError::NotFound {
+            kind: "workspace",
+            key: id.to_string(),
+        }),
+    }
 }
 
 fn workspace_from_row(row: &sqlx::any::AnyRow) -> Result<Workspace, StoreError> {
@@ -296,6 +369,6 @@ fn workspace_from_row(row: &sqlx::any::AnyRow) -> Result<Workspace, StoreError> 
         name: row.try_get("name")?,
         vision: row.try_get("vision")?,
         profile: row.try_get("profile")?,
-        created_at: crate::session::parse_time(&row.try_get::<String, _>("created_at")?)?,
+        created_at: crate::reader::parse_time(&row.try_get::<String, _>("created_at")?)?,
     })
 }

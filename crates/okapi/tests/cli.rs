@@ -20,6 +20,8 @@ mod okrs;
 mod outputs;
 #[path = "cli/ranges_and_segments.rs"]
 mod ranges_and_segments;
+#[path = "cli/store_safety.rs"]
+mod store_safety;
 
 use std::path::Path;
 use std::process::Command;

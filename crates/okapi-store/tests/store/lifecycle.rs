@@ -22,10 +22,33 @@ pub async fn schema_is_versioned_and_upgrades(db: Db) {
         .create_workspace("acme", "Acme", "b2b", now())
         .await
         .unwrap();
-    assert_eq!(db.store.migrate().await.unwrap(), vec![2]);
+    assert_eq!(db.store.migrate().await.unwrap(), vec![2, 3]);
     assert_eq!(db.store.migrate().await.unwrap(), Vec::<i64>::new());
     db.store.check_schema().await.unwrap();
     assert_eq!(db.store.workspaces().await.unwrap().len(), 1);
+    db.finish().await;
+}
+
+pub async fn an_upgrade_to_version_3_protects_existing_history(db: Db) {
+    // A version-2 database, with check-ins, as okapi left it before
+    // deletes were refused.
+    assert_eq!(db.store.migrate_to(2).await.unwrap(), vec![1, 2]);
+    db.store
+        .create_workspace("acme", "Acme", "b2b", now())
+        .await
+        .unwrap();
+    let mut s = db.store.session("acme").await.unwrap();
+    company(&mut s).await;
+    s.commit().await.unwrap();
+    assert_eq!(db.store.migrate().await.unwrap(), vec![3]);
+    let e = db
+        .raw("DELETE FROM checkins WHERE kr_key = 'KR-1'")
+        .await
+        .expect_err("a delete of a check-in must be refused");
+    assert!(e.to_string().contains("history cannot be deleted"), "{e}");
+    let mut s = db.store.read_session("acme").await.unwrap();
+    assert_eq!(s.checkins(None, None).await.unwrap().len(), 7);
+    s.commit().await.unwrap();
     db.finish().await;
 }
 
@@ -190,4 +213,79 @@ async fn acme_with_q1(db: Db) -> Db {
     .unwrap();
     s.commit().await.unwrap();
     db
+}
+
+pub async fn keys_and_alignment_chains_are_bounded(db: Db) {
+    let db = ready(db).await;
+    db.store
+        .create_workspace("acme", "Acme", "b2b", now())
+        .await
+        .unwrap();
+    let mut s = db.store.session("acme").await.unwrap();
+    s.create_cycle(
+        "2027-Q1",
+        "Q1 2027",
+        crate::fixtures::d("2027-01-01"),
+        crate::fixtures::d("2027-03-31"),
+    )
+    .await
+    .unwrap();
+    // A key whose number would overflow a counter is refused, on writes
+    // and on reads.
+    let e = s
+        .create_objective(&objective(
+            "O-18446744073709551615",
+            "2027-Q1",
+            Level::Company,
+            None,
+        ))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("too large"), "{e}");
+    let e = s.key_result("KR-99999999999999999999").await.unwrap_err();
+    assert!(e.to_string().contains("too large"), "{e}");
+    // The largest number there may be: the next key is refused, not wrapped.
+    s.create_objective(&objective(
+        "O-999999999999999",
+        "2027-Q1",
+        Level::Company,
+        None,
+    ))
+    .await
+    .unwrap();
+    let e = s.next_key("O").await.unwrap_err();
+    assert!(e.to_string().contains("no key left"), "{e}");
+
+    // Two chains: A-1 … A-20 and B-1 … B-13 (each under the one before).
+    for (head, n) in [("A", 20), ("B", 13)] {
+        for i in 1..=n {
+            let parent = (i > 1).then(|| format!("{head}-{}", i - 1));
+            let o = objective(
+                &format!("{head}-{i}"),
+                "2027-Q1",
+                Level::Team,
+                parent.as_deref(),
+            );
+            s.create_objective(&o).await.unwrap();
+        }
+    }
+    // B-1 with its 13 levels under A-20 makes 20 + 13 = 33: refused.
+    let mut b1 = s.objective("B-1").await.unwrap();
+    b1.parent = Some("A-20".into());
+    let e = s.save_objective(&b1).await.unwrap_err();
+    assert!(
+        matches!(e, StoreError::Alignment(okapi_store::AlignmentError::TooDeep { ref key, .. }) if key == "B-1"),
+        "{e}"
+    );
+    // Under A-19 it makes 19 + 13 = 32: accepted.
+    b1.parent = Some("A-19".into());
+    s.save_objective(&b1).await.unwrap();
+    // And nothing more fits under B-13, now at level 32.
+    let e = s
+        .create_objective(&objective("C-1", "2027-Q1", Level::Person, Some("B-13")))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("more than 32 levels deep"), "{e}");
+    s.commit().await.unwrap();
+    db.finish().await;
 }

@@ -38,9 +38,11 @@ macro_rules! on_both_backends {
 
 on_both_backends! {
     crate::lifecycle::schema_is_versioned_and_upgrades => schema_is_versioned_and_upgrades,
+    crate::lifecycle::an_upgrade_to_version_3_protects_existing_history => an_upgrade_to_version_3_protects_existing_history,
     crate::lifecycle::a_cycle_runs_from_planning_to_graded_close => a_cycle_runs_from_planning_to_graded_close,
     crate::lifecycle::generated_keys_count_up_and_sort_naturally => generated_keys_count_up_and_sort_naturally,
     crate::lifecycle::concurrent_sessions_generate_different_keys => concurrent_sessions_generate_different_keys,
+    crate::lifecycle::keys_and_alignment_chains_are_bounded => keys_and_alignment_chains_are_bounded,
     crate::safety::bad_changes_are_refused_and_change_nothing => bad_changes_are_refused_and_change_nothing,
     crate::safety::a_failed_session_keeps_none_of_its_writes => a_failed_session_keeps_none_of_its_writes,
     crate::safety::workspaces_cannot_see_or_touch_each_other => workspaces_cannot_see_or_touch_each_other,
@@ -48,7 +50,11 @@ on_both_backends! {
     crate::safety::checkins_are_append_only => checkins_are_append_only,
     crate::safety::concurrent_checkins_are_all_kept => concurrent_checkins_are_all_kept,
     crate::safety::only_mistakes_without_history_can_be_deleted => only_mistakes_without_history_can_be_deleted,
+    crate::safety::a_checkin_never_lands_after_the_close => a_checkin_never_lands_after_the_close,
+    crate::safety::an_export_reads_one_snapshot => an_export_reads_one_snapshot,
+    crate::safety::reads_run_while_another_okapi_writes => reads_run_while_another_okapi_writes,
     crate::portability::export_then_import_loses_nothing => export_then_import_loses_nothing,
+    crate::portability::the_demo_export_round_trips_exactly => the_demo_export_round_trips_exactly,
     crate::portability::a_bad_document_imports_nothing => a_bad_document_imports_nothing,
 }
 

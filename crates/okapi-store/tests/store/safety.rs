@@ -11,7 +11,7 @@ use crate::fixtures::{checkin, company, d, metric, objective};
 use crate::support::{Db, now, ready};
 
 async fn snapshot(store: &Store, ws: &str) -> ExportDocument {
-    let mut s = store.session(ws).await.unwrap();
+    let mut s = store.read_session(ws).await.unwrap();
     let doc = s.export(None, now()).await.unwrap();
     s.commit().await.unwrap();
     doc
@@ -347,6 +347,19 @@ pub async fn checkins_are_append_only(db: Db) {
         .await
         .expect_err("an update of a check-in must be refused");
     assert!(e.to_string().contains("append-only"), "{e}");
+    // Nor deleted, one or all, at the database itself.
+    for sql in ["DELETE FROM checkins WHERE seq = 1", "DELETE FROM checkins"] {
+        let e = db.raw(sql).await.expect_err(sql);
+        assert!(
+            e.to_string().contains("history cannot be deleted"),
+            "{sql}: {e}"
+        );
+    }
+    if db.store.backend() == okapi_store::Backend::Postgres {
+        let e = db.raw("TRUNCATE checkins").await.expect_err("TRUNCATE");
+        assert!(e.to_string().contains("history cannot be deleted"), "{e}");
+    }
+    assert_eq!(snapshot(&db.store, "acme").await, before);
     // A new check-in adds to the history; the old ones stay as they were.
     let mut s = db.store.session("acme").await.unwrap();
     let c = s.check_in(&checkin("KR-1", 19, 900.0)).await.unwrap();
@@ -427,5 +440,132 @@ pub async fn only_mistakes_without_history_can_be_deleted(db: Db) {
     assert_eq!(after.key_results.len(), before.key_results.len() - 1);
     assert!(!after.key_results.iter().any(|k| k.key == "KR-20"));
     assert_eq!(after.checkins, before.checkins);
+    db.finish().await;
+}
+
+/// Runs a check-in of `value` on `kr` in its own session on `store`, as a
+/// second okapi would.
+async fn check_in_elsewhere(
+    store: Store,
+    kr: &'static str,
+    value: f64,
+) -> Result<okapi_store::CheckIn, StoreError> {
+    let r = async {
+        let mut s = store.session("acme").await?;
+        let c = s.check_in(&checkin(kr, 20, value)).await?;
+        s.commit().await?;
+        Ok(c)
+    }
+    .await;
+    store.close().await;
+    r
+}
+
+/// Waits long enough for a blocked writer to show it is blocked.
+async fn a_moment() {
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+}
+
+pub async fn a_checkin_never_lands_after_the_close(db: Db) {
+    let db = setup(db).await;
+
+    // A check-in holds its locks, and the close waits for it: the value
+    // counts in the final score. KR-1 at 1,200 of 1,200 scores 1.0, KR-2
+    // stays at 0.5 (65 → 60 of 65 → 55), so C-1 is
+    // (1.0 × 1 + 0.5 × 3) / 4 = 0.625.
+    let mut checking = db.store.session("acme").await.unwrap();
+    checking
+        .check_in(&checkin("KR-1", 19, 1200.0))
+        .await
+        .unwrap();
+    let other = db.second_store().await;
+    let closing = tokio::spawn(async move {
+        let r = async {
+            let mut s = other.session("acme").await?;
+            let closed = s.close_cycle("2026-Q4", &BTreeMap::new()).await?;
+            s.commit().await?;
+            Ok::<_, StoreError>(closed)
+        }
+        .await;
+        other.close().await;
+        r
+    });
+    a_moment().await;
+    assert!(!closing.is_finished(), "the close did not wait");
+    checking.commit().await.unwrap();
+    let closed = closing.await.unwrap().unwrap();
+    let c1 = closed.iter().find(|o| o.key == "C-1").unwrap();
+    assert_eq!(c1.score, Some(0.625));
+
+    // The other way round: the close holds its locks, and a check-in
+    // waits, then finds the cycle closed and is refused.
+    let mut s = db.store.session("acme").await.unwrap();
+    s.create_objective(&objective("N-1", "2027-Q1", Level::Company, None))
+        .await
+        .unwrap();
+    s.create_key_result(&metric("KR-20", "N-1", 0.0, 10.0))
+        .await
+        .unwrap();
+    s.activate_cycle("2027-Q1").await.unwrap();
+    s.commit().await.unwrap();
+    let mut closing = db.store.session("acme").await.unwrap();
+    let closed = closing
+        .close_cycle("2027-Q1", &BTreeMap::new())
+        .await
+        .unwrap();
+    assert_eq!(closed[0].score, Some(0.0));
+    let checking = tokio::spawn(check_in_elsewhere(db.second_store().await, "KR-20", 10.0));
+    a_moment().await;
+    assert!(!checking.is_finished(), "the check-in did not wait");
+    closing.commit().await.unwrap();
+    match checking.await.unwrap() {
+        Err(StoreError::Rule(OkrRuleError::ClosedCycle)) => {}
+        other => panic!("expected the closed cycle to refuse the check-in, got {other:?}"),
+    }
+    let after = snapshot(&db.store, "acme").await;
+    assert!(!after.checkins.iter().any(|c| c.kr == "KR-20"));
+    let n1 = after.objectives.iter().find(|o| o.key == "N-1").unwrap();
+    assert_eq!(n1.final_score, Some(0.0));
+    db.finish().await;
+}
+
+pub async fn an_export_reads_one_snapshot(db: Db) {
+    let db = setup(db).await;
+    let mut reading = db.store.read_session("acme").await.unwrap();
+    let seen = reading.checkins(None, None).await.unwrap().len();
+    // Another okapi checks in meanwhile, and commits.
+    check_in_elsewhere(db.second_store().await, "KR-1", 900.0)
+        .await
+        .unwrap();
+    let doc = reading.export(None, now()).await.unwrap();
+    reading.commit().await.unwrap();
+    assert_eq!(doc.checkins.len(), seen, "the export mixed two states");
+    // A new read sees the check-in.
+    assert_eq!(snapshot(&db.store, "acme").await.checkins.len(), seen + 1);
+    db.finish().await;
+}
+
+pub async fn reads_run_while_another_okapi_writes(db: Db) {
+    let db = setup(db).await;
+    // A writer holds its transaction open (on SQLite, the write lock).
+    let mut writing = db.store.session("acme").await.unwrap();
+    writing.check_in(&checkin("KR-1", 19, 700.0)).await.unwrap();
+    // A reader on another connection neither waits nor sees the
+    // uncommitted check-in.
+    let other = db.second_store().await;
+    let read = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+        let mut s = other.read_session("acme").await?;
+        let doc = s.export(None, now()).await?;
+        s.commit().await?;
+        Ok::<_, StoreError>(doc)
+    })
+    .await
+    .expect("the read waited for the writer")
+    .unwrap();
+    // The company's seven check-ins (see `fixtures::company`).
+    assert_eq!(read.checkins.len(), 7);
+    other.close().await;
+    writing.commit().await.unwrap();
+    assert_eq!(snapshot(&db.store, "acme").await.checkins.len(), 8);
     db.finish().await;
 }

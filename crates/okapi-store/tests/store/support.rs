@@ -36,6 +36,18 @@ impl Db {
         r
     }
 
+    /// A fresh, migrated database of the same kind (SQLite or PostgreSQL),
+    /// to import into.
+    pub async fn sibling(&self, test: &str) -> Db {
+        let db = match &self.pg_schema {
+            Some(_) => postgres_empty(test)
+                .await
+                .expect("PostgreSQL is configured: this database is on it"),
+            None => sqlite_empty().await,
+        };
+        ready(db).await
+    }
+
     pub async fn finish(self) {
         self.store.close().await;
         if let Some((base, schema)) = self.pg_schema {

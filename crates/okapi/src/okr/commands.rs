@@ -14,15 +14,13 @@ use okapi_core::okr::{Confidence, CycleState, KrKind, ObjectiveState};
 use okapi_core::review::Level;
 use okapi_core::settings::Settings;
 use okapi_store::{
-    CheckInSource, ExportDocument, KeyResult, NewCheckIn, Objective, Store, StoreError, Team, User,
-    check_key,
+    CheckInSource, KeyResult, NewCheckIn, Objective, Store, StoreError, Team, User, check_key,
 };
 use serde::Serialize;
 
 use super::args::{
     CheckinArgs, CycleCmd, Format, InitArgs, KrFields, ObjectiveFields, TeamCmd, UserCmd,
 };
-use super::fault;
 use super::file::{self, KrSpec, toml_str, word};
 use super::kpi::{KpiReader, grain_of};
 use super::status::kr_status;
@@ -38,7 +36,11 @@ pub fn print_json<T: Serialize>(v: &T) -> Result<()> {
     Ok(())
 }
 
-fn say(format: Format, json: impl Serialize, text: impl FnOnce() -> String) -> Result<ExitCode> {
+pub fn say(
+    format: Format,
+    json: impl Serialize,
+    text: impl FnOnce() -> String,
+) -> Result<ExitCode> {
     match format {
         Format::Json => print_json(&json)?,
         Format::Table => {
@@ -199,12 +201,15 @@ pub fn migrate(loc: &Location, format: Format) -> Result<ExitCode> {
 
 pub fn vision(loc: &Location, text: Option<String>, format: Format) -> Result<ExitCode> {
     let ws = Workspace::open(loc)?;
-    let mut s = ws.session()?;
-    if let Some(t) = &text {
-        ws.block_on(s.set_vision(Some(t)))?;
-    }
-    let v = s.workspace().vision.clone();
-    ws.block_on(s.commit())?;
+    let v = match &text {
+        Some(t) => {
+            let mut s = ws.session()?;
+            ws.block_on(s.set_vision(Some(t)))?;
+            ws.block_on(s.commit())?;
+            Some(t.clone())
+        }
+        None => ws.read_session()?.workspace().vision.clone(),
+    };
     say(format, serde_json::json!({ "vision": v }), || {
         v.clone()
             .unwrap_or_else(|| "No vision yet: okapi vision \"…\" sets it.".into())
@@ -213,7 +218,6 @@ pub fn vision(loc: &Location, text: Option<String>, format: Format) -> Result<Ex
 
 pub fn team(loc: &Location, cmd: TeamCmd) -> Result<ExitCode> {
     let ws = Workspace::open(loc)?;
-    let mut s = ws.session()?;
     match cmd {
         TeamCmd::Add {
             key,
@@ -221,6 +225,7 @@ pub fn team(loc: &Location, cmd: TeamCmd) -> Result<ExitCode> {
             mission,
             format,
         } => {
+            let mut s = ws.session()?;
             let existing = ws.block_on(s.teams())?.into_iter().find(|t| t.key == key);
             let team = Team {
                 name: name
@@ -234,6 +239,7 @@ pub fn team(loc: &Location, cmd: TeamCmd) -> Result<ExitCode> {
             say(format, &team, || format!("Team `{}` saved.", team.key))
         }
         TeamCmd::List { format } => {
+            let mut s = ws.read_session()?;
             let teams = ws.block_on(s.teams())?;
             let users = ws.block_on(s.users())?;
             ws.block_on(s.commit())?;
@@ -269,7 +275,6 @@ pub fn team(loc: &Location, cmd: TeamCmd) -> Result<ExitCode> {
 
 pub fn user(loc: &Location, cmd: UserCmd) -> Result<ExitCode> {
     let ws = Workspace::open(loc)?;
-    let mut s = ws.session()?;
     match cmd {
         UserCmd::Add {
             key,
@@ -279,6 +284,7 @@ pub fn user(loc: &Location, cmd: UserCmd) -> Result<ExitCode> {
             team,
             format,
         } => {
+            let mut s = ws.session()?;
             let existing = ws.block_on(s.users())?.into_iter().find(|u| u.key == key);
             let e = existing.as_ref();
             let user = User {
@@ -295,6 +301,7 @@ pub fn user(loc: &Location, cmd: UserCmd) -> Result<ExitCode> {
             say(format, &user, || format!("User `{}` saved.", user.key))
         }
         UserCmd::List { format } => {
+            let mut s = ws.read_session()?;
             let users = ws.block_on(s.users())?;
             ws.block_on(s.commit())?;
             say(format, &users, || {
@@ -320,7 +327,6 @@ pub fn user(loc: &Location, cmd: UserCmd) -> Result<ExitCode> {
 
 pub fn cycle(loc: &Location, cmd: CycleCmd) -> Result<ExitCode> {
     let ws = Workspace::open(loc)?;
-    let mut s = ws.session()?;
     match cmd {
         CycleCmd::Create {
             key,
@@ -329,6 +335,7 @@ pub fn cycle(loc: &Location, cmd: CycleCmd) -> Result<ExitCode> {
             end,
             format,
         } => {
+            let mut s = ws.session()?;
             let key = key.unwrap_or_else(|| file::quarter_key(today()));
             let implied = file::dates_from_key(&key);
             let (start, end) = match (start, end, implied) {
@@ -350,6 +357,7 @@ pub fn cycle(loc: &Location, cmd: CycleCmd) -> Result<ExitCode> {
             })
         }
         CycleCmd::List { format } => {
+            let mut s = ws.read_session()?;
             let cycles = ws.block_on(s.cycles())?;
             ws.block_on(s.commit())?;
             say(format, &cycles, || {
@@ -375,6 +383,7 @@ pub fn cycle(loc: &Location, cmd: CycleCmd) -> Result<ExitCode> {
             end,
             format,
         } => {
+            let mut s = ws.session()?;
             let mut c = ws.block_on(s.cycle(&key))?;
             if let Some(n) = name {
                 c.name = n;
@@ -391,6 +400,7 @@ pub fn cycle(loc: &Location, cmd: CycleCmd) -> Result<ExitCode> {
             })
         }
         CycleCmd::Activate { key, format } => {
+            let mut s = ws.session()?;
             let c = ws.block_on(s.activate_cycle(&key))?;
             ws.block_on(s.commit())?;
             say(format, &c, || format!("Cycle `{}` is active.", c.key))
@@ -408,6 +418,7 @@ pub fn cycle(loc: &Location, cmd: CycleCmd) -> Result<ExitCode> {
                 };
                 refl.insert(k.trim().to_string(), t.trim().to_string());
             }
+            let mut s = ws.read_session()?;
             let cycle = ws.block_on(s.cycle(&key))?;
             if cycle.state != CycleState::Active {
                 bail!(
@@ -461,6 +472,16 @@ pub fn cycle(loc: &Location, cmd: CycleCmd) -> Result<ExitCode> {
                 bail!(
                     "cycle `{key}` is {}: only an active cycle can be closed",
                     cycle.state
+                );
+            }
+            // The KPIs were computed for these key results: none added,
+            // removed or changed since.
+            let versions = |krs: &[KeyResult]| -> Vec<(String, i64)> {
+                krs.iter().map(|k| (k.key.clone(), k.version)).collect()
+            };
+            if versions(&ws.block_on(s.key_results(Some(&key)))?) != versions(&krs) {
+                bail!(
+                    "the key results of cycle `{key}` changed while their KPIs were computed: nothing was closed; run the command again"
                 );
             }
             for c in &last {
@@ -684,29 +705,38 @@ pub fn kr_add(
     format: Format,
 ) -> Result<ExitCode> {
     let ws = Workspace::open(loc)?;
-    let mut s = ws.session()?;
-    let key = match key {
-        Some(k) => k,
-        None => ws.block_on(s.next_key("KR"))?,
-    };
-    let o = ws.block_on(s.objective(&objective))?;
-    let cycle = ws.block_on(s.cycle(&o.cycle))?;
     let title = fields
         .title
         .clone()
         .ok_or_else(|| anyhow!("a key result needs --title"))?;
     let spec = kr_spec(&fields, title);
-    let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
-    let kr = file::build_kr(
-        &key,
-        &objective,
-        &spec,
-        None,
-        &ws.settings,
-        cycle.start,
-        &mut reader,
-    )
-    .with_context(|| format!("key result `{key}`"))?;
+    let what = || match &key {
+        Some(k) => format!("key result `{k}`"),
+        None => "the new key result".to_string(),
+    };
+    // A baseline from the data is read before the write transaction.
+    let from_data = if file::needs_data_baseline(&spec, None).with_context(what)? {
+        let mut s = ws.read_session()?;
+        let o = ws.block_on(s.objective(&objective))?;
+        let cycle = ws.block_on(s.cycle(&o.cycle))?;
+        ws.block_on(s.commit())?;
+        let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
+        Some(
+            file::data_baseline(&spec, &ws.settings, cycle.start, &mut reader)
+                .with_context(what)?,
+        )
+    } else {
+        None
+    };
+    let mut s = ws.session()?;
+    let key = match key {
+        Some(k) => k,
+        None => ws.block_on(s.next_key("KR"))?,
+    };
+    let kr = file::build_kr(&key, &objective, &spec, None, &ws.settings, from_data)
+        .with_context(|| format!("key result `{key}`"))?;
+    // The store checks again, in this transaction, that the objective
+    // exists and its cycle is open.
     let kr = ws.block_on(s.create_key_result(&kr))?;
     ws.block_on(s.commit())?;
     say(format, &kr, || format!("Created {}", describe_kr(&kr)))
@@ -821,7 +851,7 @@ pub fn checkin(loc: &Location, args: CheckinArgs) -> Result<ExitCode> {
     // Read first, compute the KPI outside any transaction (it may take a
     // while on large data), then write in a session of its own; the store
     // checks again there that the cycle is still open.
-    let mut s = ws.session()?;
+    let mut s = ws.read_session()?;
     let kr = ws.block_on(s.key_result(&args.kr))?;
     let o = ws.block_on(s.objective(&kr.objective))?;
     let cycle = ws.block_on(s.cycle(&o.cycle))?;
@@ -853,6 +883,17 @@ pub fn checkin(loc: &Location, args: CheckinArgs) -> Result<ExitCode> {
         ),
     };
     let mut s = ws.session()?;
+    // Checked again in the write transaction: the KR is the one read above
+    // (the store checks that its cycle is still open).
+    let now = ws.block_on(s.key_result(&kr.key))?;
+    if now.version != kr.version {
+        bail!(
+            "key result `{}` was changed meanwhile (version {}, now {}): nothing was checked in; run the command again",
+            kr.key,
+            kr.version,
+            now.version
+        );
+    }
     let history = ws.block_on(s.checkins(Some(&kr.key), None))?;
     let mut refs: Vec<&okapi_store::CheckIn> = history.iter().collect();
     let pending = okapi_store::CheckIn {
@@ -951,7 +992,7 @@ pub fn refresh(loc: &Location, at: Option<NaiveDate>, format: Format) -> Result<
     let ws = Workspace::open(loc)?;
     let on_day = at.unwrap_or_else(today);
     // Read, compute the KPIs outside any transaction, then write.
-    let mut s = ws.session()?;
+    let mut s = ws.read_session()?;
     let cycles: Vec<_> = ws
         .block_on(s.cycles())?
         .into_iter()
@@ -1014,14 +1055,30 @@ pub fn refresh(loc: &Location, at: Option<NaiveDate>, format: Format) -> Result<
                 score: status.score,
                 confidence,
             },
+            kr.version,
         ));
     }
     let mut s = ws.session()?;
-    for (c, _) in &writes {
-        ws.block_on(s.check_in(c))?;
+    let mut done: Vec<Refreshed> = Vec::new();
+    for (c, r, version) in writes {
+        // Checked again in the write transaction: the KR is the one the
+        // value was computed for, and no one checked that value in since.
+        let now = ws.block_on(s.key_result(&c.kr))?;
+        if now.version != version {
+            bail!(
+                "key result `{}` was changed while its KPI was computed (version {version}, now {}): nothing was checked in; run `okapi okr refresh` again",
+                c.kr,
+                now.version
+            );
+        }
+        let history = ws.block_on(s.checkins(Some(&c.kr), None))?;
+        if history.iter().rev().find_map(|h| h.value) == c.value {
+            continue;
+        }
+        ws.block_on(s.check_in(&c))?;
+        done.push(r);
     }
     ws.block_on(s.commit())?;
-    let done: Vec<&Refreshed> = writes.iter().map(|w| &w.1).collect();
     say(format, &done, || {
         if done.is_empty() {
             return format!(
@@ -1064,9 +1121,14 @@ pub fn okr_new(
     let t = okapi_core::templates::find(template)
         .ok_or_else(|| anyhow!("unknown template `{template}` (see `okapi okr templates`)"))?;
     let ws = Workspace::open(loc)?;
-    let mut s = ws.session()?;
-    let c = ws.block_on(s.cycle(cycle))?;
-    let key = ws.block_on(s.next_key("O"))?;
+    // The cycle is read, and the KPIs computed, before the write
+    // transaction.
+    let c = {
+        let mut s = ws.read_session()?;
+        let c = ws.block_on(s.cycle(cycle))?;
+        ws.block_on(s.commit())?;
+        c
+    };
     let level = if team.is_some() {
         Level::Team
     } else if owner.is_some() {
@@ -1076,18 +1138,9 @@ pub fn okr_new(
     } else {
         Level::Company
     };
-    let o = Objective {
-        why: Some(t.why.to_string()),
-        team,
-        owner: owner.clone(),
-        parent,
-        ..Objective::draft(&key, &c.key, t.objective, level)
-    };
-    let o = ws.block_on(s.create_objective(&o))?;
     let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
-    let mut made = Vec::new();
+    let mut planned = Vec::new();
     for tk in &t.krs {
-        let kkey = ws.block_on(s.next_key("KR"))?;
         let kind = if tk.milestone {
             KrKind::Milestone
         } else if tk.kpi.is_some() {
@@ -1152,8 +1205,34 @@ pub fn okr_new(
             why: Some(tk.why.to_string()),
             owner: owner.clone(),
             kpi: tk.kpi.map(str::to_string),
-            ..KeyResult::new(&kkey, &o.key, tk.title, kind)
+            // Keys are given in the write transaction below.
+            ..KeyResult::new("", "", tk.title, kind)
         };
+        planned.push((kr, from_data));
+    }
+    let mut s = ws.session()?;
+    // The numbers were worked out for the cycle's dates as read above.
+    let now = ws.block_on(s.cycle(cycle))?;
+    if (now.start, now.end) != (c.start, c.end) {
+        bail!(
+            "cycle `{cycle}` was changed meanwhile (it is now {} … {}): run the command again",
+            now.start,
+            now.end
+        );
+    }
+    let key = ws.block_on(s.next_key("O"))?;
+    let o = Objective {
+        why: Some(t.why.to_string()),
+        team,
+        owner: owner.clone(),
+        parent,
+        ..Objective::draft(&key, &c.key, t.objective, level)
+    };
+    let o = ws.block_on(s.create_objective(&o))?;
+    let mut made = Vec::new();
+    for (mut kr, from_data) in planned {
+        kr.key = ws.block_on(s.next_key("KR"))?;
+        kr.objective = o.key.clone();
         let kr = ws.block_on(s.create_key_result(&kr))?;
         made.push((kr, from_data));
     }
@@ -1193,16 +1272,27 @@ pub fn apply(loc: &Location, path: &Path, dry_run: bool, format: Format) -> Resu
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let parsed = file::parse(path, &text)?;
+    file::check_keys(&parsed, path, &text)?;
     let ws = Workspace::open(loc)?;
-    let mut s = ws.session()?;
+    // Baselines from the data first, outside the write transaction.
     let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
+    let baselines = file::data_baselines(
+        ws.read_session()?,
+        &ws.rt,
+        &parsed,
+        path,
+        &text,
+        &ws.settings,
+        &mut reader,
+    )?;
+    let mut s = ws.session()?;
     let changes = ws.block_on(file::apply(
         &mut s,
         &parsed,
         path,
         &text,
         &ws.settings,
-        &mut reader,
+        &baselines,
     ))?;
     if !dry_run {
         ws.block_on(s.commit())?;
@@ -1226,112 +1316,4 @@ pub fn apply(loc: &Location, path: &Path, dry_run: bool, format: Format) -> Resu
         ));
         out
     })
-}
-
-// ---- export and import ----------------------------------------------------
-
-pub fn export(loc: &Location, out: Option<&Path>) -> Result<ExitCode> {
-    let ws = Workspace::open(loc)?;
-    let mut s = ws.session()?;
-    let doc = ws.block_on(s.export(Some(ws.settings_text.clone()), Utc::now()))?;
-    ws.block_on(s.commit())?;
-    let json = serde_json::to_string_pretty(&doc)?;
-    match out {
-        Some(p) => {
-            // Written beside, then renamed: a reader never sees half a file.
-            let tmp = p.with_extension("json.partial");
-            std::fs::write(&tmp, json + "\n")
-                .with_context(|| format!("writing {}", tmp.display()))?;
-            std::fs::rename(&tmp, p).with_context(|| format!("writing {}", p.display()))?;
-            eprintln!(
-                "Exported workspace `{}` to {}: {} objectives, {} key results, {} check-ins.",
-                doc.workspace.id,
-                p.display(),
-                doc.objectives.len(),
-                doc.key_results.len(),
-                doc.checkins.len()
-            );
-        }
-        None => {
-            let mut o = std::io::stdout().lock();
-            writeln!(o, "{json}")?;
-        }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-pub fn import(loc: &Location, path: &Path, format: Format) -> Result<ExitCode> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let doc: ExportDocument = serde_json::from_str(&text).map_err(|e| {
-        anyhow!(
-            "{}:{}:{}: not an okapi export: {e}",
-            path.display(),
-            e.line(),
-            e.column()
-        )
-    })?;
-    okapi_store::validate_export(&doc).with_context(|| path.display().to_string())?;
-    let file = loc.file();
-    let existing = std::fs::read_to_string(&file).ok();
-    if let Some(t) = &existing {
-        let s = Settings::from_toml(t)?;
-        if let Some(id) = &s.workspace.id
-            && *id != doc.workspace.id
-        {
-            bail!(
-                "{} is workspace `{id}`, the document holds workspace `{}`: import into a new directory",
-                file.display(),
-                doc.workspace.id
-            );
-        }
-    }
-    std::fs::create_dir_all(&loc.dir)?;
-    let rt = tokio::runtime::Handle::current();
-    let url = loc.url();
-    rt.block_on(async {
-        let store = Store::connect(&url).await?;
-        store.migrate().await?;
-        store.import(&doc, &mut |_, _| fault::after_write()).await?;
-        store.close().await;
-        Ok::<_, StoreError>(())
-    })?;
-    let section = format!(
-        "[workspace]\nid = {}\nname = {}\ndata = \".\"\n",
-        toml_str(&doc.workspace.id),
-        toml_str(&doc.workspace.name)
-    );
-    match &existing {
-        // No workspace file: the exported one (or a minimal one).
-        None => {
-            let settings = doc.settings.clone().unwrap_or(section);
-            std::fs::write(&file, settings)
-                .with_context(|| format!("writing {}", file.display()))?;
-        }
-        // A settings-only file becomes the workspace's: its settings stay.
-        Some(t) if Settings::from_toml(t)?.workspace.id.is_none() => {
-            std::fs::write(&file, format!("{}\n\n{section}", t.trim_end()))
-                .with_context(|| format!("writing {}", file.display()))?;
-        }
-        Some(_) => {}
-    }
-    say(
-        format,
-        serde_json::json!({
-            "workspace": doc.workspace.id,
-            "objectives": doc.objectives.len(),
-            "key_results": doc.key_results.len(),
-            "checkins": doc.checkins.len(),
-        }),
-        || {
-            format!(
-                "Imported workspace `{}`: {} cycles, {} objectives, {} key results, {} check-ins.",
-                doc.workspace.id,
-                doc.cycles.len(),
-                doc.objectives.len(),
-                doc.key_results.len(),
-                doc.checkins.len()
-            )
-        },
-    )
 }

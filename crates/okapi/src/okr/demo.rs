@@ -439,7 +439,10 @@ pub fn create(dir: &Path, profile: Profile, end: NaiveDate) -> Result<DemoWorksp
             )
             .await?;
         let mut s = store.session("demo").await?;
-        file::apply(&mut s, &parsed, &okrs_path, &okrs, &settings, &mut reader).await?;
+        // Every KR of the demo's file gives its baseline: none is read from
+        // the data inside this transaction.
+        let baselines = file::DataBaselines::new();
+        file::apply(&mut s, &parsed, &okrs_path, &okrs, &settings, &baselines).await?;
         // Weekly check-ins, Mondays from the second week, with the
         // confidence their pace gives.
         let stored: BTreeMap<String, okapi_store::KeyResult> = s

@@ -51,7 +51,9 @@ use anyhow::{Context, Result, anyhow, bail};
 use chrono::NaiveDate;
 use okapi_core::okr::{CycleState, KrKind, ObjectiveState};
 use okapi_core::review::Level;
-use okapi_store::{Cycle, KeyResult, Objective, Session, StoreError, Team, User};
+use okapi_store::{
+    Cycle, KeyResult, Objective, Session, StoreError, Team, User, check_key, parents_first,
+};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
@@ -234,41 +236,67 @@ pub fn default_level(team: Option<&str>, owner: Option<&str>, parent: Option<&st
     }
 }
 
+/// A key result's kind: the one given, else `kpi` when it names a KPI,
+/// else `metric`.
+fn kr_kind(spec: &KrSpec) -> Result<KrKind> {
+    Ok(match word::<KrKind>(spec.kind.as_deref())? {
+        Some(k) => k,
+        None if spec.kpi.is_some() => KrKind::Kpi,
+        None => KrKind::Metric,
+    })
+}
+
+/// Whether a key result takes its baseline from the data: a KPI-linked one
+/// given no baseline, and with none stored (`existing`).
+pub fn needs_data_baseline(spec: &KrSpec, existing: Option<&KeyResult>) -> Result<bool> {
+    Ok(kr_kind(spec)? == KrKind::Kpi
+        && spec.baseline.is_none()
+        && existing.and_then(|e| e.baseline).is_none())
+}
+
+/// The baseline a KPI-linked key result takes from the data: its KPI on
+/// the day before its cycle starts. Computed before any write transaction.
+pub fn data_baseline(
+    spec: &KrSpec,
+    settings: &Settings,
+    cycle_start: NaiveDate,
+    kpis: &mut KpiReader,
+) -> Result<f64> {
+    let id = spec.kpi.as_deref().unwrap_or_default();
+    check_kpi(settings, id)?;
+    let grain = grain_of(spec.grain.as_deref())?;
+    let day_before = cycle_start.pred_opt().unwrap_or(cycle_start);
+    let r = kpis
+        .value_on(id, spec.segment.as_deref(), grain, day_before)
+        .with_context(|| "no baseline given and none in the data")?;
+    Ok(r.value)
+}
+
 /// Builds a key result from its fields. `existing` keeps what the file
 /// leaves to the store (scores, reflection, version, a baseline taken from
-/// the data earlier).
-#[allow(clippy::too_many_arguments)]
+/// the data earlier); `from_data` is the baseline read from the data for a
+/// KPI-linked key result given none ([`data_baseline`]).
 pub fn build_kr(
     key: &str,
     objective: &str,
     spec: &KrSpec,
     existing: Option<&KeyResult>,
     settings: &Settings,
-    cycle_start: NaiveDate,
-    kpis: &mut KpiReader,
+    from_data: Option<f64>,
 ) -> Result<KeyResult> {
-    let kind = match word::<KrKind>(spec.kind.as_deref())? {
-        Some(k) => k,
-        None if spec.kpi.is_some() => KrKind::Kpi,
-        None => KrKind::Metric,
-    };
+    let kind = kr_kind(spec)?;
     if let Some(id) = &spec.kpi {
         check_kpi(settings, id)?;
     }
-    let grain = grain_of(spec.grain.as_deref())?;
+    grain_of(spec.grain.as_deref())?;
     let mut baseline = spec.baseline;
     if baseline.is_none() && kind == KrKind::Kpi {
-        baseline = match existing.and_then(|e| e.baseline) {
-            Some(b) => Some(b),
-            None => {
-                let id = spec.kpi.as_deref().unwrap_or_default();
-                let day_before = cycle_start.pred_opt().unwrap_or(cycle_start);
-                let r = kpis
-                    .value_on(id, spec.segment.as_deref(), grain, day_before)
-                    .with_context(|| "no baseline given and none in the data")?;
-                Some(r.value)
-            }
-        };
+        baseline = existing.and_then(|e| e.baseline).or(from_data);
+        if baseline.is_none() {
+            bail!(
+                "no baseline given, and none was read from the data (the workspace changed meanwhile: run the command again)"
+            );
+        }
     }
     if matches!(kind, KrKind::Metric | KrKind::Kpi) && (baseline.is_none() || spec.target.is_none())
     {
@@ -346,6 +374,141 @@ fn objective_steps(from: ObjectiveState, to: ObjectiveState) -> Result<Vec<Objec
     })
 }
 
+/// A cycle's dates: those given, else those its key implies.
+fn cycle_dates(c: &CycleSpec) -> Result<(NaiveDate, NaiveDate)> {
+    let implied = dates_from_key(c.key.get_ref());
+    let start = match &c.start {
+        Some(v) => date_value(v)?,
+        None => implied
+            .map(|d| d.0)
+            .ok_or_else(|| anyhow!("needs start and end dates"))?,
+    };
+    let end = match &c.end {
+        Some(v) => date_value(v)?,
+        None => implied
+            .map(|d| d.1)
+            .ok_or_else(|| anyhow!("needs start and end dates"))?,
+    };
+    Ok((start, end))
+}
+
+/// Checks every key a file names, before anything is read or written:
+/// keys well-formed (see `okapi_store::check_key`: a number after the last
+/// `-` of at most 15 digits, so no counter overflows) and unique within
+/// the file, references well-formed, and the parent chains among the
+/// file's objectives without loops and at most
+/// [`okapi_store::MAX_ALIGNMENT_DEPTH`] deep. Errors name the line.
+pub fn check_keys(file: &OkrFile, path: &Path, text: &str) -> Result<()> {
+    let at =
+        |key: &Spanned<String>| format!("{}:{}", path.display(), line_of(text, key.span().start));
+    let mut seen: HashSet<(&str, String)> = HashSet::new();
+    let mut check = |kind: &'static str, key: &Spanned<String>, refs: Vec<(&str, Option<&str>)>| {
+        check_key(kind, key.get_ref()).with_context(|| at(key))?;
+        if !seen.insert((kind, key.get_ref().clone())) {
+            bail!(
+                "{}: {kind} `{}` appears twice in the file",
+                at(key),
+                key.get_ref()
+            );
+        }
+        for (what, r) in refs {
+            if let Some(r) = r {
+                check_key(what, r)
+                    .with_context(|| format!("{}: {kind} `{}`", at(key), key.get_ref()))?;
+            }
+        }
+        Ok(())
+    };
+    for t in &file.teams {
+        check("team", &t.key, vec![])?;
+    }
+    for u in &file.users {
+        check("user", &u.key, vec![("team", u.team.as_deref())])?;
+    }
+    for c in &file.cycles {
+        check("cycle", &c.key, vec![])?;
+    }
+    for o in &file.objectives {
+        let refs = vec![
+            ("cycle", Some(o.cycle.as_str())),
+            ("team", o.team.as_deref()),
+            ("user", o.owner.as_deref()),
+            ("parent objective", o.parent.as_deref()),
+        ];
+        check("objective", &o.key, refs)?;
+        for k in &o.krs {
+            check("key result", &k.key, vec![("user", k.owner.as_deref())])?;
+        }
+    }
+    if let Err(e) = parents_first(
+        &file.objectives,
+        |o| o.key.get_ref(),
+        |o| o.parent.as_deref(),
+    ) {
+        let line = file
+            .objectives
+            .iter()
+            .find(|o| o.key.get_ref() == e.key())
+            .map(|o| at(&o.key))
+            .unwrap_or_else(|| path.display().to_string());
+        bail!("{line}: {e}");
+    }
+    Ok(())
+}
+
+/// The baselines a file's KPI-linked key results take from the data, by
+/// key result.
+pub type DataBaselines = HashMap<String, f64>;
+
+/// Reads the data for every KPI-linked key result of the file that gives
+/// no baseline and has none stored: its KPI on the day before its cycle
+/// starts (the file's dates for a cycle it names, else the stored ones).
+/// What is needed is read in `s`, which ends before the KPIs are computed;
+/// `apply` then writes with the values in a session of its own.
+pub fn data_baselines(
+    mut s: okapi_store::ReadSession,
+    rt: &tokio::runtime::Handle,
+    file: &OkrFile,
+    path: &Path,
+    text: &str,
+    settings: &Settings,
+    kpis: &mut KpiReader,
+) -> Result<DataBaselines> {
+    let at =
+        |key: &Spanned<String>| format!("{}:{}", path.display(), line_of(text, key.span().start));
+    let mut wanted = Vec::new();
+    for o in &file.objectives {
+        for k in &o.krs {
+            let existing = match rt.block_on(s.key_result(k.key.get_ref())) {
+                Ok(kr) => Some(kr),
+                Err(StoreError::NotFound { .. }) => None,
+                Err(e) => return Err(e.into()),
+            };
+            if !needs_data_baseline(k, existing.as_ref()).with_context(|| at(&k.key))? {
+                continue;
+            }
+            let start = match file.cycles.iter().find(|c| c.key.get_ref() == &o.cycle) {
+                Some(c) => cycle_dates(c).with_context(|| at(&c.key))?.0,
+                None => match rt.block_on(s.cycle(&o.cycle)) {
+                    Ok(c) => c.start,
+                    // Reported by `apply`, with its line.
+                    Err(StoreError::NotFound { .. }) => continue,
+                    Err(e) => return Err(e.into()),
+                },
+            };
+            wanted.push((k, start));
+        }
+    }
+    rt.block_on(s.commit())?;
+    let mut out = DataBaselines::new();
+    for (k, start) in wanted {
+        let v = data_baseline(k, settings, start, kpis)
+            .with_context(|| format!("{}: key result `{}`", at(&k.key), k.key.get_ref()))?;
+        out.insert(k.key.get_ref().clone(), v);
+    }
+    Ok(out)
+}
+
 /// Applies a parsed file in `s` (not committed here). Every error names
 /// the file and the line of the row it is about.
 pub async fn apply(
@@ -354,8 +517,9 @@ pub async fn apply(
     path: &Path,
     text: &str,
     settings: &Settings,
-    kpis: &mut KpiReader<'_>,
+    baselines: &DataBaselines,
 ) -> Result<Vec<Change>> {
+    check_keys(file, path, text)?;
     let at =
         |key: &Spanned<String>| format!("{}:{}", path.display(), line_of(text, key.span().start));
     let mut changes = Vec::new();
@@ -369,30 +533,6 @@ pub async fn apply(
             action,
         });
     };
-
-    // Keys must be unique within the file.
-    let mut seen: HashSet<(&str, &str)> = HashSet::new();
-    let all_keys = file
-        .teams
-        .iter()
-        .map(|t| ("team", &t.key))
-        .chain(file.users.iter().map(|u| ("user", &u.key)))
-        .chain(file.cycles.iter().map(|c| ("cycle", &c.key)))
-        .chain(file.objectives.iter().map(|o| ("objective", &o.key)))
-        .chain(
-            file.objectives
-                .iter()
-                .flat_map(|o| o.krs.iter().map(|k| ("key result", &k.key))),
-        );
-    for (kind, key) in all_keys {
-        if !seen.insert((kind, key.get_ref().as_str())) {
-            bail!(
-                "{}: {kind} `{}` appears twice in the file",
-                at(key),
-                key.get_ref()
-            );
-        }
-    }
 
     if let Some(v) = &file.vision
         && s.workspace().vision.as_deref() != Some(v.as_str())
@@ -454,19 +594,7 @@ pub async fn apply(
     for c in &file.cycles {
         let key = c.key.get_ref();
         let ctx = || format!("{}: cycle `{key}`", at(&c.key));
-        let implied = dates_from_key(key);
-        let start = match &c.start {
-            Some(v) => date_value(v).with_context(ctx)?,
-            None => implied
-                .map(|d| d.0)
-                .ok_or_else(|| anyhow!("{}: needs start and end dates", ctx()))?,
-        };
-        let end = match &c.end {
-            Some(v) => date_value(v).with_context(ctx)?,
-            None => implied
-                .map(|d| d.1)
-                .ok_or_else(|| anyhow!("{}: needs start and end dates", ctx()))?,
-        };
+        let (start, end) = cycle_dates(c).with_context(ctx)?;
         let name = c.name.clone().unwrap_or_else(|| name_from_key(key));
         let state = word::<CycleState>(c.state.as_deref()).with_context(ctx)?;
         let existing = match s.cycle(key).await {
@@ -517,36 +645,13 @@ pub async fn apply(
         note(&mut changes, "cycle", key, action);
     }
 
-    // Objectives: parents named in the file first.
-    let in_file: HashMap<&str, &ObjectiveSpec> = file
-        .objectives
-        .iter()
-        .map(|o| (o.key.get_ref().as_str(), o))
-        .collect();
-    let mut order: Vec<&ObjectiveSpec> = Vec::new();
-    let mut placed: HashSet<&str> = HashSet::new();
-    fn place<'f>(
-        o: &'f ObjectiveSpec,
-        in_file: &HashMap<&str, &'f ObjectiveSpec>,
-        placed: &mut HashSet<&'f str>,
-        order: &mut Vec<&'f ObjectiveSpec>,
-        depth: usize,
-    ) {
-        if placed.contains(o.key.get_ref().as_str()) || depth > in_file.len() {
-            return;
-        }
-        if let Some(p) = o.parent.as_deref()
-            && let Some(parent) = in_file.get(p)
-        {
-            place(parent, in_file, placed, order, depth + 1);
-        }
-        if placed.insert(o.key.get_ref().as_str()) {
-            order.push(o);
-        }
-    }
-    for o in &file.objectives {
-        place(o, &in_file, &mut placed, &mut order, 0);
-    }
+    // Objectives: parents named in the file first (`check_keys` refused
+    // loops and chains too deep).
+    let order = parents_first(
+        &file.objectives,
+        |o| o.key.get_ref(),
+        |o| o.parent.as_deref(),
+    )?;
 
     for o in order {
         let key = o.key.get_ref();
@@ -601,7 +706,6 @@ pub async fn apply(
         }
         note(&mut changes, "objective", key, action);
 
-        let cycle = s.cycle(&want.cycle).await.with_context(ctx)?;
         for k in &o.krs {
             let kkey = k.key.get_ref();
             let kctx = || format!("{}: key result `{kkey}`", at(&k.key));
@@ -610,7 +714,8 @@ pub async fn apply(
                 Err(StoreError::NotFound { .. }) => None,
                 Err(e) => return Err(e.into()),
             };
-            let want = build_kr(kkey, key, k, existing.as_ref(), settings, cycle.start, kpis)
+            let from_data = baselines.get(kkey.as_str()).copied();
+            let want = build_kr(kkey, key, k, existing.as_ref(), settings, from_data)
                 .with_context(kctx)?;
             let action = match &existing {
                 Some(have) if *have == want => "unchanged",

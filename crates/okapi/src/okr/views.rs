@@ -16,7 +16,7 @@ use okapi_core::period::Grain;
 use okapi_core::review::{DraftKr, DraftObjective, Finding, ReviewContext, review};
 use okapi_core::templates;
 use okapi_core::units::{self, cell};
-use okapi_store::{Cycle, KeyResult, Objective, Session, User};
+use okapi_store::{Cycle, KeyResult, Objective, Reader, User};
 use serde::Serialize;
 
 use super::args::{Format, ReportFormat};
@@ -28,7 +28,7 @@ use super::status::{
 };
 use super::workspace::{Location, Workspace};
 
-fn pick_cycle(ws: &Workspace, s: &mut Session, key: Option<&str>) -> Result<Cycle> {
+fn pick_cycle(ws: &Workspace, s: &mut Reader, key: Option<&str>) -> Result<Cycle> {
     match key {
         Some(k) => Ok(ws.block_on(s.cycle(k))?),
         None => {
@@ -41,7 +41,7 @@ fn pick_cycle(ws: &Workspace, s: &mut Session, key: Option<&str>) -> Result<Cycl
 }
 
 fn load_status(ws: &Workspace, cycle: Option<&str>, on: Option<NaiveDate>) -> Result<CycleStatus> {
-    let mut s = ws.session()?;
+    let mut s = ws.read_session()?;
     let c = pick_cycle(ws, &mut s, cycle)?;
     let objectives = ws.block_on(s.objectives(Some(&c.key)))?;
     let krs = ws.block_on(s.key_results(Some(&c.key)))?;
@@ -61,7 +61,7 @@ fn load_status(ws: &Workspace, cycle: Option<&str>, on: Option<NaiveDate>) -> Re
 /// The status with every KPI-linked KR of an open cycle read from the data
 /// now, as if checked in (nothing is stored).
 fn live_status(ws: &Workspace, cycle: Option<&str>, on: Option<NaiveDate>) -> Result<CycleStatus> {
-    let mut s = ws.session()?;
+    let mut s = ws.read_session()?;
     let c = pick_cycle(ws, &mut s, cycle)?;
     let objectives = ws.block_on(s.objectives(Some(&c.key)))?;
     let krs = ws.block_on(s.key_results(Some(&c.key)))?;
@@ -308,7 +308,7 @@ pub fn tree(loc: &Location, cycle: Option<String>, format: Format) -> Result<Exi
         print_json(&roots)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let s = ws.session()?;
+    let s = ws.read_session()?;
     let vision = s.workspace().vision.clone();
     ws.block_on(s.commit())?;
     let mut out = String::new();
@@ -344,7 +344,7 @@ pub fn stale(
     let ws = Workspace::open(loc)?;
     let cadence = cadence.unwrap_or(ws.settings.okrs.checkin_cadence) as i64;
     let on = at.unwrap_or_else(today);
-    let mut s = ws.session()?;
+    let mut s = ws.read_session()?;
     let cycles = ws.block_on(s.cycles())?;
     let users: HashMap<String, User> = ws
         .block_on(s.users())?
@@ -425,7 +425,7 @@ pub fn stale(
 
 pub fn history(loc: &Location, kr: &str, format: Format) -> Result<ExitCode> {
     let ws = Workspace::open(loc)?;
-    let mut s = ws.session()?;
+    let mut s = ws.read_session()?;
     let k = ws.block_on(s.key_result(kr))?;
     let checkins = ws.block_on(s.checkins(Some(kr), None))?;
     ws.block_on(s.commit())?;
@@ -609,7 +609,7 @@ pub fn review_cmd(
             (path.display().to_string(), drafts, days)
         }
         None => {
-            let mut s = ws.session()?;
+            let mut s = ws.read_session()?;
             let c = pick_cycle(&ws, &mut s, cycle.as_deref())?;
             let objectives = ws.block_on(s.objectives(Some(&c.key)))?;
             let krs = ws.block_on(s.key_results(Some(&c.key)))?;
@@ -730,7 +730,7 @@ pub fn calibrate(loc: &Location, percentile: Option<f64>, format: Format) -> Res
     if !(0.0..=100.0).contains(&pct) {
         anyhow::bail!("--percentile must be between 0 and 100");
     }
-    let mut s = ws.session()?;
+    let mut s = ws.read_session()?;
     let cycles = ws.block_on(s.cycles())?;
     let objectives = ws.block_on(s.objectives(None))?;
     let krs = ws.block_on(s.key_results(None))?;
@@ -936,7 +936,7 @@ pub fn report(
         print_json(&st)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let s = ws.session()?;
+    let s = ws.read_session()?;
     let workspace = s.workspace().clone();
     ws.block_on(s.commit())?;
     let text = match format {

@@ -69,7 +69,7 @@ impl Workspace {
     pub fn open(loc: &Location) -> Result<Workspace> {
         let ws = Self::open_unchecked(loc)?;
         ws.rt.block_on(ws.store.check_schema())?;
-        match ws.rt.block_on(ws.store.session(&ws.id)) {
+        match ws.rt.block_on(ws.store.read_session(&ws.id)) {
             Ok(s) => drop(s),
             Err(okapi_store::StoreError::NotFound { .. }) => bail!(
                 "the database {} holds no workspace `{}` (the id in {}): point --database-url at the database that does, or restore the workspace with `okapi import`",
@@ -140,9 +140,17 @@ impl Workspace {
         }
     }
 
-    /// Starts a session (one transaction) on this workspace.
+    /// Starts a session (one transaction) that writes to this workspace.
+    /// On SQLite it holds the write lock until it ends: compute KPIs
+    /// before starting it, never inside it.
     pub fn session(&self) -> Result<okapi_store::Session> {
         Ok(self.rt.block_on(self.store.session(&self.id))?)
+    }
+
+    /// Starts a session that only reads this workspace: one snapshot, and
+    /// no write lock, so it runs while another okapi writes.
+    pub fn read_session(&self) -> Result<okapi_store::ReadSession> {
+        Ok(self.rt.block_on(self.store.read_session(&self.id))?)
     }
 
     pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {

@@ -3,6 +3,10 @@
 //! The MRR bridge is stateful per account ("had MRR on any earlier day"),
 //! a poor fit for SQL; it runs as a Rust kernel over the loaded rows (a
 //! billing history is small next to the events table).
+//!
+//! Money stays exact and checked: each row was bounded at load (10^15),
+//! and every sum over rows is checked (`okapi_core::mrr`), so an amount
+//! too large to hold is an error, never a panic or a wrapped number.
 
 use std::collections::HashMap;
 
@@ -10,6 +14,7 @@ use datafusion::arrow::array::{Array, Date32Array, Decimal128Array, StringArray}
 use datafusion::arrow::record_batch::RecordBatch;
 use okapi_core::mrr::{AccountTimeline, SubscriptionRow, timelines};
 
+use crate::error::EngineError;
 use crate::load::cells::decimal_of;
 
 /// Accounts (sorted by id) and their MRR timelines.
@@ -26,7 +31,7 @@ impl Revenue {
     pub fn from_batches(
         batches: &[RecordBatch],
         keep: &dyn Fn(&str, Option<&str>) -> bool,
-    ) -> Revenue {
+    ) -> Result<Revenue, EngineError> {
         let mut raw: Vec<(String, SubscriptionRow)> = Vec::new();
         for b in batches {
             let (Some(acc), Some(plan), Some(mrr), Some(start), Some(end)) = (
@@ -70,12 +75,12 @@ impl Revenue {
                 r
             })
             .collect();
-        let timelines = timelines(&rows, accounts.len());
-        Revenue {
+        let timelines = timelines(&rows, accounts.len())?;
+        Ok(Revenue {
             accounts,
             index,
             timelines,
-        }
+        })
     }
 }
 

@@ -4,9 +4,23 @@
 //! a scalar function `okapi_period(ts_or_date)` that returns the first day
 //! of the period containing its argument (in the requested grain and the
 //! workspace time zone). Custom SQL KPIs run in the same context.
+//!
+//! A custom SQL KPI is someone else's text: [`Sql::custom_query`] runs it
+//! only if [`validate_sql`] accepts it — exactly one read-only `SELECT` or
+//! `WITH` query over the loaded tables, checked on the parsed syntax tree
+//! (no DDL, DML, `COPY`, `SET`, `EXPLAIN`, recursive CTE, table function,
+//! qualified or unknown table, `SELECT … INTO`, nor anything nested deeper
+//! than [`MAX_SQL_DEPTH`]) — and then plans it with DataFusion's
+//! [`SQLOptions`] forbidding DDL, DML and statements, under the workspace's
+//! [`QueryLimits`]: a time limit, a memory pool with no spilling to disk,
+//! and a cap on the rows returned. DataFusion is built with its
+//! `recursive_protection` feature, so planning a deep expression cannot
+//! overflow the stack either.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::ops::ControlFlow;
 use std::sync::Arc;
+use std::time::Duration;
 
 use datafusion::arrow::array::{
     Array, ArrayRef, Date32Array, Decimal128Array, Int64Array, TimestampMicrosecondArray,
@@ -16,12 +30,23 @@ use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::{Result as DfResult, exec_err};
 use datafusion::datasource::MemTable;
+use datafusion::execution::context::SQLOptions;
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::memory_pool::GreedyMemoryPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature,
     Volatility,
 };
 use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::sql::parser::{DFParserBuilder, Statement as DfStatement};
+use datafusion::sql::sqlparser::ast::{
+    Expr, ObjectNamePart, Query, Select, SetExpr, Statement, TableFactor, Visit, Visitor,
+};
+use okapi_core::custom::MAX_SQL_CHARS;
+use okapi_core::data_model::Table;
 use okapi_core::period::{Grain, Period, date_of, day_num};
+use okapi_core::settings::QueryLimits;
 use okapi_core::timezone::Zone;
 
 use crate::error::EngineError;
@@ -53,23 +78,50 @@ impl ScalarUDFImpl for PeriodFunction {
         let Some(a) = arrays.first() else {
             return exec_err!("okapi_period takes one argument");
         };
-        let start = |day: i32| day_num(Period::containing(self.grain, date_of(day)).start);
+        // Dates outside the window (a query may compute any date) are
+        // refused rather than bucketed.
+        let outside = || {
+            exec_err!(
+                "okapi_period: a date {}",
+                crate::load::cells::outside_window()
+            )
+        };
+        let start = |day: i32| -> DfResult<i32> {
+            if !crate::load::cells::in_window_day(day) {
+                return outside();
+            }
+            Ok(day_num(Period::containing(self.grain, date_of(day)).start))
+        };
         let out: Date32Array = match a.data_type() {
             DataType::Date32 => {
-                let d = a.as_any().downcast_ref::<Date32Array>().expect("date32");
-                d.iter().map(|v| v.map(start)).collect()
+                let Some(d) = a.as_any().downcast_ref::<Date32Array>() else {
+                    return exec_err!("okapi_period: not a date array");
+                };
+                d.iter()
+                    .map(|v| v.map(start).transpose())
+                    .collect::<DfResult<_>>()?
             }
             DataType::Timestamp(..) => {
                 let t = cast(
                     a,
                     &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
                 )?;
-                let t = t
-                    .as_any()
-                    .downcast_ref::<TimestampMicrosecondArray>()
-                    .expect("timestamp");
+                let Some(t) = t.as_any().downcast_ref::<TimestampMicrosecondArray>() else {
+                    return exec_err!("okapi_period: not a timestamp array");
+                };
                 let mut m = self.zone.day_mapper();
-                t.iter().map(|v| v.map(|us| start(m.day_of(us)))).collect()
+                t.iter()
+                    .map(|v| {
+                        v.map(|us| {
+                            if crate::load::cells::in_window_micros(us) {
+                                start(m.day_of(us))
+                            } else {
+                                outside()
+                            }
+                        })
+                        .transpose()
+                    })
+                    .collect::<DfResult<_>>()?
             }
             other => return exec_err!("okapi_period expects a timestamp or a date, got {other}"),
         };
@@ -81,10 +133,12 @@ impl ScalarUDFImpl for PeriodFunction {
 pub struct Sql {
     pub ctx: SessionContext,
     runtime: tokio::runtime::Runtime,
+    limits: QueryLimits,
 }
 
 impl Sql {
-    /// Registers `tables` and `okapi_period` for `grain` in `zone`.
+    /// Registers `tables` and `okapi_period` for `grain` in `zone`, for
+    /// okapi's own queries.
     pub fn new<'a>(
         tables: impl IntoIterator<Item = &'a LoadedTable>,
         grain: Grain,
@@ -92,6 +146,37 @@ impl Sql {
     ) -> Result<Sql, EngineError> {
         let config = SessionConfig::new().with_target_partitions(2);
         let ctx = SessionContext::new_with_config(config);
+        Sql::register(ctx, tables, grain, zone, QueryLimits::default())
+    }
+
+    /// [`Sql::new`] for custom queries: their working memory held to
+    /// `limits.memory_mib` (no spilling to disk), their time and rows to
+    /// the other limits by [`Sql::custom_query`].
+    pub fn with_limits<'a>(
+        tables: impl IntoIterator<Item = &'a LoadedTable>,
+        grain: Grain,
+        zone: Zone,
+        limits: QueryLimits,
+    ) -> Result<Sql, EngineError> {
+        let config = SessionConfig::new().with_target_partitions(2);
+        let bytes = (limits.memory_mib as usize).saturating_mul(1024 * 1024);
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_pool(Arc::new(GreedyMemoryPool::new(bytes)))
+            .with_disk_manager_builder(
+                DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled),
+            )
+            .build_arc()?;
+        let ctx = SessionContext::new_with_config_rt(config, runtime);
+        Sql::register(ctx, tables, grain, zone, limits)
+    }
+
+    fn register<'a>(
+        ctx: SessionContext,
+        tables: impl IntoIterator<Item = &'a LoadedTable>,
+        grain: Grain,
+        zone: Zone,
+        limits: QueryLimits,
+    ) -> Result<Sql, EngineError> {
         for t in tables {
             let mem = MemTable::try_new(t.schema.clone(), vec![t.batches.clone()])?;
             ctx.register_table(t.source.table.name(), Arc::new(mem))?;
@@ -110,17 +195,69 @@ impl Sql {
             signature,
         }));
         let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
             .build()
             .map_err(|e| EngineError::Query(e.to_string()))?;
-        Ok(Sql { ctx, runtime })
+        Ok(Sql {
+            ctx,
+            runtime,
+            limits,
+        })
     }
 
-    /// Runs `sql` and collects its batches.
+    /// Runs okapi's own `sql` and collects its batches.
     pub fn query(&self, sql: &str) -> Result<Vec<RecordBatch>, EngineError> {
         self.runtime.block_on(async {
             let df = self.ctx.sql(sql).await?;
             Ok(df.collect().await?)
         })
+    }
+
+    /// Runs a custom KPI's `sql`: checked by [`validate_sql`], planned with
+    /// DDL, DML and statements forbidden, stopped past the time limit, the
+    /// memory limit (see [`Sql::with_limits`]) or the row limit.
+    pub fn custom_query(&self, sql: &str) -> Result<Vec<RecordBatch>, EngineError> {
+        validate_sql(sql).map_err(EngineError::Query)?;
+        let limits = self.limits;
+        let options = SQLOptions::new()
+            .with_allow_ddl(false)
+            .with_allow_dml(false)
+            .with_allow_statements(false);
+        let max_rows = limits.max_rows as usize;
+        let run = async {
+            let df = self.ctx.sql_with_options(sql, options).await?;
+            // One row past the cap is enough to know it is exceeded.
+            let df = df.limit(0, Some(max_rows.saturating_add(1)))?;
+            Ok::<_, EngineError>(df.collect().await?)
+        };
+        let timeout = Duration::from_secs(u64::from(limits.timeout_secs));
+        let batches = self
+            .runtime
+            .block_on(async { tokio::time::timeout(timeout, run).await })
+            .map_err(|_| {
+                EngineError::Query(format!(
+                    "stopped after {} s, the time limit (limits.query_timeout in okapi.toml)",
+                    limits.timeout_secs
+                ))
+            })?
+            .map_err(|e| match e {
+                EngineError::Query(m) if m.contains("Resources exhausted") => {
+                    EngineError::Query(format!(
+                        "needs more than {} MiB of working memory, the memory limit \
+                         (limits.query_memory in okapi.toml): {m}",
+                        limits.memory_mib
+                    ))
+                }
+                e => e,
+            })?;
+        let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+        if rows > max_rows {
+            return Err(EngineError::Query(format!(
+                "returns more than {max_rows} rows, the row limit (limits.query_rows in \
+                 okapi.toml); a KPI query returns one row per period"
+            )));
+        }
+        Ok(batches)
     }
 
     /// Runs a query whose first column is a period start (`Date32`) and
@@ -162,4 +299,257 @@ fn numbers(a: &ArrayRef) -> Result<Vec<Option<i128>>, EngineError> {
         .downcast_ref::<Int64Array>()
         .ok_or_else(|| EngineError::Query("not a number column".into()))?;
     Ok(c.iter().map(|v| v.map(i128::from)).collect())
+}
+
+/// The deepest a custom query may nest expressions and subqueries (each
+/// operator, function call, parenthesis or subquery is a level).
+pub const MAX_SQL_DEPTH: usize = 128;
+
+/// Scalar functions whose one result can be made as large as a number in
+/// the query asks (`repeat('x', 1e9)`) or multiplied by nesting
+/// (`replace`): a single value the memory pool does not see. KPI queries
+/// count and sum; they have no need of them.
+const UNBOUNDED_FUNCTIONS: &[&str] = &[
+    "repeat",
+    "lpad",
+    "rpad",
+    "replace",
+    "regexp_replace",
+    "array_repeat",
+    "range",
+    "generate_series",
+];
+
+/// Parser recursion allowed while reading a custom query.
+const PARSER_RECURSION: usize = 64;
+
+/// Stack of the thread that parses and checks a custom query: a chain of
+/// operators parses into a tree as deep as it is long (up to about 10,000
+/// levels in [`MAX_SQL_CHARS`]), which is walked and dropped before it can
+/// be refused.
+const CHECK_STACK_BYTES: usize = 64 << 20;
+
+/// Checks that `sql` is a custom KPI query okapi will run: at most
+/// [`MAX_SQL_CHARS`] characters, exactly one read-only `SELECT`/`WITH`
+/// query over the input tables, and nothing nested deeper than
+/// [`MAX_SQL_DEPTH`]. Returns why not.
+pub fn validate_sql(sql: &str) -> Result<(), String> {
+    let chars = sql.chars().count();
+    if chars > MAX_SQL_CHARS {
+        return Err(format!(
+            "{chars} characters; a query may hold at most {MAX_SQL_CHARS}"
+        ));
+    }
+    let text = sql.to_string();
+    std::thread::Builder::new()
+        .name("okapi-sql-check".into())
+        .stack_size(CHECK_STACK_BYTES)
+        .spawn(move || check_sql(&text))
+        .map_err(|e| format!("cannot check the query: {e}"))?
+        .join()
+        .unwrap_or_else(|_| Err("the query could not be checked".into()))
+}
+
+fn check_sql(sql: &str) -> Result<(), String> {
+    let mut statements = DFParserBuilder::new(sql)
+        .with_recursion_limit(PARSER_RECURSION)
+        .build()
+        .and_then(|mut p| p.parse_statements())
+        .map_err(|e| format!("cannot parse the query: {e}"))?;
+    let statement = match (statements.pop_front(), statements.is_empty()) {
+        (Some(s), true) => s,
+        (None, _) => return Err("the query is empty".into()),
+        (Some(_), false) => {
+            return Err(format!(
+                "{} statements; a KPI is exactly one SELECT or WITH query",
+                statements.len() + 1
+            ));
+        }
+    };
+    let query = match statement {
+        DfStatement::Statement(s) => match *s {
+            Statement::Query(q) => q,
+            _ => return Err(refused_statement(first_words(sql))),
+        },
+        DfStatement::CreateExternalTable(_) => {
+            return Err(refused_statement("CREATE EXTERNAL TABLE"));
+        }
+        DfStatement::CopyTo(_) => return Err(refused_statement("COPY")),
+        DfStatement::Explain(_) => return Err(refused_statement("EXPLAIN")),
+        DfStatement::Reset(_) => return Err(refused_statement("RESET")),
+    };
+    let mut guard = ReadOnly {
+        ctes: HashSet::new(),
+        depth: 0,
+    };
+    match query.visit(&mut guard) {
+        ControlFlow::Break(reason) => Err(reason),
+        ControlFlow::Continue(()) => Ok(()),
+    }
+}
+
+/// The first two words of `sql`, past comment lines: what kind of
+/// statement it is (`INSERT INTO`, `CREATE TABLE`, `SET x` …).
+fn first_words(sql: &str) -> String {
+    let words: Vec<&str> = sql
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .flat_map(str::split_whitespace)
+        .take(2)
+        .collect();
+    words.join(" ").to_uppercase()
+}
+
+/// Why a statement that is not a query is refused.
+fn refused_statement(kind: impl std::fmt::Display) -> String {
+    format!("only a SELECT or WITH query may define a KPI, not `{kind}`")
+}
+
+/// Walks a parsed query, refusing anything that is not a read-only query
+/// over the input tables. The walk itself is guarded against deep trees
+/// by sqlparser's `recursive-protection`.
+struct ReadOnly {
+    /// Names of the common table expressions defined so far.
+    ctes: HashSet<String>,
+    depth: usize,
+}
+
+impl ReadOnly {
+    fn enter(&mut self) -> ControlFlow<String> {
+        self.depth += 1;
+        if self.depth > MAX_SQL_DEPTH {
+            return ControlFlow::Break(format!(
+                "the query nests more than {MAX_SQL_DEPTH} levels deep"
+            ));
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn leave(&mut self) -> ControlFlow<String> {
+        self.depth = self.depth.saturating_sub(1);
+        ControlFlow::Continue(())
+    }
+}
+
+fn refuse(reason: impl Into<String>) -> ControlFlow<String> {
+    ControlFlow::Break(reason.into())
+}
+
+impl Visitor for ReadOnly {
+    type Break = String;
+
+    fn pre_visit_query(&mut self, q: &Query) -> ControlFlow<String> {
+        self.enter()?;
+        if let Some(with) = &q.with {
+            if with.recursive {
+                return refuse("recursive CTEs (WITH RECURSIVE) are not allowed");
+            }
+            for cte in &with.cte_tables {
+                self.ctes.insert(cte.alias.name.value.to_lowercase());
+            }
+        }
+        if !q.locks.is_empty()
+            || q.for_clause.is_some()
+            || q.settings.is_some()
+            || q.format_clause.is_some()
+            || !q.pipe_operators.is_empty()
+        {
+            return refuse(
+                "only plain SELECT queries are allowed (no FOR, SETTINGS, FORMAT or pipe clauses)",
+            );
+        }
+        // The set operations of the body, walked without recursion.
+        let mut stack: Vec<&SetExpr> = vec![&q.body];
+        while let Some(e) = stack.pop() {
+            match e {
+                SetExpr::SetOperation { left, right, .. } => {
+                    stack.push(left);
+                    stack.push(right);
+                }
+                SetExpr::Select(_) | SetExpr::Query(_) | SetExpr::Values(_) => {}
+                SetExpr::Table(_) => {
+                    return refuse("`TABLE name` is not allowed; write SELECT * FROM name");
+                }
+                SetExpr::Insert(_)
+                | SetExpr::Update(_)
+                | SetExpr::Delete(_)
+                | SetExpr::Merge(_) => {
+                    return refuse("a KPI query may not change data");
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_query(&mut self, _q: &Query) -> ControlFlow<String> {
+        self.leave()
+    }
+
+    fn pre_visit_select(&mut self, s: &Select) -> ControlFlow<String> {
+        if s.into.is_some() {
+            return refuse("SELECT … INTO is not allowed: a KPI query may not create tables");
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_statement(&mut self, _s: &Statement) -> ControlFlow<String> {
+        // The query itself is visited, not its statement: any statement
+        // met is nested in it (`WITH x AS (INSERT …)`).
+        refuse("a KPI query may not change data or run statements")
+    }
+
+    fn pre_visit_table_factor(&mut self, t: &TableFactor) -> ControlFlow<String> {
+        match t {
+            TableFactor::Table { name, args, .. } => {
+                let shown = name.to_string();
+                if args.is_some() {
+                    return refuse(format!(
+                        "table function `{shown}(…)` is not allowed: a KPI query reads only the input tables"
+                    ));
+                }
+                let parts: Vec<&ObjectNamePart> = name.0.iter().collect();
+                let plain = match parts.as_slice() {
+                    [ObjectNamePart::Identifier(id)] => Some(id.value.to_lowercase()),
+                    _ => None,
+                };
+                match plain {
+                    Some(n)
+                        if Table::ALL.iter().any(|t| t.name() == n) || self.ctes.contains(&n) =>
+                    {
+                        ControlFlow::Continue(())
+                    }
+                    _ => refuse(format!(
+                        "unknown table `{shown}` (a KPI query reads the input tables: {})",
+                        Table::ALL.map(|t| t.name()).join(", ")
+                    )),
+                }
+            }
+            TableFactor::Derived { .. } | TableFactor::NestedJoin { .. } => {
+                ControlFlow::Continue(())
+            }
+            _ => refuse(
+                "only input tables, CTEs and subqueries may appear in FROM (no table \
+                 functions, UNNEST, PIVOT or the like)",
+            ),
+        }
+    }
+
+    fn pre_visit_expr(&mut self, e: &Expr) -> ControlFlow<String> {
+        self.enter()?;
+        if let Expr::Function(f) = e {
+            let name = f.name.to_string().to_lowercase();
+            let base = name.rsplit('.').next().unwrap_or(&name).trim_matches('"');
+            if UNBOUNDED_FUNCTIONS.contains(&base) {
+                return refuse(format!(
+                    "function `{base}` is not allowed: it builds a value as large as its \
+                     arguments ask, beyond any memory limit"
+                ));
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_expr(&mut self, _e: &Expr) -> ControlFlow<String> {
+        self.leave()
+    }
 }

@@ -1,5 +1,9 @@
 //! CSV with a header row. Lines are counted as an editor counts them: the
 //! header is line 1, a quoted field spanning lines moves the count on.
+//!
+//! Read as a stream: one batch of rows is held at a time, and a row the
+//! reader itself rejects (wrong number of fields, bad UTF-8) is handed on
+//! in its place in the file, after the rows before it.
 
 use std::sync::Arc;
 
@@ -50,8 +54,9 @@ pub fn read(
             h.trim().to_string()
         })
         .collect();
-    for (i, h) in header.iter().enumerate() {
-        if header[..i].contains(h) {
+    let mut seen = std::collections::HashSet::new();
+    for h in &header {
+        if !seen.insert(h.as_str()) {
             return Err(file_err(format!(
                 "line 1: column `{h}` appears twice in the header"
             )));
@@ -74,6 +79,7 @@ pub fn read(
         .filter(|(_, h)| table.column(h).is_some() || extras.contains(h))
         .map(|(i, h)| (i, h.clone()))
         .collect();
+    super::validate::check_extra_columns(&name, &extras)?;
     let mut validator = Validator::new(table, name.clone(), extras);
     validator.require_columns(&header).map_err(|e| match e {
         EngineError::File { file, reason } => EngineError::File {
@@ -87,25 +93,30 @@ pub fn read(
         || -> Vec<StringBuilder> { kept.iter().map(|_| StringBuilder::new()).collect() };
     let mut builders = new_builders();
     let mut locations: Vec<Location> = Vec::with_capacity(BATCH_ROWS);
+    // Validates the rows gathered so far, then hands on `rejected` (a row
+    // the reader refused), so that everything comes in file order.
     let mut flush = |builders: &mut Vec<StringBuilder>,
                      locations: &mut Vec<Location>,
-                     validator: &mut Validator|
+                     validator: &mut Validator,
+                     rejected: Option<Validated>|
      -> Result<(), EngineError> {
-        if locations.is_empty() {
-            return Ok(());
+        if !locations.is_empty() {
+            let columns: Vec<(String, ArrayRef)> = kept
+                .iter()
+                .zip(builders.iter_mut())
+                .map(|((_, n), b)| (n.clone(), Arc::new(b.finish()) as ArrayRef))
+                .collect();
+            let raw = RawBatch {
+                columns,
+                locations: std::mem::take(locations),
+            };
+            handle(validator.validate(raw)?)?;
         }
-        let columns: Vec<(String, ArrayRef)> = kept
-            .iter()
-            .zip(builders.iter_mut())
-            .map(|((_, n), b)| (n.clone(), Arc::new(b.finish()) as ArrayRef))
-            .collect();
-        let raw = RawBatch {
-            columns,
-            locations: std::mem::take(locations),
-        };
-        handle(validator.validate(raw)?)
+        match rejected {
+            Some(v) => handle(v),
+            None => Ok(()),
+        }
     };
-    let mut pending_issues: Vec<Validated> = Vec::new();
     loop {
         match rdr.read_record(&mut rec) {
             Ok(false) => break,
@@ -133,7 +144,8 @@ pub fn read(
                                  closed, so the rest of the file was read into this field)"
                             .into(),
                     };
-                    pending_issues.push(row_issue(&validator, issue, &header, &rec));
+                    let v = row_issue(&validator, issue, &header, &rec);
+                    flush(&mut builders, &mut locations, &mut validator, Some(v))?;
                     continue;
                 }
                 if rec.len() != header.len() {
@@ -154,7 +166,8 @@ pub fn read(
                             rec.len()
                         ),
                     };
-                    pending_issues.push(row_issue(&validator, issue, &header, &rec));
+                    let v = row_issue(&validator, issue, &header, &rec);
+                    flush(&mut builders, &mut locations, &mut validator, Some(v))?;
                     continue;
                 }
                 for ((i, _), b) in kept.iter().zip(builders.iter_mut()) {
@@ -167,7 +180,7 @@ pub fn read(
                 }
                 locations.push(Location::Line(line));
                 if locations.len() >= BATCH_ROWS {
-                    flush(&mut builders, &mut locations, &mut validator)?;
+                    flush(&mut builders, &mut locations, &mut validator, None)?;
                 }
             }
             Err(e) => {
@@ -183,17 +196,15 @@ pub fn read(
                     value: String::new(),
                     reason,
                 };
-                pending_issues.push(row_issue(&validator, issue, &header, &rec));
+                let v = row_issue(&validator, issue, &header, &rec);
+                flush(&mut builders, &mut locations, &mut validator, Some(v))?;
                 if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
                     break;
                 }
             }
         }
     }
-    flush(&mut builders, &mut locations, &mut validator)?;
-    for v in pending_issues {
-        handle(v)?;
-    }
+    flush(&mut builders, &mut locations, &mut validator, None)?;
     Ok(())
 }
 

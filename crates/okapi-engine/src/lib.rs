@@ -37,6 +37,7 @@
 //! ```
 
 pub mod compute;
+mod containment;
 pub mod day_bits;
 pub mod demo;
 pub mod error;

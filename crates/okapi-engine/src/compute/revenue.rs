@@ -87,3 +87,54 @@ impl Revenue {
 pub(crate) fn col<'a, T: 'static>(b: &'a RecordBatch, name: &str) -> Option<&'a T> {
     b.column_by_name(name)?.as_any().downcast_ref::<T>()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::ArrayRef;
+
+    use super::*;
+    use crate::load::validate::canonical_schema;
+
+    /// A canonical subscriptions batch of one account with `raw` MRR cells
+    /// (at scale 10), all from 2024-01-01.
+    fn batch(raw: &[i128]) -> RecordBatch {
+        let n = raw.len();
+        let ids: Vec<String> = (0..n).map(|i| format!("s{i}")).collect();
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from(ids)),
+            Arc::new(StringArray::from(vec!["a1"; n])),
+            Arc::new(StringArray::from(vec![None::<&str>; n])),
+            Arc::new(
+                Decimal128Array::from(raw.to_vec())
+                    .with_precision_and_scale(38, 10)
+                    .unwrap(),
+            ),
+            Arc::new(Date32Array::from(vec![19_723; n])),
+            Arc::new(Date32Array::from(vec![None; n])),
+        ];
+        RecordBatch::try_new(
+            canonical_schema(okapi_core::data_model::Table::Subscriptions, &[]),
+            columns,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn amounts_too_large_to_add_are_an_error() {
+        // Two rows of 10^15 (the most a cell may hold) add up exactly.
+        let max = crate::load::cells::MAX_MONEY_RAW;
+        let r = Revenue::from_batches(&[batch(&[max, max])], &|_, _| true).unwrap();
+        assert_eq!(
+            r.timelines[0].mrr_on(19_723).to_string(),
+            "2000000000000000"
+        );
+        // Cells beyond the load's bound (never loaded, but the kernel does
+        // not rely on it): five of i128::MAX / 10^10 ≈ 1.7 × 10^28 exceed
+        // a Decimal's 7.9 × 10^28.
+        let e = Revenue::from_batches(&[batch(&[i128::MAX; 5])], &|_, _| true).unwrap_err();
+        assert!(matches!(e, EngineError::Money(_)), "{e:?}");
+        assert!(e.to_string().contains("MRR adds up beyond"), "{e}");
+    }
+}

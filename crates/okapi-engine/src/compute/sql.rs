@@ -216,40 +216,52 @@ impl Sql {
     /// Runs a custom KPI's `sql`: checked by [`validate_sql`], planned with
     /// DDL, DML and statements forbidden, stopped past the time limit, the
     /// memory limit (see [`Sql::with_limits`]) or the row limit.
+    ///
+    /// The query runs on a thread of its own, and the caller waits for it
+    /// no longer than the time limit. DataFusion stops a query only where
+    /// it yields, which some operators (a join producing rows) rarely do:
+    /// past the limit the caller has its error at once, and the query,
+    /// cancelled at its next yield, is left to end on its own thread
+    /// within its memory limit, its result discarded.
     pub fn custom_query(&self, sql: &str) -> Result<Vec<RecordBatch>, EngineError> {
         validate_sql(sql).map_err(EngineError::Query)?;
         let limits = self.limits;
-        let options = SQLOptions::new()
-            .with_allow_ddl(false)
-            .with_allow_dml(false)
-            .with_allow_statements(false);
-        let max_rows = limits.max_rows as usize;
-        let run = async {
-            let df = self.ctx.sql_with_options(sql, options).await?;
-            // One row past the cap is enough to know it is exceeded.
-            let df = df.limit(0, Some(max_rows.saturating_add(1)))?;
-            Ok::<_, EngineError>(df.collect().await?)
-        };
         let timeout = Duration::from_secs(u64::from(limits.timeout_secs));
-        let batches = self
-            .runtime
-            .block_on(async { tokio::time::timeout(timeout, run).await })
-            .map_err(|_| {
-                EngineError::Query(format!(
-                    "stopped after {} s, the time limit (limits.query_timeout in okapi.toml)",
-                    limits.timeout_secs
-                ))
-            })?
-            .map_err(|e| match e {
-                EngineError::Query(m) if m.contains("Resources exhausted") => {
-                    EngineError::Query(format!(
-                        "needs more than {} MiB of working memory, the memory limit \
-                         (limits.query_memory in okapi.toml): {m}",
-                        limits.memory_mib
-                    ))
-                }
-                e => e,
-            })?;
+        let too_slow = || {
+            EngineError::Query(format!(
+                "stopped after {} s, the time limit (limits.query_timeout in okapi.toml)",
+                limits.timeout_secs
+            ))
+        };
+        let ctx = self.ctx.clone();
+        let text = sql.to_string();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("okapi-custom-kpi".into())
+            .stack_size(QUERY_STACK_BYTES)
+            .spawn(move || {
+                let result =
+                    crate::containment::contained(|| run_custom(&ctx, &text, limits, timeout))
+                        .unwrap_or_else(|panic| {
+                            Err(EngineError::Query(format!(
+                                "the query engine failed on this query ({panic})"
+                            )))
+                        });
+                // The caller may have stopped waiting.
+                let _ = tx.send(result);
+            })
+            .map_err(|e| EngineError::Query(format!("cannot start the query: {e}")))?;
+        let batches = match rx.recv_timeout(timeout) {
+            Ok(Err(EngineError::Query(m))) if m == TIMED_OUT => return Err(too_slow()),
+            Ok(result) => result?,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => return Err(too_slow()),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(EngineError::Query(
+                    "the query ended without a result".into(),
+                ));
+            }
+        };
+        let max_rows = limits.max_rows as usize;
         let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
         if rows > max_rows {
             return Err(EngineError::Query(format!(
@@ -299,6 +311,51 @@ fn numbers(a: &ArrayRef) -> Result<Vec<Option<i128>>, EngineError> {
         .downcast_ref::<Int64Array>()
         .ok_or_else(|| EngineError::Query("not a number column".into()))?;
     Ok(c.iter().map(|v| v.map(i128::from)).collect())
+}
+
+/// Stack of the thread a custom query runs on.
+const QUERY_STACK_BYTES: usize = 16 << 20;
+
+/// The marker of a query its own runtime stopped at the time limit.
+const TIMED_OUT: &str = "okapi: timed out";
+
+/// Plans and runs a checked custom query on a runtime of its own, with
+/// DDL, DML and statements forbidden, at most one row past the row limit
+/// collected, and cancelled at its first yield past `timeout`.
+fn run_custom(
+    ctx: &SessionContext,
+    sql: &str,
+    limits: QueryLimits,
+    timeout: Duration,
+) -> Result<Vec<RecordBatch>, EngineError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .map_err(|e| EngineError::Query(e.to_string()))?;
+    let options = SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false);
+    let max_rows = limits.max_rows as usize;
+    let run = async {
+        let df = ctx.sql_with_options(sql, options).await?;
+        // One row past the cap is enough to know it is exceeded.
+        let df = df.limit(0, Some(max_rows.saturating_add(1)))?;
+        Ok::<_, EngineError>(df.collect().await?)
+    };
+    runtime
+        .block_on(async { tokio::time::timeout(timeout, run).await })
+        .map_err(|_| EngineError::Query(TIMED_OUT.into()))?
+        .map_err(|e| match e {
+            EngineError::Query(m) if m.contains("Resources exhausted") => {
+                EngineError::Query(format!(
+                    "needs more than {} MiB of working memory, the memory limit \
+                     (limits.query_memory in okapi.toml): {m}",
+                    limits.memory_mib
+                ))
+            }
+            e => e,
+        })
 }
 
 /// The deepest a custom query may nest expressions and subqueries (each
@@ -551,5 +608,104 @@ impl Visitor for ReadOnly {
 
     fn post_visit_expr(&mut self, _e: &Expr) -> ControlFlow<String> {
         self.leave()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn refused(sql: &str, why: &str) {
+        match validate_sql(sql) {
+            Ok(()) => panic!("accepted: {sql}"),
+            Err(e) => assert!(e.contains(why), "{sql}: {e}"),
+        }
+    }
+
+    #[test]
+    fn one_read_only_query_over_the_input_tables_is_accepted() {
+        for sql in [
+            "SELECT okapi_period(closed_at), COUNT(*) FROM deals WHERE status = 'won' GROUP BY 1",
+            "WITH w AS (SELECT * FROM deals WHERE status = 'won') \
+             SELECT okapi_period(w.closed_at), SUM(w.amount) FROM w JOIN accounts a \
+             ON a.account_id = w.account_id GROUP BY 1",
+            "SELECT p, n FROM (SELECT okapi_period(ts) AS p, COUNT(DISTINCT visitor_id) AS n \
+             FROM visits GROUP BY 1) t UNION ALL SELECT DATE '2024-01-01', 0",
+            "-- a comment\nSELECT okapi_period(start_date), SUM(mrr) FROM Subscriptions GROUP BY 1",
+        ] {
+            assert_eq!(validate_sql(sql), Ok(()), "{sql}");
+        }
+    }
+
+    #[test]
+    fn statements_that_are_not_queries_are_refused_by_kind() {
+        refused("CREATE TABLE t (x INT)", "not `CREATE TABLE`");
+        refused("CREATE VIEW v AS SELECT 1", "not `CREATE VIEW`");
+        refused("DELETE FROM deals", "not `DELETE FROM`");
+        refused("-- wipe\nTRUNCATE deals", "not `TRUNCATE DEALS`");
+        refused("COPY (SELECT 1) TO 'out.csv'", "not `COPY`");
+        refused(
+            "CREATE EXTERNAL TABLE t STORED AS PARQUET LOCATION '/'",
+            "not `CREATE EXTERNAL TABLE`",
+        );
+        refused("EXPLAIN SELECT 1", "not `EXPLAIN`");
+        refused("SET x = 1", "not `SET X`");
+        refused("RESET datafusion.execution.batch_size", "not `RESET`");
+        refused("", "the query is empty");
+        refused("SELECT 1; SELECT 2; SELECT 3", "3 statements");
+    }
+
+    #[test]
+    fn what_reads_beyond_the_input_tables_is_refused() {
+        refused(
+            "SELECT * FROM read_csv('/etc/passwd')",
+            "table function `read_csv(…)`",
+        );
+        refused("SELECT * FROM range(10)", "table function `range(…)`");
+        refused("SELECT * FROM public.deals", "unknown table `public.deals`");
+        refused("SELECT * FROM secrets", "unknown table `secrets`");
+        refused(
+            "SELECT * FROM UNNEST([1, 2])",
+            "only input tables, CTEs and subqueries",
+        );
+        // A CTE's name reads like a table.
+        assert_eq!(
+            validate_sql("WITH s AS (SELECT 1 AS x) SELECT x, x FROM s"),
+            Ok(())
+        );
+        refused(
+            "WITH RECURSIVE r AS (SELECT 1 AS n UNION ALL SELECT n + 1 FROM r) SELECT n, n FROM r",
+            "recursive CTEs",
+        );
+        refused("SELECT 1, 2 INTO t FROM deals", "SELECT … INTO");
+        // `TABLE name` is not even parsed in DataFusion's dialect.
+        refused("TABLE deals", "cannot parse the query");
+        refused("SELECT repeat('x', 1000000000), 1", "function `repeat`");
+        refused("SELECT lpad('x', 1000000000, 'y'), 1", "function `lpad`");
+        refused(
+            "SELECT replace(replace('aaaa', 'a', 'aaaa'), 'a', 'aaaa'), 1",
+            "function `replace`",
+        );
+    }
+
+    #[test]
+    fn deep_queries_are_refused_before_they_are_planned() {
+        // Parentheses nest the parser's recursion, allowed 64 levels: 20
+        // pairs parse, 5,000 do not.
+        let parens = |n: usize| format!("SELECT {}1{}, 1", "(".repeat(n), ")".repeat(n));
+        assert_eq!(validate_sql(&parens(20)), Ok(()));
+        refused(&parens(5_000), "cannot parse the query");
+        // A chain of k operators is the query's level, k operators and the
+        // innermost `1`: k + 2 levels. 126 operators fit in 128; 127,
+        // 5,000 and 9,000 do not.
+        let chain = |k: usize| format!("SELECT {}, 1", vec!["1"; k + 1].join("+"));
+        assert_eq!(validate_sql(&chain(126)), Ok(()));
+        refused(&chain(127), "nests more than 128 levels");
+        refused(&chain(5_000), "nests more than 128 levels");
+        refused(&chain(9_000), "nests more than 128 levels");
+        // `SELECT ` (7) + 10,001 ones + 10,000 pluses + `, 1` (3) = 20,011
+        // characters: refused unread.
+        refused(&chain(10_000), "20011 characters");
     }
 }

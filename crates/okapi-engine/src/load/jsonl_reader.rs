@@ -309,3 +309,45 @@ fn issue(file: &str, line: u64, value: &str, reason: &str) -> RowIssue {
         reason: reason.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines_of(bytes: &[u8]) -> Vec<String> {
+        // A small buffer, so that lines span many reads.
+        let mut lines = Lines {
+            reader: BufReader::with_capacity(7, bytes),
+            buf: Vec::new(),
+        };
+        let mut out = Vec::new();
+        while let Some(l) = lines.next_line().unwrap() {
+            out.push(match l {
+                Line::Text(t) => format!("text:{t}"),
+                Line::TooLong(head) => format!("long:{}", head.len()),
+                Line::NotUtf8 => "not utf-8".into(),
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn lines_are_read_within_their_cap() {
+        assert_eq!(
+            lines_of(b"{\"a\":1}\r\n\n{\"b\":2}"),
+            vec!["text:{\"a\":1}", "text:", "text:{\"b\":2}"]
+        );
+        assert_eq!(
+            lines_of(b"ok\n\xff\xfe\nok\n"),
+            vec!["text:ok", "not utf-8", "text:ok"]
+        );
+        // A line of MAX_LINE_BYTES + 1 bytes is too long; only its first
+        // 200 bytes are kept for the message, and the next line reads.
+        let mut big = vec![b'x'; MAX_LINE_BYTES + 1];
+        big.extend(b"\nnext\n");
+        assert_eq!(lines_of(&big), vec!["long:200", "text:next"]);
+        // Exactly MAX_LINE_BYTES is fine.
+        let exact = vec![b'y'; MAX_LINE_BYTES];
+        assert_eq!(lines_of(&exact)[0].len(), "text:".len() + MAX_LINE_BYTES);
+    }
+}

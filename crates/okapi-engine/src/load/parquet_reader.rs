@@ -189,44 +189,13 @@ pub fn read_groups(
     Ok(())
 }
 
-thread_local! {
-    /// Whether this thread is inside [`guarded`].
-    static DECODING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Installs, once, a panic hook that stays silent for panics [`guarded`]
-/// turns into errors (they are reported with the file instead) and hands
-/// every other panic to the hook that was there before.
-fn quiet_decoder_panics() {
-    static INSTALL: std::sync::Once = std::sync::Once::new();
-    INSTALL.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if !DECODING.with(|d| d.get()) {
-                previous(info);
-            }
-        }));
-    });
-}
-
 /// Runs one step of the Parquet decoder. The decoder asserts invariants
 /// that hostile bytes can break (a negative column offset in the footer,
 /// a bitmap shorter than its length); such a panic becomes an error naming
 /// the file, with the decoder's words.
 fn guarded<T>(file: &SourceFile, step: impl FnOnce() -> T) -> Result<T, EngineError> {
-    quiet_decoder_panics();
-    let outer = DECODING.with(|d| d.replace(true));
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(step));
-    DECODING.with(|d| d.set(outer));
-    result.map_err(|panic| {
-        let detail = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        EngineError::File {
-            file: file.display_name(),
-            reason: format!("corrupt Parquet file: the decoder failed ({detail})"),
-        }
+    crate::containment::contained(step).map_err(|detail| EngineError::File {
+        file: file.display_name(),
+        reason: format!("corrupt Parquet file: the decoder failed ({detail})"),
     })
 }

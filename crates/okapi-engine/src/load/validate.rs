@@ -770,3 +770,139 @@ fn money_from_numeric(
             .map_err(|e| e.to_string())?,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::array::{Date64Array, TimestampSecondArray};
+
+    use super::*;
+
+    fn text(v: &[Option<&str>]) -> ArrayRef {
+        Arc::new(StringArray::from(v.to_vec()))
+    }
+
+    fn reasons(v: &Validated) -> Vec<String> {
+        v.issues.iter().map(|i| i.to_string()).collect()
+    }
+
+    #[test]
+    fn closed_deals_need_a_close_date_and_open_ones_have_none() {
+        let mut validator = Validator::new(Table::Deals, "deals.csv".into(), Vec::new());
+        let day = Some("2024-01-02");
+        let raw = RawBatch {
+            columns: vec![
+                (
+                    "deal_id".into(),
+                    text(&[Some("d1"), Some("d2"), Some("d3"), Some("d4"), Some("d5")]),
+                ),
+                ("kind".into(), text(&[Some("new"); 5])),
+                ("created_at".into(), text(&[day; 5])),
+                (
+                    "closed_at".into(),
+                    text(&[None, Some("2024-01-09"), Some("2024-01-09"), None, None]),
+                ),
+                (
+                    "status".into(),
+                    text(&[
+                        Some("won"),
+                        Some("won"),
+                        Some("open"),
+                        Some("open"),
+                        Some("lost"),
+                    ]),
+                ),
+                ("amount".into(), text(&[Some("10"); 5])),
+            ],
+            locations: (2..=6).map(Location::Line).collect(),
+        };
+        let v = validator.validate(raw).unwrap();
+        assert_eq!(
+            reasons(&v),
+            vec![
+                "deals.csv: line 2, column closed_at: a won deal needs closed_at (when it was won)",
+                "deals.csv: line 4, column closed_at: an open deal has no closed_at (set status won or lost) (value `2024-01-09`)",
+                "deals.csv: line 6, column closed_at: a lost deal needs closed_at (when it was lost)",
+            ]
+        );
+        // d2 (won and closed) and d4 (open, not closed) load.
+        assert_eq!(v.batch.num_rows(), 2);
+    }
+
+    #[test]
+    fn typed_dates_and_timestamps_beyond_the_window_are_issues_not_nulls() {
+        let mut validator = Validator::new(Table::Accounts, "accounts.parquet".into(), Vec::new());
+        // Date64 milliseconds: 2024-01-01, then 3000-01-01 (outside).
+        // Timestamps in seconds: fine, then one whose microseconds overflow.
+        let raw = RawBatch {
+            columns: vec![
+                (
+                    "account_id".into(),
+                    text(&[Some("a1"), Some("a2"), Some("a3")]),
+                ),
+                (
+                    "created_at".into(),
+                    Arc::new(TimestampSecondArray::from(vec![
+                        1_704_067_200,
+                        i64::MAX / 1_000,
+                        0,
+                    ])),
+                ),
+            ],
+            locations: (1..=3).map(Location::Row).collect(),
+        };
+        let v = validator.validate(raw).unwrap();
+        assert_eq!(
+            reasons(&v),
+            vec![
+                "accounts.parquet: row 2, column created_at: ISO-8601 timestamp out of range (value `9223372036854775 s since 1970-01-01T00:00:00Z`)",
+            ]
+        );
+        // Row 3, the epoch itself, is within the window.
+        assert_eq!(v.batch.num_rows(), 2);
+
+        let mut validator = Validator::new(
+            Table::Subscriptions,
+            "subscriptions.parquet".into(),
+            Vec::new(),
+        );
+        // 3000-01-01 is 1,030 years after 1970 with 250 leap days
+        // (1972 … 2996 by fours: 257, less 2100, 2200, 2300, 2500, 2600,
+        // 2700, 2900): 1,030 × 365 + 250 = 376,200 days.
+        assert_eq!(
+            chrono::NaiveDate::from_ymd_opt(3000, 1, 1).unwrap()
+                - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap(),
+            chrono::Duration::days(376_200)
+        );
+        let ms = |days: i64| days * 86_400_000;
+        let raw = RawBatch {
+            columns: vec![
+                ("subscription_id".into(), text(&[Some("s1"), Some("s2")])),
+                ("account_id".into(), text(&[Some("a1"), Some("a2")])),
+                ("mrr".into(), text(&[Some("1"), Some("1")])),
+                (
+                    "start_date".into(),
+                    Arc::new(Date64Array::from(vec![ms(19_723), ms(376_200)])),
+                ),
+            ],
+            locations: (1..=2).map(Location::Row).collect(),
+        };
+        let v = validator.validate(raw).unwrap();
+        assert_eq!(
+            reasons(&v),
+            vec![
+                "subscriptions.parquet: row 2, column start_date: outside the dates okapi accepts (1900-01-01 … 2200-12-31) (value `3000-01-01T00:00:00`)",
+            ]
+        );
+    }
+
+    #[test]
+    fn too_many_extra_columns_are_refused_naming_the_first_past_the_cap() {
+        let extras: Vec<String> = (0..=MAX_EXTRA_COLUMNS).map(|i| format!("x{i}")).collect();
+        assert!(check_extra_columns("accounts.csv", &extras[..MAX_EXTRA_COLUMNS]).is_ok());
+        let e = check_extra_columns("accounts.csv", &extras).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "accounts.csv: 257 columns beyond the data model (at most 256); the 257th is `x256`"
+        );
+    }
+}

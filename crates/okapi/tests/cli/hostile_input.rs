@@ -6,7 +6,12 @@
 //! panic, no hang, and nothing written.
 
 use std::path::Path;
+use std::sync::Arc;
 
+use datafusion::arrow::array::{ArrayRef, StringArray, TimestampMicrosecondArray};
+use datafusion::arrow::datatypes::{Field, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::parquet::arrow::ArrowWriter;
 use tempfile::TempDir;
 
 use crate::{Run, arg, data_dir, okapi, write_files};
@@ -521,7 +526,7 @@ fn the_datas_own_range_is_capped_too() {
 }
 
 #[test]
-fn a_parquet_timestamp_far_in_the_future_is_refused_quickly() {
+fn a_json_timestamp_far_in_the_future_is_refused_quickly() {
     let dir = data_dir(&[("subscriptions.csv", SUBS)]);
     write_files(
         dir.path(),
@@ -534,6 +539,88 @@ fn a_parquet_timestamp_far_in_the_future_is_refused_quickly() {
     let started = std::time::Instant::now();
     assert_refused(dir.path(), 1, &["events.jsonl: line 2, column ts"]);
     assert!(started.elapsed() < std::time::Duration::from_secs(60));
+}
+
+/// Writes a Parquet file of `columns`.
+fn write_parquet(path: &Path, columns: Vec<(&str, ArrayRef)>) {
+    let schema = Arc::new(Schema::new(
+        columns
+            .iter()
+            .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
+            .collect::<Vec<_>>(),
+    ));
+    let batch =
+        RecordBatch::try_new(schema.clone(), columns.into_iter().map(|c| c.1).collect()).unwrap();
+    let mut w = ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema, None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+}
+
+#[test]
+fn a_parquet_timestamp_far_in_the_future_is_refused_quickly() {
+    // Before the date window, an event in the year 50,000 made `okapi kpi`
+    // build day arrays up to it. 2024-01-01T00:00Z is 1,704,067,200 s
+    // after the epoch; the second event is 1.5 × 10^18 µs (about 47,500
+    // years) after it.
+    let dir = data_dir(&[("subscriptions.csv", SUBS)]);
+    write_parquet(
+        &dir.path().join("events.parquet"),
+        vec![
+            (
+                "ts",
+                Arc::new(
+                    TimestampMicrosecondArray::from(vec![
+                        1_704_067_200_000_000,
+                        1_500_000_000_000_000_000,
+                    ])
+                    .with_timezone("UTC"),
+                ),
+            ),
+            ("user_id", Arc::new(StringArray::from(vec!["u1", "u2"]))),
+            ("event", Arc::new(StringArray::from(vec!["login", "login"]))),
+        ],
+    );
+    let started = std::time::Instant::now();
+    assert_refused(
+        dir.path(),
+        1,
+        &[
+            "events.parquet: row 2, column ts",
+            "outside the dates okapi accepts",
+        ],
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_truncated_parquet_file_is_an_error_naming_it() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("subscriptions.parquet");
+    write_parquet(
+        &path,
+        vec![
+            ("subscription_id", Arc::new(StringArray::from(vec!["s1"]))),
+            ("account_id", Arc::new(StringArray::from(vec!["a1"]))),
+            ("mrr", Arc::new(StringArray::from(vec!["49.00"]))),
+            (
+                "start_date",
+                Arc::new(StringArray::from(vec!["2024-01-01"])),
+            ),
+        ],
+    );
+    let d = arg(dir.path());
+    okapi(&["kpi", "--data", &d, "--kpi", "mrr", "--format", "csv"]).expect_code(0);
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    assert_refused(
+        dir.path(),
+        2,
+        &["subscriptions.parquet: not a readable Parquet file"],
+    );
 }
 
 #[test]

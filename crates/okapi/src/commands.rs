@@ -644,8 +644,9 @@ fn inactive(
         Err(code) => return Ok(code),
     };
     let window = window.unwrap_or(settings.inactivity_window);
-    if window == 0 {
-        bail!("--window must be at least 1 day");
+    // As for `inactivity_window` in okapi.toml: ten years at most.
+    if !(1..=3660).contains(&window) {
+        bail!("--window must be between 1 and 3660 days, not {window}");
     }
     let at = day_or_last(&engine, at)?;
     let list = engine.inactive(at, window)?;

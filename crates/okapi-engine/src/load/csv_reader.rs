@@ -3,7 +3,9 @@
 //!
 //! Read as a stream: one batch of rows is held at a time, and a row the
 //! reader itself rejects (wrong number of fields, bad UTF-8) is handed on
-//! in its place in the file, after the rows before it.
+//! in its place in the file, after the rows before it. A physical line
+//! longer than [`MAX_LINE_BYTES`] refuses the file before it is held, as
+//! does any error reading it: a file read only in part is never loaded.
 
 use std::sync::Arc;
 
@@ -11,7 +13,7 @@ use datafusion::arrow::array::{ArrayRef, StringBuilder};
 use datafusion::arrow::record_batch::RecordBatch;
 
 use super::validate::{RawBatch, Validated, Validator};
-use super::{BATCH_ROWS, Location, RejectedRow, RowIssue};
+use super::{BATCH_ROWS, Location, MAX_LINE_BYTES, RejectedRow, RowIssue};
 use crate::error::EngineError;
 use crate::source::SourceFile;
 
@@ -24,11 +26,14 @@ pub fn read(
         file: name.clone(),
         reason,
     };
+    let f = std::fs::File::open(&file.path).map_err(|source| EngineError::Io {
+        path: file.path.clone(),
+        source,
+    })?;
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_path(&file.path)
-        .map_err(|e| file_err(e.to_string()))?;
+        .from_reader(LineCap::new(f));
     let file_len = std::fs::metadata(&file.path)
         .map_err(|source| EngineError::Io {
             path: file.path.clone(),
@@ -185,6 +190,9 @@ pub fn read(
             }
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
+                if let csv::ErrorKind::Io(io) = e.kind() {
+                    return Err(file_err(format!("cannot be read: {io}")));
+                }
                 let reason = match e.kind() {
                     csv::ErrorKind::Utf8 { .. } => "malformed CSV: invalid UTF-8".to_string(),
                     _ => format!("malformed CSV: {e}"),
@@ -206,6 +214,47 @@ pub fn read(
     }
     flush(&mut builders, &mut locations, &mut validator, None)?;
     Ok(())
+}
+
+/// Passes bytes through, failing once a physical line grows past
+/// [`MAX_LINE_BYTES`], so that no line is ever held whole beyond it.
+struct LineCap<R> {
+    inner: R,
+    /// Bytes since the last end of line.
+    run: usize,
+    /// Lines ended so far.
+    lines: u64,
+}
+
+impl<R> LineCap<R> {
+    fn new(inner: R) -> LineCap<R> {
+        LineCap {
+            inner,
+            run: 0,
+            lines: 0,
+        }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for LineCap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            if b == b'\n' {
+                self.lines += 1;
+                self.run = 0;
+            } else {
+                self.run += 1;
+                if self.run > MAX_LINE_BYTES {
+                    return Err(std::io::Error::other(format!(
+                        "line {} is longer than {MAX_LINE_BYTES} bytes",
+                        self.lines + 1
+                    )));
+                }
+            }
+        }
+        Ok(n)
+    }
 }
 
 /// Whether the record starting at byte `start` of `path` and running to
@@ -275,5 +324,28 @@ fn row_issue(
             issues: vec![issue.clone()],
         }],
         issues: vec![issue],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+
+    #[test]
+    fn line_cap_passes_short_lines_and_stops_a_long_one() {
+        let mut ok = String::new();
+        LineCap::new("a,b\n1,2\n".as_bytes())
+            .read_to_string(&mut ok)
+            .unwrap();
+        assert_eq!(ok, "a,b\n1,2\n");
+        // Line 2 holds MAX_LINE_BYTES + 1 bytes.
+        let mut text = b"a,b\n".to_vec();
+        text.extend(vec![b'x'; MAX_LINE_BYTES + 1]);
+        let e = LineCap::new(text.as_slice())
+            .read_to_end(&mut Vec::new())
+            .unwrap_err();
+        assert_eq!(e.to_string(), "line 2 is longer than 1048576 bytes");
     }
 }

@@ -19,12 +19,9 @@ use datafusion::arrow::record_batch::RecordBatch;
 use serde_json::Value;
 
 use super::validate::{RawBatch, Validated, Validator, check_extra_columns};
-use super::{BATCH_ROWS, Location, RejectedRow, RowIssue};
+use super::{BATCH_ROWS, Location, MAX_LINE_BYTES, RejectedRow, RowIssue};
 use crate::error::EngineError;
 use crate::source::SourceFile;
-
-/// The longest line read, in bytes (1 MiB): far above any real row.
-pub const MAX_LINE_BYTES: usize = 1 << 20;
 
 /// One line of the file.
 enum Line {

@@ -48,6 +48,10 @@ pub const BATCH_ROWS: usize = 65_536;
 /// only the count grows.
 pub const MAX_ISSUES_KEPT: usize = 1_000;
 
+/// The longest line of a text file (CSV, JSON lines), in bytes (1 MiB):
+/// far above any real row.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
 /// Characters of a cell shown in an issue (the quarantine file's raw row
 /// holds the whole value).
 const MAX_VALUE_CHARS: usize = 200;

@@ -466,6 +466,12 @@ fn ranges_beyond_the_window_or_too_many_periods_are_refused() {
     let run = okapi(&["inactive", "--data", &d, "--at", "3000-01-01"]);
     run.expect_code(2);
     assert_line(&run, &["--at 3000-01-01 is outside"]);
+    let run = okapi(&["inactive", "--data", &d, "--window", "4000000000"]);
+    run.expect_code(2);
+    assert_line(
+        &run,
+        &["--window must be between 1 and 3660 days, not 4000000000"],
+    );
     // 1900-01-01 … 2200-12-31 by day: 109,938 periods.
     let run = okapi(&[
         "kpi",
@@ -663,6 +669,15 @@ fn a_million_bad_rows_report_the_first_thousand_and_the_count() {
     let run = okapi(&["kpi", "--data", &d, "--format", "csv"]);
     run.expect_code(1);
     assert_line(&run, &["error: 10000 invalid row(s); nothing was computed"]);
+    assert_line(&run, &["… and 9000 more issue(s) not shown"]);
+    // JSON lists the first 1,000 with the totals.
+    let run = okapi(&["check", "--data", &d, "--format", "json"]);
+    run.expect_code(1);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["issues"].as_array().map(Vec::len), Some(1_000));
+    assert_eq!(doc["issue_count"], 10_000);
+    assert_eq!(doc["invalid_rows"], 10_000);
+    assert_eq!(doc["issues"][999]["location"]["number"], 1_000);
 
     // The quarantine file holds every rejected row, in file order.
     let out = TempDir::new().unwrap();
@@ -717,6 +732,20 @@ fn long_lines_and_too_many_extra_keys_in_json_lines() {
         ],
     );
     assert_refused(dir.path(), 1, &["subscriptions.jsonl: line 2, column mrr"]);
+    // In CSV a line that long refuses the whole file: a file read in part
+    // is never loaded.
+    let csv = format!(
+        "subscription_id,account_id,plan,mrr,start_date,end_date\n\
+         s1,a1,pro,1,2024-01-01,\n\
+         s2,a2,{},1,2024-01-01,\n",
+        "x".repeat(2 << 20)
+    );
+    let dir = data_dir(&[("subscriptions.csv", &csv)]);
+    assert_refused(
+        dir.path(),
+        2,
+        &["subscriptions.csv: cannot be read: line 3 is longer than 1048576 bytes"],
+    );
     // accounts keeps extra keys as segments, at most 256 of them.
     let mut accounts = String::new();
     for i in 0..300 {

@@ -41,6 +41,9 @@ pub enum EngineError {
     Money(#[from] okapi_core::mrr::MoneyOverflow),
     #[error("query engine: {0}")]
     Query(String),
+    /// A custom KPI's SQL refused before it ran.
+    #[error(transparent)]
+    SqlRefused(#[from] crate::compute::sql::SqlRefused),
     #[error("cannot write {path}: {reason}")]
     Write { path: PathBuf, reason: String },
 }

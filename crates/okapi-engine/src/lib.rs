@@ -67,9 +67,9 @@ use okapi_core::settings::{Settings, SettingsError};
 pub fn validate_settings(settings: &Settings) -> Result<(), SettingsError> {
     for k in &settings.custom_kpis {
         if let Definition::Sql(sql) = &k.definition {
-            compute::sql::validate_sql(sql).map_err(|reason| SettingsError::Invalid {
+            compute::sql::validate_sql(sql).map_err(|e| SettingsError::Invalid {
                 key: format!("kpi `{}`", k.id),
-                reason: format!("sql: {reason}"),
+                reason: format!("sql: {e}"),
             })?;
         }
     }

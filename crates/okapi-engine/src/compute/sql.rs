@@ -224,7 +224,7 @@ impl Sql {
     /// cancelled at its next yield, is left to end on its own thread
     /// within its memory limit, its result discarded.
     pub fn custom_query(&self, sql: &str) -> Result<Vec<RecordBatch>, EngineError> {
-        validate_sql(sql).map_err(EngineError::Query)?;
+        validate_sql(sql)?;
         let limits = self.limits;
         let timeout = Duration::from_secs(u64::from(limits.timeout_secs));
         let too_slow = || {
@@ -386,54 +386,92 @@ const PARSER_RECURSION: usize = 64;
 /// be refused.
 const CHECK_STACK_BYTES: usize = 64 << 20;
 
+/// Why a custom KPI's SQL is refused before it runs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SqlRefused {
+    #[error("{0} characters; a query may hold at most {MAX_SQL_CHARS}")]
+    TooLong(usize),
+    #[error("cannot parse the query: {0}")]
+    Parse(String),
+    #[error("the query is empty")]
+    Empty,
+    #[error("{0} statements; a KPI is exactly one SELECT or WITH query")]
+    Statements(usize),
+    /// A statement that is not a query, named by its first words.
+    #[error("only a SELECT or WITH query may define a KPI, not `{0}`")]
+    NotAQuery(String),
+    #[error("a KPI query may not change data or run statements")]
+    ChangesData,
+    #[error("recursive CTEs (WITH RECURSIVE) are not allowed")]
+    Recursive,
+    #[error("only plain SELECT queries are allowed (no FOR, SETTINGS, FORMAT or pipe clauses)")]
+    Clause,
+    #[error("`TABLE name` is not allowed; write SELECT * FROM name")]
+    TableStatement,
+    #[error("SELECT … INTO is not allowed: a KPI query may not create tables")]
+    SelectInto,
+    #[error("table function `{0}(…)` is not allowed: a KPI query reads only the input tables")]
+    TableFunction(String),
+    #[error("unknown table `{0}` (a KPI query reads the input tables: {tables})", tables = Table::ALL.map(|t| t.name()).join(", "))]
+    UnknownTable(String),
+    #[error(
+        "only input tables, CTEs and subqueries may appear in FROM (no table functions, UNNEST, PIVOT or the like)"
+    )]
+    FromClause,
+    #[error(
+        "function `{0}` is not allowed: it builds a value as large as its arguments ask, beyond any memory limit"
+    )]
+    UnboundedFunction(String),
+    #[error("the query nests more than {MAX_SQL_DEPTH} levels deep")]
+    TooDeep,
+    /// The check itself could not run (no thread to run it on).
+    #[error("the query could not be checked: {0}")]
+    Unchecked(String),
+}
+
 /// Checks that `sql` is a custom KPI query okapi will run: at most
 /// [`MAX_SQL_CHARS`] characters, exactly one read-only `SELECT`/`WITH`
 /// query over the input tables, and nothing nested deeper than
 /// [`MAX_SQL_DEPTH`]. Returns why not.
-pub fn validate_sql(sql: &str) -> Result<(), String> {
+pub fn validate_sql(sql: &str) -> Result<(), SqlRefused> {
     let chars = sql.chars().count();
     if chars > MAX_SQL_CHARS {
-        return Err(format!(
-            "{chars} characters; a query may hold at most {MAX_SQL_CHARS}"
-        ));
+        return Err(SqlRefused::TooLong(chars));
     }
     let text = sql.to_string();
     std::thread::Builder::new()
         .name("okapi-sql-check".into())
         .stack_size(CHECK_STACK_BYTES)
-        .spawn(move || check_sql(&text))
-        .map_err(|e| format!("cannot check the query: {e}"))?
+        .spawn(move || {
+            crate::containment::contained(|| check_sql(&text))
+                .unwrap_or_else(|panic| Err(SqlRefused::Unchecked(panic)))
+        })
+        .map_err(|e| SqlRefused::Unchecked(e.to_string()))?
         .join()
-        .unwrap_or_else(|_| Err("the query could not be checked".into()))
+        .unwrap_or_else(|_| Err(SqlRefused::Unchecked("the check failed".into())))
 }
 
-fn check_sql(sql: &str) -> Result<(), String> {
+fn check_sql(sql: &str) -> Result<(), SqlRefused> {
     let mut statements = DFParserBuilder::new(sql)
         .with_recursion_limit(PARSER_RECURSION)
         .build()
         .and_then(|mut p| p.parse_statements())
-        .map_err(|e| format!("cannot parse the query: {e}"))?;
+        .map_err(|e| SqlRefused::Parse(e.to_string()))?;
     let statement = match (statements.pop_front(), statements.is_empty()) {
         (Some(s), true) => s,
-        (None, _) => return Err("the query is empty".into()),
-        (Some(_), false) => {
-            return Err(format!(
-                "{} statements; a KPI is exactly one SELECT or WITH query",
-                statements.len() + 1
-            ));
-        }
+        (None, _) => return Err(SqlRefused::Empty),
+        (Some(_), false) => return Err(SqlRefused::Statements(statements.len() + 1)),
     };
+    let not_a_query = |kind: &str| Err(SqlRefused::NotAQuery(kind.into()));
     let query = match statement {
         DfStatement::Statement(s) => match *s {
             Statement::Query(q) => q,
-            _ => return Err(refused_statement(first_words(sql))),
+            _ => return not_a_query(&first_words(sql)),
         },
-        DfStatement::CreateExternalTable(_) => {
-            return Err(refused_statement("CREATE EXTERNAL TABLE"));
-        }
-        DfStatement::CopyTo(_) => return Err(refused_statement("COPY")),
-        DfStatement::Explain(_) => return Err(refused_statement("EXPLAIN")),
-        DfStatement::Reset(_) => return Err(refused_statement("RESET")),
+        DfStatement::CreateExternalTable(_) => return not_a_query("CREATE EXTERNAL TABLE"),
+        DfStatement::CopyTo(_) => return not_a_query("COPY"),
+        DfStatement::Explain(_) => return not_a_query("EXPLAIN"),
+        DfStatement::Reset(_) => return not_a_query("RESET"),
     };
     let mut guard = ReadOnly {
         ctes: HashSet::new(),
@@ -457,11 +495,6 @@ fn first_words(sql: &str) -> String {
     words.join(" ").to_uppercase()
 }
 
-/// Why a statement that is not a query is refused.
-fn refused_statement(kind: impl std::fmt::Display) -> String {
-    format!("only a SELECT or WITH query may define a KPI, not `{kind}`")
-}
-
 /// Walks a parsed query, refusing anything that is not a read-only query
 /// over the input tables. The walk itself is guarded against deep trees
 /// by sqlparser's `recursive-protection`.
@@ -472,34 +505,32 @@ struct ReadOnly {
 }
 
 impl ReadOnly {
-    fn enter(&mut self) -> ControlFlow<String> {
+    fn enter(&mut self) -> ControlFlow<SqlRefused> {
         self.depth += 1;
         if self.depth > MAX_SQL_DEPTH {
-            return ControlFlow::Break(format!(
-                "the query nests more than {MAX_SQL_DEPTH} levels deep"
-            ));
+            return ControlFlow::Break(SqlRefused::TooDeep);
         }
         ControlFlow::Continue(())
     }
 
-    fn leave(&mut self) -> ControlFlow<String> {
+    fn leave(&mut self) -> ControlFlow<SqlRefused> {
         self.depth = self.depth.saturating_sub(1);
         ControlFlow::Continue(())
     }
 }
 
-fn refuse(reason: impl Into<String>) -> ControlFlow<String> {
-    ControlFlow::Break(reason.into())
+fn refuse(reason: SqlRefused) -> ControlFlow<SqlRefused> {
+    ControlFlow::Break(reason)
 }
 
 impl Visitor for ReadOnly {
-    type Break = String;
+    type Break = SqlRefused;
 
-    fn pre_visit_query(&mut self, q: &Query) -> ControlFlow<String> {
+    fn pre_visit_query(&mut self, q: &Query) -> ControlFlow<SqlRefused> {
         self.enter()?;
         if let Some(with) = &q.with {
             if with.recursive {
-                return refuse("recursive CTEs (WITH RECURSIVE) are not allowed");
+                return refuse(SqlRefused::Recursive);
             }
             for cte in &with.cte_tables {
                 self.ctes.insert(cte.alias.name.value.to_lowercase());
@@ -511,9 +542,7 @@ impl Visitor for ReadOnly {
             || q.format_clause.is_some()
             || !q.pipe_operators.is_empty()
         {
-            return refuse(
-                "only plain SELECT queries are allowed (no FOR, SETTINGS, FORMAT or pipe clauses)",
-            );
+            return refuse(SqlRefused::Clause);
         }
         // The set operations of the body, walked without recursion.
         let mut stack: Vec<&SetExpr> = vec![&q.body];
@@ -525,44 +554,42 @@ impl Visitor for ReadOnly {
                 }
                 SetExpr::Select(_) | SetExpr::Query(_) | SetExpr::Values(_) => {}
                 SetExpr::Table(_) => {
-                    return refuse("`TABLE name` is not allowed; write SELECT * FROM name");
+                    return refuse(SqlRefused::TableStatement);
                 }
                 SetExpr::Insert(_)
                 | SetExpr::Update(_)
                 | SetExpr::Delete(_)
                 | SetExpr::Merge(_) => {
-                    return refuse("a KPI query may not change data");
+                    return refuse(SqlRefused::ChangesData);
                 }
             }
         }
         ControlFlow::Continue(())
     }
 
-    fn post_visit_query(&mut self, _q: &Query) -> ControlFlow<String> {
+    fn post_visit_query(&mut self, _q: &Query) -> ControlFlow<SqlRefused> {
         self.leave()
     }
 
-    fn pre_visit_select(&mut self, s: &Select) -> ControlFlow<String> {
+    fn pre_visit_select(&mut self, s: &Select) -> ControlFlow<SqlRefused> {
         if s.into.is_some() {
-            return refuse("SELECT … INTO is not allowed: a KPI query may not create tables");
+            return refuse(SqlRefused::SelectInto);
         }
         ControlFlow::Continue(())
     }
 
-    fn pre_visit_statement(&mut self, _s: &Statement) -> ControlFlow<String> {
+    fn pre_visit_statement(&mut self, _s: &Statement) -> ControlFlow<SqlRefused> {
         // The query itself is visited, not its statement: any statement
         // met is nested in it (`WITH x AS (INSERT …)`).
-        refuse("a KPI query may not change data or run statements")
+        refuse(SqlRefused::ChangesData)
     }
 
-    fn pre_visit_table_factor(&mut self, t: &TableFactor) -> ControlFlow<String> {
+    fn pre_visit_table_factor(&mut self, t: &TableFactor) -> ControlFlow<SqlRefused> {
         match t {
             TableFactor::Table { name, args, .. } => {
                 let shown = name.to_string();
                 if args.is_some() {
-                    return refuse(format!(
-                        "table function `{shown}(…)` is not allowed: a KPI query reads only the input tables"
-                    ));
+                    return refuse(SqlRefused::TableFunction(shown));
                 }
                 let parts: Vec<&ObjectNamePart> = name.0.iter().collect();
                 let plain = match parts.as_slice() {
@@ -575,38 +602,29 @@ impl Visitor for ReadOnly {
                     {
                         ControlFlow::Continue(())
                     }
-                    _ => refuse(format!(
-                        "unknown table `{shown}` (a KPI query reads the input tables: {})",
-                        Table::ALL.map(|t| t.name()).join(", ")
-                    )),
+                    _ => refuse(SqlRefused::UnknownTable(shown)),
                 }
             }
             TableFactor::Derived { .. } | TableFactor::NestedJoin { .. } => {
                 ControlFlow::Continue(())
             }
-            _ => refuse(
-                "only input tables, CTEs and subqueries may appear in FROM (no table \
-                 functions, UNNEST, PIVOT or the like)",
-            ),
+            _ => refuse(SqlRefused::FromClause),
         }
     }
 
-    fn pre_visit_expr(&mut self, e: &Expr) -> ControlFlow<String> {
+    fn pre_visit_expr(&mut self, e: &Expr) -> ControlFlow<SqlRefused> {
         self.enter()?;
         if let Expr::Function(f) = e {
             let name = f.name.to_string().to_lowercase();
             let base = name.rsplit('.').next().unwrap_or(&name).trim_matches('"');
             if UNBOUNDED_FUNCTIONS.contains(&base) {
-                return refuse(format!(
-                    "function `{base}` is not allowed: it builds a value as large as its \
-                     arguments ask, beyond any memory limit"
-                ));
+                return refuse(SqlRefused::UnboundedFunction(base.to_string()));
             }
         }
         ControlFlow::Continue(())
     }
 
-    fn post_visit_expr(&mut self, _e: &Expr) -> ControlFlow<String> {
+    fn post_visit_expr(&mut self, _e: &Expr) -> ControlFlow<SqlRefused> {
         self.leave()
     }
 }
@@ -619,7 +637,7 @@ mod tests {
     fn refused(sql: &str, why: &str) {
         match validate_sql(sql) {
             Ok(()) => panic!("accepted: {sql}"),
-            Err(e) => assert!(e.contains(why), "{sql}: {e}"),
+            Err(e) => assert!(e.to_string().contains(why), "{sql}: {e}"),
         }
     }
 

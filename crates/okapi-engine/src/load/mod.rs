@@ -303,3 +303,50 @@ pub fn load_table(
         outcome,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn issue(file: &str, line: u64, column: &str) -> RowIssue {
+        RowIssue {
+            file: file.into(),
+            location: Location::Line(line),
+            column: column.into(),
+            value: "v".repeat(300),
+            reason: "bad".into(),
+        }
+    }
+
+    #[test]
+    fn issues_keep_the_first_thousand_and_count_them_all() {
+        let mut a = Issues::new();
+        // Lines 2 … 1,501 with two issues each: 3,000 issues, 1,500 rows.
+        for line in 2..=1_501 {
+            a.push(issue("a.csv", line, "mrr"));
+            a.push(issue("a.csv", line, "plan"));
+        }
+        assert_eq!((a.total(), a.rows(), a.len()), (3_000, 1_500, 1_500));
+        assert_eq!(a.kept().len(), MAX_ISSUES_KEPT);
+        assert!(a.truncated());
+        // The 1,000th issue kept is line 501's second (2 per line from
+        // line 2: issues 999 and 1,000 are line 501's).
+        assert_eq!(a.kept()[999].location, Location::Line(501));
+        assert_eq!(a.kept()[999].column, "plan");
+        // Values are cut at 200 characters for display.
+        assert_eq!(a.kept()[0].value.chars().count(), 201);
+        assert!(a.kept()[0].value.ends_with('…'));
+        // A later file adds to the counts; nothing more is kept.
+        let mut b = Issues::new();
+        b.push(issue("b.csv", 2, "mrr"));
+        a.append(b);
+        assert_eq!((a.total(), a.rows()), (3_001, 1_501));
+        assert_eq!(a.kept().len(), MAX_ISSUES_KEPT);
+        // The same line number in another file is another row.
+        let mut c = Issues::new();
+        c.push(issue("a.csv", 2, "mrr"));
+        c.push(issue("b.csv", 2, "mrr"));
+        assert_eq!(c.rows(), 2);
+        assert!(!c.truncated());
+    }
+}

@@ -243,18 +243,17 @@ impl Sql {
                 let result =
                     crate::containment::contained(|| run_custom(&ctx, &text, limits, timeout))
                         .unwrap_or_else(|panic| {
-                            Err(EngineError::Query(format!(
+                            Some(Err(EngineError::Query(format!(
                                 "the query engine failed on this query ({panic})"
-                            )))
+                            ))))
                         });
                 // The caller may have stopped waiting.
                 let _ = tx.send(result);
             })
             .map_err(|e| EngineError::Query(format!("cannot start the query: {e}")))?;
         let batches = match rx.recv_timeout(timeout) {
-            Ok(Err(EngineError::Query(m))) if m == TIMED_OUT => return Err(too_slow()),
-            Ok(result) => result?,
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => return Err(too_slow()),
+            Ok(Some(result)) => result?,
+            Ok(None) | Err(std::sync::mpsc::RecvTimeoutError::Timeout) => return Err(too_slow()),
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
                 return Err(EngineError::Query(
                     "the query ended without a result".into(),
@@ -316,22 +315,22 @@ fn numbers(a: &ArrayRef) -> Result<Vec<Option<i128>>, EngineError> {
 /// Stack of the thread a custom query runs on.
 const QUERY_STACK_BYTES: usize = 16 << 20;
 
-/// The marker of a query its own runtime stopped at the time limit.
-const TIMED_OUT: &str = "okapi: timed out";
-
 /// Plans and runs a checked custom query on a runtime of its own, with
 /// DDL, DML and statements forbidden, at most one row past the row limit
-/// collected, and cancelled at its first yield past `timeout`.
+/// collected, and cancelled at its first yield past `timeout` (`None`).
 fn run_custom(
     ctx: &SessionContext,
     sql: &str,
     limits: QueryLimits,
     timeout: Duration,
-) -> Result<Vec<RecordBatch>, EngineError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+) -> Option<Result<Vec<RecordBatch>, EngineError>> {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
-        .map_err(|e| EngineError::Query(e.to_string()))?;
+    {
+        Ok(r) => r,
+        Err(e) => return Some(Err(EngineError::Query(e.to_string()))),
+    };
     let options = SQLOptions::new()
         .with_allow_ddl(false)
         .with_allow_dml(false)
@@ -343,19 +342,17 @@ fn run_custom(
         let df = df.limit(0, Some(max_rows.saturating_add(1)))?;
         Ok::<_, EngineError>(df.collect().await?)
     };
-    runtime
+    let result = runtime
         .block_on(async { tokio::time::timeout(timeout, run).await })
-        .map_err(|_| EngineError::Query(TIMED_OUT.into()))?
-        .map_err(|e| match e {
-            EngineError::Query(m) if m.contains("Resources exhausted") => {
-                EngineError::Query(format!(
-                    "needs more than {} MiB of working memory, the memory limit \
+        .ok()?;
+    Some(result.map_err(|e| match e {
+        EngineError::Query(m) if m.contains("Resources exhausted") => EngineError::Query(format!(
+            "needs more than {} MiB of working memory, the memory limit \
                      (limits.query_memory in okapi.toml): {m}",
-                    limits.memory_mib
-                ))
-            }
-            e => e,
-        })
+            limits.memory_mib
+        )),
+        e => e,
+    }))
 }
 
 /// The deepest a custom query may nest expressions and subqueries (each

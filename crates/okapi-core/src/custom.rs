@@ -9,6 +9,16 @@
 //!
 //! Formulas support `+ - * /`, parentheses, unary minus, numbers and KPI
 //! ids. An absent operand makes the result absent; so does a division by 0.
+//!
+//! Limits, checked when `okapi.toml` is read and before anything is
+//! evaluated, so that a careless or hostile entry is refused rather than
+//! run: a formula holds at most [`MAX_FORMULA_CHARS`] characters and nests
+//! at most [`MAX_FORMULA_DEPTH`] deep (parentheses, unary minus and chains
+//! of operators alike, so neither the parser nor the evaluator ever
+//! recurses deeper); a chain of custom KPIs using custom KPIs is at most
+//! [`MAX_REFERENCE_DEPTH`] long and never a cycle; a SQL KPI holds at most
+//! [`MAX_SQL_CHARS`] characters (the engine checks the rest of the SQL);
+//! a workspace declares at most [`MAX_CUSTOM_KPIS`] custom KPIs.
 
 use std::collections::{HashMap, HashSet};
 
@@ -18,6 +28,23 @@ use serde::Deserialize;
 
 use crate::catalog::{self, Direction, Unit};
 use crate::settings::SettingsError;
+
+/// The longest formula, in characters.
+pub const MAX_FORMULA_CHARS: usize = 1_000;
+
+/// The deepest a formula may nest: each parenthesis, unary minus and
+/// operator adds a level to the part of the formula it holds.
+pub const MAX_FORMULA_DEPTH: usize = 32;
+
+/// The longest chain of custom formulas using custom KPIs (`a` uses `b`
+/// uses `c`: 3).
+pub const MAX_REFERENCE_DEPTH: usize = 16;
+
+/// The longest SQL text of a custom KPI, in characters.
+pub const MAX_SQL_CHARS: usize = 20_000;
+
+/// The most custom KPIs a workspace may declare.
+pub const MAX_CUSTOM_KPIS: usize = 1_000;
 
 /// The lifecycle of a custom KPI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -112,6 +139,15 @@ fn bad(id: &str, reason: impl Into<String>) -> SettingsError {
 /// Validates custom KPI entries and returns them in evaluation order
 /// (every formula after the KPIs it uses).
 pub fn validate(specs: Vec<CustomKpiSpec>) -> Result<Vec<CustomKpi>, SettingsError> {
+    if specs.len() > MAX_CUSTOM_KPIS {
+        return Err(SettingsError::Invalid {
+            key: "kpi".into(),
+            reason: format!(
+                "{} custom KPIs; at most {MAX_CUSTOM_KPIS} may be declared",
+                specs.len()
+            ),
+        });
+    }
     let mut out: Vec<CustomKpi> = Vec::new();
     let mut seen = HashSet::new();
     for s in specs {
@@ -138,7 +174,16 @@ pub fn validate(specs: Vec<CustomKpiSpec>) -> Result<Vec<CustomKpi>, SettingsErr
                 let expr = parse(&f).map_err(|e| bad(&id, format!("formula: {e}")))?;
                 Definition::Formula { text: f, expr }
             }
-            (None, Some(sql)) => Definition::Sql(sql),
+            (None, Some(sql)) => {
+                let chars = sql.chars().count();
+                if chars > MAX_SQL_CHARS {
+                    return Err(bad(
+                        &id,
+                        format!("sql: {chars} characters; at most {MAX_SQL_CHARS} are allowed"),
+                    ));
+                }
+                Definition::Sql(sql)
+            }
             _ => return Err(bad(&id, "needs exactly one of `formula` or `sql`")),
         };
         let unit = match s.unit.as_deref() {
@@ -196,18 +241,30 @@ fn order(kpis: Vec<CustomKpi>) -> Result<Vec<CustomKpi>, SettingsError> {
         }
     }
     let mut remaining: Vec<CustomKpi> = kpis;
-    let mut done: HashSet<String> = HashSet::new();
+    // The length of the longest chain of custom formulas ending at each
+    // KPI placed so far (1 for a KPI using only built-in ones).
+    let mut done: HashMap<String, usize> = HashMap::new();
     let mut out = Vec::new();
     while !remaining.is_empty() {
         let before = remaining.len();
         let mut next = Vec::new();
         for k in remaining {
-            let ready = k
-                .dependencies()
+            let deps = k.dependencies();
+            let ready = deps
                 .iter()
-                .all(|d| catalog::find(d).is_some() || done.contains(d));
+                .all(|d| catalog::find(d).is_some() || done.contains_key(d));
             if ready {
-                done.insert(k.id.clone());
+                let depth = 1 + deps.iter().filter_map(|d| done.get(d)).max().unwrap_or(&0);
+                if depth > MAX_REFERENCE_DEPTH {
+                    return Err(bad(
+                        &k.id,
+                        format!(
+                            "formula is the end of a chain of {depth} custom KPIs using each \
+                             other; at most {MAX_REFERENCE_DEPTH} are allowed"
+                        ),
+                    ));
+                }
+                done.insert(k.id.clone(), depth);
                 out.push(k);
             } else {
                 next.push(k);
@@ -333,22 +390,57 @@ fn tokenize(s: &str) -> Result<Vec<Token>, String> {
 }
 
 /// Parses a formula such as `ltv / cac` or `(new_mrr - churned_mrr) * 12`.
+/// Refuses formulas longer than [`MAX_FORMULA_CHARS`] before reading them
+/// and formulas nested deeper than [`MAX_FORMULA_DEPTH`] as soon as the
+/// parser reaches that depth.
 pub fn parse(s: &str) -> Result<Expr, String> {
+    let chars = s.chars().count();
+    if chars > MAX_FORMULA_CHARS {
+        return Err(format!(
+            "{chars} characters; a formula may hold at most {MAX_FORMULA_CHARS}"
+        ));
+    }
     let tokens = tokenize(s)?;
     if tokens.is_empty() {
         return Err("empty formula".into());
     }
-    let mut p = Parser { tokens, pos: 0 };
-    let e = p.expr()?;
+    let mut p = Parser {
+        tokens,
+        pos: 0,
+        depth: 0,
+    };
+    let (e, _) = p.expr()?;
     if p.pos != p.tokens.len() {
         return Err(format!("unexpected `{}`", p.describe()));
     }
     Ok(e)
 }
 
+/// The parser: recursive descent whose recursion (`(` and unary minus) is
+/// counted in `depth`, and whose operator chains are loops; each returned
+/// expression comes with its height, which is kept within
+/// [`MAX_FORMULA_DEPTH`] so that evaluating it recurses no deeper.
 struct Parser {
     tokens: Vec<Token>,
     pos: usize,
+    depth: usize,
+}
+
+fn too_deep() -> String {
+    format!("nested more than {MAX_FORMULA_DEPTH} deep")
+}
+
+/// A binary node over two parsed sides, with its height checked.
+fn binary(
+    (left, lh): (Expr, usize),
+    op: Op,
+    (right, rh): (Expr, usize),
+) -> Result<(Expr, usize), String> {
+    let height = lh.max(rh) + 1;
+    if height > MAX_FORMULA_DEPTH {
+        return Err(too_deep());
+    }
+    Ok((Expr::Binary(Box::new(left), op, Box::new(right)), height))
 }
 
 impl Parser {
@@ -365,45 +457,62 @@ impl Parser {
         }
     }
 
-    fn expr(&mut self) -> Result<Expr, String> {
+    fn expr(&mut self) -> Result<(Expr, usize), String> {
         let mut left = self.term()?;
         while let Some(Token::Sym(c @ ('+' | '-'))) = self.peek() {
             let op = if *c == '+' { Op::Add } else { Op::Sub };
             self.pos += 1;
             let right = self.term()?;
-            left = Expr::Binary(Box::new(left), op, Box::new(right));
+            left = binary(left, op, right)?;
         }
         Ok(left)
     }
 
-    fn term(&mut self) -> Result<Expr, String> {
+    fn term(&mut self) -> Result<(Expr, usize), String> {
         let mut left = self.factor()?;
         while let Some(Token::Sym(c @ ('*' | '/'))) = self.peek() {
             let op = if *c == '*' { Op::Mul } else { Op::Div };
             self.pos += 1;
             let right = self.factor()?;
-            left = Expr::Binary(Box::new(left), op, Box::new(right));
+            left = binary(left, op, right)?;
         }
         Ok(left)
     }
 
-    fn factor(&mut self) -> Result<Expr, String> {
+    /// Enters one level of nesting, refusing to go deeper than the limit.
+    fn descend(&mut self) -> Result<(), String> {
+        self.depth += 1;
+        if self.depth > MAX_FORMULA_DEPTH {
+            return Err(too_deep());
+        }
+        Ok(())
+    }
+
+    fn factor(&mut self) -> Result<(Expr, usize), String> {
         match self.peek().cloned() {
             Some(Token::Num(n)) => {
                 self.pos += 1;
-                Ok(Expr::Number(n))
+                Ok((Expr::Number(n), 1))
             }
             Some(Token::Ident(id)) => {
                 self.pos += 1;
-                Ok(Expr::Kpi(id))
+                Ok((Expr::Kpi(id), 1))
             }
             Some(Token::Sym('-')) => {
                 self.pos += 1;
-                Ok(Expr::Neg(Box::new(self.factor()?)))
+                self.descend()?;
+                let (e, h) = self.factor()?;
+                self.depth -= 1;
+                if h + 1 > MAX_FORMULA_DEPTH {
+                    return Err(too_deep());
+                }
+                Ok((Expr::Neg(Box::new(e)), h + 1))
             }
             Some(Token::Sym('(')) => {
                 self.pos += 1;
+                self.descend()?;
                 let e = self.expr()?;
+                self.depth -= 1;
                 if self.peek() != Some(&Token::Sym(')')) {
                     return Err(format!("expected `)`, found {}", self.describe()));
                 }
@@ -424,6 +533,7 @@ pub type KpiValues = HashMap<String, Result<Decimal, String>>;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn dec(s: &str) -> Decimal {
         s.parse().unwrap()
@@ -465,6 +575,88 @@ mod tests {
         assert!(parse("(ltv").unwrap_err().contains("expected `)`"));
     }
 
+    /// The height of a parsed formula, counted independently of the parser.
+    fn height(e: &Expr) -> usize {
+        match e {
+            Expr::Number(_) | Expr::Kpi(_) => 1,
+            Expr::Neg(x) => 1 + height(x),
+            Expr::Binary(a, _, b) => 1 + height(a).max(height(b)),
+        }
+    }
+
+    #[test]
+    fn length_and_nesting_are_capped_before_evaluation() {
+        // 1,001 characters: refused before it is read.
+        let long = format!("1{}", " ".repeat(MAX_FORMULA_CHARS));
+        assert!(parse(&long).unwrap_err().contains("at most 1000"));
+        // Nested parentheses: 31 pairs hold `1`, i.e. 31 levels, accepted
+        // (a parenthesis adds no node); 33 pairs are refused.
+        let nest = |n: usize| format!("{}1{}", "(".repeat(n), ")".repeat(n));
+        assert_eq!(parse(&nest(31)).unwrap(), Expr::Number(Decimal::ONE));
+        assert!(
+            parse(&nest(33))
+                .unwrap_err()
+                .contains("nested more than 32")
+        );
+        // Unary minus nests too: 31 minus signs over `1` is height 32.
+        let negs = |n: usize| format!("{}1", "-".repeat(n));
+        assert_eq!(height(&parse(&negs(31)).unwrap()), 32);
+        assert!(parse(&negs(32)).unwrap_err().contains("nested"));
+        // A chain `1+1+…+1` of k operators is a left-deep tree of height
+        // k + 1: 31 operators are height 32, accepted; 32 are refused.
+        let chain = |k: usize| vec!["1"; k + 1].join("+");
+        let e = parse(&chain(31)).unwrap();
+        assert_eq!(height(&e), 32);
+        assert_eq!(e.eval(&|_| Err("none".into())).unwrap(), Decimal::from(32));
+        assert!(parse(&chain(32)).unwrap_err().contains("nested"));
+        // 5,000 nested parentheses, far beyond every limit, are an error.
+        assert!(parse(&nest(5_000)).is_err());
+    }
+
+    #[test]
+    fn chains_of_custom_kpis_are_bounded() {
+        // k1 uses ltv; k(i) uses k(i−1): the chain ending at k(n) has n links.
+        let chain = |n: usize| {
+            (1..=n)
+                .map(|i| {
+                    let f = if i == 1 {
+                        "ltv".to_string()
+                    } else {
+                        format!("k{} + 1", i - 1)
+                    };
+                    spec(&format!("k{i}"), Some(&f), None)
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(validate(chain(MAX_REFERENCE_DEPTH)).unwrap().len(), 16);
+        let e = validate(chain(MAX_REFERENCE_DEPTH + 1)).unwrap_err();
+        assert!(e.to_string().contains("kpi `k17`"), "{e}");
+        assert!(e.to_string().contains("chain of 17"), "{e}");
+        // A longer cycle is still named as a cycle.
+        let e = validate(vec![
+            spec("a", Some("b"), None),
+            spec("b", Some("c"), None),
+            spec("c", Some("a"), None),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("cycle: a, b, c"), "{e}");
+    }
+
+    #[test]
+    fn too_many_kpis_and_too_long_sql_are_refused() {
+        let many: Vec<_> = (0..=MAX_CUSTOM_KPIS)
+            .map(|i| spec(&format!("k{i}"), Some("1"), None))
+            .collect();
+        let e = validate(many).unwrap_err();
+        assert!(e.to_string().contains("1001 custom KPIs"), "{e}");
+        let sql = format!("SELECT 1 {}", "-".repeat(MAX_SQL_CHARS));
+        let e = validate(vec![spec("s", None, Some(&sql))]).unwrap_err();
+        assert!(
+            e.to_string().contains("kpi `s`: sql: 20009 characters"),
+            "{e}"
+        );
+    }
+
     fn spec(id: &str, formula: Option<&str>, sql: Option<&str>) -> CustomKpiSpec {
         CustomKpiSpec {
             id: id.into(),
@@ -502,5 +694,28 @@ mod tests {
         assert!(e.to_string().contains("built-in"), "{e}");
         let e = validate(vec![spec("z", Some("1"), Some("select 1"))]).unwrap_err();
         assert!(e.to_string().contains("exactly one"), "{e}");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_text_parses_or_fails_cleanly(s in ".{0,1100}") {
+            if let Ok(e) = parse(&s) {
+                prop_assert!(height(&e) <= MAX_FORMULA_DEPTH);
+            }
+        }
+
+        #[test]
+        fn formula_shaped_text_stays_within_bounds_and_evaluates(
+            s in "[-+*/() 0-9a-z_.]{0,300}",
+        ) {
+            if let Ok(e) = parse(&s) {
+                prop_assert!(height(&e) <= MAX_FORMULA_DEPTH);
+                // The largest values overflow: an absent result, not a panic.
+                let _ = e.eval(&|_| Ok(Decimal::MAX));
+                let _ = e.eval(&|_| Ok(Decimal::ZERO));
+            }
+        }
     }
 }

@@ -3,11 +3,22 @@
 //!
 //! This module only *describes* the contract; the engine reads files and
 //! checks every cell against it.
+//!
+//! Bounds every value must respect, so that sums and day arrays stay
+//! exact and small: money at most [`MAX_MONEY`] per cell; dates and
+//! timestamps within [`crate::period::FIRST_DATE`] …
+//! [`crate::period::LAST_DATE`] (a timestamp from 1900-01-01T00:00:00Z up
+//! to, not including, 2201-01-01T00:00:00Z).
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::Serialize;
+
+/// The largest amount one money cell may hold, in whole units of the
+/// workspace currency: 10^15. Above any real subscription, deal or budget,
+/// and low enough that sums over billions of rows stay exact.
+pub const MAX_MONEY: i64 = 1_000_000_000_000_000;
 
 /// An input table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -8,12 +8,28 @@
 //! By construction the classes reconcile:
 //! `mrr(e) − mrr(s) = new + reactivation + expansion − contraction − churn`.
 //!
-//! Money is exact ([`Decimal`]); nothing here rounds.
+//! Money is exact ([`Decimal`]); nothing here rounds. Every sum is checked:
+//! amounts beyond what a [`Decimal`] holds (about 7.9 × 10^28) are a
+//! [`MoneyOverflow`] error, never a panic or a wrapped number. With the
+//! input bound of 10^15 per row (data-model.md) that takes tens of
+//! trillions of rows, but the bound is enforced, not assumed.
 
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::period::{DayNum, Period, day_num};
+
+/// Money sums too large to hold exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "MRR adds up beyond {} (the largest exact amount okapi can hold)",
+    Decimal::MAX
+)]
+pub struct MoneyOverflow;
+
+fn add(a: Decimal, b: Decimal) -> Result<Decimal, MoneyOverflow> {
+    a.checked_add(b).ok_or(MoneyOverflow)
+}
 
 /// One subscription row, with its account as an index into a name table.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,7 +54,9 @@ pub struct AccountTimeline {
 
 impl AccountTimeline {
     /// Builds the timeline of one account from its rows.
-    pub fn from_rows<'a>(rows: impl IntoIterator<Item = &'a SubscriptionRow>) -> Self {
+    pub fn from_rows<'a>(
+        rows: impl IntoIterator<Item = &'a SubscriptionRow>,
+    ) -> Result<Self, MoneyOverflow> {
         let mut deltas: Vec<(DayNum, Decimal)> = Vec::new();
         let mut first_paid: Option<DayNum> = None;
         for r in rows {
@@ -62,7 +80,7 @@ impl AccountTimeline {
         while i < deltas.len() {
             let day = deltas[i].0;
             while i < deltas.len() && deltas[i].0 == day {
-                level += deltas[i].1;
+                level = add(level, deltas[i].1)?;
                 i += 1;
             }
             let same = steps.last().is_some_and(|(_, l)| *l == level);
@@ -70,7 +88,7 @@ impl AccountTimeline {
                 steps.push((day, level.normalize()));
             }
         }
-        AccountTimeline { steps, first_paid }
+        Ok(AccountTimeline { steps, first_paid })
     }
 
     /// MRR on `day`.
@@ -182,35 +200,30 @@ pub struct MrrBridge {
 
 impl MrrBridge {
     /// new + reactivation + expansion − contraction − churn.
+    ///
+    /// Cannot overflow for a bridge built by [`mrr_bridges`]: new,
+    /// reactivation and expansion are parts of `end_mrr`, contraction and
+    /// churn parts of `start_mrr`, and both were summed with checks.
     pub fn net_new(&self) -> Decimal {
         self.new + self.reactivation + self.expansion - self.contraction - self.churn
     }
 
-    fn add(&mut self, m: Movement, amount: Decimal) {
-        match m {
-            Movement::New => {
-                self.new += amount;
-                self.new_customers += 1;
-            }
-            Movement::Reactivation => {
-                self.reactivation += amount;
-                self.reactivated_customers += 1;
-            }
-            Movement::Expansion => {
-                self.expansion += amount;
-                self.expanded_accounts += 1;
-            }
-            Movement::Contraction => {
-                self.contraction += amount;
-                self.contracted_accounts += 1;
-            }
-            Movement::Churn => {
-                self.churn += amount;
-                self.churned_customers += 1;
-            }
-        }
+    fn add(&mut self, m: Movement, amount: Decimal) -> Result<(), MoneyOverflow> {
+        let (sum, count) = match m {
+            Movement::New => (&mut self.new, &mut self.new_customers),
+            Movement::Reactivation => (&mut self.reactivation, &mut self.reactivated_customers),
+            Movement::Expansion => (&mut self.expansion, &mut self.expanded_accounts),
+            Movement::Contraction => (&mut self.contraction, &mut self.contracted_accounts),
+            Movement::Churn => (&mut self.churn, &mut self.churned_customers),
+        };
+        *sum = add(*sum, amount)?;
+        *count += 1;
+        Ok(())
     }
 }
+
+/// The MRR bridges of periods and the accounts' movements in them.
+pub type Bridges = (Vec<MrrBridge>, Vec<Vec<AccountMovement>>);
 
 /// The MRR bridge of every period and, when `with_accounts`, every
 /// account's movement per period (sorted by account index).
@@ -218,7 +231,7 @@ pub fn mrr_bridges(
     timelines: &[AccountTimeline],
     periods: &[Period],
     with_accounts: bool,
-) -> (Vec<MrrBridge>, Vec<Vec<AccountMovement>>) {
+) -> Result<Bridges, MoneyOverflow> {
     let mut bridges = vec![MrrBridge::default(); periods.len()];
     let mut details: Vec<Vec<AccountMovement>> = if with_accounts {
         vec![Vec::new(); periods.len()]
@@ -234,8 +247,8 @@ pub fn mrr_bridges(
             let e = day_num(p.last_day());
             let b = &mut bridges[pi];
             let (start, end) = (tl.mrr_on(s), tl.mrr_on(e));
-            b.start_mrr += start;
-            b.end_mrr += end;
+            b.start_mrr = add(b.start_mrr, start)?;
+            b.end_mrr = add(b.end_mrr, end)?;
             if start > Decimal::ZERO {
                 b.customers_start += 1;
             }
@@ -243,7 +256,7 @@ pub fn mrr_bridges(
                 b.customers_end += 1;
             }
             if let Some((m, amount)) = classify(start, end, first_paid < p.start_num()) {
-                b.add(m, amount);
+                b.add(m, amount)?;
                 if with_accounts {
                     details[pi].push(AccountMovement {
                         account: account as u32,
@@ -269,12 +282,15 @@ pub fn mrr_bridges(
             *v = v.normalize();
         }
     }
-    (bridges, details)
+    Ok((bridges, details))
 }
 
 /// Groups rows by account and builds each account's timeline.
 /// `accounts` is the number of distinct account indices.
-pub fn timelines(rows: &[SubscriptionRow], accounts: usize) -> Vec<AccountTimeline> {
+pub fn timelines(
+    rows: &[SubscriptionRow],
+    accounts: usize,
+) -> Result<Vec<AccountTimeline>, MoneyOverflow> {
     let mut by_account: Vec<Vec<&SubscriptionRow>> = vec![Vec::new(); accounts];
     for r in rows {
         if let Some(v) = by_account.get_mut(r.account as usize) {

@@ -8,6 +8,12 @@
 //!
 //! Internally many kernels work on *day numbers* ([`DayNum`]): days since
 //! 1970-01-01, as Arrow's `Date32` stores them.
+//!
+//! Bounds: every date okapi reads or is asked about lies in
+//! [`FIRST_DATE`] … [`LAST_DATE`] (1900-01-01 … 2200-12-31), and a report
+//! holds at most [`MAX_PERIODS`] periods. [`periods_between`] refuses
+//! anything else with a [`RangeError`], so no kernel ever allocates or loops
+//! per day or per period over a span no business has.
 
 use std::fmt;
 use std::str::FromStr;
@@ -24,18 +30,73 @@ pub const EPOCH: NaiveDate = match NaiveDate::from_ymd_opt(1970, 1, 1) {
     None => panic!("1970-01-01 is a valid date"),
 };
 
+/// The earliest date okapi accepts, in data and on the command line.
+pub const FIRST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
+    Some(d) => d,
+    None => panic!("1900-01-01 is a valid date"),
+};
+
+/// The latest date okapi accepts, in data and on the command line.
+pub const LAST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2200, 12, 31) {
+    Some(d) => d,
+    None => panic!("2200-12-31 is a valid date"),
+};
+
+/// The most periods one report may hold: a century of days (36,525) with
+/// a margin. Every grain coarser than a day covers the whole date window
+/// well within it (3,612 months from 1900 to 2200); a daily report longer
+/// than a century is not one a business reads, and each period costs a
+/// pass over the accounts in several kernels.
+pub const MAX_PERIODS: usize = 36_600;
+
+/// Whether `date` lies in [`FIRST_DATE`] … [`LAST_DATE`].
+pub fn in_window(date: NaiveDate) -> bool {
+    (FIRST_DATE..=LAST_DATE).contains(&date)
+}
+
+/// A range of periods okapi refuses to build.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RangeError {
+    #[error("{what} {date} is outside the dates okapi handles ({FIRST_DATE} … {LAST_DATE})")]
+    OutsideWindow { what: &'static str, date: NaiveDate },
+    #[error(
+        "{from} … {to} by {grain} is {count} periods, more than the {MAX_PERIODS} a report may hold; \
+         narrow it with --from/--to or pick a coarser grain"
+    )]
+    TooManyPeriods {
+        grain: Grain,
+        from: NaiveDate,
+        to: NaiveDate,
+        count: u64,
+    },
+}
+
+/// Refuses a date outside the window, naming it as `what` (`--from`, …).
+pub fn check_in_window(what: &'static str, date: NaiveDate) -> Result<(), RangeError> {
+    if in_window(date) {
+        Ok(())
+    } else {
+        Err(RangeError::OutsideWindow { what, date })
+    }
+}
+
 /// Day number of a date.
 pub fn day_num(date: NaiveDate) -> DayNum {
     // Dates handled by chrono fit in i32 day numbers (±262,000 years).
     (date - EPOCH).num_days() as DayNum
 }
 
-/// Date of a day number.
+/// Date of a day number. Never panics: a day beyond the dates chrono
+/// knows (±262,000 years, far outside the window) gives its last or first.
 pub fn date_of(day: DayNum) -> NaiveDate {
     if day >= 0 {
-        EPOCH + Days::new(day as u64)
+        EPOCH
+            .checked_add_days(Days::new(day as u64))
+            .unwrap_or(NaiveDate::MAX)
     } else {
-        EPOCH - Days::new(day.unsigned_abs() as u64)
+        EPOCH
+            .checked_sub_days(Days::new(day.unsigned_abs() as u64))
+            .unwrap_or(NaiveDate::MIN)
     }
 }
 
@@ -188,19 +249,54 @@ fn first_of_month(year: i32, month: u32) -> NaiveDate {
 }
 
 /// Every period of `grain` from the one containing `from` to the one
-/// containing `to`, both included. Empty when `to < from`.
-pub fn periods_between(grain: Grain, from: NaiveDate, to: NaiveDate) -> Vec<Period> {
-    let mut out = Vec::new();
+/// containing `to`, both included. Empty when `to < from`. Both ends must
+/// lie in the date window and the periods number at most [`MAX_PERIODS`]
+/// (counted before any is built).
+pub fn periods_between(
+    grain: Grain,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<Period>, RangeError> {
+    check_in_window("from", from)?;
+    check_in_window("to", to)?;
     if to < from {
-        return out;
+        return Ok(Vec::new());
+    }
+    let count = period_count(grain, from, to);
+    if count > MAX_PERIODS as u64 {
+        return Err(RangeError::TooManyPeriods {
+            grain,
+            from,
+            to,
+            count,
+        });
     }
     let last = Period::containing(grain, to);
+    let mut out = Vec::with_capacity(count as usize);
     let mut p = Period::containing(grain, from);
     while p <= last {
         out.push(p);
         p = p.next();
     }
-    out
+    Ok(out)
+}
+
+/// How many periods of `grain` run from the one containing `from` to the
+/// one containing `to` (`from <= to`), by arithmetic.
+fn period_count(grain: Grain, from: NaiveDate, to: NaiveDate) -> u64 {
+    let (a, b) = (
+        Period::containing(grain, from).start,
+        Period::containing(grain, to).start,
+    );
+    let months = |d: NaiveDate| i64::from(d.year()) * 12 + i64::from(d.month0());
+    let n = match grain {
+        Grain::Day => (b - a).num_days(),
+        Grain::Week => (b - a).num_days() / 7,
+        Grain::Month => months(b) - months(a),
+        Grain::Quarter => (months(b) - months(a)) / 3,
+        Grain::Year => i64::from(b.year() - a.year()),
+    };
+    n.max(0) as u64 + 1
 }
 
 /// Number of days in the calendar month of `date`.
@@ -296,13 +392,79 @@ mod tests {
 
     #[test]
     fn periods_between_includes_both_ends() {
-        let ps = periods_between(Grain::Month, d("2024-01-31"), d("2024-03-01"));
+        let ps = periods_between(Grain::Month, d("2024-01-31"), d("2024-03-01")).unwrap();
         let starts: Vec<_> = ps.iter().map(|p| p.start).collect();
         assert_eq!(
             starts,
             vec![d("2024-01-01"), d("2024-02-01"), d("2024-03-01")]
         );
-        assert!(periods_between(Grain::Month, d("2024-03-01"), d("2024-01-01")).is_empty());
+        assert!(
+            periods_between(Grain::Month, d("2024-03-01"), d("2024-01-01"))
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn period_counts_match_the_periods_built() {
+        // Counted by arithmetic before building; checked against the
+        // periods actually built, across year and leap-year boundaries.
+        for grain in Grain::ALL {
+            for (from, to) in [
+                ("2023-12-31", "2024-01-01"),
+                ("2024-02-28", "2025-03-01"),
+                ("1999-06-15", "2001-01-07"),
+                ("2024-05-05", "2024-05-05"),
+            ] {
+                let ps = periods_between(grain, d(from), d(to)).unwrap();
+                assert_eq!(
+                    period_count(grain, d(from), d(to)),
+                    ps.len() as u64,
+                    "{grain} {from}…{to}"
+                );
+            }
+        }
+        // 2023-12-31 is a Sunday: its week and 2024-01-01's are two weeks.
+        assert_eq!(
+            period_count(Grain::Week, d("2023-12-31"), d("2024-01-01")),
+            2
+        );
+    }
+
+    #[test]
+    fn ranges_outside_the_window_or_too_long_are_refused() {
+        let e = periods_between(Grain::Month, d("1899-12-31"), d("2024-01-01")).unwrap_err();
+        assert_eq!(
+            e,
+            RangeError::OutsideWindow {
+                what: "from",
+                date: d("1899-12-31")
+            }
+        );
+        assert!(e.to_string().contains("1900-01-01 … 2200-12-31"), "{e}");
+        let e = periods_between(Grain::Day, d("2024-01-01"), d("2201-01-01")).unwrap_err();
+        assert!(matches!(e, RangeError::OutsideWindow { what: "to", .. }));
+        // The whole window by month: 301 years × 12 = 3,612 periods.
+        let ps = periods_between(Grain::Month, FIRST_DATE, LAST_DATE).unwrap();
+        assert_eq!(ps.len(), 3_612);
+        // By day, 1900-01-01 … 2000-12-31 is 101 years with 25 leap days
+        // (1900 is not a leap year, 2000 is): 101 × 365 + 25 = 36,890 days.
+        let e = periods_between(Grain::Day, FIRST_DATE, d("2000-12-31")).unwrap_err();
+        assert_eq!(
+            e,
+            RangeError::TooManyPeriods {
+                grain: Grain::Day,
+                from: FIRST_DATE,
+                to: d("2000-12-31"),
+                count: 36_890
+            }
+        );
+        // Exactly MAX_PERIODS days is allowed.
+        let to = FIRST_DATE + Days::new(MAX_PERIODS as u64 - 1);
+        assert_eq!(
+            periods_between(Grain::Day, FIRST_DATE, to).unwrap().len(),
+            MAX_PERIODS
+        );
     }
 
     #[test]
@@ -311,11 +473,14 @@ mod tests {
         assert_eq!(day_num(d("1969-12-31")), -1);
         assert_eq!(date_of(day_num(d("2024-02-29"))), d("2024-02-29"));
         assert_eq!(date_of(-1), d("1969-12-31"));
+        // Far past what chrono knows: the nearest date it does.
+        assert_eq!(date_of(DayNum::MAX), NaiveDate::MAX);
+        assert_eq!(date_of(DayNum::MIN), NaiveDate::MIN);
     }
 
     #[test]
     fn period_index_buckets_days() {
-        let ps = periods_between(Grain::Month, d("2024-01-01"), d("2024-02-01"));
+        let ps = periods_between(Grain::Month, d("2024-01-01"), d("2024-02-01")).unwrap();
         let idx = PeriodIndex::new(&ps);
         assert_eq!(idx.of(day_num(d("2024-01-31"))), Some(0));
         assert_eq!(idx.of(day_num(d("2024-02-29"))), Some(1));

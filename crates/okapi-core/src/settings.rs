@@ -32,6 +32,11 @@
 //! checkin_cadence = 7          # days; a KR with no check-in for longer is stale
 //! pace_tolerance = 0.15        # behind pace by more than this = at risk
 //!
+//! [limits]                     # what one custom SQL KPI query may use
+//! query_timeout = 30           # seconds
+//! query_memory = 512           # MiB of working memory
+//! query_rows = 100000          # rows returned
+//!
 //! [[kpi]]                      # custom KPIs, see `custom`
 //! id = "ltv_to_cac"
 //! formula = "ltv / cac"
@@ -108,6 +113,40 @@ struct RawSettings {
     workspace: WorkspaceSettings,
     #[serde(default)]
     okrs: RawOkrs,
+    #[serde(default)]
+    limits: RawLimits,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    query_timeout: Option<i64>,
+    query_memory: Option<i64>,
+    query_rows: Option<i64>,
+}
+
+/// What one custom SQL KPI query may use (`[limits]`): past any of them
+/// the query is stopped and the KPI refused with the limit named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueryLimits {
+    /// Seconds a query may run (1–3600; default 30).
+    pub timeout_secs: u32,
+    /// MiB of working memory (sorts, joins, aggregations) a query may
+    /// hold, beyond the loaded tables themselves (16–65536; default 512).
+    pub memory_mib: u32,
+    /// Rows a query may return (1–10,000,000; default 100,000: a century
+    /// of daily periods is 36,525).
+    pub max_rows: u32,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        QueryLimits {
+            timeout_secs: 30,
+            memory_mib: 512,
+            max_rows: 100_000,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -192,6 +231,8 @@ pub struct Settings {
     pub custom_kpis: Vec<CustomKpi>,
     pub workspace: WorkspaceSettings,
     pub okrs: OkrSettings,
+    /// Limits of custom SQL KPI queries.
+    pub limits: QueryLimits,
 }
 
 impl Default for Settings {
@@ -214,6 +255,7 @@ impl Default for Settings {
             custom_kpis: Vec::new(),
             workspace: WorkspaceSettings::default(),
             okrs: OkrSettings::default(),
+            limits: QueryLimits::default(),
         }
     }
 }
@@ -302,6 +344,35 @@ impl Settings {
             }
             s.okrs.pace_tolerance = t;
         }
+        let bounded = |key: &str, v: Option<i64>, lo: i64, hi: i64, default: u32| match v {
+            None => Ok(default),
+            Some(v) if (lo..=hi).contains(&v) => Ok(v as u32),
+            Some(_) => Err(invalid(key, format!("must be between {lo} and {hi}"))),
+        };
+        let l = QueryLimits::default();
+        s.limits = QueryLimits {
+            timeout_secs: bounded(
+                "limits.query_timeout",
+                raw.limits.query_timeout,
+                1,
+                3600,
+                l.timeout_secs,
+            )?,
+            memory_mib: bounded(
+                "limits.query_memory",
+                raw.limits.query_memory,
+                16,
+                65536,
+                l.memory_mib,
+            )?,
+            max_rows: bounded(
+                "limits.query_rows",
+                raw.limits.query_rows,
+                1,
+                10_000_000,
+                l.max_rows,
+            )?,
+        };
         Ok(s)
     }
 }
@@ -339,6 +410,42 @@ activity = ["login"]
         assert_eq!(s.time_zone.to_string(), "Europe/Paris");
         assert_eq!(s.ttv_start_milestone, "kickoff");
         assert_eq!(s.events.activity, vec!["login".to_string()]);
+    }
+
+    #[test]
+    fn query_limits_default_and_are_bounded() {
+        let s = Settings::from_toml("").unwrap();
+        assert_eq!(
+            s.limits,
+            QueryLimits {
+                timeout_secs: 30,
+                memory_mib: 512,
+                max_rows: 100_000
+            }
+        );
+        let s = Settings::from_toml(
+            "[limits]\nquery_timeout = 5\nquery_memory = 64\nquery_rows = 10\n",
+        )
+        .unwrap();
+        assert_eq!(
+            s.limits,
+            QueryLimits {
+                timeout_secs: 5,
+                memory_mib: 64,
+                max_rows: 10
+            }
+        );
+        let e = Settings::from_toml("[limits]\nquery_timeout = 0").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "okapi.toml: limits.query_timeout: must be between 1 and 3600"
+        );
+        let e = Settings::from_toml("[limits]\nquery_memory = 100000").unwrap_err();
+        assert!(e.to_string().contains("limits.query_memory"), "{e}");
+        let e = Settings::from_toml("[limits]\nquery_rows = -1").unwrap_err();
+        assert!(e.to_string().contains("limits.query_rows"), "{e}");
+        let e = Settings::from_toml("[limits]\nquery_time = 5").unwrap_err();
+        assert!(e.to_string().contains("unknown field"), "{e}");
     }
 
     #[test]

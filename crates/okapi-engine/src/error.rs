@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::load::RowIssue;
+use crate::load::Issues;
 
 /// Why the engine could not load data or compute KPIs.
 #[derive(Debug, thiserror::Error)]
@@ -25,15 +25,25 @@ pub enum EngineError {
     /// A problem with a whole file (empty, unreadable, missing column, wrong column type).
     #[error("{file}: {reason}")]
     File { file: String, reason: String },
-    /// Rows that break the data model; nothing was computed.
-    #[error("{} invalid row(s); first: {}", .0.len(), .0.first().map(|i| i.to_string()).unwrap_or_default())]
-    InvalidRows(Vec<RowIssue>),
+    /// Rows that break the data model; nothing was computed. The first
+    /// issues are kept in full, with the count of all.
+    #[error("{} invalid row(s); first: {}", .0.rows(), .0.first().map(|i| i.to_string()).unwrap_or_default())]
+    InvalidRows(Issues),
     #[error("{0}")]
     Segment(String),
     #[error("custom KPI `{id}`: {reason}")]
     CustomKpi { id: String, reason: String },
+    /// A range of periods refused (outside the date window, too long).
+    #[error(transparent)]
+    Range(#[from] okapi_core::period::RangeError),
+    /// Money sums too large to hold exactly.
+    #[error(transparent)]
+    Money(#[from] okapi_core::mrr::MoneyOverflow),
     #[error("query engine: {0}")]
     Query(String),
+    /// A custom KPI's SQL refused before it ran.
+    #[error(transparent)]
+    SqlRefused(#[from] crate::compute::sql::SqlRefused),
     #[error("cannot write {path}: {reason}")]
     Write { path: PathBuf, reason: String },
 }

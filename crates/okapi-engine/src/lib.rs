@@ -6,6 +6,12 @@
 //! ([`compute`]) on Apache DataFusion and dedicated Arrow kernels. The
 //! [`demo`] module writes a realistic demo company.
 //!
+//! Everything read is someone else's input and is held to bounds (see
+//! `docs/data-model.md`, "Input bounds", and `docs/workspace.md`,
+//! `[limits]`): values outside them are bad input reported with file,
+//! line and column; custom SQL KPIs are checked by [`validate_settings`]
+//! before any data is loaded and run under time, memory and row limits.
+//!
 //! ```
 //! use okapi_core::period::Grain;
 //! use okapi_core::settings::Settings;
@@ -23,7 +29,7 @@
 //! let data = DataDir::open(dir.path()).unwrap();
 //! let engine = Engine::for_kpis(&data, &Settings::default(), &["mrr".into()], None).unwrap();
 //! let feb = chrono::NaiveDate::from_ymd_opt(2024, 2, 29);
-//! let periods = engine.periods(Grain::Month, None, feb);
+//! let periods = engine.periods(Grain::Month, None, feb).unwrap();
 //! let report = engine.kpis(&["mrr".into()], &periods, Grain::Month).unwrap();
 //! let mrr: Vec<String> = report.rows.iter().map(|r| r.value.value.unwrap().to_string()).collect();
 //! // a2 pays through 31 January: its end date (1 February) is exclusive.
@@ -31,6 +37,7 @@
 //! ```
 
 pub mod compute;
+mod containment;
 pub mod day_bits;
 pub mod demo;
 pub mod error;
@@ -38,3 +45,33 @@ pub mod load;
 pub mod source;
 
 pub use error::EngineError;
+
+use okapi_core::custom::Definition;
+use okapi_core::settings::{Settings, SettingsError};
+
+/// Checks what only the engine can judge in validated settings: that each
+/// custom SQL KPI is a query okapi will run (one read-only `SELECT` or
+/// `WITH` over the input tables, within the size and nesting limits; see
+/// [`compute::sql::validate_sql`]). Call it wherever settings are read
+/// (`okapi.toml`, an import), before any data is loaded.
+///
+/// ```
+/// use okapi_core::settings::Settings;
+///
+/// let ok = Settings::from_toml("[[kpi]]\nid = \"won\"\nsql = \"SELECT okapi_period(closed_at), COUNT(*) FROM deals GROUP BY 1\"").unwrap();
+/// assert!(okapi_engine::validate_settings(&ok).is_ok());
+/// let bad = Settings::from_toml("[[kpi]]\nid = \"wipe\"\nsql = \"DROP TABLE deals\"").unwrap();
+/// let e = okapi_engine::validate_settings(&bad).unwrap_err();
+/// assert!(e.to_string().starts_with("okapi.toml: kpi `wipe`: sql: "), "{e}");
+/// ```
+pub fn validate_settings(settings: &Settings) -> Result<(), SettingsError> {
+    for k in &settings.custom_kpis {
+        if let Definition::Sql(sql) = &k.definition {
+            compute::sql::validate_sql(sql).map_err(|e| SettingsError::Invalid {
+                key: format!("kpi `{}`", k.id),
+                reason: format!("sql: {e}"),
+            })?;
+        }
+    }
+    Ok(())
+}

@@ -8,11 +8,11 @@ use anyhow::{Context, Result, bail};
 use chrono::{Datelike, NaiveDate};
 use okapi_core::catalog;
 use okapi_core::formulas::Value;
-use okapi_core::period::{Grain, Period};
+use okapi_core::period::{Grain, Period, check_in_window};
 use okapi_core::settings::{Profile, Settings};
 use okapi_engine::EngineError;
 use okapi_engine::compute::{Engine, KpiReport, Segment};
-use okapi_engine::load::{RowIssue, write_quarantine};
+use okapi_engine::load::{Issues, Quarantine};
 use okapi_engine::source::DataDir;
 
 use crate::cli::{Cli, Command, OutputFormat, ProfileArg};
@@ -35,7 +35,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             data,
             quarantine,
             format,
-        } => check(&data_of(data)?, quarantine.as_deref(), format),
+        } => check(&settings, &data_of(data)?, quarantine.as_deref(), format),
         Command::Kpi {
             data,
             grain,
@@ -107,7 +107,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 /// The settings of `--config`, else of the workspace's `okapi.toml` when
-/// there is one, else the defaults.
+/// there is one, else the defaults; custom SQL KPIs checked before any
+/// data is read.
 fn load_settings(loc: &crate::okr::workspace::Location) -> Result<Settings> {
     let path = match &loc.config {
         Some(p) => p.clone(),
@@ -121,7 +122,9 @@ fn load_settings(loc: &crate::okr::workspace::Location) -> Result<Settings> {
     };
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(Settings::from_toml(&text)?)
+    let settings = Settings::from_toml(&text)?;
+    okapi_engine::validate_settings(&settings)?;
+    Ok(settings)
 }
 
 /// `--data`, else the workspace's data directory (`[workspace] data`).
@@ -156,16 +159,31 @@ fn format_or_default(f: Option<OutputFormat>) -> OutputFormat {
     })
 }
 
-/// Prints every issue and returns exit status 1.
-fn report_issues(issues: &[RowIssue]) -> ExitCode {
-    let mut err = std::io::stderr().lock();
-    for i in issues {
-        let _ = writeln!(err, "{i}");
+/// Prints the issues kept, says how many more there were.
+fn print_issues(err: &mut dyn Write, issues: &Issues) -> std::io::Result<()> {
+    for i in issues.kept() {
+        writeln!(err, "{i}")?;
     }
+    if issues.truncated() {
+        writeln!(
+            err,
+            "… and {} more issue(s) not shown ({} in all; the first {} are listed)",
+            issues.total() - issues.kept().len() as u64,
+            issues.total(),
+            issues.kept().len()
+        )?;
+    }
+    Ok(())
+}
+
+/// Prints the issues and returns exit status 1.
+fn report_issues(issues: &Issues) -> ExitCode {
+    let mut err = std::io::stderr().lock();
+    let _ = print_issues(&mut err, issues);
     let _ = writeln!(
         err,
         "error: {} invalid row(s); nothing was computed",
-        issues.len()
+        issues.rows()
     );
     ExitCode::from(1)
 }
@@ -185,15 +203,25 @@ fn open(
     }
 }
 
-fn check(data: &Path, quarantine: Option<&Path>, format: Option<OutputFormat>) -> Result<ExitCode> {
+fn check(
+    settings: &Settings,
+    data: &Path,
+    quarantine_path: Option<&Path>,
+    format: Option<OutputFormat>,
+) -> Result<ExitCode> {
     let dir = DataDir::open(data)?;
-    let outcome = okapi_engine::compute::check(&dir)?;
+    // Rejected rows stream to the quarantine file, which appears only once
+    // the whole directory was read.
+    let mut quarantine = quarantine_path.map(Quarantine::create).transpose()?;
+    let outcome = okapi_engine::load::check(&dir, settings.time_zone, quarantine.as_mut())?;
     let mut out = std::io::stdout().lock();
     match format_or_default(format) {
         OutputFormat::Json => {
             let doc = serde_json::json!({
                 "tables": outcome.quality,
                 "issues": outcome.issues,
+                "issue_count": outcome.issues.total(),
+                "invalid_rows": outcome.issues.rows(),
             });
             writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
         }
@@ -246,30 +274,28 @@ fn check(data: &Path, quarantine: Option<&Path>, format: Option<OutputFormat>) -
             }
         }
     }
+    drop(out);
     if outcome.issues.is_empty() {
-        if let Some(path) = quarantine {
-            write_quarantine(path, &outcome.rejected)?;
+        if let Some(q) = quarantine {
+            q.commit()?;
         }
         return Ok(ExitCode::SUCCESS);
     }
     let mut err = std::io::stderr().lock();
-    for i in &outcome.issues {
-        writeln!(err, "{i}")?;
-    }
+    print_issues(&mut err, &outcome.issues)?;
     match quarantine {
-        Some(path) => {
-            write_quarantine(path, &outcome.rejected)?;
+        Some(q) => {
+            let rows = q.commit()?;
             writeln!(
                 err,
-                "{} invalid row(s) written with their reasons to {}; the valid rows loaded",
-                outcome.rejected.len(),
-                path.display()
+                "{rows} invalid row(s) written with their reasons to {}; the valid rows loaded",
+                quarantine_path.unwrap_or(Path::new("")).display()
             )?;
         }
         None => writeln!(
             err,
             "error: {} invalid row(s); fix them or load the valid rows with --quarantine FILE",
-            outcome.rejected.len()
+            outcome.issues.rows()
         )?,
     }
     Ok(ExitCode::from(1))
@@ -371,16 +397,12 @@ fn kpi_cmd(
         .map(|s| s.parse::<Segment>())
         .transpose()
         .map_err(anyhow::Error::msg)?;
+    check_range(from, to)?;
     let engine = match open(settings, data, &ids, segment)? {
         Ok(e) => e,
         Err(code) => return Ok(code),
     };
-    if let (Some(f), Some(t)) = (from, to)
-        && t < f
-    {
-        bail!("--to {t} is before --from {f}");
-    }
-    let periods = engine.periods(grain, from, to);
+    let periods = engine.periods(grain, from, to)?;
     let report = engine.kpis(&ids, &periods, grain)?;
     print_kpis(&report, format_or_default(format))?;
     Ok(ExitCode::SUCCESS)
@@ -485,12 +507,13 @@ fn mrr(
     accounts: bool,
     format: Option<OutputFormat>,
 ) -> Result<ExitCode> {
+    check_range(from, to)?;
     let engine = match open(settings, data, &["mrr".to_string()], None)? {
         Ok(e) => e,
         Err(code) => return Ok(code),
     };
-    let periods = engine.periods(grain, from, to);
-    let (bridges, details) = engine.mrr(&periods, accounts);
+    let periods = engine.periods(grain, from, to)?;
+    let (bridges, details) = engine.mrr(&periods, accounts)?;
     let format = format_or_default(format);
     let mut out = std::io::stdout().lock();
     let header = [
@@ -621,8 +644,9 @@ fn inactive(
         Err(code) => return Ok(code),
     };
     let window = window.unwrap_or(settings.inactivity_window);
-    if window == 0 {
-        bail!("--window must be at least 1 day");
+    // As for `inactivity_window` in okapi.toml: ten years at most.
+    if !(1..=3660).contains(&window) {
+        bail!("--window must be between 1 and 3660 days, not {window}");
     }
     let at = day_or_last(&engine, at)?;
     let list = engine.inactive(at, window)?;
@@ -816,7 +840,7 @@ fn retention(
         Ok(e) => e,
         Err(code) => return Ok(code),
     };
-    let periods = engine.periods(grain, None, None);
+    let periods = engine.periods(grain, None, None)?;
     let table = engine.retention(&periods)?;
     let mut out = std::io::stdout().lock();
     match format_or_default(format) {
@@ -862,8 +886,29 @@ fn retention(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Refuses `--from`/`--to` outside the date window or out of order,
+/// before any data is read (the number of periods is checked once the
+/// grain and the data's range are known).
+fn check_range(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<()> {
+    if let Some(f) = from {
+        check_in_window("--from", f)?;
+    }
+    if let Some(t) = to {
+        check_in_window("--to", t)?;
+    }
+    if let (Some(f), Some(t)) = (from, to)
+        && t < f
+    {
+        bail!("--to {t} is before --from {f}");
+    }
+    Ok(())
+}
+
 /// `at`, or the data's last day when not given.
 fn day_or_last(engine: &Engine, at: Option<NaiveDate>) -> Result<NaiveDate> {
+    if let Some(a) = at {
+        check_in_window("--at", a)?;
+    }
     match at.or_else(|| engine.data_range().map(|(_, l)| l)) {
         Some(d) => Ok(d),
         None => bail!("the data has no dates"),
@@ -971,7 +1016,7 @@ fn executive_summary(settings: &Settings, data: &Path, end: NaiveDate) -> Result
     for _ in 0..5 {
         first = first.previous();
     }
-    let periods = okapi_core::period::periods_between(Grain::Month, first.start, last.start);
+    let periods = okapi_core::period::periods_between(Grain::Month, first.start, last.start)?;
     let report = engine.kpis(
         &catalog::EXECUTIVE
             .iter()
@@ -1019,7 +1064,7 @@ fn executive_summary(settings: &Settings, data: &Path, end: NaiveDate) -> Result
     render::table(&mut o, &h, &rows, &right)?;
 
     writeln!(o, "\nMRR bridge")?;
-    let (bridges, _) = engine.mrr(&periods, false);
+    let (bridges, _) = engine.mrr(&periods, false)?;
     let rows: Vec<Vec<String>> = periods
         .iter()
         .zip(&bridges)

@@ -6,6 +6,8 @@
 
 #[path = "cli/bad_input.rs"]
 mod bad_input;
+#[path = "cli/hostile_input.rs"]
+mod hostile_input;
 #[path = "cli/okr_feedback.rs"]
 mod okr_feedback;
 #[path = "cli/okr_file_fuzz.rs"]

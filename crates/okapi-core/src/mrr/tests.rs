@@ -54,8 +54,11 @@ fn bridges() -> Vec<MrrBridge> {
         Grain::Month,
         NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
         NaiveDate::from_ymd_opt(2024, 4, 30).unwrap(),
-    );
-    mrr_bridges(&timelines(&fixture(), 6), &periods, false).0
+    )
+    .unwrap();
+    mrr_bridges(&timelines(&fixture(), 6).unwrap(), &periods, false)
+        .unwrap()
+        .0
 }
 
 #[test]
@@ -115,8 +118,9 @@ fn account_detail_lists_every_movement() {
         Grain::Month,
         NaiveDate::from_ymd_opt(2024, 3, 1).unwrap(),
         NaiveDate::from_ymd_opt(2024, 3, 1).unwrap(),
-    );
-    let (_, details) = mrr_bridges(&timelines(&fixture(), 6), &periods, true);
+    )
+    .unwrap();
+    let (_, details) = mrr_bridges(&timelines(&fixture(), 6).unwrap(), &periods, true).unwrap();
     let got: Vec<_> = details[0]
         .iter()
         .map(|m| (m.account, m.movement, m.amount))
@@ -133,7 +137,7 @@ fn account_detail_lists_every_movement() {
 
 #[test]
 fn last_paid_day_looks_back_across_gaps() {
-    let tls = timelines(&fixture(), 6);
+    let tls = timelines(&fixture(), 6).unwrap();
     // B paid until 29 Feb, then from 20 April.
     assert_eq!(
         tls[1].last_paid_on_or_before(d("2024-04-01")),
@@ -145,6 +149,45 @@ fn last_paid_day_looks_back_across_gaps() {
     );
     assert_eq!(tls[1].last_paid_on_or_before(d("2023-06-01")), None);
     assert_eq!(tls[5].first_paid(), None);
+}
+
+#[test]
+fn sums_beyond_a_decimal_are_an_error_not_a_panic() {
+    // Two overlapping rows of half of Decimal::MAX (rounded up) each: their
+    // level on 2 January is more than Decimal::MAX, so no timeline.
+    let half = Decimal::MAX / Decimal::TWO + Decimal::ONE;
+    let rows = vec![
+        SubscriptionRow {
+            account: 0,
+            mrr: half,
+            start: d("2024-01-01"),
+            end: None,
+        },
+        SubscriptionRow {
+            account: 0,
+            mrr: half,
+            start: d("2024-01-02"),
+            end: None,
+        },
+    ];
+    assert_eq!(timelines(&rows, 1).unwrap_err(), MoneyOverflow);
+    // The same amounts on two accounts make valid timelines, but their sum
+    // in the bridge overflows.
+    let rows = vec![
+        SubscriptionRow {
+            account: 1,
+            ..rows[1].clone()
+        },
+        rows[0].clone(),
+    ];
+    let tls = timelines(&rows, 2).unwrap();
+    let jan = periods_between(
+        Grain::Month,
+        NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
+        NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(mrr_bridges(&tls, &jan, false).unwrap_err(), MoneyOverflow);
 }
 
 /// Brute force: MRR of an account on a day straight from the rows.
@@ -181,9 +224,10 @@ proptest! {
             grain,
             NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
             NaiveDate::from_ymd_opt(2025, 3, 1).unwrap(),
-        );
+        )
+        .unwrap();
         let periods = &periods[..periods.len().min(60)];
-        let (bridges, _) = mrr_bridges(&timelines(&rows, 8), periods, false);
+        let (bridges, _) = mrr_bridges(&timelines(&rows, 8).unwrap(), periods, false).unwrap();
         for (p, b) in periods.iter().zip(&bridges) {
             let s = day_num(p.day_before());
             let e = day_num(p.last_day());

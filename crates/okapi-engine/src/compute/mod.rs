@@ -39,9 +39,10 @@ use okapi_core::ttv::{
 use rust_decimal::Decimal;
 
 use crate::error::EngineError;
-use crate::load::cells::MONEY_SCALE;
-use crate::load::quality::{QualityAccumulator, TableQuality};
-use crate::load::{LoadedTable, RejectedRow, RowIssue, load_table, scan_file};
+use crate::load::cells::{MONEY_SCALE, decimal_of};
+use crate::load::quality::TableQuality;
+pub use crate::load::{CheckOutcome, check};
+use crate::load::{Issues, LoadedTable, load_table};
 use crate::source::DataDir;
 use events::{EventNeeds, EventOptions, EventsScan, InactiveAccount};
 use revenue::{Revenue, col};
@@ -84,30 +85,6 @@ pub struct Engine {
     health_wanted: bool,
 }
 
-/// Everything wrong with a data directory, found in one pass.
-pub struct CheckOutcome {
-    pub quality: Vec<TableQuality>,
-    pub issues: Vec<RowIssue>,
-    pub rejected: Vec<RejectedRow>,
-}
-
-/// Checks every table of `dir` (the events table streamed, never held).
-pub fn check(dir: &DataDir) -> Result<CheckOutcome, EngineError> {
-    let mut out = CheckOutcome {
-        quality: Vec::new(),
-        issues: Vec::new(),
-        rejected: Vec::new(),
-    };
-    for file in dir.files.values() {
-        let mut q = QualityAccumulator::new(file.table, file.display_name());
-        let o = scan_file(file, &mut q, &mut |_| Ok(()))?;
-        out.quality.push(q.finish());
-        out.issues.extend(o.issues);
-        out.rejected.extend(o.rejected);
-    }
-    Ok(out)
-}
-
 impl Engine {
     /// Loads the `tables` of `dir` that exist (subscriptions always),
     /// refusing any invalid row, restricted to `segment`.
@@ -147,7 +124,7 @@ impl Engine {
     ) -> Result<Engine, EngineError> {
         let mut loaded: HashMap<Table, LoadedTable> = HashMap::new();
         let mut quality = Vec::new();
-        let mut issues: Vec<RowIssue> = Vec::new();
+        let mut issues = Issues::new();
         for (table, file) in &dir.files {
             let wanted = tables.contains(table)
                 || *table == Table::Subscriptions
@@ -155,8 +132,8 @@ impl Engine {
             if *table == Table::Events || !wanted {
                 continue;
             }
-            let (t, outcome) = load_table(file)?;
-            issues.extend(outcome.issues);
+            let (t, outcome) = load_table(file, settings.time_zone)?;
+            issues.append(outcome.issues);
             quality.push(t.quality.clone());
             loaded.insert(*table, t);
         }
@@ -182,7 +159,7 @@ impl Engine {
             (Some(p), _) => row_plan == Some(p.as_str()),
             (None, Some(set)) => set.contains(account),
             (None, None) => true,
-        });
+        })?;
         let mut events = None;
         if tables.contains(&Table::Events)
             && let Some(file) = dir.get(Table::Events)
@@ -195,6 +172,7 @@ impl Engine {
                 file,
                 threads,
                 Some(&columns),
+                settings.time_zone,
                 &|| EventsScan::new(opts.clone()),
                 &|scan, b| scan.add(b),
             )?;
@@ -314,21 +292,23 @@ impl Engine {
     }
 
     /// The periods from the one containing `from` (default: the data's
-    /// first day) to the one containing `to` (default: its last day).
+    /// first day) to the one containing `to` (default: its last day);
+    /// refused outside the date window or beyond
+    /// [`okapi_core::period::MAX_PERIODS`].
     pub fn periods(
         &self,
         grain: Grain,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
-    ) -> Vec<Period> {
+    ) -> Result<Vec<Period>, EngineError> {
         let (df, dt) = self.data_range().unzip();
         // A bound given alone still selects its own period when the data
         // lies entirely on its other side.
         let from = from.or(df.map(|d| to.map_or(d, |t| d.min(t))));
         let to = to.or(dt.map(|d| from.map_or(d, |f| d.max(f))));
         match (from, to) {
-            (Some(f), Some(t)) => periods_between(grain, f, t),
-            _ => Vec::new(),
+            (Some(f), Some(t)) => Ok(periods_between(grain, f, t)?),
+            _ => Ok(Vec::new()),
         }
     }
 
@@ -337,8 +317,8 @@ impl Engine {
         &self,
         periods: &[Period],
         accounts: bool,
-    ) -> (Vec<MrrBridge>, Vec<Vec<AccountMovement>>) {
-        mrr_bridges(&self.revenue.timelines, periods, accounts)
+    ) -> Result<(Vec<MrrBridge>, Vec<Vec<AccountMovement>>), EngineError> {
+        Ok(mrr_bridges(&self.revenue.timelines, periods, accounts)?)
     }
 
     pub fn account_name(&self, index: u32) -> &str {
@@ -427,7 +407,7 @@ impl Engine {
         periods: &[Period],
         grain: Grain,
     ) -> Result<Vec<PeriodMeasures>, EngineError> {
-        let (bridges, _) = self.mrr(periods, false);
+        let (bridges, _) = self.mrr(periods, false)?;
         let mut out: Vec<PeriodMeasures> = bridges
             .into_iter()
             .map(|b| PeriodMeasures {
@@ -507,7 +487,9 @@ impl Engine {
             for (i, m) in out.iter_mut().enumerate() {
                 m.deals = Ok(DealMeasures {
                     won: at(&won[i], 0) as u64,
-                    won_amount: money_of(at(&won[i], 1)),
+                    // A sum past a Decimal's digits loses decimal places, never
+                    // its whole part (10,000 deals of 10^15 add up exactly).
+                    won_amount: Some(decimal_of(at(&won[i], 1))),
                     won_cycle_us: at(&won[i], 2),
                     renewals_won: at(&renewals[i], 0) as u64,
                     renewals_lost: at(&renewals[i], 1) as u64,
@@ -604,9 +586,14 @@ impl Engine {
         grain: Grain,
         unit: Unit,
     ) -> Result<HashMap<i32, Value>, String> {
-        let sql = Sql::new(self.tables.values(), grain, self.settings.time_zone)
-            .map_err(|e| e.to_string())?;
-        let batches = sql.query(sql_text).map_err(|e| e.to_string())?;
+        let sql = Sql::with_limits(
+            self.tables.values(),
+            grain,
+            self.settings.time_zone,
+            self.settings.limits,
+        )
+        .map_err(|e| e.to_string())?;
+        let batches = sql.custom_query(sql_text).map_err(|e| e.to_string())?;
         let mut out = HashMap::new();
         for b in batches {
             if b.num_columns() < 2 {

@@ -1,5 +1,11 @@
 //! CSV with a header row. Lines are counted as an editor counts them: the
 //! header is line 1, a quoted field spanning lines moves the count on.
+//!
+//! Read as a stream: one batch of rows is held at a time, and a row the
+//! reader itself rejects (wrong number of fields, bad UTF-8) is handed on
+//! in its place in the file, after the rows before it. A physical line
+//! longer than [`MAX_LINE_BYTES`] refuses the file before it is held, as
+//! does any error reading it: a file read only in part is never loaded.
 
 use std::sync::Arc;
 
@@ -7,7 +13,7 @@ use datafusion::arrow::array::{ArrayRef, StringBuilder};
 use datafusion::arrow::record_batch::RecordBatch;
 
 use super::validate::{RawBatch, Validated, Validator};
-use super::{BATCH_ROWS, Location, RejectedRow, RowIssue};
+use super::{BATCH_ROWS, Location, MAX_LINE_BYTES, RejectedRow, RowIssue};
 use crate::error::EngineError;
 use crate::source::SourceFile;
 
@@ -20,11 +26,14 @@ pub fn read(
         file: name.clone(),
         reason,
     };
+    let f = std::fs::File::open(&file.path).map_err(|source| EngineError::Io {
+        path: file.path.clone(),
+        source,
+    })?;
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_path(&file.path)
-        .map_err(|e| file_err(e.to_string()))?;
+        .from_reader(LineCap::new(f));
     let file_len = std::fs::metadata(&file.path)
         .map_err(|source| EngineError::Io {
             path: file.path.clone(),
@@ -50,8 +59,9 @@ pub fn read(
             h.trim().to_string()
         })
         .collect();
-    for (i, h) in header.iter().enumerate() {
-        if header[..i].contains(h) {
+    let mut seen = std::collections::HashSet::new();
+    for h in &header {
+        if !seen.insert(h.as_str()) {
             return Err(file_err(format!(
                 "line 1: column `{h}` appears twice in the header"
             )));
@@ -74,6 +84,7 @@ pub fn read(
         .filter(|(_, h)| table.column(h).is_some() || extras.contains(h))
         .map(|(i, h)| (i, h.clone()))
         .collect();
+    super::validate::check_extra_columns(&name, &extras)?;
     let mut validator = Validator::new(table, name.clone(), extras);
     validator.require_columns(&header).map_err(|e| match e {
         EngineError::File { file, reason } => EngineError::File {
@@ -87,25 +98,30 @@ pub fn read(
         || -> Vec<StringBuilder> { kept.iter().map(|_| StringBuilder::new()).collect() };
     let mut builders = new_builders();
     let mut locations: Vec<Location> = Vec::with_capacity(BATCH_ROWS);
+    // Validates the rows gathered so far, then hands on `rejected` (a row
+    // the reader refused), so that everything comes in file order.
     let mut flush = |builders: &mut Vec<StringBuilder>,
                      locations: &mut Vec<Location>,
-                     validator: &mut Validator|
+                     validator: &mut Validator,
+                     rejected: Option<Validated>|
      -> Result<(), EngineError> {
-        if locations.is_empty() {
-            return Ok(());
+        if !locations.is_empty() {
+            let columns: Vec<(String, ArrayRef)> = kept
+                .iter()
+                .zip(builders.iter_mut())
+                .map(|((_, n), b)| (n.clone(), Arc::new(b.finish()) as ArrayRef))
+                .collect();
+            let raw = RawBatch {
+                columns,
+                locations: std::mem::take(locations),
+            };
+            handle(validator.validate(raw)?)?;
         }
-        let columns: Vec<(String, ArrayRef)> = kept
-            .iter()
-            .zip(builders.iter_mut())
-            .map(|((_, n), b)| (n.clone(), Arc::new(b.finish()) as ArrayRef))
-            .collect();
-        let raw = RawBatch {
-            columns,
-            locations: std::mem::take(locations),
-        };
-        handle(validator.validate(raw)?)
+        match rejected {
+            Some(v) => handle(v),
+            None => Ok(()),
+        }
     };
-    let mut pending_issues: Vec<Validated> = Vec::new();
     loop {
         match rdr.read_record(&mut rec) {
             Ok(false) => break,
@@ -133,7 +149,8 @@ pub fn read(
                                  closed, so the rest of the file was read into this field)"
                             .into(),
                     };
-                    pending_issues.push(row_issue(&validator, issue, &header, &rec));
+                    let v = row_issue(&validator, issue, &header, &rec);
+                    flush(&mut builders, &mut locations, &mut validator, Some(v))?;
                     continue;
                 }
                 if rec.len() != header.len() {
@@ -154,7 +171,8 @@ pub fn read(
                             rec.len()
                         ),
                     };
-                    pending_issues.push(row_issue(&validator, issue, &header, &rec));
+                    let v = row_issue(&validator, issue, &header, &rec);
+                    flush(&mut builders, &mut locations, &mut validator, Some(v))?;
                     continue;
                 }
                 for ((i, _), b) in kept.iter().zip(builders.iter_mut()) {
@@ -167,11 +185,14 @@ pub fn read(
                 }
                 locations.push(Location::Line(line));
                 if locations.len() >= BATCH_ROWS {
-                    flush(&mut builders, &mut locations, &mut validator)?;
+                    flush(&mut builders, &mut locations, &mut validator, None)?;
                 }
             }
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
+                if let csv::ErrorKind::Io(io) = e.kind() {
+                    return Err(file_err(format!("cannot be read: {io}")));
+                }
                 let reason = match e.kind() {
                     csv::ErrorKind::Utf8 { .. } => "malformed CSV: invalid UTF-8".to_string(),
                     _ => format!("malformed CSV: {e}"),
@@ -183,18 +204,57 @@ pub fn read(
                     value: String::new(),
                     reason,
                 };
-                pending_issues.push(row_issue(&validator, issue, &header, &rec));
+                let v = row_issue(&validator, issue, &header, &rec);
+                flush(&mut builders, &mut locations, &mut validator, Some(v))?;
                 if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
                     break;
                 }
             }
         }
     }
-    flush(&mut builders, &mut locations, &mut validator)?;
-    for v in pending_issues {
-        handle(v)?;
-    }
+    flush(&mut builders, &mut locations, &mut validator, None)?;
     Ok(())
+}
+
+/// Passes bytes through, failing once a physical line grows past
+/// [`MAX_LINE_BYTES`], so that no line is ever held whole beyond it.
+struct LineCap<R> {
+    inner: R,
+    /// Bytes since the last end of line.
+    run: usize,
+    /// Lines ended so far.
+    lines: u64,
+}
+
+impl<R> LineCap<R> {
+    fn new(inner: R) -> LineCap<R> {
+        LineCap {
+            inner,
+            run: 0,
+            lines: 0,
+        }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for LineCap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            if b == b'\n' {
+                self.lines += 1;
+                self.run = 0;
+            } else {
+                self.run += 1;
+                if self.run > MAX_LINE_BYTES {
+                    return Err(std::io::Error::other(format!(
+                        "line {} is longer than {MAX_LINE_BYTES} bytes",
+                        self.lines + 1
+                    )));
+                }
+            }
+        }
+        Ok(n)
+    }
 }
 
 /// Whether the record starting at byte `start` of `path` and running to
@@ -264,5 +324,28 @@ fn row_issue(
             issues: vec![issue.clone()],
         }],
         issues: vec![issue],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+
+    #[test]
+    fn line_cap_passes_short_lines_and_stops_a_long_one() {
+        let mut ok = String::new();
+        LineCap::new("a,b\n1,2\n".as_bytes())
+            .read_to_string(&mut ok)
+            .unwrap();
+        assert_eq!(ok, "a,b\n1,2\n");
+        // Line 2 holds MAX_LINE_BYTES + 1 bytes.
+        let mut text = b"a,b\n".to_vec();
+        text.extend(vec![b'x'; MAX_LINE_BYTES + 1]);
+        let e = LineCap::new(text.as_slice())
+            .read_to_end(&mut Vec::new())
+            .unwrap_err();
+        assert_eq!(e.to_string(), "line 2 is longer than 1048576 bytes");
     }
 }

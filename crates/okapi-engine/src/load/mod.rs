@@ -4,36 +4,57 @@
 //!
 //! Nothing is silently dropped or guessed: every row that breaks the
 //! contract is reported as a [`RowIssue`] (file, line or row, column, value,
-//! reason). By default any issue refuses the load
-//! ([`EngineError::InvalidRows`]); with [`OnInvalid::Quarantine`] the valid
-//! rows load and the rejected ones are returned for the quarantine file.
+//! reason). Any issue refuses a load for KPIs ([`EngineError::InvalidRows`]);
+//! [`check()`] reports them all, and can write every rejected row to a
+//! [`Quarantine`] file while the valid rows load.
+//!
+//! Memory stays bounded however broken a file is: every reader streams
+//! (CSV, JSON lines and Parquet alike hold one batch of rows at a time),
+//! and [`Issues`] keeps the first [`MAX_ISSUES_KEPT`] issues in full with
+//! the count of all of them; the quarantine file receives every rejected
+//! row as it is found, on disk.
 //!
 //! Lines are counted as an editor counts them (the CSV header is line 1);
 //! Parquet rows are numbered from 1.
 
 pub mod cells;
+pub mod check;
 mod csv_reader;
 mod jsonl_reader;
 pub mod parallel;
 mod parquet_reader;
 pub mod quality;
+pub mod quarantine;
 pub mod validate;
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
-use okapi_core::data_model::Table;
 use serde::Serialize;
 
 use crate::error::EngineError;
-use crate::source::{DataDir, Format, SourceFile};
+use crate::source::{Format, SourceFile};
+pub use check::{CheckOutcome, check};
+use okapi_core::timezone::Zone;
 use quality::{QualityAccumulator, TableQuality};
+pub use quarantine::Quarantine;
 pub use validate::{RawBatch, Validated, Validator};
 
 /// Rows per batch handed from readers to validation and kernels.
 pub const BATCH_ROWS: usize = 65_536;
+
+/// Issues kept in full (in file order) by a load or a check; beyond them
+/// only the count grows.
+pub const MAX_ISSUES_KEPT: usize = 1_000;
+
+/// The longest line of a text file (CSV, JSON lines), in bytes (1 MiB):
+/// far above any real row.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// Characters of a cell shown in an issue (the quarantine file's raw row
+/// holds the whole value).
+const MAX_VALUE_CHARS: usize = 200;
 
 /// Where a row is in its file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -78,21 +99,107 @@ impl fmt::Display for RowIssue {
     }
 }
 
+/// The issues of a load: the first [`MAX_ISSUES_KEPT`] in full, and how
+/// many issues and invalid rows there were in all.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Issues {
+    kept: Vec<RowIssue>,
+    total: u64,
+    rows: u64,
+    /// The row of the last issue counted, to count each invalid row once.
+    last_row: Option<(String, Location)>,
+}
+
+impl Issues {
+    pub fn new() -> Issues {
+        Issues::default()
+    }
+
+    /// Counts `issue`, keeping it while fewer than [`MAX_ISSUES_KEPT`] are.
+    /// Issues of one row come one after the other.
+    pub fn push(&mut self, issue: RowIssue) {
+        self.total += 1;
+        let row = (issue.file.as_str(), issue.location);
+        if self
+            .last_row
+            .as_ref()
+            .is_none_or(|(f, l)| (f.as_str(), *l) != row)
+        {
+            self.rows += 1;
+            self.last_row = Some((issue.file.clone(), issue.location));
+        }
+        if self.kept.len() < MAX_ISSUES_KEPT {
+            let mut issue = issue;
+            if issue.value.chars().count() > MAX_VALUE_CHARS {
+                issue.value = issue.value.chars().take(MAX_VALUE_CHARS).collect();
+                issue.value.push('…');
+            }
+            self.kept.push(issue);
+        }
+    }
+
+    /// Appends the issues of the rows that follow (a later file or part).
+    pub fn append(&mut self, other: Issues) {
+        self.total += other.total;
+        self.rows += other.rows;
+        let room = MAX_ISSUES_KEPT.saturating_sub(self.kept.len());
+        self.kept.extend(other.kept.into_iter().take(room));
+        if other.last_row.is_some() {
+            self.last_row = other.last_row;
+        }
+    }
+
+    /// The issues kept, in file order.
+    pub fn kept(&self) -> &[RowIssue] {
+        &self.kept
+    }
+
+    /// How many issues there were, kept or not.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// How many invalid rows there were (a row may have several issues).
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Whether issues were left out of [`Issues::kept`].
+    pub fn truncated(&self) -> bool {
+        self.total > self.kept.len() as u64
+    }
+
+    /// The number of invalid rows, as for a list.
+    pub fn len(&self) -> usize {
+        usize::try_from(self.rows).unwrap_or(usize::MAX)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    pub fn first(&self) -> Option<&RowIssue> {
+        self.kept.first()
+    }
+
+    fn sort(&mut self) {
+        self.kept.sort_by_key(|i| i.location);
+    }
+}
+
+impl Serialize for Issues {
+    /// The issues kept, as a list.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.kept.serialize(s)
+    }
+}
+
 /// A rejected row: its raw values and every issue found in it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RejectedRow {
     pub location: Location,
     pub values: Vec<(String, String)>,
     pub issues: Vec<RowIssue>,
-}
-
-/// What to do with invalid rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OnInvalid {
-    /// Refuse the whole load (the default).
-    Refuse,
-    /// Load the valid rows; return the rejected ones.
-    Quarantine,
 }
 
 /// One loaded table: its valid rows and its quality report.
@@ -113,23 +220,33 @@ impl LoadedTable {
 /// The outcome of reading one file batch by batch.
 #[derive(Debug, Default)]
 pub struct ScanOutcome {
-    pub issues: Vec<RowIssue>,
-    pub rejected: Vec<RejectedRow>,
+    pub issues: Issues,
 }
 
+/// Where rejected rows go as they are found (the quarantine file), or
+/// nowhere.
+pub type RejectSink<'a> = &'a mut dyn FnMut(&RejectedRow) -> Result<(), EngineError>;
+
 /// Reads `file`, validating every batch and handing the valid rows of each
-/// to `sink`, while `quality` accumulates the report.
+/// to `sink` and each rejected row to `rejects`, while `quality`
+/// accumulates the report. Readers hand rows over in file order, so both
+/// the issues and the rejected rows come in file order.
 pub fn scan_file(
     file: &SourceFile,
     quality: &mut QualityAccumulator,
     sink: &mut dyn FnMut(&RecordBatch) -> Result<(), EngineError>,
+    rejects: RejectSink<'_>,
 ) -> Result<ScanOutcome, EngineError> {
     let mut outcome = ScanOutcome::default();
     let mut handle = |v: Validated| -> Result<(), EngineError> {
         quality.add_issues(&v.issues);
         quality.add(&v.batch);
-        outcome.issues.extend(v.issues);
-        outcome.rejected.extend(v.rejected);
+        for i in v.issues {
+            outcome.issues.push(i);
+        }
+        for r in &v.rejected {
+            rejects(r)?;
+        }
         if v.batch.num_rows() > 0 {
             sink(&v.batch)?;
         }
@@ -153,23 +270,28 @@ pub fn scan_file(
         Format::JsonLines => jsonl_reader::read(file, &mut handle)?,
         Format::Parquet => parquet_reader::read(file, &mut handle)?,
     }
-    // Readers report some rows (malformed lines) after the others: list
-    // them in file order.
-    outcome.issues.sort_by_key(|i| i.location);
-    outcome.rejected.sort_by_key(|r| r.location);
+    outcome.issues.sort();
     Ok(outcome)
 }
 
-/// Reads a whole table into memory.
-pub fn load_table(file: &SourceFile) -> Result<(LoadedTable, ScanOutcome), EngineError> {
-    let mut quality = QualityAccumulator::new(file.table, file.display_name());
+/// Reads a whole table into memory, its quality report's days in `zone`.
+pub fn load_table(
+    file: &SourceFile,
+    zone: Zone,
+) -> Result<(LoadedTable, ScanOutcome), EngineError> {
+    let mut quality = QualityAccumulator::new(file.table, file.display_name(), zone);
     let mut batches = Vec::new();
     let mut schema = None;
-    let outcome = scan_file(file, &mut quality, &mut |b| {
-        schema.get_or_insert_with(|| b.schema());
-        batches.push(b.clone());
-        Ok(())
-    })?;
+    let outcome = scan_file(
+        file,
+        &mut quality,
+        &mut |b| {
+            schema.get_or_insert_with(|| b.schema());
+            batches.push(b.clone());
+            Ok(())
+        },
+        &mut |_| Ok(()),
+    )?;
     let schema = schema.unwrap_or_else(|| quality.schema_hint());
     Ok((
         LoadedTable {
@@ -182,80 +304,49 @@ pub fn load_table(file: &SourceFile) -> Result<(LoadedTable, ScanOutcome), Engin
     ))
 }
 
-/// Every table of a data directory, loaded (the `events` table is only
-/// scanned for its report unless `keep_events`).
-#[derive(Debug, Clone, Default)]
-pub struct LoadedData {
-    pub tables: BTreeMap<Table, LoadedTable>,
-    pub issues: Vec<RowIssue>,
-    pub rejected: Vec<RejectedRow>,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Loads every table of `dir`. With [`OnInvalid::Refuse`], any invalid row
-/// fails the load with every issue found.
-pub fn load_dir(
-    dir: &DataDir,
-    on_invalid: OnInvalid,
-    tables: &[Table],
-) -> Result<LoadedData, EngineError> {
-    let mut out = LoadedData::default();
-    for (table, file) in &dir.files {
-        if !tables.contains(table) {
-            continue;
+    fn issue(file: &str, line: u64, column: &str) -> RowIssue {
+        RowIssue {
+            file: file.into(),
+            location: Location::Line(line),
+            column: column.into(),
+            value: "v".repeat(300),
+            reason: "bad".into(),
         }
-        let (loaded, outcome) = load_table(file)?;
-        out.issues.extend(outcome.issues);
-        out.rejected.extend(outcome.rejected);
-        out.tables.insert(*table, loaded);
     }
-    if on_invalid == OnInvalid::Refuse && !out.issues.is_empty() {
-        return Err(EngineError::InvalidRows(std::mem::take(&mut out.issues)));
-    }
-    Ok(out)
-}
 
-/// Writes rejected rows to a quarantine CSV: `file,location,column,value,reason,row`
-/// where `row` is the raw row as a JSON object.
-pub fn write_quarantine(
-    path: &std::path::Path,
-    rejected: &[RejectedRow],
-) -> Result<(), EngineError> {
-    let werr = |e: &dyn fmt::Display| EngineError::Write {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    };
-    let tmp = path.with_extension("tmp-quarantine");
-    {
-        let mut w = csv::Writer::from_path(&tmp).map_err(|e| werr(&e))?;
-        w.write_record(["file", "location", "column", "value", "reason", "row"])
-            .map_err(|e| werr(&e))?;
-        for r in rejected {
-            let row: serde_json::Map<String, serde_json::Value> = r
-                .values
-                .iter()
-                .map(|(k, v)| {
-                    let v = if v.is_empty() {
-                        serde_json::Value::Null
-                    } else {
-                        serde_json::Value::String(v.clone())
-                    };
-                    (k.clone(), v)
-                })
-                .collect();
-            let row = serde_json::Value::Object(row).to_string();
-            for i in &r.issues {
-                w.write_record([
-                    i.file.as_str(),
-                    &i.location.to_string(),
-                    &i.column,
-                    &i.value,
-                    &i.reason,
-                    &row,
-                ])
-                .map_err(|e| werr(&e))?;
-            }
+    #[test]
+    fn issues_keep_the_first_thousand_and_count_them_all() {
+        let mut a = Issues::new();
+        // Lines 2 … 1,501 with two issues each: 3,000 issues, 1,500 rows.
+        for line in 2..=1_501 {
+            a.push(issue("a.csv", line, "mrr"));
+            a.push(issue("a.csv", line, "plan"));
         }
-        w.flush().map_err(|e| werr(&e))?;
+        assert_eq!((a.total(), a.rows(), a.len()), (3_000, 1_500, 1_500));
+        assert_eq!(a.kept().len(), MAX_ISSUES_KEPT);
+        assert!(a.truncated());
+        // The 1,000th issue kept is line 501's second (2 per line from
+        // line 2: issues 999 and 1,000 are line 501's).
+        assert_eq!(a.kept()[999].location, Location::Line(501));
+        assert_eq!(a.kept()[999].column, "plan");
+        // Values are cut at 200 characters for display.
+        assert_eq!(a.kept()[0].value.chars().count(), 201);
+        assert!(a.kept()[0].value.ends_with('…'));
+        // A later file adds to the counts; nothing more is kept.
+        let mut b = Issues::new();
+        b.push(issue("b.csv", 2, "mrr"));
+        a.append(b);
+        assert_eq!((a.total(), a.rows()), (3_001, 1_501));
+        assert_eq!(a.kept().len(), MAX_ISSUES_KEPT);
+        // The same line number in another file is another row.
+        let mut c = Issues::new();
+        c.push(issue("a.csv", 2, "mrr"));
+        c.push(issue("b.csv", 2, "mrr"));
+        assert_eq!(c.rows(), 2);
+        assert!(!c.truncated());
     }
-    std::fs::rename(&tmp, path).map_err(|e| werr(&e))
 }

@@ -1,6 +1,13 @@
 //! Parquet files. Column types are checked against the data model before
 //! any row is read (money DECIMAL or text, dates DATE or text, timestamps
 //! TIMESTAMP or text, ids text or integers); rows are numbered from 1.
+//!
+//! A corrupt file (truncated, garbage, a footer pointing outside the file,
+//! pages that do not decode) is an error naming the file wherever it is
+//! found: opening it, reading its schema, or reading any row group. The
+//! Parquet decoder is run under a guard ([`guarded`]): it asserts
+//! invariants that hostile bytes can break, and such a failure too is an
+//! error naming the file, not a crash.
 
 use std::fs::File;
 use std::sync::Arc;
@@ -35,9 +42,11 @@ pub fn open(
         path: file.path.clone(),
         source,
     })?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| EngineError::File {
-        file: name.clone(),
-        reason: format!("not a readable Parquet file: {e}"),
+    let builder = guarded(file, || ParquetRecordBatchReaderBuilder::try_new(f))?.map_err(|e| {
+        EngineError::File {
+            file: name.clone(),
+            reason: format!("not a readable Parquet file: {e}"),
+        }
     })?;
     let table = file.table;
     let schema = builder.schema().clone();
@@ -51,6 +60,7 @@ pub fn open(
     } else {
         Vec::new()
     };
+    super::validate::check_extra_columns(&name, &extras)?;
     let mut validator = Validator::new(table, name, extras.clone());
     validator.require_columns(&names)?;
     let fields: Vec<(String, DataType)> = schema
@@ -106,13 +116,13 @@ pub fn open(
                 source,
             })?;
             let options = ArrowReaderOptions::new().with_schema(Arc::new(hinted));
-            builder =
-                ParquetRecordBatchReaderBuilder::try_new_with_options(f, options).map_err(|e| {
-                    EngineError::File {
-                        file: file.display_name(),
-                        reason: format!("not a readable Parquet file: {e}"),
-                    }
-                })?;
+            builder = guarded(file, || {
+                ParquetRecordBatchReaderBuilder::try_new_with_options(f, options)
+            })?
+            .map_err(|e| EngineError::File {
+                file: file.display_name(),
+                reason: format!("not a readable Parquet file: {e}"),
+            })?;
         }
     }
     let projected: Vec<String> = keep.iter().map(|&i| names[i].clone()).collect();
@@ -149,18 +159,18 @@ pub fn read_groups(
     } else {
         BATCH_ROWS
     };
-    let reader = builder
-        .with_batch_size(batch_rows)
-        .build()
-        .map_err(|e| EngineError::File {
-            file: name.clone(),
-            reason: e.to_string(),
+    let mut reader =
+        guarded(file, || builder.with_batch_size(batch_rows).build())?.map_err(|e| {
+            EngineError::File {
+                file: name.clone(),
+                reason: format!("not a readable Parquet file: {e}"),
+            }
         })?;
     let mut offset = offset;
-    for batch in reader {
+    while let Some(batch) = guarded(file, || reader.next())? {
         let batch = batch.map_err(|e| EngineError::File {
             file: name.clone(),
-            reason: format!("cannot read row {}: {e}", offset + 1),
+            reason: format!("corrupt data at row {} or after: {e}", offset + 1),
         })?;
         let n = batch.num_rows() as u64;
         let schema = batch.schema();
@@ -177,4 +187,15 @@ pub fn read_groups(
         handle(validator.validate(raw)?)?;
     }
     Ok(())
+}
+
+/// Runs one step of the Parquet decoder. The decoder asserts invariants
+/// that hostile bytes can break (a negative column offset in the footer,
+/// a bitmap shorter than its length); such a panic becomes an error naming
+/// the file, with the decoder's words.
+fn guarded<T>(file: &SourceFile, step: impl FnOnce() -> T) -> Result<T, EngineError> {
+    crate::containment::contained(step).map_err(|detail| EngineError::File {
+        file: file.display_name(),
+        reason: format!("corrupt Parquet file: the decoder failed ({detail})"),
+    })
 }

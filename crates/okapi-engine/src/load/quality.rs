@@ -2,14 +2,16 @@
 //! per column, duplicate ids, rows out of order and days with no rows.
 //!
 //! Accumulated batch by batch, so it costs one pass even over hundreds of
-//! millions of events.
+//! millions of events. Timestamps fall on days of the workspace time zone,
+//! as they do for the KPIs: the date range and the days without rows are
+//! those a report by day would show.
 
 use datafusion::arrow::array::{Array, Date32Array, StringArray, TimestampMicrosecondArray};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use okapi_core::data_model::Table;
 use okapi_core::period::{DayNum, date_of};
-use okapi_core::timezone::MICROS_PER_DAY;
+use okapi_core::timezone::Zone;
 use serde::Serialize;
 
 use super::RowIssue;
@@ -55,11 +57,15 @@ pub struct QualityAccumulator {
     first_time: Option<i64>,
     days: DayBits,
     schema: Option<SchemaRef>,
+    /// The zone whose calendar days timestamps fall on.
+    zone: Zone,
 }
 
 impl QualityAccumulator {
-    pub fn new(table: Table, file: String) -> QualityAccumulator {
+    /// A report of `file` holding `table`, its days in `zone`.
+    pub fn new(table: Table, file: String, zone: Zone) -> QualityAccumulator {
         QualityAccumulator {
+            zone,
             table,
             file,
             rows: 0,
@@ -130,10 +136,11 @@ impl QualityAccumulator {
             }
         };
         if let Some(ts) = col.as_any().downcast_ref::<TimestampMicrosecondArray>() {
+            let mut days = self.zone.day_mapper();
             for i in 0..ts.len() {
                 if ts.is_valid(i) {
                     let t = ts.value(i);
-                    visit(t, t.div_euclid(MICROS_PER_DAY) as DayNum);
+                    visit(t, days.day_of(t));
                 }
             }
         } else if let Some(d) = col.as_any().downcast_ref::<Date32Array>() {
@@ -235,5 +242,60 @@ impl QualityAccumulator {
             days_without_rows,
             gaps,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::ArrayRef;
+    use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+
+    use super::*;
+
+    fn events_at(stamps: &[&str]) -> RecordBatch {
+        let micros: Vec<i64> = stamps
+            .iter()
+            .map(|s| {
+                chrono::DateTime::parse_from_rfc3339(s)
+                    .unwrap()
+                    .timestamp_micros()
+            })
+            .collect();
+        let ts = TimestampMicrosecondArray::from(micros).with_timezone("UTC");
+        let schema = Schema::new(vec![Field::new(
+            "ts",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            false,
+        )]);
+        RecordBatch::try_new(Arc::new(schema), vec![Arc::new(ts) as ArrayRef]).unwrap()
+    }
+
+    #[test]
+    fn days_are_those_of_the_workspace_time_zone() {
+        // 23:30Z on 1 March is 00:30 on 2 March in Paris (UTC+1 in winter);
+        // 00:30Z on 3 March is 01:30 on 3 March there.
+        let batch = events_at(&["2024-03-01T23:30:00Z", "2024-03-03T00:30:00Z"]);
+        let report = |zone: Zone| {
+            let mut q = QualityAccumulator::new(Table::Events, "events.csv".into(), zone);
+            q.add(&batch);
+            q.finish()
+        };
+        // In UTC: 1 and 3 March, 2 March empty.
+        let utc = report(Zone::Utc);
+        assert_eq!(utc.first_day.as_deref(), Some("2024-03-01"));
+        assert_eq!(utc.last_day.as_deref(), Some("2024-03-03"));
+        assert_eq!(utc.days_without_rows, Some(1));
+        assert_eq!(
+            utc.gaps,
+            vec![("2024-03-02".to_string(), "2024-03-02".to_string())]
+        );
+        // In Paris: 2 and 3 March, no gap.
+        let paris = report("Europe/Paris".parse().unwrap());
+        assert_eq!(paris.first_day.as_deref(), Some("2024-03-02"));
+        assert_eq!(paris.last_day.as_deref(), Some("2024-03-03"));
+        assert_eq!(paris.days_without_rows, Some(0));
+        assert!(paris.gaps.is_empty());
     }
 }

@@ -8,6 +8,10 @@
 //! cell that does not fit becomes a [`RowIssue`] naming file, line or row,
 //! column, value and reason. Rows with an issue are left out of the
 //! returned batch and kept, with their reasons, for the quarantine file.
+//!
+//! Typed Parquet values are held to the bounds text is (see [`cells`]):
+//! a date or timestamp outside the window, or one too large to convert,
+//! is an issue of its row, never a silent NULL.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,6 +29,26 @@ use okapi_core::data_model::{ColumnSpec, ColumnType, Table};
 use super::cells::{self, MONEY_SCALE};
 use super::{Location, RejectedRow, RowIssue};
 use crate::error::EngineError;
+
+/// The most columns beyond the data model a file may bring (kept as
+/// segment dimensions in `accounts`).
+pub const MAX_EXTRA_COLUMNS: usize = 256;
+
+/// Refuses a file with more than [`MAX_EXTRA_COLUMNS`] extra columns.
+pub fn check_extra_columns(file: &str, extras: &[String]) -> Result<(), EngineError> {
+    if extras.len() <= MAX_EXTRA_COLUMNS {
+        return Ok(());
+    }
+    Err(EngineError::File {
+        file: file.to_string(),
+        reason: format!(
+            "{} columns beyond the data model (at most {MAX_EXTRA_COLUMNS}); the {}th is `{}`",
+            extras.len(),
+            MAX_EXTRA_COLUMNS + 1,
+            extras[MAX_EXTRA_COLUMNS]
+        ),
+    })
+}
 
 /// The canonical Arrow type of a column type.
 pub fn canonical_type(ty: ColumnType) -> DataType {
@@ -363,7 +387,33 @@ impl Validator {
                     not_before(issues, stage, "created_at");
                 }
             }
-            Table::Deals => not_before(issues, "closed_at", "created_at"),
+            Table::Deals => {
+                not_before(issues, "closed_at", "created_at");
+                let status = batch
+                    .column_by_name("status")
+                    .and_then(|a| a.as_any().downcast_ref::<StringArray>());
+                if let (Some(status), Some(closed)) = (status, ts("closed_at")) {
+                    for row in 0..batch.num_rows() {
+                        if status.is_null(row) {
+                            continue;
+                        }
+                        let reason = match (status.value(row), closed.is_valid(row)) {
+                            (s @ ("won" | "lost"), false) => {
+                                format!("a {s} deal needs closed_at (when it was {s})")
+                            }
+                            ("open", true) => {
+                                "an open deal has no closed_at (set status won or lost)".into()
+                            }
+                            _ => continue,
+                        };
+                        issues.push(CellIssue {
+                            row,
+                            column: "closed_at",
+                            reason,
+                        });
+                    }
+                }
+            }
             Table::SupportTickets => {
                 not_before(issues, "first_response_at", "opened_at");
                 not_before(issues, "closed_at", "opened_at");
@@ -462,12 +512,34 @@ fn expected_types(ty: ColumnType) -> &'static str {
     }
 }
 
-/// The text of one cell, for messages and the quarantine file.
+/// The text of one cell, for messages and the quarantine file. A date or
+/// timestamp too far out to be shown as one is shown as its raw number.
 pub fn cell_text(a: &ArrayRef, row: usize) -> String {
     if a.is_null(row) {
         return String::new();
     }
-    array_value_to_string(a, row).unwrap_or_default()
+    match array_value_to_string(a, row) {
+        Ok(s) if !s.starts_with("ERROR:") => s,
+        _ => raw_number(a, row).unwrap_or_default(),
+    }
+}
+
+/// A temporal cell as its stored number and unit.
+fn raw_number(a: &ArrayRef, row: usize) -> Option<String> {
+    let unit = match a.data_type() {
+        DataType::Date32 => "days since 1970-01-01",
+        DataType::Date64 => "ms since 1970-01-01",
+        DataType::Timestamp(u, _) => match u {
+            TimeUnit::Second => "s since 1970-01-01T00:00:00Z",
+            TimeUnit::Millisecond => "ms since 1970-01-01T00:00:00Z",
+            TimeUnit::Microsecond => "µs since 1970-01-01T00:00:00Z",
+            TimeUnit::Nanosecond => "ns since 1970-01-01T00:00:00Z",
+        },
+        _ => return None,
+    };
+    let n = cast(&a.slice(row, 1), &DataType::Int64).ok()?;
+    let n = n.as_any().downcast_ref::<Int64Array>()?;
+    Some(format!("{} {unit}", n.value(0)))
 }
 
 /// Converts one raw column to its canonical type; bad cells become NULL
@@ -500,13 +572,63 @@ fn convert(
         ColumnType::Id => cast(a, &DataType::Utf8).map_err(|e| e.to_string()),
         ColumnType::Money => Ok(money_from_numeric(spec, a, issues)?),
         ColumnType::Date | ColumnType::Timestamp | ColumnType::Integer => {
-            cast(a, &target).map_err(|e| e.to_string())
+            let out = cast(a, &target).map_err(|e| e.to_string())?;
+            Ok(bound_typed(spec, a, out, issues))
         }
         _ => Err(format!(
             "has type {dt}; expected {}",
             expected_types(spec.ty)
         )),
     }
+}
+
+/// Holds a converted typed column to the data model's bounds: a value that
+/// did not survive the conversion (too large for its new unit) or a date
+/// or timestamp outside the window becomes NULL and an issue of its row.
+fn bound_typed(
+    spec: &ColumnSpec,
+    raw: &ArrayRef,
+    out: ArrayRef,
+    issues: &mut Vec<CellIssue>,
+) -> ArrayRef {
+    let n = out.len();
+    let mut bad: Vec<(usize, String)> = Vec::new();
+    for row in 0..n {
+        if raw.is_null(row) {
+            continue;
+        }
+        if out.is_null(row) {
+            bad.push((row, format!("{} out of range", spec.ty.describe())));
+        }
+    }
+    if let Some(d) = out.as_any().downcast_ref::<Date32Array>() {
+        for row in 0..n {
+            if d.is_valid(row) && !cells::in_window_day(d.value(row)) {
+                bad.push((row, cells::outside_window()));
+            }
+        }
+    } else if let Some(t) = out.as_any().downcast_ref::<TimestampMicrosecondArray>() {
+        for row in 0..n {
+            if t.is_valid(row) && !cells::in_window_micros(t.value(row)) {
+                bad.push((row, cells::outside_window()));
+            }
+        }
+    }
+    if bad.is_empty() {
+        return out;
+    }
+    let mut keep = vec![true; n];
+    for (row, reason) in bad {
+        keep[row] = false;
+        issues.push(CellIssue {
+            row,
+            column: spec.name,
+            reason,
+        });
+    }
+    // Out-of-bounds cells become NULL (their rows are dropped anyway).
+    let refused: BooleanArray = keep.iter().map(|k| Some(!k)).collect();
+    datafusion::arrow::compute::nullif(&out, &refused).unwrap_or(out)
 }
 
 fn parse_text(spec: &ColumnSpec, s: &StringArray, issues: &mut Vec<CellIssue>) -> ArrayRef {
@@ -647,4 +769,140 @@ fn money_from_numeric(
         v.with_precision_and_scale(38, MONEY_SCALE as i8)
             .map_err(|e| e.to_string())?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::array::{Date64Array, TimestampSecondArray};
+
+    use super::*;
+
+    fn text(v: &[Option<&str>]) -> ArrayRef {
+        Arc::new(StringArray::from(v.to_vec()))
+    }
+
+    fn reasons(v: &Validated) -> Vec<String> {
+        v.issues.iter().map(|i| i.to_string()).collect()
+    }
+
+    #[test]
+    fn closed_deals_need_a_close_date_and_open_ones_have_none() {
+        let mut validator = Validator::new(Table::Deals, "deals.csv".into(), Vec::new());
+        let day = Some("2024-01-02");
+        let raw = RawBatch {
+            columns: vec![
+                (
+                    "deal_id".into(),
+                    text(&[Some("d1"), Some("d2"), Some("d3"), Some("d4"), Some("d5")]),
+                ),
+                ("kind".into(), text(&[Some("new"); 5])),
+                ("created_at".into(), text(&[day; 5])),
+                (
+                    "closed_at".into(),
+                    text(&[None, Some("2024-01-09"), Some("2024-01-09"), None, None]),
+                ),
+                (
+                    "status".into(),
+                    text(&[
+                        Some("won"),
+                        Some("won"),
+                        Some("open"),
+                        Some("open"),
+                        Some("lost"),
+                    ]),
+                ),
+                ("amount".into(), text(&[Some("10"); 5])),
+            ],
+            locations: (2..=6).map(Location::Line).collect(),
+        };
+        let v = validator.validate(raw).unwrap();
+        assert_eq!(
+            reasons(&v),
+            vec![
+                "deals.csv: line 2, column closed_at: a won deal needs closed_at (when it was won)",
+                "deals.csv: line 4, column closed_at: an open deal has no closed_at (set status won or lost) (value `2024-01-09`)",
+                "deals.csv: line 6, column closed_at: a lost deal needs closed_at (when it was lost)",
+            ]
+        );
+        // d2 (won and closed) and d4 (open, not closed) load.
+        assert_eq!(v.batch.num_rows(), 2);
+    }
+
+    #[test]
+    fn typed_dates_and_timestamps_beyond_the_window_are_issues_not_nulls() {
+        let mut validator = Validator::new(Table::Accounts, "accounts.parquet".into(), Vec::new());
+        // Date64 milliseconds: 2024-01-01, then 3000-01-01 (outside).
+        // Timestamps in seconds: fine, then one whose microseconds overflow.
+        let raw = RawBatch {
+            columns: vec![
+                (
+                    "account_id".into(),
+                    text(&[Some("a1"), Some("a2"), Some("a3")]),
+                ),
+                (
+                    "created_at".into(),
+                    Arc::new(TimestampSecondArray::from(vec![
+                        1_704_067_200,
+                        i64::MAX / 1_000,
+                        0,
+                    ])),
+                ),
+            ],
+            locations: (1..=3).map(Location::Row).collect(),
+        };
+        let v = validator.validate(raw).unwrap();
+        assert_eq!(
+            reasons(&v),
+            vec![
+                "accounts.parquet: row 2, column created_at: ISO-8601 timestamp out of range (value `9223372036854775 s since 1970-01-01T00:00:00Z`)",
+            ]
+        );
+        // Row 3, the epoch itself, is within the window.
+        assert_eq!(v.batch.num_rows(), 2);
+
+        let mut validator = Validator::new(
+            Table::Subscriptions,
+            "subscriptions.parquet".into(),
+            Vec::new(),
+        );
+        // 3000-01-01 is 1,030 years after 1970 with 250 leap days
+        // (1972 … 2996 by fours: 257, less 2100, 2200, 2300, 2500, 2600,
+        // 2700, 2900): 1,030 × 365 + 250 = 376,200 days.
+        assert_eq!(
+            chrono::NaiveDate::from_ymd_opt(3000, 1, 1).unwrap()
+                - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap(),
+            chrono::Duration::days(376_200)
+        );
+        let ms = |days: i64| days * 86_400_000;
+        let raw = RawBatch {
+            columns: vec![
+                ("subscription_id".into(), text(&[Some("s1"), Some("s2")])),
+                ("account_id".into(), text(&[Some("a1"), Some("a2")])),
+                ("mrr".into(), text(&[Some("1"), Some("1")])),
+                (
+                    "start_date".into(),
+                    Arc::new(Date64Array::from(vec![ms(19_723), ms(376_200)])),
+                ),
+            ],
+            locations: (1..=2).map(Location::Row).collect(),
+        };
+        let v = validator.validate(raw).unwrap();
+        assert_eq!(
+            reasons(&v),
+            vec![
+                "subscriptions.parquet: row 2, column start_date: outside the dates okapi accepts (1900-01-01 … 2200-12-31) (value `3000-01-01T00:00:00`)",
+            ]
+        );
+    }
+
+    #[test]
+    fn too_many_extra_columns_are_refused_naming_the_first_past_the_cap() {
+        let extras: Vec<String> = (0..=MAX_EXTRA_COLUMNS).map(|i| format!("x{i}")).collect();
+        assert!(check_extra_columns("accounts.csv", &extras[..MAX_EXTRA_COLUMNS]).is_ok());
+        let e = check_extra_columns("accounts.csv", &extras).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "accounts.csv: 257 columns beyond the data model (at most 256); the 257th is `x256`"
+        );
+    }
 }

@@ -74,7 +74,7 @@ fn mrr_playbook_bridges_match_brute_force() {
     w.flush().unwrap();
     let data = DataDir::open(dir.path()).unwrap();
     let engine = Engine::open(&data, &Settings::default(), &[Table::Subscriptions], None).unwrap();
-    let periods = engine.periods(Grain::Month, None, None);
+    let periods = engine.periods(Grain::Month, None, None).unwrap();
     assert_eq!(
         periods.first().unwrap().start,
         NaiveDate::from_ymd_opt(2017, 9, 1).unwrap()
@@ -84,7 +84,7 @@ fn mrr_playbook_bridges_match_brute_force() {
         periods.last().unwrap().start,
         NaiveDate::from_ymd_opt(2020, 1, 1).unwrap()
     );
-    let (bridges, _) = engine.mrr(&periods, false);
+    let (bridges, _) = engine.mrr(&periods, false).unwrap();
 
     let by_month: BTreeMap<String, Decimal> = periods
         .iter()
@@ -142,8 +142,9 @@ fn mrr_playbook_bridges_match_brute_force() {
         Grain::Quarter,
         periods[0].start,
         periods.last().unwrap().start,
-    );
-    let (qb, _) = engine.mrr(&q, false);
+    )
+    .unwrap();
+    let (qb, _) = engine.mrr(&q, false).unwrap();
     let q4 = q
         .iter()
         .position(|p| p.to_string() == "2019-10-01")

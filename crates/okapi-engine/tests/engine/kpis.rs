@@ -36,7 +36,9 @@ fn engine_with(settings: &Settings, segment: Option<Segment>) -> Engine {
 }
 
 fn report(engine: &Engine, grain: Grain, ids: &[&str]) -> KpiReport {
-    let periods = engine.periods(grain, Some(d("2024-01-01")), Some(d("2024-03-31")));
+    let periods = engine
+        .periods(grain, Some(d("2024-01-01")), Some(d("2024-03-31")))
+        .unwrap();
     let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
     engine.kpis(&ids, &periods, grain).unwrap()
 }
@@ -170,7 +172,9 @@ fn sales_efficiency_has_no_factor_at_other_grains() {
     // Week of Mon 29 Jan – Sun 4 Feb: s = 28 Jan (A 100, B 50), e = 4 Feb
     // (+ C 100): net new 100. The week before, 22–28 Jan, spent 7 of
     // January's 31 days of 1500.5: 100 × 12 / (1500.5 × 7 / 31).
-    let periods = e.periods(Grain::Week, Some(d("2024-01-29")), Some(d("2024-01-29")));
+    let periods = e
+        .periods(Grain::Week, Some(d("2024-01-29")), Some(d("2024-01-29")))
+        .unwrap();
     let r = e
         .kpis(&["sales_efficiency".to_string()], &periods, Grain::Week)
         .unwrap();
@@ -179,7 +183,9 @@ fn sales_efficiency_has_no_factor_at_other_grains() {
     // The week of 1 January: the week before (25–31 Dec) spent 7/31 of
     // December's 600; e = 7 Jan (A 100), s = 31 Dec (A 100, D 30): net new
     // −30 → −30 × 12 / (600 × 7 / 31) = −2.6571…
-    let periods = e.periods(Grain::Week, Some(d("2024-01-01")), Some(d("2024-01-01")));
+    let periods = e
+        .periods(Grain::Week, Some(d("2024-01-01")), Some(d("2024-01-01")))
+        .unwrap();
     let r = e
         .kpis(&["sales_efficiency".to_string()], &periods, Grain::Week)
         .unwrap();
@@ -317,7 +323,7 @@ fn engagement() {
 fn engagement_at_the_edges_of_the_data() {
     let e = engine_with(&Settings::default(), None);
     let weeks = |from: &str, to: &str, id: &str| {
-        let periods = e.periods(Grain::Week, Some(d(from)), Some(d(to)));
+        let periods = e.periods(Grain::Week, Some(d(from)), Some(d(to))).unwrap();
         let r = e.kpis(&[id.to_string()], &periods, Grain::Week).unwrap();
         r.rows.into_iter().map(|r| r.value).collect::<Vec<_>>()
     };
@@ -445,7 +451,9 @@ fn quarterly_grain_and_week_spend() {
     assert!((v[4].unwrap().as_f64() - 5000.0 / 130.0).abs() < 1e-9);
     // Week of Mon 29 Jan – Sun 4 Feb: 3 January days (1500.5 × 3/31) and 4
     // February days (800 × 4/29) of spend; one new customer (C on 1 Feb).
-    let periods = e.periods(Grain::Week, Some(d("2024-01-29")), Some(d("2024-01-29")));
+    let periods = e
+        .periods(Grain::Week, Some(d("2024-01-29")), Some(d("2024-01-29")))
+        .unwrap();
     let r = e.kpis(&["cac".to_string()], &periods, Grain::Week).unwrap();
     let cac = r.rows[0].value.value.unwrap().as_f64();
     assert!(
@@ -528,13 +536,16 @@ fn default_range_covers_every_date_column() {
     assert_eq!(e.data_range(), Some((d("2023-10-01"), d("2024-03-01"))));
     let months: Vec<String> = e
         .periods(Grain::Month, None, None)
+        .unwrap()
         .iter()
         .map(|p| p.to_string())
         .collect();
     assert_eq!(months.first().map(String::as_str), Some("2023-10-01"));
     assert_eq!(months.last().map(String::as_str), Some("2024-03-01"));
     // A bound given alone beyond the data still selects its own period.
-    let after = e.periods(Grain::Month, Some(d("2024-06-15")), None);
+    let after = e
+        .periods(Grain::Month, Some(d("2024-06-15")), None)
+        .unwrap();
     assert_eq!(
         after.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
         vec!["2024-06-01"]
@@ -560,7 +571,9 @@ fn narrow_scans_give_the_same_values() {
     ] {
         let ids = vec![id.to_string()];
         let narrow = Engine::for_kpis(&dir, &Settings::default(), &ids, None).unwrap();
-        let periods = full.periods(Grain::Month, Some(d("2024-01-01")), Some(d("2024-03-31")));
+        let periods = full
+            .periods(Grain::Month, Some(d("2024-01-01")), Some(d("2024-03-31")))
+            .unwrap();
         let a = full.kpis(&ids, &periods, Grain::Month).unwrap();
         let b = narrow.kpis(&ids, &periods, Grain::Month).unwrap();
         let values = |r: &KpiReport| r.rows.iter().map(|r| r.value.clone()).collect::<Vec<_>>();

@@ -3,5 +3,6 @@
 mod anchor;
 mod bad_parquet;
 mod demo;
+mod hostile;
 mod kpis;
 mod parallel;

@@ -65,7 +65,7 @@ fn parallel_parts_match_a_single_scan() {
             None,
         )
         .unwrap();
-        let periods = e.periods(Grain::Week, None, None);
+        let periods = e.periods(Grain::Week, None, None).unwrap();
         let r = e.kpis(&ids, &periods, Grain::Week).unwrap();
         let quality = e
             .quality

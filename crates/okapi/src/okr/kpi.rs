@@ -125,7 +125,7 @@ impl<'a> KpiReader<'a> {
         // Every period the data reaches into; `value_on` decides which are
         // over on a given day.
         let periods: Vec<Period> = engine
-            .periods(grain, None, None)
+            .periods(grain, None, None)?
             .into_iter()
             .filter(|p| p.start <= last_day)
             .collect();

@@ -97,8 +97,8 @@ fn top_level_line(text: &str, field: &str) -> usize {
 /// Checks the settings a document carries (`text`, its `okapi.toml`)
 /// before anything is written: they must read as valid settings, of the
 /// document's workspace if they name one. Called once, from
-/// [`settings_file`]: the one place an import validates settings, where
-/// the custom KPIs' SQL checks belong too.
+/// [`settings_file`]: the one place an import validates settings,
+/// custom KPIs' SQL included.
 fn check_imported_settings(text: &str, workspace_id: &str) -> Result<Settings> {
     let settings = Settings::from_toml(text)?;
     if let Some(id) = &settings.workspace.id
@@ -106,9 +106,9 @@ fn check_imported_settings(text: &str, workspace_id: &str) -> Result<Settings> {
     {
         bail!("its [workspace] id is `{id}`, but the document holds workspace `{workspace_id}`");
     }
-    // Custom-KPI SQL validation plugs in here: check each `[[kpi]]` of
-    // `settings` and return its error (naming the KPI) to refuse the import
-    // before anything is written.
+    // Custom SQL KPIs: one read-only query each, within the limits, as
+    // when `okapi.toml` is read; refused before anything is written.
+    okapi_engine::validate_settings(&settings)?;
     Ok(settings)
 }
 

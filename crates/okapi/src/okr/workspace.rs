@@ -100,6 +100,7 @@ impl Workspace {
             }
         })?;
         let settings = Settings::from_toml(&text)?;
+        okapi_engine::validate_settings(&settings)?;
         let Some(id) = settings.workspace.id.clone() else {
             bail!(
                 "{}: no [workspace] id: this file holds settings only; run `okapi init` in its directory to add OKRs",

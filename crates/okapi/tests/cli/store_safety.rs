@@ -222,6 +222,24 @@ fn an_invalid_document_is_refused_whole_and_nothing_is_written() {
             "gross_margin",
         ),
         (
+            "settings with a custom SQL KPI that writes",
+            |d| {
+                d["settings"] = json!(
+                    "[[kpi]]\nid = \"wipe\"\nname = \"Wipe\"\nunit = \"count\"\nsql = \"DROP TABLE deals\"\n"
+                )
+            },
+            "kpi `wipe`: sql: only a SELECT or WITH query may define a KPI",
+        ),
+        (
+            "settings with a custom SQL KPI that reads a file",
+            |d| {
+                d["settings"] = json!(
+                    "[[kpi]]\nid = \"peek\"\nname = \"Peek\"\nunit = \"count\"\nsql = \"SELECT * FROM read_csv('/etc/passwd')\"\n"
+                )
+            },
+            "kpi `peek`: sql:",
+        ),
+        (
             "a number too large for a double",
             |_| {},
             "not an okapi export",

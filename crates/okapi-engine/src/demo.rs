@@ -26,6 +26,11 @@
 //! Events, the big table, are generated day by day and streamed to the
 //! Parquet writer in time order, in bounded memory; the other tables are
 //! small and built in memory.
+//!
+//! Accounts, users and months are referred to by index into the world and
+//! the calendar. Where an index could find nothing (a bug of the generator,
+//! never of the options), writing returns [`DemoError::Internal`]; the
+//! in-memory simulation skips what it cannot find.
 
 mod calendar;
 mod events;
@@ -42,7 +47,7 @@ use chrono::NaiveDate;
 use okapi_core::settings::Profile;
 
 use calendar::Cal;
-use funnel::{CHANNELS, Funnel, NO_CHANNEL};
+use funnel::Funnel;
 use io::{
     cents, date, dates, integer, ints, money, schema, strs, timestamp, timestamps, utf8,
     write_table,
@@ -90,6 +95,31 @@ pub enum DemoError {
     Parquet { path: PathBuf, message: String },
     #[error("{0}")]
     Invalid(String),
+    /// A bug of the generator: an index that refers to nothing.
+    #[error("internal error in the demo generator: {0}")]
+    Internal(String),
+}
+
+fn internal(what: &str) -> DemoError {
+    DemoError::Internal(what.to_string())
+}
+
+/// The ids of the accounts referred to by index (`None` stays NULL).
+fn account_ids(
+    world: &World,
+    refs: impl IntoIterator<Item = Option<u32>>,
+) -> Result<Vec<Option<&str>>, DemoError> {
+    refs.into_iter()
+        .map(|r| {
+            r.map(|i| {
+                world
+                    .account(i)
+                    .map(|a| a.id.as_str())
+                    .ok_or_else(|| internal("a row's account index refers to no account"))
+            })
+            .transpose()
+        })
+        .collect()
 }
 
 /// RNG streams, one per part of the company.
@@ -175,7 +205,7 @@ pub fn generate(opts: &DemoOptions, progress: &dyn Fn(u64)) -> Result<DemoSummar
         progress,
     )?;
 
-    let stories = stories(&cal, &world, &funnel, &voice, &ev.last_active);
+    let stories = stories(&cal, &world, &funnel, &voice, &ev.last_active)?;
     Ok(DemoSummary {
         tables: vec![
             ("subscriptions".into(), subscriptions),
@@ -196,17 +226,16 @@ pub fn generate(opts: &DemoOptions, progress: &dyn Fn(u64)) -> Result<DemoSummar
 }
 
 fn write_subscriptions(dir: &Path, cal: &Cal, world: &World) -> Result<u64, DemoError> {
-    let mut rows: Vec<(u32, &sim::SubRow)> = world
+    let mut rows: Vec<(usize, &sim::Account, &sim::SubRow)> = world
         .accounts
         .iter()
         .enumerate()
-        .flat_map(|(i, a)| a.rows.iter().map(move |r| (i as u32, r)))
+        .flat_map(|(i, a)| a.rows.iter().map(move |r| (i, a, r)))
         .collect();
     // In the order a billing system creates them.
-    rows.sort_by_key(|(i, r)| (r.start, *i));
+    rows.sort_by_key(|(i, _, r)| (r.start, *i));
     let width = rows.len().to_string().len().max(6);
     let ids: Vec<String> = (1..=rows.len()).map(|n| format!("s{n:0width$}")).collect();
-    let acc = |i: u32| world.accounts[i as usize].id.as_str();
     write_table(
         dir,
         "subscriptions",
@@ -220,11 +249,11 @@ fn write_subscriptions(dir: &Path, cal: &Cal, world: &World) -> Result<u64, Demo
         ]),
         vec![
             strs(ids.iter().map(|s| Some(s.as_str()))),
-            strs(rows.iter().map(|(i, _)| Some(acc(*i)))),
-            strs(rows.iter().map(|(_, r)| Some(r.plan))),
-            cents(rows.iter().map(|(_, r)| r.mrr)),
-            dates(rows.iter().map(|(_, r)| Some(cal.epoch_day(r.start)))),
-            dates(rows.iter().map(|(_, r)| r.end.map(|e| cal.epoch_day(e)))),
+            strs(rows.iter().map(|(_, a, _)| Some(a.id.as_str()))),
+            strs(rows.iter().map(|(_, _, r)| Some(r.plan))),
+            cents(rows.iter().map(|(_, _, r)| r.mrr))?,
+            dates(rows.iter().map(|(_, _, r)| Some(cal.epoch_day(r.start)))),
+            dates(rows.iter().map(|(_, _, r)| r.end.map(|e| cal.epoch_day(e)))),
         ],
     )
 }
@@ -274,10 +303,7 @@ fn write_visits(dir: &Path, funnel: &Funnel) -> Result<u64, DemoError> {
         vec![
             timestamps(v.iter().map(|v| Some(v.ts))),
             strs(ids.iter().map(|s| Some(s.as_str()))),
-            strs(
-                v.iter()
-                    .map(|v| (v.channel != NO_CHANNEL).then(|| CHANNELS[v.channel as usize])),
-            ),
+            strs(v.iter().map(|v| v.channel)),
         ],
     )
 }
@@ -309,10 +335,7 @@ fn write_leads(dir: &Path, world: &World, funnel: &Funnel) -> Result<u64, DemoEr
             timestamps(l.iter().map(|l| l.pql)),
             timestamps(l.iter().map(|l| l.customer)),
             timestamps(l.iter().map(|l| l.lost)),
-            strs(
-                l.iter()
-                    .map(|l| l.account.map(|i| world.accounts[i as usize].id.as_str())),
-            ),
+            strs(account_ids(world, l.iter().map(|l| l.account))?),
         ],
     )
 }
@@ -334,22 +357,30 @@ fn write_deals(dir: &Path, world: &World, deals: &[sales::Deal]) -> Result<u64, 
         ]),
         vec![
             strs(ids.iter().map(|s| Some(s.as_str()))),
-            strs(
-                deals
-                    .iter()
-                    .map(|d| d.account.map(|i| world.accounts[i as usize].id.as_str())),
-            ),
+            strs(account_ids(world, deals.iter().map(|d| d.account))?),
             strs(deals.iter().map(|d| Some(d.kind))),
             timestamps(deals.iter().map(|d| Some(d.created))),
             timestamps(deals.iter().map(|d| d.closed)),
             strs(deals.iter().map(|d| Some(d.status))),
-            cents(deals.iter().map(|d| d.amount)),
+            cents(deals.iter().map(|d| d.amount))?,
         ],
     )
 }
 
 fn write_spend(dir: &Path, cal: &Cal, spend: &[sales::Spend]) -> Result<u64, DemoError> {
-    let labels: Vec<String> = (0..cal.months()).map(|m| cal.month_label(m)).collect();
+    let labels: Vec<String> = cal
+        .month_bounds()
+        .map(|(first, _)| cal.month_label_at(first))
+        .collect();
+    let months = spend
+        .iter()
+        .map(|s| {
+            labels
+                .get(s.month)
+                .map(|l| Some(l.as_str()))
+                .ok_or_else(|| internal("a spend row's month is not in the data"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     write_table(
         dir,
         "spend",
@@ -360,10 +391,10 @@ fn write_spend(dir: &Path, cal: &Cal, spend: &[sales::Spend]) -> Result<u64, Dem
             money("amount"),
         ]),
         vec![
-            strs(spend.iter().map(|s| Some(labels[s.month].as_str()))),
+            strs(months),
             strs(spend.iter().map(|s| Some(s.category))),
             strs(spend.iter().map(|s| s.channel)),
-            cents(spend.iter().map(|s| s.amount)),
+            cents(spend.iter().map(|s| s.amount))?,
         ],
     )
 }
@@ -388,11 +419,7 @@ fn write_surveys(dir: &Path, world: &World, surveys: &[voice::Survey]) -> Result
             timestamps(surveys.iter().map(|s| Some(s.ts))),
             strs(surveys.iter().map(|s| Some(s.kind))),
             ints(surveys.iter().map(|s| s.score)),
-            strs(
-                surveys
-                    .iter()
-                    .map(|s| s.account.map(|i| world.accounts[i as usize].id.as_str())),
-            ),
+            strs(account_ids(world, surveys.iter().map(|s| s.account))?),
             strs(users.iter().map(|u| u.as_deref())),
             strs(surveys.iter().map(|s| s.comment)),
         ],
@@ -413,11 +440,10 @@ fn write_milestones(
             timestamp("at", false),
         ]),
         vec![
-            strs(
-                milestones
-                    .iter()
-                    .map(|m| Some(world.accounts[m.account as usize].id.as_str())),
-            ),
+            strs(account_ids(
+                world,
+                milestones.iter().map(|m| Some(m.account)),
+            )?),
             strs(milestones.iter().map(|m| Some(m.name))),
             timestamps(milestones.iter().map(|m| Some(m.at))),
         ],
@@ -441,11 +467,7 @@ fn write_tickets(dir: &Path, world: &World, tickets: &[voice::Ticket]) -> Result
         ]),
         vec![
             strs(ids.iter().map(|s| Some(s.as_str()))),
-            strs(
-                tickets
-                    .iter()
-                    .map(|t| t.account.map(|i| world.accounts[i as usize].id.as_str())),
-            ),
+            strs(account_ids(world, tickets.iter().map(|t| t.account))?),
             timestamps(tickets.iter().map(|t| Some(t.opened))),
             timestamps(tickets.iter().map(|t| t.first_response)),
             timestamps(tickets.iter().map(|t| t.closed)),
@@ -469,16 +491,16 @@ fn stories(
     funnel: &Funnel,
     voice: &voice::Voice,
     last_active: &[i32],
-) -> Vec<String> {
+) -> Result<Vec<String>, DemoError> {
     let mut out = Vec::new();
     out.push(spike_story(cal, world).text);
-    out.push(funnel_story(cal, world, funnel).text);
+    out.push(funnel_story(cal, world, funnel)?.text);
     if world.b2b() {
         out.push(onboarding_story(voice).text);
     }
     out.push(quiet_story(cal, world, last_active).text);
     out.push(nrr_story(cal, world).text);
-    out
+    Ok(out)
 }
 
 /// A story's line and the figure that tells it.
@@ -489,13 +511,11 @@ struct Story<T> {
 }
 
 /// Accounts paying on day `s` and not on day `e`.
-fn churned_between(world: &World, s: i32, e: i32) -> Vec<u32> {
+fn churned_between(world: &World, s: i32, e: i32) -> Vec<&sim::Account> {
     world
         .accounts
         .iter()
-        .enumerate()
-        .filter(|(_, a)| a.mrr_on(s) > 0 && a.mrr_on(e) == 0)
-        .map(|(i, _)| i as u32)
+        .filter(|a| a.mrr_on(s) > 0 && a.mrr_on(e) == 0)
         .collect()
 }
 
@@ -515,10 +535,7 @@ fn spike_story(cal: &Cal, world: &World) -> Story<(usize, f64)> {
     } else {
         usual.iter().sum::<usize>() as f64 / usual.len() as f64
     };
-    let smb = spike
-        .iter()
-        .filter(|&&i| world.accounts[i as usize].seg == sim::Segment::Smb)
-        .count();
+    let smb = spike.iter().filter(|a| a.seg == sim::Segment::Smb).count();
     let who = if world.b2b() {
         format!(", {smb} of them small businesses")
     } else {
@@ -537,12 +554,10 @@ fn spike_story(cal: &Cal, world: &World) -> Story<(usize, f64)> {
     }
 }
 
-/// Distinct visitors, sign-ups and PQLs of month `m`.
-fn funnel_month(cal: &Cal, funnel: &Funnel, m: usize) -> (f64, f64, f64) {
-    let (a, b) = (
-        cal.ts(cal.month_starts[m], 0),
-        cal.ts(cal.month_starts[m + 1], 0),
-    );
+/// Distinct visitors, sign-ups and PQLs of the month of days
+/// `[first, next)`.
+fn funnel_month(cal: &Cal, funnel: &Funnel, (first, next): (i32, i32)) -> (f64, f64, f64) {
+    let (a, b) = (cal.ts(first, 0), cal.ts(next, 0));
     let inside = |t: i64| a <= t && t < b;
     let mut visitors: Vec<u32> = funnel
         .visits
@@ -567,23 +582,31 @@ fn funnel_month(cal: &Cal, funnel: &Funnel, m: usize) -> (f64, f64, f64) {
 
 /// Facts: visitor-to-signup and signup-to-PQL rates (%) of the month
 /// before and of the story's month.
-fn funnel_story(cal: &Cal, world: &World, funnel: &Funnel) -> Story<[f64; 4]> {
+fn funnel_story(cal: &Cal, world: &World, funnel: &Funnel) -> Result<Story<[f64; 4]>, DemoError> {
+    // The story's month and the one before: both in the data, which has
+    // three months or more.
     let m = world.stories.funnel_month;
-    let (v0, s0, p0) = funnel_month(cal, funnel, m - 1);
-    let (v1, s1, p1) = funnel_month(cal, funnel, m);
+    let before = m.checked_sub(1);
+    let (Some(span0), Some(span1)) = (before.and_then(|b| cal.month_span(b)), cal.month_span(m))
+    else {
+        return Err(internal("the sign-up surge's month is not in the data"));
+    };
+    let (v0, s0, p0) = funnel_month(cal, funnel, span0);
+    let (v1, s1, p1) = funnel_month(cal, funnel, span1);
     let facts = [pct(s0, v0), pct(s1, v1), pct(p0, s0), pct(p1, s1)];
-    Story {
+    let [v2s0, v2s1, s2p0, s2p1] = facts;
+    Ok(Story {
         text: format!(
             "sign-up surge in {}: visitor-to-signup {:.1}% (vs {:.1}% in {}) while signup-to-PQL fell to {:.0}% (vs {:.0}%): a one-click sign-up form brought low-intent sign-ups",
-            cal.month_label(m),
-            facts[1],
-            facts[0],
-            cal.month_label(m - 1),
-            facts[3],
-            facts[2],
+            cal.month_label_at(span1.0),
+            v2s1,
+            v2s0,
+            cal.month_label_at(span0.0),
+            s2p1,
+            s2p0,
         ),
         facts,
-    }
+    })
 }
 
 /// Facts: mean days of the slow phase, of the slowest other phase.
@@ -591,19 +614,27 @@ fn onboarding_story(voice: &voice::Voice) -> Story<(f64, f64)> {
     // Per account, in time order, the days between consecutive milestones.
     let mut by_account: Vec<&voice::Milestone> = voice.milestones.iter().collect();
     by_account.sort_by_key(|m| (m.account, m.at));
+    // Per phase: total days and count.
     let mut sums = [(0.0f64, 0u32); voice::PHASES.len()];
     for pair in by_account.windows(2) {
-        if pair[0].account != pair[1].account {
+        let [m0, m1] = pair else {
+            continue;
+        };
+        if m0.account != m1.account {
             continue;
         }
-        if let Some(k) = voice::PHASES.iter().position(|p| p.0 == pair[1].name) {
-            sums[k].0 += (pair[1].at - pair[0].at) as f64 / calendar::DAY_US as f64;
-            sums[k].1 += 1;
+        if let Some((_, sum)) = voice::PHASES
+            .iter()
+            .zip(sums.iter_mut())
+            .find(|(p, _)| p.0 == m1.name)
+        {
+            sum.0 += (m1.at - m0.at) as f64 / calendar::DAY_US as f64;
+            sum.1 += 1;
         }
     }
-    let mean = |k: usize| sums[k].0 / f64::from(sums[k].1.max(1));
-    let slow = mean(1);
-    let others = [0, 2, 3].map(mean);
+    let means = sums.map(|(days, n)| days / f64::from(n.max(1)));
+    let slow = means[1];
+    let others = [means[0], means[2], means[3]];
     let max_other = others.iter().copied().fold(0.0, f64::max);
     Story {
         text: format!(
@@ -661,9 +692,10 @@ fn quiet_story(
 /// Facts: the months (index, NRR %) with net negative churn.
 fn nrr_story(cal: &Cal, world: &World) -> Story<Vec<(usize, f64)>> {
     let mut months = Vec::new();
-    for m in 0..cal.months() {
-        let s = cal.month_starts[m] - 1;
-        let e = cal.month_starts[m + 1] - 1;
+    let mut list: Vec<String> = Vec::new();
+    for (m, (first, next)) in cal.month_bounds().enumerate() {
+        let s = first - 1;
+        let e = next - 1;
         let (mut start, mut expansion, mut contraction, mut churn) = (0i64, 0i64, 0i64, 0i64);
         for a in &world.accounts {
             let (ms, me) = (a.mrr_on(s), a.mrr_on(e));
@@ -685,15 +717,17 @@ fn nrr_story(cal: &Cal, world: &World) -> Story<Vec<(usize, f64)>> {
                 start as f64,
             );
             months.push((m, nrr));
+            list.push(format!("{} ({nrr:.1}%)", cal.month_label_at(first)));
         }
     }
-    let list: Vec<String> = months
+    // `push` has one entry per month of the data.
+    let push: Vec<String> = world
+        .stories
+        .push
         .iter()
-        .map(|(m, nrr)| format!("{} ({nrr:.1}%)", cal.month_label(*m)))
-        .collect();
-    let push: Vec<String> = (0..cal.months())
-        .filter(|&m| world.stories.push[m])
-        .map(|m| cal.month_label(m))
+        .zip(cal.month_bounds())
+        .filter(|(push, _)| **push)
+        .map(|(_, (first, _))| cal.month_label_at(first))
         .collect();
     Story {
         text: format!(

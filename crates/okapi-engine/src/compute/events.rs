@@ -13,6 +13,13 @@
 //! (`dau_mau` counts only days whose 30-day window starts on or after that
 //! day) and ends (`onboarding_completion_rate` leaves out users whose 14
 //! days end after it).
+//!
+//! Users and accounts are interned as dense indices into per-user and
+//! per-account vectors that grow together. A lookup by such an index that
+//! finds nothing is a bug, never bad data: the scan counts it instead of
+//! panicking ([`EventsScan::check`] then refuses the whole scan), and the
+//! derived reports return [`ScanBroken`], so an events KPI is absent or an
+//! error rather than a wrong number.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -33,6 +40,22 @@ use serde::Serialize;
 
 use super::revenue::{Revenue, col};
 use crate::day_bits::DayBits;
+use crate::error::EngineError;
+
+/// The events scan's own bookkeeping broke (a bug, not bad data): what it
+/// would have computed cannot be trusted, so nothing is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("internal error in the events kernel: {0}; nothing was computed from the events")]
+pub struct ScanBroken(&'static str);
+
+impl From<ScanBroken> for EngineError {
+    fn from(e: ScanBroken) -> Self {
+        EngineError::File {
+            file: "events".into(),
+            reason: e.to_string(),
+        }
+    }
+}
 
 /// What the scan looks for.
 #[derive(Debug, Clone)]
@@ -144,13 +167,21 @@ impl EventOptions {
     }
 }
 
+/// Day sets per (account, user) pair.
+type PairDays = hashbrown::HashMap<(u32, u32), DayBits>;
+
 /// The per-user and per-account state of one scan.
+///
+/// Every per-user vector has one entry per interned user (`users`), every
+/// per-account vector one per interned account (`accounts`): [`Self::user`]
+/// and [`Self::account`] push to all of them at once.
 pub struct EventsScan {
     opts: EventOptions,
     users: hashbrown::HashMap<Box<str>, u32>,
     user_days: Vec<DayBits>,
-    user_first: Vec<i64>,
-    user_onboarded: Vec<i64>,
+    /// Per user, the instants of their first event and of their first
+    /// onboarding-completed event.
+    onboarding: Vec<Onboarding>,
     /// Per user, the 64-day block being filled: events set bits in this
     /// small, hot record, and the user's day sets are touched once per
     /// block instead of once per day (see [`Hot`]).
@@ -159,21 +190,24 @@ pub struct EventsScan {
     accounts: hashbrown::HashMap<Box<str>, u32>,
     account_names: Vec<Box<str>>,
     account_days: Vec<DayBits>,
-    pairs: hashbrown::HashMap<(u32, u32), DayBits>,
+    /// Per account, the 64-day block of activity being filled (as [`Hot`]
+    /// for users): its first day (`MIN` before any event) and its days.
+    account_last: Vec<(DayNum, u64)>,
+    /// Whether each account is in the segment (all true without one).
+    account_allowed: Vec<bool>,
+    pairs: PairDays,
     installs: HashMap<DayNum, u64>,
     rows: u64,
     /// The earliest and latest event instants of the whole table, before
     /// any segment filter: where the events data begins and ends.
     ts_range: Option<(i64, i64)>,
-    /// Per account, the 64-day block of activity being filled (as `Hot`
-    /// for users).
-    account_last: Vec<(DayNum, u64)>,
-    /// Whether each account is in the segment (all true without one).
-    account_allowed: Vec<bool>,
     /// The last dictionary seen per column and its value → index map.
     user_dict: Option<(ArrayRef, Vec<u32>)>,
     account_dict: Option<(ArrayRef, Vec<u32>)>,
     event_dict: Option<(ArrayRef, Vec<u32>)>,
+    /// Lookups by an interned index that found no state: 0 unless the
+    /// scan's bookkeeping is broken, and then [`Self::check`] fails.
+    broken: u64,
 }
 
 /// Whether two dictionaries are the same values: the same array, or
@@ -218,6 +252,40 @@ impl Default for Hot {
     }
 }
 
+/// A user's first event and first onboarding-completed event (µs);
+/// `i64::MAX` for none yet.
+#[derive(Debug, Clone, Copy)]
+struct Onboarding {
+    first: i64,
+    completed: i64,
+}
+
+/// Moves user `u`'s pending pair block into `pairs`.
+fn flush_pair(pairs: &mut PairDays, u: u32, hot: &mut Hot) {
+    if hot.pair_days != 0 && hot.account != NONE {
+        pairs
+            .entry((hot.account, u))
+            .or_default()
+            .insert_block(hot.block, hot.pair_days);
+    }
+    hot.pair_days = 0;
+}
+
+/// Moves user `u`'s pending blocks into their day sets; `false` when `u`
+/// has no day set (a bug: the block is lost).
+fn flush_hot(user_days: &mut [DayBits], pairs: &mut PairDays, u: u32, hot: &mut Hot) -> bool {
+    let found = match user_days.get_mut(u as usize) {
+        Some(days) => {
+            days.insert_block(hot.block, hot.days);
+            true
+        }
+        None => false,
+    };
+    hot.days = 0;
+    flush_pair(pairs, u, hot);
+    found
+}
+
 /// No index: a NULL cell.
 const NONE: u32 = u32::MAX;
 const ONBOARDING: u8 = 1;
@@ -238,22 +306,22 @@ impl EventsScan {
             opts,
             users: Default::default(),
             user_days: Vec::new(),
-            user_first: Vec::new(),
-            user_onboarded: Vec::new(),
+            onboarding: Vec::new(),
             hot: Vec::new(),
             referrals: Vec::new(),
             accounts: Default::default(),
             account_names: Vec::new(),
             account_days: Vec::new(),
+            account_last: Vec::new(),
+            account_allowed: Vec::new(),
             pairs: Default::default(),
             installs: HashMap::new(),
             rows: 0,
             ts_range: None,
-            account_allowed: Vec::new(),
-            account_last: Vec::new(),
             user_dict: None,
             account_dict: None,
             event_dict: None,
+            broken: 0,
         }
     }
 
@@ -282,10 +350,36 @@ impl EventsScan {
         let u = self.user_days.len() as u32;
         self.users.insert(name.into(), u);
         self.user_days.push(DayBits::new());
-        self.user_first.push(i64::MAX);
-        self.user_onboarded.push(i64::MAX);
+        self.onboarding.push(Onboarding {
+            first: i64::MAX,
+            completed: i64::MAX,
+        });
         self.hot.push(Hot::default());
         u
+    }
+
+    /// Whether every per-user and per-account vector has one entry per
+    /// interned user and account.
+    fn consistent(&self) -> bool {
+        let (u, a) = (self.users.len(), self.accounts.len());
+        self.user_days.len() == u
+            && self.onboarding.len() == u
+            && self.hot.len() == u
+            && self.account_names.len() == a
+            && self.account_days.len() == a
+            && self.account_last.len() == a
+            && self.account_allowed.len() == a
+    }
+
+    /// `Err` when the scan's bookkeeping broke (see [`ScanBroken`]): its
+    /// state cannot be trusted. Call once every batch has been added.
+    pub fn check(&self) -> Result<(), ScanBroken> {
+        if self.broken > 0 || !self.consistent() {
+            return Err(ScanBroken(
+                "an interned user or account had no state during the scan",
+            ));
+        }
+        Ok(())
     }
 
     /// What an event name means to the scan, as flag bits.
@@ -411,26 +505,45 @@ impl EventsScan {
             Vec::new()
         };
         let mut mapper = self.opts.zone.day_mapper();
-        for i in 0..b.num_rows() {
+        let segment = self.opts.accounts.is_some();
+        // The indices come from `Self::user` and `Self::account`, which give
+        // every index its state: a lookup that misses is a bug, counted in
+        // `broken` (and `check` then refuses the scan).
+        for (i, &t) in ts.values().iter().enumerate() {
             let acc = accounts.get(i).copied().unwrap_or(NONE);
-            if self.opts.accounts.is_some() && (acc == NONE || !self.account_allowed[acc as usize])
-            {
-                continue;
+            if segment {
+                match self.account_allowed.get(acc as usize) {
+                    Some(true) => {}
+                    Some(false) => continue,
+                    None => {
+                        if acc != NONE {
+                            self.broken += 1;
+                        }
+                        continue;
+                    }
+                }
             }
             self.rows += 1;
-            let t = ts.value(i);
             let day = mapper.day_of(t);
             let flags = events.get(i).copied().unwrap_or(NONE);
             let flags = if flags == NONE { 0 } else { flags as u8 };
             if needs.account_activity && acc != NONE && flags & ACTIVITY != 0 {
                 // As for users: fill the account's 64-day block, flush on change.
-                let (block, mask) = self.account_last[acc as usize];
-                let this = day.div_euclid(64) * 64;
-                if this != block {
-                    self.account_days[acc as usize].insert_block(block, mask);
-                    self.account_last[acc as usize] = (this, 1u64 << (day - this));
-                } else {
-                    self.account_last[acc as usize].1 = mask | 1u64 << (day - this);
+                match self.account_last.get_mut(acc as usize) {
+                    Some((block, mask)) => {
+                        let this = day.div_euclid(64) * 64;
+                        if this != *block {
+                            match self.account_days.get_mut(acc as usize) {
+                                Some(days) => days.insert_block(*block, *mask),
+                                None => self.broken += 1,
+                            }
+                            *block = this;
+                            *mask = 1u64 << (day - this);
+                        } else {
+                            *mask |= 1u64 << (day - this);
+                        }
+                    }
+                    None => self.broken += 1,
                 }
             }
             if needs.installs && flags & INSTALL != 0 {
@@ -441,31 +554,42 @@ impl EventsScan {
                 continue;
             }
             let ui = u as usize;
-            let mut hot = self.hot[ui];
+            let Some(hot) = self.hot.get_mut(ui) else {
+                self.broken += 1;
+                continue;
+            };
             let block = day.div_euclid(64) * 64;
             if block != hot.block {
-                self.flush_hot(u, &mut hot);
+                if !flush_hot(&mut self.user_days, &mut self.pairs, u, hot) {
+                    self.broken += 1;
+                }
                 hot.block = block;
             }
             let bit = 1u64 << (day - block);
             hot.days |= bit;
-            if needs.onboarding && t < self.user_first[ui] {
-                self.user_first[ui] = t;
-            }
-            if needs.onboarding && flags & ONBOARDING != 0 && t < self.user_onboarded[ui] {
-                self.user_onboarded[ui] = t;
+            if needs.onboarding {
+                match self.onboarding.get_mut(ui) {
+                    Some(o) => {
+                        if t < o.first {
+                            o.first = t;
+                        }
+                        if flags & ONBOARDING != 0 && t < o.completed {
+                            o.completed = t;
+                        }
+                    }
+                    None => self.broken += 1,
+                }
             }
             if needs.referrals && flags & REFERRAL != 0 {
                 self.referrals.push((u, day));
             }
             if needs.pairs && acc != NONE {
                 if acc != hot.account {
-                    self.flush_pair(u, &mut hot);
+                    flush_pair(&mut self.pairs, u, hot);
                     hot.account = acc;
                 }
                 hot.pair_days |= bit;
             }
-            self.hot[ui] = hot;
         }
     }
 
@@ -476,34 +600,22 @@ impl EventsScan {
         });
     }
 
-    fn flush_pair(&mut self, u: u32, hot: &mut Hot) {
-        if hot.pair_days != 0 && hot.account != NONE {
-            self.pairs
-                .entry((hot.account, u))
-                .or_default()
-                .insert_block(hot.block, hot.pair_days);
-        }
-        hot.pair_days = 0;
-    }
-
-    fn flush_hot(&mut self, u: u32, hot: &mut Hot) {
-        self.user_days[u as usize].insert_block(hot.block, hot.days);
-        hot.days = 0;
-        self.flush_pair(u, hot);
-    }
-
     /// Moves every pending block into the day sets; call once the scan has
     /// seen all its rows (merging does it for both sides).
     pub fn finish(&mut self) {
-        for a in 0..self.account_last.len() {
-            let (block, mask) = self.account_last[a];
-            self.account_days[a].insert_block(block, mask);
-            self.account_last[a] = (DayNum::MIN, 0);
+        // The loops below pair the vectors up: they must be as long.
+        if !self.consistent() {
+            self.broken += 1;
         }
-        for u in 0..self.hot.len() {
-            let mut hot = self.hot[u];
-            self.flush_hot(u as u32, &mut hot);
-            self.hot[u] = Hot::default();
+        for (last, days) in self.account_last.iter_mut().zip(&mut self.account_days) {
+            days.insert_block(last.0, last.1);
+            *last = (DayNum::MIN, 0);
+        }
+        for (u, hot) in self.hot.iter_mut().enumerate() {
+            if !flush_hot(&mut self.user_days, &mut self.pairs, u as u32, hot) {
+                self.broken += 1;
+            }
+            *hot = Hot::default();
         }
     }
 
@@ -511,32 +623,48 @@ impl EventsScan {
     pub fn merge(&mut self, mut other: EventsScan) {
         self.finish();
         other.finish();
-        let mut user_map = vec![0u32; other.user_days.len()];
+        self.broken += other.broken;
+        // `other`'s user and account indices → this scan's (`NONE` for an
+        // index `other` never gave out, which no state refers to).
+        let mut user_map = vec![NONE; other.user_days.len()];
         for (name, &ou) in &other.users {
             let u = self.user(name);
-            user_map[ou as usize] = u;
+            match user_map.get_mut(ou as usize) {
+                Some(slot) => *slot = u,
+                None => self.broken += 1,
+            }
         }
-        for (ou, days) in other.user_days.iter().enumerate() {
-            let u = user_map[ou] as usize;
-            self.user_days[u].union_with(days);
-            self.user_first[u] = self.user_first[u].min(other.user_first[ou]);
-            self.user_onboarded[u] = self.user_onboarded[u].min(other.user_onboarded[ou]);
+        for ((&u, days), o) in user_map.iter().zip(&other.user_days).zip(&other.onboarding) {
+            let ui = u as usize;
+            match (self.user_days.get_mut(ui), self.onboarding.get_mut(ui)) {
+                (Some(mine), Some(mo)) => {
+                    mine.union_with(days);
+                    mo.first = mo.first.min(o.first);
+                    mo.completed = mo.completed.min(o.completed);
+                }
+                _ => self.broken += 1,
+            }
         }
-        self.referrals.extend(
-            other
-                .referrals
-                .iter()
-                .map(|&(u, d)| (user_map[u as usize], d)),
-        );
-        let mut account_map = vec![0u32; other.account_names.len()];
-        for (oa, name) in other.account_names.iter().enumerate() {
+        for &(ou, d) in &other.referrals {
+            match user_map.get(ou as usize) {
+                Some(&u) => self.referrals.push((u, d)),
+                None => self.broken += 1,
+            }
+        }
+        let mut account_map = Vec::with_capacity(other.account_names.len());
+        for (name, days) in other.account_names.iter().zip(&other.account_days) {
             let a = self.account(name);
-            account_map[oa] = a;
-            self.account_days[a as usize].union_with(&other.account_days[oa]);
+            account_map.push(a);
+            match self.account_days.get_mut(a as usize) {
+                Some(mine) => mine.union_with(days),
+                None => self.broken += 1,
+            }
         }
         for ((oa, ou), days) in other.pairs {
-            let key = (account_map[oa as usize], user_map[ou as usize]);
-            self.pairs.entry(key).or_default().union_with(&days);
+            match (account_map.get(oa as usize), user_map.get(ou as usize)) {
+                (Some(&a), Some(&u)) => self.pairs.entry((a, u)).or_default().union_with(&days),
+                _ => self.broken += 1,
+            }
         }
         for (d, n) in other.installs {
             *self.installs.entry(d).or_default() += n;
@@ -579,34 +707,45 @@ impl EventsScan {
 
     /// DAU and MAU30 of every day from the first user day to 30 days after
     /// the last; `None` without users.
-    fn daily(&self) -> Option<Daily> {
-        let first = self.user_days.iter().filter_map(|d| d.first()).min()?;
-        let last = self
+    fn daily(&self) -> Result<Option<Daily>, ScanBroken> {
+        let Some(first) = self.user_days.iter().filter_map(|d| d.first()).min() else {
+            return Ok(None);
+        };
+        let Some(last) = self
             .user_days
             .iter()
             .filter_map(|d| d.last_on_or_before(DayNum::MAX))
-            .max()?;
+            .max()
+        else {
+            return Ok(None);
+        };
         let len = (last - first + 31) as usize;
         let mut dau = vec![0u32; len];
         let mut diff = vec![0i64; len + 1];
+        // Every day lies in `first..=last`, so every offset below is in
+        // `0..len` (`0..=len` for `diff`).
+        let slot = |k: DayNum| usize::try_from(k - first).ok();
+        const OUT: ScanBroken = ScanBroken("a user day outside the days counted");
         for days in &self.user_days {
             let mut covered_to = first - 1;
             for d in days.iter() {
-                dau[(d - first) as usize] += 1;
+                *slot(d).and_then(|k| dau.get_mut(k)).ok_or(OUT)? += 1;
                 let start = d.max(covered_to + 1);
                 let end = d + 29;
-                diff[(start - first) as usize] += 1;
-                diff[(end - first + 1) as usize] -= 1;
+                *slot(start).and_then(|k| diff.get_mut(k)).ok_or(OUT)? += 1;
+                *slot(end + 1).and_then(|k| diff.get_mut(k)).ok_or(OUT)? -= 1;
                 covered_to = end;
             }
         }
-        let mut mau = vec![0u64; len];
-        let mut running = 0i64;
-        for k in 0..len {
-            running += diff[k];
-            mau[k] = running as u64;
-        }
-        Some(Daily { first, dau, mau })
+        let mau: Vec<u64> = diff
+            .iter()
+            .take(len)
+            .scan(0i64, |running, &x| {
+                *running += x;
+                Some(*running as u64)
+            })
+            .collect();
+        Ok(Some(Daily { first, dau, mau }))
     }
 
     /// The first day of the events data: the day of the earliest event of
@@ -670,10 +809,12 @@ impl EventsScan {
         periods: &[Period],
         revenue: &Revenue,
         window: u32,
-    ) -> Vec<EventMeasures> {
+    ) -> Result<Vec<EventMeasures>, ScanBroken> {
         let index = PeriodIndex::new(periods);
         let mut out: Vec<EventMeasures> = vec![EventMeasures::default(); periods.len()];
-        let daily = self.daily();
+        // `index` gives positions in `periods`, as many as `out` holds.
+        const NO_PERIOD: ScanBroken = ScanBroken("a period index outside the periods");
+        let daily = self.daily()?;
         for ((m, v), p) in out
             .iter_mut()
             .zip(self.dau_mau(periods, daily.as_ref()))
@@ -684,7 +825,7 @@ impl EventsScan {
         }
         for active in self.active_periods(&index) {
             for p in active {
-                out[p as usize].active_users += 1;
+                out.get_mut(p as usize).ok_or(NO_PERIOD)?.active_users += 1;
             }
         }
         // Cohorts: users by the period of their first event ever, and
@@ -698,15 +839,18 @@ impl EventsScan {
             let Some(c) = days.first().and_then(|d| index.of(d)) else {
                 continue;
             };
-            out[c].cohort_users += 1;
-            let next = &extended[c + 1];
+            let (Some(m), Some(next)) = (out.get_mut(c), extended.get(c + 1)) else {
+                return Err(NO_PERIOD);
+            };
+            m.cohort_users += 1;
             if days.any_in(next.start_num(), next.end_num() - 1) {
-                *out[c].cohort_retained_next.get_or_insert(0) += 1;
+                *m.cohort_retained_next.get_or_insert(0) += 1;
             }
         }
-        for (c, m) in out.iter_mut().enumerate() {
+        // `extended` holds one period more than `out`: each one's next.
+        for (m, next) in out.iter_mut().zip(extended.iter().skip(1)) {
             // The next period must have begun within the data.
-            let next_start = extended[c + 1].start_num();
+            let next_start = next.start_num();
             if data_last.is_some_and(|l| l >= next_start) {
                 m.cohort_retained_next.get_or_insert(0);
             } else {
@@ -717,7 +861,8 @@ impl EventsScan {
         // 14 days (both ends included) are over by the data's last event.
         let mut mapper = self.opts.zone.day_mapper();
         let data_end = self.ts_range.map_or(i64::MIN, |(_, hi)| hi);
-        for (u, &first) in self.user_first.iter().enumerate() {
+        for o in &self.onboarding {
+            let first = o.first;
             if first == i64::MAX {
                 continue;
             }
@@ -726,9 +871,10 @@ impl EventsScan {
                 continue;
             }
             if let Some(p) = index.of(mapper.day_of(first)) {
-                out[p].first_time_users += 1;
-                if self.user_onboarded[u] <= deadline {
-                    out[p].onboarded_users += 1;
+                let m = out.get_mut(p).ok_or(NO_PERIOD)?;
+                m.first_time_users += 1;
+                if o.completed <= deadline {
+                    m.onboarded_users += 1;
                 }
             }
         }
@@ -739,37 +885,53 @@ impl EventsScan {
             }
         }
         for (_, p) in referrers {
-            out[p].referring_users += 1;
+            out.get_mut(p).ok_or(NO_PERIOD)?.referring_users += 1;
         }
         for (&d, &n) in &self.installs {
             if let Some(p) = index.of(d) {
-                out[p].app_installs += n;
+                out.get_mut(p).ok_or(NO_PERIOD)?.app_installs += n;
             }
         }
         if self.opts.needs.account_activity {
             for (m, p) in out.iter_mut().zip(periods) {
                 let e = day_num(p.last_day());
-                m.inactive_accounts = self.inactive(revenue, e, window).len() as u64;
+                m.inactive_accounts = self.inactive(revenue, e, window)?.len() as u64;
             }
         }
-        out
+        Ok(out)
+    }
+
+    /// The activity days of the account named `name`; `None` when it has
+    /// no event.
+    fn days_of(&self, name: &str) -> Result<Option<&DayBits>, ScanBroken> {
+        match self.accounts.get(name) {
+            None => Ok(None),
+            Some(&a) => self
+                .account_days
+                .get(a as usize)
+                .map(Some)
+                .ok_or(ScanBroken("an interned account without activity days")),
+        }
     }
 
     /// Customers on day `e` with no activity in the `window` days ending
     /// on `e`, largest MRR first, then by account id.
-    pub fn inactive(&self, revenue: &Revenue, e: DayNum, window: u32) -> Vec<InactiveAccount> {
+    pub fn inactive(
+        &self,
+        revenue: &Revenue,
+        e: DayNum,
+        window: u32,
+    ) -> Result<Vec<InactiveAccount>, ScanBroken> {
         let from = e - (window as DayNum - 1);
         let mut out: Vec<InactiveAccount> = Vec::new();
-        for (i, tl) in revenue.timelines.iter().enumerate() {
+        for (tl, name) in customers(revenue)? {
             let mrr = tl.mrr_on(e);
             if mrr <= Decimal::ZERO {
                 continue;
             }
-            let name = &revenue.accounts[i];
             let last = self
-                .accounts
-                .get(name.as_str())
-                .and_then(|&a| self.account_days[a as usize].last_on_or_before(e));
+                .days_of(name)?
+                .and_then(|days| days.last_on_or_before(e));
             if last.is_some_and(|l| l >= from) {
                 continue;
             }
@@ -785,7 +947,7 @@ impl EventsScan {
                 .cmp(&a.mrr)
                 .then_with(|| a.account_id.cmp(&b.account_id))
         });
-        out
+        Ok(out)
     }
 
     /// The health inputs of every customer on day `e`. `nps` holds each
@@ -798,16 +960,15 @@ impl EventsScan {
         nps: &HashMap<String, Vec<(DayNum, i64)>>,
         tickets: &HashMap<String, Vec<(DayNum, Option<DayNum>)>>,
         users_of: &HashMap<u32, Vec<&DayBits>>,
-    ) -> Vec<(String, Decimal, HealthInputs)> {
+    ) -> Result<Vec<(String, Decimal, HealthInputs)>, ScanBroken> {
         let mut out = Vec::new();
-        for (i, tl) in revenue.timelines.iter().enumerate() {
+        for (tl, name) in customers(revenue)? {
             let mrr = tl.mrr_on(e);
             if mrr <= Decimal::ZERO {
                 continue;
             }
-            let name = &revenue.accounts[i];
             let acc = self.accounts.get(name.as_str()).copied();
-            let days = acc.map(|a| &self.account_days[a as usize]);
+            let days = self.days_of(name)?;
             let mut inputs = HealthInputs::default();
             if let Some(days) = days {
                 inputs.active_days_recent = days.count_in(e - 29, e);
@@ -833,7 +994,7 @@ impl EventsScan {
             });
             out.push((name.clone(), mrr, inputs));
         }
-        out
+        Ok(out)
     }
 
     /// Each account's (account, user) day sets, for [`Self::health_inputs`].
@@ -853,6 +1014,16 @@ impl EventsScan {
     }
 }
 
+/// Each MRR timeline of `revenue` with its account's id.
+fn customers(
+    revenue: &Revenue,
+) -> Result<impl Iterator<Item = (&okapi_core::mrr::AccountTimeline, &String)>, ScanBroken> {
+    if revenue.timelines.len() != revenue.accounts.len() {
+        return Err(ScanBroken("MRR timelines and account ids out of step"));
+    }
+    Ok(revenue.timelines.iter().zip(&revenue.accounts))
+}
+
 /// A user's onboarding window: 14 × 24 h from their first event.
 const ONBOARDING_WINDOW: i64 = 14 * MICROS_PER_DAY;
 
@@ -866,11 +1037,13 @@ struct Daily {
 impl Daily {
     /// `(dau(d), mau30(d))`; 0 outside the days held (no user then).
     fn on(&self, d: DayNum) -> (u32, u64) {
-        let k = d - self.first;
-        if k < 0 || k as usize >= self.dau.len() {
+        let Ok(k) = usize::try_from(d - self.first) else {
             return (0, 0);
+        };
+        match (self.dau.get(k), self.mau.get(k)) {
+            (Some(&dau), Some(&mau)) => (dau, mau),
+            _ => (0, 0),
         }
-        (self.dau[k as usize], self.mau[k as usize])
     }
 }
 
@@ -881,4 +1054,99 @@ pub struct InactiveAccount {
     pub mrr: Decimal,
     pub last_active: Option<String>,
     pub days_since_last_activity: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::array::{Date32Array, Decimal128Array};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+
+    use super::*;
+    use crate::load::cells::MONEY_SCALE;
+
+    /// An `events` batch of `(day, user, account)` rows, every event a
+    /// `login` at noon UTC.
+    fn events(rows: &[(DayNum, &str, &str)]) -> RecordBatch {
+        let schema = Schema::new(vec![
+            Field::new(
+                "ts",
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                false,
+            ),
+            Field::new("user_id", DataType::Utf8, true),
+            Field::new("account_id", DataType::Utf8, true),
+            Field::new("event", DataType::Utf8, false),
+        ]);
+        let ts: TimestampMicrosecondArray = rows
+            .iter()
+            .map(|r| Some(r.0 as i64 * MICROS_PER_DAY + MICROS_PER_DAY / 2))
+            .collect();
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(ts.with_timezone("UTC")),
+            Arc::new(rows.iter().map(|r| Some(r.1)).collect::<StringArray>()),
+            Arc::new(rows.iter().map(|r| Some(r.2)).collect::<StringArray>()),
+            Arc::new(rows.iter().map(|_| Some("login")).collect::<StringArray>()),
+        ];
+        RecordBatch::try_new(Arc::new(schema), columns).unwrap()
+    }
+
+    fn scan() -> EventsScan {
+        EventsScan::new(EventOptions::from_settings(
+            &Settings::default(),
+            EventNeeds::ALL,
+        ))
+    }
+
+    #[test]
+    fn a_scan_that_loses_a_users_state_is_refused_not_wrong() {
+        let mut s = scan();
+        s.add(&events(&[(10, "u1", "a1"), (11, "u2", "a1")]));
+        assert_eq!(s.check(), Ok(()));
+        // u2's hot record goes missing: its later events cannot be
+        // counted, so the whole scan must be refused (and nothing panics).
+        s.hot.truncate(1);
+        s.add(&events(&[(12, "u2", "a1")]));
+        s.finish();
+        assert!(s.check().is_err());
+    }
+
+    #[test]
+    fn reports_of_a_broken_scan_are_errors_not_numbers() {
+        let mut s = scan();
+        s.add(&events(&[(10, "u1", "a1")]));
+        s.finish();
+        assert_eq!(s.check(), Ok(()));
+        // a1 pays 100 from day 0 on.
+        let subs = RecordBatch::try_new(
+            Arc::new(Schema::new(vec![
+                Field::new("account_id", DataType::Utf8, false),
+                Field::new("plan", DataType::Utf8, true),
+                Field::new("mrr", DataType::Decimal128(38, MONEY_SCALE as i8), false),
+                Field::new("start_date", DataType::Date32, false),
+                Field::new("end_date", DataType::Date32, true),
+            ])),
+            vec![
+                Arc::new(StringArray::from(vec!["a1"])),
+                Arc::new(StringArray::from(vec![Some("pro")])),
+                Arc::new(
+                    Decimal128Array::from(vec![100 * 10i128.pow(MONEY_SCALE)])
+                        .with_precision_and_scale(38, MONEY_SCALE as i8)
+                        .unwrap(),
+                ),
+                Arc::new(Date32Array::from(vec![0])),
+                Arc::new(Date32Array::from(vec![None])),
+            ],
+        )
+        .unwrap();
+        let revenue = Revenue::from_batches(&[subs], &|_, _| true).unwrap();
+        // Intact, a1 was last active on day 10: 20 days before day 30.
+        let inactive = s.inactive(&revenue, 30, 14).unwrap();
+        assert_eq!(inactive.len(), 1);
+        assert_eq!(inactive[0].days_since_last_activity, Some(20));
+        // a1's activity days go missing: "inactive" would be a guess.
+        s.account_days.clear();
+        assert!(s.inactive(&revenue, 30, 14).is_err());
+        let month = Period::containing(okapi_core::period::Grain::Month, date_of(30));
+        assert!(s.measures(&[month], &revenue, 14).is_err());
+    }
 }

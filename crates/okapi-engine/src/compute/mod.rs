@@ -44,7 +44,7 @@ use crate::load::quality::TableQuality;
 pub use crate::load::{CheckOutcome, check};
 use crate::load::{Issues, LoadedTable, load_table};
 use crate::source::DataDir;
-use events::{EventNeeds, EventOptions, EventsScan, InactiveAccount};
+use events::{EventNeeds, EventOptions, EventsScan, InactiveAccount, ScanBroken};
 use revenue::{Revenue, col};
 use sql::Sql;
 
@@ -192,6 +192,10 @@ impl Engine {
                 q.merge_following(p.quality);
             }
             scan.finish();
+            scan.check().map_err(|e| EngineError::File {
+                file: file.display_name(),
+                reason: e.to_string(),
+            })?;
             quality.push(q.finish());
             events = Some(scan);
         }
@@ -321,8 +325,13 @@ impl Engine {
         Ok(mrr_bridges(&self.revenue.timelines, periods, accounts)?)
     }
 
+    /// The id of the account at `index` in the MRR movements; empty for
+    /// an index they never give (there is no such account).
     pub fn account_name(&self, index: u32) -> &str {
-        &self.revenue.accounts[index as usize]
+        self.revenue
+            .accounts
+            .get(index as usize)
+            .map_or("", |a| a.as_str())
     }
 
     /// Paying accounts on `at` with no activity in `window` days.
@@ -335,7 +344,7 @@ impl Engine {
             file: "events".into(),
             reason: "no events table in the data directory".into(),
         })?;
-        Ok(scan.inactive(&self.revenue, day_num(at), window))
+        Ok(scan.inactive(&self.revenue, day_num(at), window)?)
     }
 
     /// Time to value per account and mean days per phase, slowest first.
@@ -415,23 +424,20 @@ impl Engine {
                 ..PeriodMeasures::missing()
             })
             .collect();
-        let starts: HashMap<i32, usize> = periods
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.start_num(), i))
-            .collect();
         let sql = Sql::new(self.tables.values(), grain, self.settings.time_zone)?;
+        // The query's values per period, in the order of `periods` (and of
+        // `out`); none for a period without a row.
         let fill = |q: &str| -> Result<Vec<Vec<i128>>, EngineError> {
-            let rows = sql.by_period(q)?;
-            let mut v: Vec<Vec<i128>> = vec![Vec::new(); periods.len()];
-            for (start, vals) in rows {
-                if let Some(&i) = starts.get(&start) {
-                    v[i] = vals;
-                }
-            }
-            Ok(v)
+            let mut rows = sql.by_period(q)?;
+            Ok(periods
+                .iter()
+                .map(|p| rows.remove(&p.start_num()).unwrap_or_default())
+                .collect())
         };
-        let at = |v: &Vec<i128>, i: usize| v.get(i).copied().unwrap_or(0);
+        // Value `k` of period `i` of a `fill`; 0 for a period without a row.
+        let at = |v: &[Vec<i128>], i: usize, k: usize| {
+            v.get(i).and_then(|row| row.get(k)).copied().unwrap_or(0)
+        };
         if self.tables.contains_key(&Table::Leads) {
             let count = |c: &str| {
                 fill(&format!(
@@ -458,16 +464,16 @@ impl Engine {
             let trial = span("customer_at", "signup_at")?;
             for (i, m) in out.iter_mut().enumerate() {
                 m.leads = Ok(LeadMeasures {
-                    leads: at(&leads[i], 0) as u64,
-                    signups: at(&signups[i], 0) as u64,
-                    mqls: at(&mqls[i], 0) as u64,
-                    pqls: at(&pqls[i], 0) as u64,
-                    converted: at(&converted[i], 0) as u64,
-                    pql_converted: at(&pql_converted[i], 0) as u64,
-                    pql_time_n: at(&pql_time[i], 0) as u64,
-                    pql_time_us: at(&pql_time[i], 1),
-                    trial_time_n: at(&trial[i], 0) as u64,
-                    trial_time_us: at(&trial[i], 1),
+                    leads: at(&leads, i, 0) as u64,
+                    signups: at(&signups, i, 0) as u64,
+                    mqls: at(&mqls, i, 0) as u64,
+                    pqls: at(&pqls, i, 0) as u64,
+                    converted: at(&converted, i, 0) as u64,
+                    pql_converted: at(&pql_converted, i, 0) as u64,
+                    pql_time_n: at(&pql_time, i, 0) as u64,
+                    pql_time_us: at(&pql_time, i, 1),
+                    trial_time_n: at(&trial, i, 0) as u64,
+                    trial_time_us: at(&trial, i, 1),
                 });
             }
         }
@@ -486,13 +492,13 @@ impl Engine {
             )?;
             for (i, m) in out.iter_mut().enumerate() {
                 m.deals = Ok(DealMeasures {
-                    won: at(&won[i], 0) as u64,
+                    won: at(&won, i, 0) as u64,
                     // A sum past a Decimal's digits loses decimal places, never
                     // its whole part (10,000 deals of 10^15 add up exactly).
-                    won_amount: Some(decimal_of(at(&won[i], 1))),
-                    won_cycle_us: at(&won[i], 2),
-                    renewals_won: at(&renewals[i], 0) as u64,
-                    renewals_lost: at(&renewals[i], 1) as u64,
+                    won_amount: Some(decimal_of(at(&won, i, 1))),
+                    won_cycle_us: at(&won, i, 2),
+                    renewals_won: at(&renewals, i, 0) as u64,
+                    renewals_lost: at(&renewals, i, 1) as u64,
                 });
             }
         }
@@ -506,7 +512,7 @@ impl Engine {
                         "SELECT okapi_period(ts), COUNT(DISTINCT visitor_id) FROM visits GROUP BY 1",
                     )?;
                     for (i, m) in out.iter_mut().enumerate() {
-                        m.visitors = Ok(at(&v[i], 0) as u64);
+                        m.visitors = Ok(at(&v, i, 0) as u64);
                     }
                 }
             }
@@ -523,11 +529,11 @@ impl Engine {
             )?;
             for (i, m) in out.iter_mut().enumerate() {
                 m.surveys = Ok(SurveyMeasures {
-                    nps_responses: at(&s[i], 0) as u64,
-                    nps_promoters: at(&s[i], 1) as u64,
-                    nps_detractors: at(&s[i], 2) as u64,
-                    csat_responses: at(&s[i], 3) as u64,
-                    csat_satisfied: at(&s[i], 4) as u64,
+                    nps_responses: at(&s, i, 0) as u64,
+                    nps_promoters: at(&s, i, 1) as u64,
+                    nps_detractors: at(&s, i, 2) as u64,
+                    csat_responses: at(&s, i, 3) as u64,
+                    csat_satisfied: at(&s, i, 4) as u64,
                 });
             }
         }
@@ -547,36 +553,63 @@ impl Engine {
             }
         }
         if let Some(t) = self.tables.get(&Table::Milestones) {
-            let timelines = self.ttv_timelines(t);
-            let index = okapi_core::period::PeriodIndex::new(periods);
-            let mut ttv = vec![TtvMeasures::default(); periods.len()];
-            for a in &timelines {
-                if let (Some(fv), Some(_)) = (a.first_value_at, a.days)
-                    && let Some(p) = index.of(self.settings.time_zone.day_of(fv))
-                {
-                    ttv[p].accounts += 1;
-                    ttv[p].total_us += (fv - a.start_at) as i128;
+            match self.ttv_by_period(t, periods) {
+                Ok(ttv) => {
+                    for (m, t) in out.iter_mut().zip(ttv) {
+                        m.ttv = Ok(t);
+                    }
                 }
-            }
-            for (m, t) in out.iter_mut().zip(ttv) {
-                m.ttv = Ok(t);
+                Err(reason) => out.iter_mut().for_each(|m| m.ttv = Err(reason.clone())),
             }
         }
         if let Some(scan) = &self.events {
             if self.health_wanted {
                 let ctx = self.health_context(scan);
                 for (p, m) in periods.iter().zip(out.iter_mut()) {
-                    let h = self.health_on(scan, day_num(p.last_day()), &ctx);
-                    m.health = Ok((!h.is_empty())
-                        .then(|| h.iter().map(|a| a.score).sum::<f64>() / h.len() as f64));
+                    m.health = self
+                        .health_on(scan, day_num(p.last_day()), &ctx)
+                        .map(|h| {
+                            (!h.is_empty())
+                                .then(|| h.iter().map(|a| a.score).sum::<f64>() / h.len() as f64)
+                        })
+                        .map_err(|e| e.to_string());
                 }
             }
-            let em = scan.measures(periods, &self.revenue, self.settings.inactivity_window);
-            for (m, e) in out.iter_mut().zip(em) {
-                m.events = Ok(e);
+            match scan.measures(periods, &self.revenue, self.settings.inactivity_window) {
+                Ok(em) => {
+                    for (m, e) in out.iter_mut().zip(em) {
+                        m.events = Ok(e);
+                    }
+                }
+                Err(e) => out.iter_mut().for_each(|m| m.events = Err(e.to_string())),
             }
         }
         Ok(out)
+    }
+
+    /// Time-to-value measures per period: the accounts reaching first
+    /// value in it and their total time.
+    fn ttv_by_period(
+        &self,
+        t: &LoadedTable,
+        periods: &[Period],
+    ) -> Result<Vec<TtvMeasures>, String> {
+        let timelines = self.ttv_timelines(t);
+        let index = okapi_core::period::PeriodIndex::new(periods);
+        let mut ttv = vec![TtvMeasures::default(); periods.len()];
+        for a in &timelines {
+            if let (Some(fv), Some(_)) = (a.first_value_at, a.days)
+                && let Some(p) = index.of(self.settings.time_zone.day_of(fv))
+            {
+                // `index` gives positions in `periods`, as many as `ttv` holds.
+                let m = ttv
+                    .get_mut(p)
+                    .ok_or("internal error: a period index outside the periods")?;
+                m.accounts += 1;
+                m.total_us += (fv - a.start_at) as i128;
+            }
+        }
+        Ok(ttv)
     }
 
     /// Runs a custom SQL KPI: rows of `(period_start, value)`.
@@ -661,7 +694,14 @@ impl Engine {
                 id: id.clone(),
                 reason: "unknown KPI".into(),
             })?;
-            for (p, v) in periods.iter().zip(&values[id.as_str()]) {
+            // Every catalog and custom KPI was computed above.
+            let computed = values
+                .get(id.as_str())
+                .ok_or_else(|| EngineError::CustomKpi {
+                    id: id.clone(),
+                    reason: "internal error: not computed".into(),
+                })?;
+            for (p, v) in periods.iter().zip(computed) {
                 rows.push(KpiRow {
                     kpi: info.clone(),
                     period: *p,
@@ -737,7 +777,7 @@ impl Engine {
             reason: "no events table in the data directory".into(),
         })?;
         let ctx = self.health_context(scan);
-        Ok(self.health_on(scan, day_num(at), &ctx))
+        Ok(self.health_on(scan, day_num(at), &ctx)?)
     }
 
     /// NPS responses and tickets per account, read once for every day scored.
@@ -795,11 +835,11 @@ impl Engine {
         scan: &EventsScan,
         e: DayNum,
         ctx: &HealthContext<'_>,
-    ) -> Vec<AccountHealth> {
+    ) -> Result<Vec<AccountHealth>, ScanBroken> {
         let weights = self.settings.health;
         let users_of = &ctx.users_of;
         let mut out: Vec<AccountHealth> = scan
-            .health_inputs(&self.revenue, e, &ctx.nps, &ctx.tickets, users_of)
+            .health_inputs(&self.revenue, e, &ctx.nps, &ctx.tickets, users_of)?
             .into_iter()
             .map(|(account_id, mrr, inputs)| AccountHealth {
                 score: inputs.score(&weights),
@@ -814,7 +854,7 @@ impl Engine {
                 .total_cmp(&b.score)
                 .then_with(|| a.account_id.cmp(&b.account_id))
         });
-        out
+        Ok(out)
     }
 
     /// The user retention cohort table.
@@ -837,7 +877,12 @@ fn segment_accounts(
 ) -> Result<HashSet<String>, EngineError> {
     let mut out = HashSet::new();
     if s.column == "plan" {
-        let t = &tables[&Table::Subscriptions];
+        let t = tables.get(&Table::Subscriptions).ok_or_else(|| {
+            EngineError::Segment(format!(
+                "--segment plan={}: there is no subscriptions table to read plans from",
+                s.value
+            ))
+        })?;
         for b in &t.batches {
             if let (Some(a), Some(p)) = (
                 col::<StringArray>(b, "account_id"),

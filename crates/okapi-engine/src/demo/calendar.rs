@@ -106,14 +106,25 @@ impl Cal {
         Some(self.month_starts.partition_point(|&s| s <= d) - 1)
     }
 
-    /// Calendar month number (1–12) of month index `m`.
-    pub fn month_number(&self, m: usize) -> u32 {
-        self.date(self.month_starts[m]).month()
+    /// Every month of the data as its days `[first, first of the next)`,
+    /// in order.
+    pub fn month_bounds(&self) -> impl Iterator<Item = (i32, i32)> + '_ {
+        self.month_starts
+            .iter()
+            .copied()
+            .zip(self.month_starts.iter().skip(1).copied())
     }
 
-    /// `YYYY-MM` of month index `m`.
-    pub fn month_label(&self, m: usize) -> String {
-        self.date(self.month_starts[m]).format("%Y-%m").to_string()
+    /// The days `[first, first of the next)` of month index `m`, if it is
+    /// in the data.
+    pub fn month_span(&self, m: usize) -> Option<(i32, i32)> {
+        let next = m.checked_add(1)?;
+        Some((*self.month_starts.get(m)?, *self.month_starts.get(next)?))
+    }
+
+    /// `YYYY-MM` of the month holding day `d`.
+    pub fn month_label_at(&self, d: i32) -> String {
+        self.date(d).format("%Y-%m").to_string()
     }
 
     /// Day `d` plus `k` calendar months (clamped to the end of the month,
@@ -144,7 +155,13 @@ mod tests {
         assert_eq!(cal.date(cal.days - 1), end);
         assert_eq!(cal.month_of(0), Some(0));
         assert_eq!(cal.month_of(cal.days - 1), Some(5));
-        assert_eq!(cal.month_label(5), "2026-10");
+        assert_eq!(cal.month_span(5), Some((153, 168)));
+        assert_eq!(cal.month_label_at(153), "2026-10");
+        assert_eq!(cal.month_span(6), None);
+        // May 31 days, June 30, July 31, August 31, September 30, then
+        // October up to the 15th.
+        let lengths: Vec<i32> = cal.month_bounds().map(|(s, e)| e - s).collect();
+        assert_eq!(lengths, [31, 30, 31, 31, 30, 15]);
         assert_eq!(cal.day_of_ts(cal.ts(40, DAY_US - 1)), 40);
         assert_eq!(cal.day_of_ts(cal.ts(-3, 5)), -3);
         // 2026-05-01 is a Friday.

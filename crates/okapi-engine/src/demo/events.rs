@@ -9,6 +9,10 @@
 //! events are sorted by time before they are written, so the file is in
 //! time order. Memory stays bounded by one day and one batch of rows.
 //!
+//! Users, accounts and event kinds are referred to by index; an index that
+//! finds nothing is a bug of the generator, reported as
+//! [`DemoError::Internal`] rather than a panic.
+//!
 //! [`Account::activity`]: super::sim::Account::activity
 
 use std::path::Path;
@@ -18,11 +22,11 @@ use datafusion::arrow::array::{ArrayRef, StringBuilder, TimestampMicrosecondArra
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::DemoError;
 use super::calendar::{Cal, DAY_US};
 use super::io::{TableWriter, schema, timestamp, utf8};
-use super::rnd::{B2B_HOURS, B2C_HOURS, HourTable, chance, exp, unit};
+use super::rnd::{B2B_HOURS, B2C_HOURS, HourTable, chance, exp, one_of, unit};
 use super::sim::World;
+use super::{DemoError, internal};
 
 /// Rows per record batch handed to the writer.
 const BATCH_ROWS: usize = 1 << 18;
@@ -59,6 +63,17 @@ struct Interval {
     p: f64,
 }
 
+/// Where a user is in onboarding.
+#[derive(Debug, Clone, Copy)]
+enum Onboarding {
+    /// Not seen yet.
+    Unseen,
+    /// Onboarding completes on the first active day on or after this one.
+    Due(i32),
+    /// Nothing more to do.
+    Done,
+}
+
 /// A user who may act today.
 struct Live {
     user: u32,
@@ -89,8 +104,10 @@ pub(crate) fn write(
     let mut intervals = Vec::new();
     for a in accounts {
         let spans = a.activity(cal);
-        for u in a.users.clone() {
-            let user = &users[u as usize];
+        let of_account = world
+            .users_of(a)
+            .ok_or_else(|| internal("an account's users are not among the users"))?;
+        for (u, user) in of_account {
             for sp in &spans {
                 let start = sp.start.max(user.join);
                 if start < sp.end {
@@ -135,18 +152,25 @@ pub(crate) fn write(
     // fixed point so that a day without anybody gets exactly nothing.
     let days = cal.days as usize;
     let mut diff = vec![0i64; days + 1];
+    // Activity spans are clipped to the data: `0 <= start < end <= days`.
+    let slot = |d: i32| usize::try_from(d).ok();
+    let outside = || internal("a user's activity lies outside the data");
     for iv in &intervals {
         let w = (((scale * iv.p).min(P_MAX)) * 1e6).round().max(1.0) as i64;
-        diff[iv.start as usize] += w;
-        diff[iv.end as usize] -= w;
+        *slot(iv.start)
+            .and_then(|k| diff.get_mut(k))
+            .ok_or_else(outside)? += w;
+        *slot(iv.end)
+            .and_then(|k| diff.get_mut(k))
+            .ok_or_else(outside)? -= w;
     }
     let factors: Vec<f64> = (0..cal.days).map(|d| day_factor(cal, b2b, d)).collect();
     let mut cumulative = Vec::with_capacity(days);
     let mut level = 0i64;
     let mut sum = 0u128;
-    for d in 0..days {
-        level += diff[d];
-        sum += (level.max(0) as f64 * factors[d] * 1000.0) as u128;
+    for (&step, &factor) in diff.iter().zip(&factors) {
+        level += step;
+        sum += (level.max(0) as f64 * factor * 1000.0) as u128;
         cumulative.push(sum);
     }
     if sum == 0 && total > 0 {
@@ -154,11 +178,8 @@ pub(crate) fn write(
             "nobody uses the product: cannot place any event".into(),
         ));
     }
-    let allotted = |d: usize| -> u64 {
-        (total as u128 * cumulative[d])
-            .checked_div(sum)
-            .unwrap_or(0) as u64
-    };
+    // Events placed by the end of a day with `cumulative` share `c`.
+    let allotted = |c: u128| -> u64 { (total as u128 * c).checked_div(sum).unwrap_or(0) as u64 };
 
     // Names, formatted once.
     let user_ids: Vec<String> = (0..users.len() as u32).map(|u| world.user_id(u)).collect();
@@ -166,11 +187,11 @@ pub(crate) fn write(
     let actions = action_table(if b2b { &B2B_ACTIONS } else { &B2C_ACTIONS });
     let onboard_share = if b2b { 0.85 } else { 0.7 };
 
-    // Per-user onboarding state: 0 never seen, 1 onboarding due on
-    // `due[u]`, 2 nothing more to do.
-    let mut state = vec![0u8; users.len()];
-    let mut due = vec![i32::MAX; users.len()];
+    let mut onboarding = vec![Onboarding::Unseen; users.len()];
     let mut last_active = vec![i32::MIN; accounts.len()];
+    let unknown_user = || internal("an event's user index refers to no user");
+    let unknown_account = || internal("a user's account index refers to no account");
+    let no_event = || internal("a user's events of the day are missing");
 
     let schema = schema(vec![
         timestamp("ts", false),
@@ -182,36 +203,40 @@ pub(crate) fn write(
     let mut batch = Batch::new();
     let mut written = 0u64;
 
-    let mut next = 0usize;
+    let mut pending = intervals.iter().peekable();
     let mut live: Vec<Live> = Vec::new();
     let mut present: Vec<(u32, f64, bool)> = Vec::new();
     let mut day: Vec<(u64, u32)> = Vec::new();
     let mut placed = 0u64;
-    for d in 0..cal.days {
+    // `cumulative` and `factors` have one entry per day.
+    for ((d, &cum), &f) in (0..cal.days).zip(&cumulative).zip(&factors) {
         // Anything not placed on an earlier day (there is none by
         // construction) is carried over.
-        let n = allotted(d as usize) - placed;
+        let n = allotted(cum) - placed;
         live.retain(|l| l.end > d);
-        while next < intervals.len() && intervals[next].start == d {
-            let iv = &intervals[next];
+        while let Some(iv) = pending.next_if(|iv| iv.start == d) {
             live.push(Live {
                 user: iv.user,
                 end: iv.end,
                 p: (scale * iv.p).min(P_MAX) as f32,
             });
-            next += 1;
         }
         if n == 0 || live.is_empty() {
             continue;
         }
         // Who shows up today.
-        let f = factors[d as usize];
         present.clear();
         let mut forced = 0u64;
         for l in &live {
-            let u = &users[l.user as usize];
+            let u = world.user(l.user).ok_or_else(unknown_user)?;
             // An account's admin checks in at least every ten days.
-            let force = u.primary && d.saturating_sub(last_active[u.account as usize]) >= 10;
+            let force = u.primary
+                && d.saturating_sub(
+                    last_active
+                        .get(u.account as usize)
+                        .copied()
+                        .ok_or_else(unknown_account)?,
+                ) >= 10;
             if force || unit(&mut rng) < (l.p as f64 * f).min(0.97) {
                 let intensity = (u.weight as f64).sqrt() * (0.3 + exp(&mut rng, 1.0));
                 present.push((l.user, intensity, force));
@@ -219,7 +244,7 @@ pub(crate) fn write(
             }
         }
         if present.is_empty() {
-            let l = &live[rng.random_range(0..live.len())];
+            let l = one_of(&mut rng, &live).ok_or_else(unknown_user)?;
             present.push((l.user, 1.0, false));
         }
         // Share the day's events: one each for the forced, the rest in
@@ -247,29 +272,31 @@ pub(crate) fn write(
             if c == 0 {
                 continue;
             }
-            let u = &users[user as usize];
-            last_active[u.account as usize] = d;
+            let u = world.user(user).ok_or_else(unknown_user)?;
+            *last_active
+                .get_mut(u.account as usize)
+                .ok_or_else(unknown_account)? = d;
             let first = day.len();
             sessions(&mut day, user, c, &hours, &actions, &mut rng);
             // First appearance: install (B2C) and onboarding.
             let mut installed = false;
-            if state[user as usize] == 0 {
-                if u.preexisting || !chance(&mut rng, onboard_share) {
-                    state[user as usize] = 2;
+            let state = onboarding.get_mut(user as usize).ok_or_else(unknown_user)?;
+            if let Onboarding::Unseen = *state {
+                *state = if u.preexisting || !chance(&mut rng, onboard_share) {
+                    Onboarding::Done
+                } else if chance(&mut rng, 0.55) {
+                    Onboarding::Due(d)
                 } else {
-                    state[user as usize] = 1;
-                    due[user as usize] = if chance(&mut rng, 0.55) {
-                        d
-                    } else {
-                        d + 1 + exp(&mut rng, 4.0) as i32
-                    };
-                }
+                    Onboarding::Due(d + 1 + exp(&mut rng, 4.0) as i32)
+                };
                 if !u.preexisting && !b2b {
-                    relabel(&mut day[first], APP_INSTALLED);
+                    relabel(day.get_mut(first).ok_or_else(no_event)?, APP_INSTALLED);
                     installed = true;
                 }
             }
-            if state[user as usize] == 1 && d >= due[user as usize] {
+            if let Onboarding::Due(due) = *state
+                && d >= due
+            {
                 let lastj = day.len() - 1;
                 let at = if installed {
                     (first + 2).min(lastj)
@@ -277,8 +304,8 @@ pub(crate) fn write(
                     (first + 1).min(lastj)
                 };
                 if !(installed && at == first) {
-                    relabel(&mut day[at], ONBOARDING);
-                    state[user as usize] = 2;
+                    relabel(day.get_mut(at).ok_or_else(no_event)?, ONBOARDING);
+                    *state = Onboarding::Done;
                 }
             }
         }
@@ -287,13 +314,14 @@ pub(crate) fn write(
         day.sort_unstable();
         let base = cal.ts(d, 0);
         for &(key, user) in &day {
-            let u = &users[user as usize];
-            batch.push(
-                base + (key >> 8) as i64,
-                &user_ids[user as usize],
-                &accounts[u.account as usize].id,
-                KINDS[(key & 0xff) as usize],
-            );
+            let (Some(u), Some(user_id)) = (world.user(user), user_ids.get(user as usize)) else {
+                return Err(unknown_user());
+            };
+            let account = world.account(u.account).ok_or_else(unknown_account)?;
+            let kind = KINDS
+                .get((key & 0xff) as usize)
+                .ok_or_else(|| internal("an event's kind is none of the kinds"))?;
+            batch.push(base + (key >> 8) as i64, user_id, &account.id, kind);
             if batch.len >= BATCH_ROWS {
                 written += batch.flush(&mut writer)?;
                 progress(written);
@@ -338,8 +366,11 @@ fn action_table(weights: &[u32; 11]) -> [u8; 256] {
     let mut kind = 0usize;
     let mut acc = 0u32;
     for (i, slot) in table.iter_mut().enumerate() {
-        while kind < 10 && (i as u32) * total >= (acc + weights[kind]) * 256 {
-            acc += weights[kind];
+        while kind < 10
+            && let Some(&w) = weights.get(kind)
+            && (i as u32) * total >= (acc + w) * 256
+        {
+            acc += w;
             kind += 1;
         }
         *slot = kind as u8;
@@ -363,24 +394,28 @@ fn sessions(
     rng: &mut ChaCha8Rng,
 ) {
     let n = c.div_ceil(10).clamp(1, 4);
-    let mut starts = [0i64; 4];
+    // The first `n` sessions' starts, sorted (the unused slots sort last).
+    let mut starts = [i64::MAX; 4];
     for s in starts.iter_mut().take(n as usize) {
         *s = hours.tod(rng);
     }
-    starts[..n as usize].sort_unstable();
+    starts.sort_unstable();
     // Mean gap between two events: a minute and a half, less for very
     // busy days.
     let gap = (90_000_000i64).min(12 * 3_600_000_000 / c as i64).max(2) as u64;
     let mut t = 0i64;
-    for (s, &start) in starts[..n as usize].iter().enumerate() {
+    for (s, &start) in starts.iter().take(n as usize).enumerate() {
         let k = c / n + u64::from((s as u64) < c % n);
         t = t.max(start);
         for e in 0..k {
             let x: u64 = rng.random();
+            // Masked to 0..256, the table's length: always there.
             let kind = if e == 0 {
                 LOGIN
             } else {
-                actions[(x & 0xff) as usize] as u64
+                actions
+                    .get((x & 0xff) as usize)
+                    .map_or(LOGIN, |&k| k as u64)
             };
             let at = t.min(DAY_US - 1);
             day.push((((at as u64) << 8) | kind, user));

@@ -3,19 +3,16 @@
 //! names its account, and its `customer_at` is the day the account's
 //! first paid subscription starts.
 
-use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::calendar::{Cal, DAY_US, HOUR_US};
-use super::rnd::{HourTable, between, chance, exp, pick, unit};
+use super::rnd::{HourTable, between, chance, exp, one_of, pick_in, unit};
 use super::sim::{Origin, World, growth, signup_day};
 
 /// Acquisition channels (visits, lead sources, marketing spend).
 pub(crate) const CHANNELS: [&str; 8] = [
     "organic", "paid", "social", "referral", "direct", "email", "events", "partner",
 ];
-/// No channel (NULL).
-pub(crate) const NO_CHANNEL: u8 = u8::MAX;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Lead {
@@ -33,7 +30,7 @@ pub(crate) struct Lead {
 pub(crate) struct Visit {
     pub ts: i64,
     pub visitor: u32,
-    pub channel: u8,
+    pub channel: Option<&'static str>,
 }
 
 pub(crate) struct Funnel {
@@ -43,7 +40,7 @@ pub(crate) struct Funnel {
     pub visits: Vec<Visit>,
     /// When each account became a paying customer (accounts that started
     /// paying inside the data; existing customers and reactivations have
-    /// none).
+    /// none), one entry per account of the world, in its order.
     pub customer_at: Vec<Option<i64>>,
 }
 
@@ -56,7 +53,7 @@ pub(crate) fn generate(cal: &Cal, world: &World, rng: &mut ChaCha8Rng) -> Funnel
     } else {
         &super::rnd::B2C_HOURS
     });
-    let source_weights: &[u32] = if b2b {
+    let source_weights: &[u32; 8] = if b2b {
         &[30, 22, 8, 10, 10, 6, 9, 5]
     } else {
         &[30, 28, 25, 12, 3, 2, 0, 0]
@@ -65,18 +62,19 @@ pub(crate) fn generate(cal: &Cal, world: &World, rng: &mut ChaCha8Rng) -> Funnel
         if chance(rng, 0.03) {
             None
         } else {
-            Some(CHANNELS[pick(rng, source_weights)])
+            pick_in(rng, &CHANNELS, source_weights)
         }
     };
     // Business hours for a contract or a payment.
     let office = |rng: &mut ChaCha8Rng| 8 * HOUR_US + between(rng, 0, 10 * HOUR_US - 1);
     let days = |rng: &mut ChaCha8Rng, mean: f64| (exp(rng, mean) * DAY_US as f64) as i64;
 
-    let mut customer_at = vec![None; world.accounts.len()];
+    let mut customer_at = Vec::with_capacity(world.accounts.len());
     let mut leads = Vec::new();
     let mut in_window = 0usize;
     for (i, a) in world.accounts.iter().enumerate() {
         if a.existing() {
+            customer_at.push(None);
             continue;
         }
         in_window += 1;
@@ -85,7 +83,7 @@ pub(crate) fn generate(cal: &Cal, world: &World, rng: &mut ChaCha8Rng) -> Funnel
             .first_paid()
             .filter(|&d| (0..cal.days).contains(&d))
             .map(|d| cal.ts(d, office(rng)));
-        customer_at[i] = customer;
+        customer_at.push(customer);
         let created = if b2b && chance(rng, 0.5) {
             (signup - HOUR_US - days(rng, 3.0)).max(start_ts)
         } else {
@@ -158,29 +156,30 @@ pub(crate) fn generate(cal: &Cal, world: &World, rng: &mut ChaCha8Rng) -> Funnel
             account: None,
         });
     }
-    // Story 2: a one-click sign-up form doubles sign-ups in one month, but
-    // the new sign-ups rarely reach PQL.
-    let m = world.stories.funnel_month;
-    let (ms, me) = (cal.month_starts[m], cal.month_starts[m + 1]);
-    let in_month = |ts: i64| (cal.ts(ms, 0)..cal.ts(me, 0)).contains(&ts);
-    let base = leads
-        .iter()
-        .filter(|l| l.signup.is_some_and(in_month))
-        .count();
-    let extra = ((base as f64 * 0.9).round() as usize).max(3);
-    for _ in 0..extra {
-        let d = between(rng, ms as i64, me as i64 - 1) as i32;
-        let signup = cal.ts(d, hours.tod(rng));
-        leads.push(Lead {
-            created: signup,
-            source: Some(if chance(rng, 0.6) { "paid" } else { "social" }),
-            signup: Some(signup),
-            mql: (b2b && chance(rng, 0.1)).then(|| signup + HOUR_US + days(rng, 2.0)),
-            pql: None,
-            customer: None,
-            lost: chance(rng, 0.6).then(|| signup + between(rng, 14, 40) * DAY_US),
-            account: None,
-        });
+    // Story 2: a one-click sign-up form doubles sign-ups in one month (one
+    // of the data's: the one before the last), but the new sign-ups rarely
+    // reach PQL.
+    if let Some((ms, me)) = cal.month_span(world.stories.funnel_month) {
+        let in_month = |ts: i64| (cal.ts(ms, 0)..cal.ts(me, 0)).contains(&ts);
+        let base = leads
+            .iter()
+            .filter(|l| l.signup.is_some_and(in_month))
+            .count();
+        let extra = ((base as f64 * 0.9).round() as usize).max(3);
+        for _ in 0..extra {
+            let d = between(rng, ms as i64, me as i64 - 1) as i32;
+            let signup = cal.ts(d, hours.tod(rng));
+            leads.push(Lead {
+                created: signup,
+                source: Some(if chance(rng, 0.6) { "paid" } else { "social" }),
+                signup: Some(signup),
+                mql: (b2b && chance(rng, 0.1)).then(|| signup + HOUR_US + days(rng, 2.0)),
+                pql: None,
+                customer: None,
+                lost: chance(rng, 0.6).then(|| signup + between(rng, 14, 40) * DAY_US),
+                account: None,
+            });
+        }
     }
     // Nothing after the end of the data.
     for l in &mut leads {
@@ -222,7 +221,7 @@ fn visits(
     let g = growth(world.profile);
     let n = cal.days as f64;
     let rate = if b2b { 0.03 } else { 0.045 };
-    let weights: &[u32] = if b2b {
+    let weights: &[u32; 8] = if b2b {
         &[35, 20, 10, 8, 20, 5, 0, 2]
     } else {
         &[30, 25, 25, 10, 8, 2, 0, 0]
@@ -244,22 +243,28 @@ fn visits(
         let count = (expected * (0.9 + 0.2 * unit(rng))).round() as usize;
         day.clear();
         for _ in 0..count {
-            let visitor = if !recent.is_empty() && chance(rng, 0.3) {
-                recent[rng.random_range(0..recent.len())]
+            // A returning visitor: one of the recent ones, if any.
+            let back = if !recent.is_empty() && chance(rng, 0.3) {
+                one_of(rng, &recent).copied()
             } else {
-                next_id += 1;
-                if recent.len() < 5000 {
-                    recent.push(next_id);
-                } else {
-                    let slot = next_id as usize % 5000;
-                    recent[slot] = next_id;
+                None
+            };
+            let visitor = match back {
+                Some(v) => v,
+                None => {
+                    next_id += 1;
+                    if recent.len() < 5000 {
+                        recent.push(next_id);
+                    } else if let Some(slot) = recent.get_mut(next_id as usize % 5000) {
+                        *slot = next_id;
+                    }
+                    next_id
                 }
-                next_id
             };
             let channel = if chance(rng, 0.02) {
-                NO_CHANNEL
+                None
             } else {
-                pick(rng, weights) as u8
+                pick_in(rng, &CHANNELS, weights)
             };
             day.push(Visit {
                 ts: cal.ts(d, hours.tod(rng)),

@@ -63,11 +63,11 @@ pub(crate) fn timestamps(values: impl IntoIterator<Item = Option<i64>>) -> Array
 }
 
 /// Money from integer cents.
-pub(crate) fn cents(values: impl IntoIterator<Item = i64>) -> ArrayRef {
+pub(crate) fn cents(values: impl IntoIterator<Item = i64>) -> Result<ArrayRef, DemoError> {
     let array = Decimal128Array::from_iter_values(values.into_iter().map(i128::from))
         .with_precision_and_scale(18, 2)
-        .expect("precision 18, scale 2 is valid");
-    Arc::new(array)
+        .map_err(|e| DemoError::Internal(format!("money column: {e}")))?;
+    Ok(Arc::new(array))
 }
 
 pub(crate) fn dates(values: impl IntoIterator<Item = Option<i32>>) -> ArrayRef {

@@ -60,7 +60,21 @@ pub(crate) fn pick(rng: &mut ChaCha8Rng, weights: &[u32]) -> usize {
         }
         x -= w;
     }
-    weights.len() - 1
+    weights.len().saturating_sub(1)
+}
+
+/// One of `items` drawn with the matching `weights` (one per item);
+/// `None` only when `items` has fewer entries than `weights`.
+pub(crate) fn pick_in<T: Copy>(rng: &mut ChaCha8Rng, items: &[T], weights: &[u32]) -> Option<T> {
+    items.get(pick(rng, weights)).copied()
+}
+
+/// One of `items`, uniformly; `None` (and nothing drawn) when it is empty.
+pub(crate) fn one_of<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T]) -> Option<&'a T> {
+    if items.is_empty() {
+        return None;
+    }
+    items.get(rng.random_range(0..items.len()))
 }
 
 /// Uniform integer in `lo..=hi`.
@@ -84,8 +98,11 @@ impl HourTable {
         let mut acc = 0u32;
         let mut h = 0usize;
         for (i, slot) in hours.iter_mut().enumerate() {
-            while h < 23 && (i as u32) * total >= (acc + weights[h]) * 1024 {
-                acc += weights[h];
+            while h < 23
+                && let Some(&w) = weights.get(h)
+                && (i as u32) * total >= (acc + w) * 1024
+            {
+                acc += w;
                 h += 1;
             }
             *slot = h as u8;
@@ -97,7 +114,8 @@ impl HourTable {
     #[inline]
     pub fn tod(&self, rng: &mut ChaCha8Rng) -> i64 {
         let x: u64 = rng.random();
-        let hour = self.hours[(x & 1023) as usize] as i64;
+        // Masked to 0..1024, the table's length: always there.
+        let hour = self.hours.get((x & 1023) as usize).map_or(0, |&h| h as i64);
         hour * HOUR_US + ((x >> 10) % HOUR_US as u64) as i64
     }
 }

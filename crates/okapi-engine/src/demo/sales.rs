@@ -10,7 +10,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::calendar::{Cal, DAY_US, HOUR_US};
 use super::funnel::Funnel;
-use super::rnd::{between, chance, pick, unit};
+use super::rnd::{between, chance, pick, pick_in, unit};
 use super::sim::{Origin, Segment, World};
 
 #[derive(Debug, Clone)]
@@ -28,8 +28,10 @@ fn office(rng: &mut ChaCha8Rng) -> i64 {
     8 * HOUR_US + between(rng, 0, 10 * HOUR_US - 1)
 }
 
-/// A plausible annual contract value for a prospect of the segment.
-fn quote(world: &World, seg: Segment, rng: &mut ChaCha8Rng) -> i64 {
+/// A plausible annual contract value for a prospect of the segment;
+/// `None` for a tier beyond the world's plans (the segments' tiers stay
+/// within their profile's plans).
+fn quote(world: &World, seg: Segment, rng: &mut ChaCha8Rng) -> Option<i64> {
     let plans = world.plans();
     let tier = match seg {
         Segment::Smb => pick(rng, &[50, 35, 15]),
@@ -37,7 +39,7 @@ fn quote(world: &World, seg: Segment, rng: &mut ChaCha8Rng) -> i64 {
         Segment::Ent => 4 + pick(rng, &[30, 40, 30]),
         Segment::Consumer => pick(rng, &[65, 27, 8]),
     };
-    plans[tier].monthly * 12
+    plans.get(tier).map(|p| p.monthly * 12)
 }
 
 pub(crate) fn deals(cal: &Cal, world: &World, funnel: &Funnel, rng: &mut ChaCha8Rng) -> Vec<Deal> {
@@ -54,10 +56,11 @@ pub(crate) fn deals(cal: &Cal, world: &World, funnel: &Funnel, rng: &mut ChaCha8
         }
     };
 
-    for (i, a) in world.accounts.iter().enumerate() {
+    // `customer_at` has one entry per account, in the same order.
+    for (i, (a, customer_at)) in world.accounts.iter().zip(&funnel.customer_at).enumerate() {
         let account = Some(i as u32);
         // New business.
-        if let Some(c) = funnel.customer_at[i] {
+        if let Some(c) = *customer_at {
             let first = a.rows.iter().find(|r| r.mrr > 0);
             let amount = first.map_or(0, |r| r.acv);
             let annual = first.is_some_and(|r| r.annual);
@@ -98,20 +101,24 @@ pub(crate) fn deals(cal: &Cal, world: &World, funnel: &Funnel, rng: &mut ChaCha8
             if created < end_ts {
                 let lost_day = cal.ts(a.eval_end, office(rng));
                 let (closed, status) = close(created, lost_day, false);
-                out.push(Deal {
-                    account,
-                    kind: "new",
-                    created,
-                    closed,
-                    status,
-                    amount: quote(world, a.seg, rng),
-                });
+                if let Some(amount) = quote(world, a.seg, rng) {
+                    out.push(Deal {
+                        account,
+                        kind: "new",
+                        created,
+                        closed,
+                        status,
+                        amount,
+                    });
+                }
             }
         }
 
         // Upgrades: won expansion deals.
         for pair in a.rows.windows(2) {
-            let (r0, r1) = (&pair[0], &pair[1]);
+            let [r0, r1] = pair else {
+                continue;
+            };
             if b2b
                 && r0.mrr > 0
                 && r1.mrr > r0.mrr
@@ -134,9 +141,7 @@ pub(crate) fn deals(cal: &Cal, world: &World, funnel: &Funnel, rng: &mut ChaCha8
         // Upsell attempts that did not land (or are still open).
         if b2b {
             let p = if a.sales_assisted { 0.02 } else { 0.005 };
-            for m in 0..cal.months() {
-                let ms = cal.month_starts[m];
-                let me = cal.month_starts[m + 1];
+            for (ms, me) in cal.month_bounds() {
                 let d = between(rng, ms as i64, me as i64 - 1) as i32;
                 let mrr = a.mrr_on(d);
                 if mrr > 0 && chance(rng, p) {
@@ -203,17 +208,24 @@ pub(crate) fn deals(cal: &Cal, world: &World, funnel: &Funnel, rng: &mut ChaCha8
                 if created >= end_ts {
                     continue;
                 }
-                let seg = [Segment::Smb, Segment::Mid, Segment::Ent][pick(rng, &[55, 33, 12])];
+                let seg = pick_in(
+                    rng,
+                    &[Segment::Smb, Segment::Mid, Segment::Ent],
+                    &[55, 33, 12],
+                )
+                .unwrap_or(Segment::Smb);
                 let (closed, status) =
                     close(created, created + between(rng, 15, 60) * DAY_US, false);
-                out.push(Deal {
-                    account: None,
-                    kind: "new",
-                    created,
-                    closed,
-                    status,
-                    amount: quote(world, seg, rng),
-                });
+                if let Some(amount) = quote(world, seg, rng) {
+                    out.push(Deal {
+                        account: None,
+                        kind: "new",
+                        created,
+                        closed,
+                        status,
+                        amount,
+                    });
+                }
             }
         }
     }
@@ -234,8 +246,8 @@ pub(crate) fn spend(cal: &Cal, world: &World, funnel: &Funnel, rng: &mut ChaCha8
     let months = cal.months();
     let mut new = vec![0f64; months];
     for t in funnel.customer_at.iter().flatten() {
-        if let Some(m) = cal.month_of(cal.day_of_ts(*t)) {
-            new[m] += 1.0;
+        if let Some(n) = cal.month_of(cal.day_of_ts(*t)).and_then(|m| new.get_mut(m)) {
+            *n += 1.0;
         }
     }
     let mean = new.iter().sum::<f64>() / months as f64;
@@ -279,13 +291,16 @@ pub(crate) fn spend(cal: &Cal, world: &World, funnel: &Funnel, rng: &mut ChaCha8
             )
         };
     let mut out = Vec::new();
-    for m in 0..months {
-        let prev = if m > 0 { new[m - 1] } else { new[m] };
-        let next = if m + 1 < months { new[m + 1] } else { new[m] };
+    for (m, &cur) in new.iter().enumerate() {
+        // The first and last months are their own neighbours.
+        let prev = m
+            .checked_sub(1)
+            .and_then(|p| new.get(p))
+            .copied()
+            .unwrap_or(cur);
+        let next = new.get(m + 1).copied().unwrap_or(cur);
         // Spend leads results: smooth, never nothing.
-        let base = ((prev + 2.0 * new[m] + next) / 4.0)
-            .max(mean * 0.5)
-            .max(1.0);
+        let base = ((prev + 2.0 * cur + next) / 4.0).max(mean * 0.5).max(1.0);
         for (category, (cac, channels)) in [("marketing", marketing), ("sales", sales)] {
             for &(channel, share) in channels {
                 let dollars = base * cac * share * (0.9 + 0.2 * unit(rng));

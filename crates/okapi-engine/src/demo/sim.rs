@@ -2,12 +2,13 @@
 //! account's life (trial or free plan, paying months, plan changes, churn,
 //! reactivation), with the stories planted in it afterwards.
 
+use chrono::Datelike;
 use okapi_core::settings::Profile;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::calendar::Cal;
-use super::rnd::{HourTable, between, chance, exp, normal, pick, unit};
+use super::rnd::{HourTable, between, chance, exp, normal, one_of, pick, pick_in, unit};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Segment {
@@ -182,9 +183,11 @@ pub(crate) struct SubRow {
     pub end: Option<i32>,
 }
 
-fn sub_row(plans: &[Plan], tier: usize, annual: bool, start: i32) -> SubRow {
-    let p = &plans[tier];
-    if annual {
+/// A row on plan `tier` of `plans`; `None` for a tier beyond them (the
+/// segments' ladders stay within their profile's plans).
+fn sub_row(plans: &[Plan], tier: usize, annual: bool, start: i32) -> Option<SubRow> {
+    let p = plans.get(tier)?;
+    Some(if annual {
         // Ten months for a year, minus a cent: 99.99, 490.00 …
         let acv = if p.monthly % 100 == 99 {
             p.monthly * 10 + 9
@@ -208,7 +211,7 @@ fn sub_row(plans: &[Plan], tier: usize, annual: bool, start: i32) -> SubRow {
             start,
             end: None,
         }
-    }
+    })
 }
 
 fn free_row(start: i32, end: Option<i32>) -> SubRow {
@@ -421,6 +424,25 @@ impl World {
         plans(self.profile)
     }
 
+    /// Account index `i`, if there is one.
+    pub fn account(&self, i: u32) -> Option<&Account> {
+        self.accounts.get(i as usize)
+    }
+
+    /// User index `u`, if there is one.
+    pub fn user(&self, u: u32) -> Option<&User> {
+        self.users.get(u as usize)
+    }
+
+    /// The users of `a` with their indices; `None` when its range of
+    /// users is not in [`World::users`].
+    pub fn users_of<'w>(&'w self, a: &Account) -> Option<impl Iterator<Item = (u32, &'w User)>> {
+        let users = self
+            .users
+            .get(a.users.start as usize..a.users.end as usize)?;
+        Some(a.users.clone().zip(users))
+    }
+
     /// `u000123`: the id of user index `u`.
     pub fn user_id(&self, u: u32) -> String {
         let width = self.users.len().to_string().len().max(6);
@@ -470,8 +492,9 @@ pub(crate) struct Sim<'a> {
 impl<'a> Sim<'a> {
     pub fn new(cal: &'a Cal, profile: Profile, rng: ChaCha8Rng) -> Sim<'a> {
         // Upsell pushes in the last month of every quarter.
-        let push = (0..cal.months())
-            .map(|m| cal.month_number(m).is_multiple_of(3))
+        let push = cal
+            .month_bounds()
+            .map(|(first, _)| cal.date(first).month().is_multiple_of(3))
             .collect();
         let hours = HourTable::new(match profile {
             Profile::B2b => &super::rnd::B2B_HOURS,
@@ -515,9 +538,12 @@ impl<'a> Sim<'a> {
     fn account(&mut self, existing: bool) -> Account {
         let cal = self.cal;
         let seg = match self.profile {
-            Profile::B2b => {
-                [Segment::Smb, Segment::Mid, Segment::Ent][pick(&mut self.rng, &[62, 28, 10])]
-            }
+            Profile::B2b => pick_in(
+                &mut self.rng,
+                &[Segment::Smb, Segment::Mid, Segment::Ent],
+                &[62, 28, 10],
+            )
+            .unwrap_or(Segment::Smb),
             Profile::B2c => Segment::Consumer,
         };
         let trial = seg.trial(&mut self.rng);
@@ -554,17 +580,22 @@ impl<'a> Sim<'a> {
             self.paid_life(&mut acc, first, tier, annual);
         } else {
             acc.signup_day = signup_day(cal, self.profile, &mut self.rng);
-            let weights: &[u32] = match seg {
+            let weights: &[u32; 4] = match seg {
                 Segment::Ent => &[75, 0, 0, 25],
                 Segment::Consumer => &[45, 10, 25, 20],
                 _ => &[55, 15, 12, 18],
             };
-            acc.origin = [
-                Origin::Trial,
-                Origin::Free,
-                Origin::FreeOnly,
-                Origin::TrialLost,
-            ][pick(&mut self.rng, weights)];
+            acc.origin = pick_in(
+                &mut self.rng,
+                &[
+                    Origin::Trial,
+                    Origin::Free,
+                    Origin::FreeOnly,
+                    Origin::TrialLost,
+                ],
+                weights,
+            )
+            .unwrap_or(Origin::Trial);
             let s = acc.signup_day;
             match acc.origin {
                 Origin::Trial => {
@@ -613,7 +644,10 @@ impl<'a> Sim<'a> {
             Profile::B2c => 0.12,
         };
         loop {
-            let mut cur = sub_row(plans, tier, annual, start);
+            // Tiers stay within the ladder, itself within the plans.
+            let Some(mut cur) = sub_row(plans, tier, annual, start) else {
+                return;
+            };
             let mut churned = None;
             let mut k = 1;
             loop {
@@ -625,9 +659,11 @@ impl<'a> Sim<'a> {
                 if ann - prev >= 3 {
                     let cd = between(&mut self.rng, prev as i64 + 1, ann as i64 - 1) as i32;
                     if cd < days && cd > cur.start {
-                        let boost = match cal.month_of(cd) {
-                            Some(m) if self.push[m] => push_factor,
-                            _ => 1.0,
+                        let push = cal.month_of(cd).and_then(|m| self.push.get(m));
+                        let boost = if push == Some(&true) {
+                            push_factor
+                        } else {
+                            1.0
                         };
                         let u = unit(&mut self.rng);
                         let pe = seg.expansion() * boost;
@@ -638,11 +674,12 @@ impl<'a> Sim<'a> {
                         } else {
                             tier
                         };
-                        if next != tier {
+                        if next != tier
+                            && let Some(row) = sub_row(plans, next, annual, cd)
+                        {
                             cur.end = Some(cd);
-                            acc.rows.push(cur);
+                            acc.rows.push(std::mem::replace(&mut cur, row));
                             tier = next;
-                            cur = sub_row(plans, tier, annual, cd);
                         }
                     }
                 }
@@ -718,21 +755,22 @@ impl<'a> Sim<'a> {
             "Yusuf", "Mia", "Tom", "Ines",
         ];
         let r = &mut self.rng;
+        // The word lists are not empty: `?` never leaves an account nameless.
         match seg {
             Segment::Consumer => {
                 if chance(r, 0.08) {
                     return None;
                 }
-                let first = FIRST[r.random_range(0..FIRST.len())];
+                let first = one_of(r, &FIRST)?;
                 let initial = (b'A' + r.random_range(0..26u8)) as char;
                 Some(format!("{first} {initial}."))
             }
-            _ => Some(format!(
-                "{}{} {}",
-                PRE[r.random_range(0..PRE.len())],
-                SUF[r.random_range(0..SUF.len())],
-                KIND[r.random_range(0..KIND.len())]
-            )),
+            _ => {
+                let pre = one_of(r, &PRE)?;
+                let suf = one_of(r, &SUF)?;
+                let kind = one_of(r, &KIND)?;
+                Some(format!("{pre}{suf} {kind}"))
+            }
         }
     }
 
@@ -779,9 +817,11 @@ impl<'a> Sim<'a> {
         for (j, &i) in candidates.iter().enumerate() {
             let gap = lo + (hi - lo) * j as i64 / (n - 1) + between(&mut self.rng, -2, 2);
             let gap = gap.clamp(lo.min(31), hi) as i32;
-            let a = &mut accounts[i as usize];
-            a.quiet_from = Some(days - gap);
-            a.mood = a.mood.max(1);
+            // Candidates are positions in `accounts`.
+            if let Some(a) = accounts.get_mut(i as usize) {
+                a.quiet_from = Some(days - gap);
+                a.mood = a.mood.max(1);
+            }
         }
         stories.quiet = candidates;
     }
@@ -841,10 +881,12 @@ impl<'a> Sim<'a> {
         chosen.sort_unstable();
         for &i in &chosen {
             let day = w + between(&mut self.rng, 0, 6) as i32;
-            let a = &mut accounts[i as usize];
-            a.cancel_on(day);
-            a.spike = true;
-            a.mood = 2;
+            // Chosen accounts are positions in `accounts`.
+            if let Some(a) = accounts.get_mut(i as usize) {
+                a.cancel_on(day);
+                a.spike = true;
+                a.mood = 2;
+            }
         }
         stories.spike_accounts = chosen;
     }

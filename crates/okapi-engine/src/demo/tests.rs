@@ -274,7 +274,7 @@ fn stories_show_in_the_data() {
         let (n, usual) = spike.facts;
         assert!(n as f64 >= 3.0 * usual.max(1.0), "{}", spike.text);
 
-        let f = funnel_story(&cal, &world, &funnel);
+        let f = funnel_story(&cal, &world, &funnel).unwrap();
         let [v2s0, v2s1, s2p0, s2p1] = f.facts;
         assert!(v2s1 > 1.4 * v2s0 && s2p1 < 0.75 * s2p0, "{}", f.text);
 

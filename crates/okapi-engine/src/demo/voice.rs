@@ -6,7 +6,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::calendar::{Cal, DAY_US, HOUR_US};
 use super::funnel::Funnel;
-use super::rnd::{between, chance, exp, pick, poisson};
+use super::rnd::{between, chance, exp, one_of, pick_in, poisson};
 use super::sim::{Account, Origin, Segment, World};
 
 #[derive(Debug, Clone)]
@@ -112,12 +112,8 @@ fn nps(cal: &Cal, world: &World, rng: &mut ChaCha8Rng) -> Vec<Survey> {
     let p = if world.b2b() { 0.12 } else { 0.04 };
     let mut out = Vec::new();
     for (i, a) in world.accounts.iter().enumerate() {
-        for m in 0..cal.months() {
-            let d = between(
-                rng,
-                cal.month_starts[m] as i64,
-                cal.month_starts[m + 1] as i64 - 1,
-            ) as i32;
+        for (first, next) in cal.month_bounds() {
+            let d = between(rng, first as i64, next as i64 - 1) as i32;
             if a.mrr_on(d) == 0 || a.quiet_from.is_some_and(|q| d >= q) || !chance(rng, p) {
                 continue;
             }
@@ -135,18 +131,19 @@ fn nps(cal: &Cal, world: &World, rng: &mut ChaCha8Rng) -> Vec<Survey> {
                     &DETRACTOR,
                 ),
             };
-            let score = scores[pick(rng, weights)];
+            // Scores and weights go in pairs: always a score.
+            let Some(score) = pick_in(rng, scores, weights) else {
+                continue;
+            };
             let users: Vec<u32> = a
                 .users
                 .clone()
-                .filter(|&u| world.users[u as usize].join <= d)
+                .filter(|&u| world.user(u).is_some_and(|u| u.join <= d))
                 .collect();
-            let user = if users.is_empty() {
-                a.users.start
-            } else {
-                users[rng.random_range(0..users.len())]
-            };
-            let comment = chance(rng, 0.35).then(|| comments[rng.random_range(0..comments.len())]);
+            let user = one_of(rng, &users).copied().unwrap_or(a.users.start);
+            let comment = chance(rng, 0.35)
+                .then(|| one_of(rng, comments).copied())
+                .flatten();
             out.push(Survey {
                 ts: cal.ts(d, between(rng, 7 * HOUR_US, 21 * HOUR_US)),
                 kind: "nps",
@@ -173,16 +170,23 @@ fn csat(cal: &Cal, world: &World, tickets: &[Ticket], rng: &mut ChaCha8Rng, out:
         if ts >= end_ts {
             continue;
         }
-        let a = &world.accounts[i as usize];
+        // A ticket's account is one of the world's.
+        let Some(a) = world.account(i) else {
+            continue;
+        };
         let unhappy = a.mood == 2;
-        let weights: &[u32] = if unhappy {
+        let weights: &[u32; 5] = if unhappy {
             &[15, 20, 25, 25, 15]
         } else {
             &[4, 6, 12, 33, 45]
         };
-        let score = 1 + pick(rng, weights) as i64;
+        let Some(score) = pick_in(rng, &[1, 2, 3, 4, 5], weights) else {
+            continue;
+        };
         let comments: &[&str] = if score >= 4 { &CSAT_GOOD } else { &CSAT_BAD };
-        let comment = chance(rng, 0.25).then(|| comments[rng.random_range(0..comments.len())]);
+        let comment = chance(rng, 0.25)
+            .then(|| one_of(rng, comments).copied())
+            .flatten();
         out.push(Survey {
             ts,
             kind: "csat",
@@ -246,10 +250,11 @@ fn tickets(cal: &Cal, world: &World, rng: &mut ChaCha8Rng) -> Vec<Ticket> {
 fn milestones(cal: &Cal, world: &World, funnel: &Funnel, rng: &mut ChaCha8Rng) -> Vec<Milestone> {
     let end_ts = cal.end_ts();
     let mut out = Vec::new();
-    for (i, a) in world.accounts.iter().enumerate() {
+    // `customer_at` has one entry per account, in the same order.
+    for (i, (a, customer_at)) in world.accounts.iter().zip(&funnel.customer_at).enumerate() {
         let account = i as u32;
         if world.b2b() {
-            let Some(signed) = funnel.customer_at[i] else {
+            let Some(signed) = *customer_at else {
                 continue;
             };
             out.push(Milestone {

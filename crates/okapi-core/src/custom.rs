@@ -273,7 +273,7 @@ fn order(kpis: Vec<CustomKpi>) -> Result<Vec<CustomKpi>, SettingsError> {
         if next.len() == before {
             let names: Vec<_> = next.iter().map(|k| k.id.as_str()).collect();
             return Err(bad(
-                names[0],
+                names.first().copied().unwrap_or_default(),
                 format!(
                     "formulas refer to each other in a cycle: {}",
                     names.join(", ")
@@ -356,32 +356,29 @@ enum Token {
 }
 
 fn tokenize(s: &str) -> Result<Vec<Token>, String> {
-    let chars: Vec<char> = s.chars().collect();
+    let mut chars = s.chars().enumerate().peekable();
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
+    while let Some((i, c)) = chars.next() {
         if c.is_whitespace() {
-            i += 1;
+            continue;
         } else if c.is_ascii_digit() || c == '.' {
-            let start = i;
-            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
-                i += 1;
+            let mut text = String::from(c);
+            while let Some((_, d)) = chars.next_if(|(_, d)| d.is_ascii_digit() || *d == '.') {
+                text.push(d);
             }
-            let text: String = chars[start..i].iter().collect();
             let n = text
                 .parse::<Decimal>()
                 .map_err(|_| format!("bad number `{text}`"))?;
             out.push(Token::Num(n));
         } else if c.is_ascii_alphabetic() || c == '_' {
-            let start = i;
-            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
-                i += 1;
+            let mut name = String::from(c);
+            while let Some((_, d)) = chars.next_if(|(_, d)| d.is_ascii_alphanumeric() || *d == '_')
+            {
+                name.push(d);
             }
-            out.push(Token::Ident(chars[start..i].iter().collect()));
+            out.push(Token::Ident(name));
         } else if "+-*/()".contains(c) {
             out.push(Token::Sym(c));
-            i += 1;
         } else {
             return Err(format!("unexpected character `{c}` at position {}", i + 1));
         }

@@ -76,12 +76,12 @@ impl AccountTimeline {
         deltas.sort_by_key(|(d, _)| *d);
         let mut steps: Vec<(DayNum, Decimal)> = Vec::with_capacity(deltas.len());
         let mut level = Decimal::ZERO;
-        let mut i = 0;
-        while i < deltas.len() {
-            let day = deltas[i].0;
-            while i < deltas.len() && deltas[i].0 == day {
-                level = add(level, deltas[i].1)?;
-                i += 1;
+        for same_day in deltas.chunk_by(|a, b| a.0 == b.0) {
+            let Some(&(day, _)) = same_day.first() else {
+                continue;
+            };
+            for (_, delta) in same_day {
+                level = add(level, *delta)?;
             }
             let same = steps.last().is_some_and(|(_, l)| *l == level);
             if !same {
@@ -93,10 +93,10 @@ impl AccountTimeline {
 
     /// MRR on `day`.
     pub fn mrr_on(&self, day: DayNum) -> Decimal {
-        match self.steps.partition_point(|(d, _)| *d <= day) {
-            0 => Decimal::ZERO,
-            i => self.steps[i - 1].1,
-        }
+        let i = self.steps.partition_point(|(d, _)| *d <= day);
+        i.checked_sub(1)
+            .and_then(|last| self.steps.get(last))
+            .map_or(Decimal::ZERO, |(_, level)| *level)
     }
 
     /// The first day the account paid anything.
@@ -112,12 +112,10 @@ impl AccountTimeline {
         let i = self.steps.partition_point(|(d, _)| *d <= day);
         // steps[i-1] is the zero level in force on `day`; the paying level
         // before it ended the day before it started.
-        (1..i).rev().find_map(|j| {
-            if self.steps[j - 1].1 > Decimal::ZERO {
-                Some(self.steps[j].0 - 1)
-            } else {
-                None
-            }
+        let earlier = self.steps.get(..i).unwrap_or(&self.steps);
+        earlier.windows(2).rev().find_map(|pair| match pair {
+            [(_, before), (started, _)] if *before > Decimal::ZERO => Some(started - 1),
+            _ => None,
         })
     }
 }
@@ -242,10 +240,9 @@ pub fn mrr_bridges(
         let Some(first_paid) = tl.first_paid else {
             continue;
         };
-        for (pi, p) in periods.iter().enumerate() {
+        for (pi, (p, b)) in periods.iter().zip(bridges.iter_mut()).enumerate() {
             let s = day_num(p.day_before());
             let e = day_num(p.last_day());
-            let b = &mut bridges[pi];
             let (start, end) = (tl.mrr_on(s), tl.mrr_on(e));
             b.start_mrr = add(b.start_mrr, start)?;
             b.end_mrr = add(b.end_mrr, end)?;
@@ -257,8 +254,8 @@ pub fn mrr_bridges(
             }
             if let Some((m, amount)) = classify(start, end, first_paid < p.start_num()) {
                 b.add(m, amount)?;
-                if with_accounts {
-                    details[pi].push(AccountMovement {
+                if let Some(movements) = details.get_mut(pi) {
+                    movements.push(AccountMovement {
                         account: account as u32,
                         start_mrr: start,
                         end_mrr: end,

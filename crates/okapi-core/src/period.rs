@@ -328,8 +328,10 @@ impl PeriodIndex {
         let len = (last.end_num() - first_day) as usize;
         let mut slots = vec![Self::NONE; len];
         for (i, p) in periods.iter().enumerate() {
-            for d in p.start_num()..p.end_num() {
-                slots[(d - first_day) as usize] = i as u32;
+            let from = (p.start_num() - first_day) as usize;
+            let to = (p.end_num() - first_day) as usize;
+            if let Some(days) = slots.get_mut(from..to) {
+                days.fill(i as u32);
             }
         }
         PeriodIndex { first_day, slots }

@@ -50,7 +50,9 @@ impl DayBits {
         if w >= self.words.len() {
             self.words.resize(w + 1, 0);
         }
-        self.words[w] |= 1u64 << (off % 64);
+        if let Some(word) = self.words.get_mut(w) {
+            *word |= 1u64 << (off % 64);
+        }
     }
 
     /// Adds the days of a 64-day block: bit `i` of `mask` is day
@@ -62,7 +64,9 @@ impl DayBits {
         let first = block + mask.trailing_zeros() as DayNum;
         self.insert(first);
         let w = ((block - self.base) / 64) as usize;
-        self.words[w] |= mask;
+        if let Some(word) = self.words.get_mut(w) {
+            *word |= mask;
+        }
     }
 
     /// Whether `day` is in the set.
@@ -94,8 +98,9 @@ impl DayBits {
         }
         let (wl, wh) = ((lo / 64) as usize, (hi / 64) as usize);
         let mut n = 0;
-        for w in wl..=wh {
-            let mut word = self.words[w];
+        let words = self.words.iter().enumerate().take(wh + 1).skip(wl);
+        for (w, &word) in words {
+            let mut word = word;
             if w == wl {
                 word &= u64::MAX << (lo % 64);
             }
@@ -114,7 +119,7 @@ impl DayBits {
         }
         let off = day as i64 - self.base as i64;
         let mut w = (off / 64) as usize;
-        let mut mask = if w >= self.words.len() {
+        let mask = if w >= self.words.len() {
             w = self.words.len() - 1;
             u64::MAX
         } else {
@@ -125,17 +130,13 @@ impl DayBits {
                 (1u64 << (bit + 1)) - 1
             }
         };
-        loop {
-            let v = self.words[w] & mask;
+        for (i, &word) in self.words.iter().enumerate().take(w + 1).rev() {
+            let v = if i == w { word & mask } else { word };
             if v != 0 {
-                return Some(self.base + (w as DayNum) * 64 + (63 - v.leading_zeros() as DayNum));
+                return Some(self.base + (i as DayNum) * 64 + (63 - v.leading_zeros() as DayNum));
             }
-            if w == 0 {
-                return None;
-            }
-            w -= 1;
-            mask = u64::MAX;
         }
+        None
     }
 
     /// The earliest day in the set.
@@ -171,8 +172,8 @@ impl DayBits {
         self.insert(first);
         self.insert(last);
         let shift = ((other.base - self.base) / 64) as usize;
-        for (i, &w) in other.words.iter().enumerate() {
-            self.words[shift + i] |= w;
+        for (mine, &theirs) in self.words.iter_mut().skip(shift).zip(&other.words) {
+            *mine |= theirs;
         }
     }
 }

@@ -76,7 +76,7 @@ pub fn parents_first<T>(
         let mut keys: Vec<&str> = vec![key(o)];
         let mut seen: HashSet<&str> = HashSet::from([key(o)]);
         let mut base = 0;
-        while let Some(p) = parent(chain[chain.len() - 1]) {
+        while let Some(p) = chain.last().and_then(|top| parent(top)) {
             if let Some(l) = level.get(p) {
                 base = *l;
                 break;
@@ -84,7 +84,8 @@ pub fn parents_first<T>(
             let Some(up) = by_key.get(p) else { break };
             if !seen.insert(p) {
                 let start = keys.iter().position(|k| *k == p).unwrap_or(0);
-                let mut path: Vec<String> = keys[start..].iter().map(|k| k.to_string()).collect();
+                let mut path: Vec<String> =
+                    keys.iter().skip(start).map(|k| k.to_string()).collect();
                 path.push(p.to_string());
                 return Err(AlignmentError::Loop {
                     key: p.to_string(),

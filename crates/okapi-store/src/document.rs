@@ -565,9 +565,12 @@ pub fn validate(doc: &ExportDocument) -> Result<(), StoreError> {
 impl ExportDocument {
     /// The document as pretty-printed JSON, numbers in the shortest form
     /// that reads back to the same `f64`.
-    pub fn to_json(&self) -> String {
-        // Strings, numbers, booleans and dates: always serializable.
-        serde_json::to_string_pretty(self).expect("an export document serializes to JSON")
+    pub fn to_json(&self) -> Result<String, StoreError> {
+        // Strings, numbers, booleans and dates, keyed by strings: this
+        // cannot fail today, but a future field must not turn into a panic.
+        serde_json::to_string_pretty(self).map_err(|e| {
+            StoreError::Invalid(format!("the workspace cannot be written as JSON: {e}"))
+        })
     }
 
     /// Reads a document from JSON text and checks all of it (see the

@@ -17,57 +17,81 @@ fn is_secret_key(key: &str) -> bool {
     key.to_ascii_lowercase().contains("password")
 }
 
+/// A byte cursor over text in which every read is bounds-checked.
+struct Cursor<'a> {
+    s: &'a str,
+    i: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.s.as_bytes().get(self.i).copied()
+    }
+
+    fn at(&self, byte: u8) -> bool {
+        self.peek() == Some(byte)
+    }
+
+    fn done(&self) -> bool {
+        self.i >= self.s.len()
+    }
+
+    fn skip_while(&mut self, f: impl Fn(u8) -> bool) {
+        while self.peek().is_some_and(&f) {
+            self.i += 1;
+        }
+    }
+
+    /// The character at the cursor, the one after it when it is a
+    /// backslash escape; moves past it.
+    fn take_char(&mut self) -> Option<char> {
+        if self.at(b'\\') && self.i + 1 < self.s.len() {
+            self.i += 1;
+        }
+        let c = self.s.get(self.i..)?.chars().next()?;
+        self.i += c.len_utf8();
+        Some(c)
+    }
+
+    /// The text from `from` to the cursor.
+    fn since(&self, from: usize) -> &'a str {
+        self.s.get(from..self.i).unwrap_or_default()
+    }
+}
+
 /// A libpq key=value connection string, split into (key, value, byte
 /// range of the value) triples; `None` if the text is not one.
 fn key_values(s: &str) -> Option<Vec<(String, String, std::ops::Range<usize>)>> {
-    let b = s.as_bytes();
-    let mut i = 0;
+    let mut c = Cursor { s, i: 0 };
     let mut out = Vec::new();
-    let skip_ws = |i: &mut usize| {
-        while *i < b.len() && b[*i].is_ascii_whitespace() {
-            *i += 1;
-        }
-    };
     loop {
-        skip_ws(&mut i);
-        if i >= b.len() {
+        c.skip_while(|b| b.is_ascii_whitespace());
+        if c.done() {
             break;
         }
-        let k0 = i;
-        while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
-            i += 1;
-        }
-        let key = &s[k0..i];
-        skip_ws(&mut i);
-        if key.is_empty() || i >= b.len() || b[i] != b'=' {
+        let k0 = c.i;
+        c.skip_while(|b| b.is_ascii_alphanumeric() || b == b'_');
+        let key = c.since(k0);
+        c.skip_while(|b| b.is_ascii_whitespace());
+        if key.is_empty() || !c.at(b'=') {
             return None;
         }
-        i += 1;
-        skip_ws(&mut i);
-        let v0 = i;
+        c.i += 1;
+        c.skip_while(|b| b.is_ascii_whitespace());
+        let v0 = c.i;
         let mut value = String::new();
-        if i < b.len() && b[i] == b'\'' {
-            i += 1;
-            while i < b.len() && b[i] != b'\'' {
-                if b[i] == b'\\' && i + 1 < b.len() {
-                    i += 1;
-                }
-                let c = s[i..].chars().next()?;
-                value.push(c);
-                i += c.len_utf8();
+        if c.at(b'\'') {
+            c.i += 1;
+            while !c.done() && !c.at(b'\'') {
+                value.push(c.take_char()?);
             }
-            i = (i + 1).min(b.len());
+            c.i = (c.i + 1).min(s.len());
         } else {
-            while i < b.len() && !b[i].is_ascii_whitespace() {
-                if b[i] == b'\\' && i + 1 < b.len() {
-                    i += 1;
-                }
-                let c = s[i..].chars().next()?;
-                value.push(c);
-                i += c.len_utf8();
+            while c.peek().is_some_and(|b| !b.is_ascii_whitespace()) {
+                value.push(c.take_char()?);
             }
         }
-        out.push((key.to_string(), value, v0..i));
+        out.push((key.to_string(), value, v0..c.i));
     }
     (!out.is_empty()).then_some(out)
 }
@@ -76,45 +100,42 @@ fn key_values(s: &str) -> Option<Vec<(String, String, std::ops::Range<usize>)>> 
 /// the user information of a URL the URL parser refused.
 fn loose_userinfo(s: &str) -> Option<(usize, &str)> {
     let start = s.find("://")? + 3;
-    let at = s[start..].rfind('@')?;
-    Some((start, &s[start..start + at]))
+    let rest = s.get(start..)?;
+    let at = rest.rfind('@')?;
+    Some((start, rest.get(..at)?))
 }
 
 /// The values of every `…password = value` in `s`, however malformed the
 /// rest: a value runs to a space, `&` or `;`, or is quoted with `'`.
 fn loose_assignments(s: &str) -> Vec<String> {
+    // ASCII lowercasing keeps every byte offset of `s`.
     let lower = s.to_ascii_lowercase();
-    let b = s.as_bytes();
     let mut out = Vec::new();
     let mut from = 0;
-    while let Some(i) = lower[from..].find("password") {
-        let mut j = from + i + "password".len();
-        from = j;
-        while j < b.len() && b[j].is_ascii_whitespace() {
-            j += 1;
-        }
-        if j >= b.len() || b[j] != b'=' {
+    while let Some(i) = lower.get(from..).and_then(|rest| rest.find("password")) {
+        let mut c = Cursor {
+            s,
+            i: from + i + "password".len(),
+        };
+        from = c.i;
+        c.skip_while(|b| b.is_ascii_whitespace());
+        if !c.at(b'=') {
             continue;
         }
-        j += 1;
-        while j < b.len() && b[j] == b' ' {
-            j += 1;
-        }
-        let end = if j < b.len() && b[j] == b'\'' {
+        c.i += 1;
+        c.skip_while(|b| b == b' ');
+        let value_start = c.i;
+        if c.at(b'\'') {
             // To the closing quote not escaped by a backslash.
-            let mut k = j + 1;
-            while k < b.len() && b[k] != b'\'' {
-                k += if b[k] == b'\\' { 2 } else { 1 };
+            c.i += 1;
+            while c.peek().is_some_and(|b| b != b'\'') {
+                c.i += if c.at(b'\\') { 2 } else { 1 };
             }
-            (k + 1).min(b.len())
+            c.i = (c.i + 1).min(s.len());
         } else {
-            let mut k = j;
-            while k < b.len() && !b[k].is_ascii_whitespace() && b[k] != b'&' && b[k] != b';' {
-                k += 1;
-            }
-            k
-        };
-        if let Some(v) = s.get(j..end) {
+            c.skip_while(|b| !b.is_ascii_whitespace() && b != b'&' && b != b';');
+        }
+        if let Some(v) = s.get(value_start..c.i) {
             out.push(v.to_string());
         }
     }

@@ -59,7 +59,10 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
 ];
 
 /// The schema version this build reads and writes.
-pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
+pub const SCHEMA_VERSION: i64 = match MIGRATIONS.last() {
+    Some(last) => last.0,
+    None => 0,
+};
 
 fn migrator(backend: Backend) -> Migrator {
     Migrator::with_migrations(

@@ -842,6 +842,7 @@ fn retention(
     };
     let periods = engine.periods(grain, None, None)?;
     let table = engine.retention(&periods)?;
+    let cohort_name = |i: usize| periods.get(i).map(ToString::to_string).unwrap_or_default();
     let mut out = std::io::stdout().lock();
     match format_or_default(format) {
         OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&table)?)?,
@@ -851,7 +852,7 @@ fn retention(
             for row in &table {
                 for (k, r) in row.retained.iter().enumerate() {
                     w.write_record([
-                        periods[row.period].to_string(),
+                        cohort_name(row.period),
                         row.users.to_string(),
                         k.to_string(),
                         r.to_string(),
@@ -872,7 +873,7 @@ fn retention(
             let rows: Vec<Vec<String>> = table
                 .iter()
                 .map(|r| {
-                    let mut v = vec![periods[r.period].to_string(), r.users.to_string()];
+                    let mut v = vec![cohort_name(r.period), r.users.to_string()];
                     v.extend(r.retained.iter().take(width).map(|x| format!("{x:.0}%")));
                     v
                 })
@@ -1041,7 +1042,10 @@ fn executive_summary(settings: &Settings, data: &Path, end: NaiveDate) -> Result
     header.push("trend".into());
     let mut rows = Vec::new();
     for chunk in report.rows.chunks(periods.len()) {
-        let k = &chunk[0].kpi;
+        let Some(first) = chunk.first() else {
+            continue;
+        };
+        let k = &first.kpi;
         let mut row = vec![format!("{} {}", k.name, k.direction.arrow())];
         row.extend(chunk.iter().map(|r| {
             r.value
@@ -1050,11 +1054,9 @@ fn executive_summary(settings: &Settings, data: &Path, end: NaiveDate) -> Result
                 .unwrap_or_else(|| "—".into())
         }));
         let vals: Vec<Option<Value>> = chunk.iter().map(|r| r.value.value).collect();
-        let n = vals.len();
-        row.push(if n >= 2 {
-            change(vals[n - 2].as_ref(), vals[n - 1].as_ref(), k.unit)
-        } else {
-            String::new()
+        row.push(match vals.as_slice() {
+            [.., before, last] => change(before.as_ref(), last.as_ref(), k.unit),
+            _ => String::new(),
         });
         rows.push(row);
     }
@@ -1130,7 +1132,11 @@ fn executive_summary(settings: &Settings, data: &Path, end: NaiveDate) -> Result
 }
 
 fn month_abbr(m: u32) -> &'static str {
-    [
+    const NAMES: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ][(m as usize + 11) % 12]
+    ];
+    NAMES
+        .get((m as usize + 11) % 12)
+        .copied()
+        .unwrap_or_default()
 }

@@ -4,6 +4,13 @@
 //! One test binary (this file) holds every module, so that linking is paid
 //! once; the modules live in `tests/cli/`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)] // tests: a failed unwrap or index is a failed test
+
 #[path = "cli/bad_input.rs"]
 mod bad_input;
 #[path = "cli/hostile_input.rs"]

@@ -70,9 +70,10 @@ impl Revenue {
             .collect();
         let rows: Vec<SubscriptionRow> = raw
             .into_iter()
-            .map(|(a, mut r)| {
-                r.account = index[&a];
-                r
+            .filter_map(|(a, mut r)| {
+                // Every account of `raw` is in `index`, built from it above.
+                r.account = *index.get(&a)?;
+                Some(r)
             })
             .collect();
         let timelines = timelines(&rows, accounts.len())?;

@@ -284,15 +284,20 @@ impl Sql {
                 .ok_or_else(|| {
                     EngineError::Query(format!("first column of `{sql}` is not a date"))
                 })?;
-            let cols: Vec<Vec<Option<i128>>> = b.columns()[1..]
+            let cols: Vec<Vec<Option<i128>>> = b
+                .columns()
                 .iter()
+                .skip(1)
                 .map(numbers)
                 .collect::<Result<_, _>>()?;
             for i in 0..b.num_rows() {
                 if p.is_null(i) {
                     continue;
                 }
-                out.insert(p.value(i), cols.iter().map(|c| c[i].unwrap_or(0)).collect());
+                let row = cols
+                    .iter()
+                    .map(|c| c.get(i).copied().flatten().unwrap_or(0));
+                out.insert(p.value(i), row.collect());
             }
         }
         Ok(out)

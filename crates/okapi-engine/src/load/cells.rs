@@ -55,11 +55,13 @@ fn parse_timestamp(s: &str) -> Result<i64, String> {
     // An offset in hours only (`+02`, as PostgreSQL prints it) is
     // `+02:00`; `Z` without seconds is `:00Z`.
     let b = s.as_bytes();
-    if s.len() > 3
-        && s.len() >= 13
-        && matches!(b[s.len() - 3], b'+' | b'-')
-        && b[s.len() - 2..].iter().all(u8::is_ascii_digit)
-    {
+    let hours_offset = match b.len().checked_sub(3).and_then(|i| b.get(i..)) {
+        Some([sign, h1, h2]) => {
+            matches!(sign, b'+' | b'-') && h1.is_ascii_digit() && h2.is_ascii_digit()
+        }
+        _ => false,
+    };
+    if s.len() >= 13 && hours_offset {
         return parse_timestamp(&format!("{s}:00"));
     }
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {

@@ -155,7 +155,10 @@ pub fn read(
                 }
                 if rec.len() != header.len() {
                     let detail = if rec.len() < header.len() {
-                        format!("no value for {}", header[rec.len()..].join(", "))
+                        format!(
+                            "no value for {}",
+                            header.get(rec.len()..).unwrap_or_default().join(", ")
+                        )
                     } else {
                         format!("{} more than the header", rec.len() - header.len())
                     };
@@ -176,7 +179,8 @@ pub fn read(
                     continue;
                 }
                 for ((i, _), b) in kept.iter().zip(builders.iter_mut()) {
-                    let v = &rec[*i];
+                    // Every record has the header's length (checked above).
+                    let v = rec.get(*i).unwrap_or_default();
                     if v.is_empty() {
                         b.append_null()
                     } else {
@@ -239,7 +243,7 @@ impl<R> LineCap<R> {
 impl<R: std::io::Read> std::io::Read for LineCap<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        for &b in &buf[..n] {
+        for &b in buf.get(..n).unwrap_or_default() {
             if b == b'\n' {
                 self.lines += 1;
                 self.run = 0;

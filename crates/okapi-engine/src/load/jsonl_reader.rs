@@ -50,15 +50,16 @@ impl<R: BufRead> Lines<R> {
                 break;
             }
             any = true;
-            let (part, done) = match chunk.iter().position(|&b| b == b'\n') {
-                Some(i) => (&chunk[..i], Some(i + 1)),
-                None => (chunk, None),
+            let (part, done) = match chunk.split(|&b| b == b'\n').next() {
+                Some(line) if line.len() < chunk.len() => (line, Some(line.len() + 1)),
+                _ => (chunk, None),
             };
             let room = MAX_LINE_BYTES.saturating_sub(self.buf.len());
             if part.len() > room {
                 too_long = true;
             }
-            self.buf.extend_from_slice(&part[..part.len().min(room)]);
+            self.buf
+                .extend_from_slice(part.get(..part.len().min(room)).unwrap_or(part));
             let used = done.unwrap_or(chunk.len());
             self.reader.consume(used);
             if done.is_some() {
@@ -73,7 +74,7 @@ impl<R: BufRead> Lines<R> {
         }
         if too_long {
             let head: String =
-                String::from_utf8_lossy(&self.buf[..self.buf.len().min(200)]).into_owned();
+                String::from_utf8_lossy(self.buf.get(..200).unwrap_or(&self.buf)).into_owned();
             return Ok(Some(Line::TooLong(head)));
         }
         Ok(Some(

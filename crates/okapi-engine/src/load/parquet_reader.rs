@@ -125,7 +125,7 @@ pub fn open(
             })?;
         }
     }
-    let projected: Vec<String> = keep.iter().map(|&i| names[i].clone()).collect();
+    let projected: Vec<String> = keep.iter().filter_map(|&i| names.get(i).cloned()).collect();
     let mask = ProjectionMask::roots(builder.parquet_schema(), keep);
     Ok((builder.with_projection(mask), validator, projected))
 }

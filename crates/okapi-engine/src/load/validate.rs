@@ -36,16 +36,16 @@ pub const MAX_EXTRA_COLUMNS: usize = 256;
 
 /// Refuses a file with more than [`MAX_EXTRA_COLUMNS`] extra columns.
 pub fn check_extra_columns(file: &str, extras: &[String]) -> Result<(), EngineError> {
-    if extras.len() <= MAX_EXTRA_COLUMNS {
+    let Some(first_too_many) = extras.get(MAX_EXTRA_COLUMNS) else {
         return Ok(());
-    }
+    };
     Err(EngineError::File {
         file: file.to_string(),
         reason: format!(
             "{} columns beyond the data model (at most {MAX_EXTRA_COLUMNS}); the {}th is `{}`",
             extras.len(),
             MAX_EXTRA_COLUMNS + 1,
-            extras[MAX_EXTRA_COLUMNS]
+            first_too_many
         ),
     })
 }
@@ -300,21 +300,26 @@ impl Validator {
         let mut out_issues = Vec::with_capacity(issues.len());
         let mut rejected: Vec<RejectedRow> = Vec::new();
         for i in &issues {
+            // Issues are found on the rows of `raw`, so both lookups hit.
+            let (Some(&location), Some(kept)) = (raw.locations.get(i.row), keep.get_mut(i.row))
+            else {
+                continue;
+            };
             let value = raw
                 .column(i.column)
                 .map(|a| cell_text(a, i.row))
                 .unwrap_or_default();
             let issue = RowIssue {
                 file: self.file.clone(),
-                location: raw.locations[i.row],
+                location,
                 column: i.column.to_string(),
                 value,
                 reason: i.reason.clone(),
             };
-            if keep[i.row] {
-                keep[i.row] = false;
+            if *kept {
+                *kept = false;
                 rejected.push(RejectedRow {
-                    location: raw.locations[i.row],
+                    location,
                     values: raw
                         .columns
                         .iter()
@@ -619,7 +624,9 @@ fn bound_typed(
     }
     let mut keep = vec![true; n];
     for (row, reason) in bad {
-        keep[row] = false;
+        if let Some(k) = keep.get_mut(row) {
+            *k = false;
+        }
         issues.push(CellIssue {
             row,
             column: spec.name,
@@ -871,7 +878,7 @@ mod tests {
         assert_eq!(
             chrono::NaiveDate::from_ymd_opt(3000, 1, 1).unwrap()
                 - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap(),
-            chrono::Duration::days(376_200)
+            chrono::TimeDelta::try_days(376_200).unwrap()
         );
         let ms = |days: i64| days * 86_400_000;
         let raw = RawBatch {

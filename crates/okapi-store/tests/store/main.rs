@@ -2,6 +2,13 @@
 //! runs on SQLite always, and on PostgreSQL when `OKAPI_TEST_POSTGRES_URL`
 //! is set (otherwise each PostgreSQL test prints a SKIPPED line).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)] // tests: a failed unwrap or index is a failed test
+
 mod fixtures;
 mod lifecycle;
 mod portability;

@@ -14,7 +14,7 @@ async fn exported(store: &Store, ws: &str, settings: Option<String>, at: DateTim
     let mut s = store.read_session(ws).await.unwrap();
     let doc = s.export(settings, at).await.unwrap();
     s.commit().await.unwrap();
-    doc.to_json()
+    doc.to_json().unwrap()
 }
 
 /// Imports `json` into `db`, exports it, imports that export into a fresh
@@ -125,7 +125,7 @@ pub async fn export_then_import_loses_nothing(db: Db) {
         value.map(f64::to_bits),
         Some(101.33037311709795f64.to_bits())
     );
-    let json = doc.to_json();
+    let json = doc.to_json().unwrap();
     assert!(!json.contains("password"));
     assert!(json.contains("\"value\": 101.33037311709795,"), "{json}");
     assert_eq!(ExportDocument::from_json(&json).unwrap(), doc);
@@ -275,7 +275,7 @@ pub async fn a_bad_document_imports_nothing(db: Db) {
     // From text, each problem has its line: the row's, or its field's.
     let mut doc = good.clone();
     doc.key_results[1].weight = 0.0;
-    let json = doc.to_json();
+    let json = doc.to_json().unwrap();
     let line = json
         .lines()
         .position(|l| l.contains("\"weight\": 0.0"))

@@ -32,7 +32,7 @@ pub fn export(loc: &Location, out: Option<&Path>) -> Result<ExitCode> {
     let mut s = ws.read_session()?;
     let doc = ws.block_on(s.export(Some(ws.settings_text.clone()), Utc::now()))?;
     ws.block_on(s.commit())?;
-    let json = doc.to_json();
+    let json = doc.to_json()?;
     match out {
         Some(p) => {
             // Written beside, then renamed: a reader never sees half a file.

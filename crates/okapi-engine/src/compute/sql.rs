@@ -9,7 +9,8 @@
 //! only if [`validate_sql`] accepts it — exactly one read-only `SELECT` or
 //! `WITH` query over the loaded tables, checked on the parsed syntax tree
 //! (no DDL, DML, `COPY`, `SET`, `EXPLAIN`, recursive CTE, table function,
-//! qualified or unknown table, `SELECT … INTO`, nor anything nested deeper
+//! qualified or unknown table, the `events` table (streamed by the events
+//! kernel, never registered), `SELECT … INTO`, nor anything nested deeper
 //! than [`MAX_SQL_DEPTH`]) — and then plans it with DataFusion's
 //! [`SQLOptions`] forbidding DDL, DML and statements, under the workspace's
 //! [`QueryLimits`]: a time limit, a memory pool with no spilling to disk,
@@ -414,8 +415,12 @@ pub enum SqlRefused {
     SelectInto,
     #[error("table function `{0}(…)` is not allowed: a KPI query reads only the input tables")]
     TableFunction(String),
-    #[error("unknown table `{0}` (a KPI query reads the input tables: {tables})", tables = Table::ALL.map(|t| t.name()).join(", "))]
+    #[error("unknown table `{0}` (a KPI query reads the input tables: {tables})", tables = sql_tables().join(", "))]
     UnknownTable(String),
+    #[error(
+        "the events table is not available to SQL KPIs: okapi reads it in one streaming pass for the built-in events KPIs and does not hold it in memory; build on those KPIs with a formula instead"
+    )]
+    EventsTable,
     #[error(
         "only input tables, CTEs and subqueries may appear in FROM (no table functions, UNNEST, PIVOT or the like)"
     )]
@@ -521,6 +526,15 @@ impl ReadOnly {
     }
 }
 
+/// The input tables an SQL KPI may read: all but `events`.
+fn sql_tables() -> Vec<&'static str> {
+    Table::ALL
+        .iter()
+        .filter(|t| **t != Table::Events)
+        .map(|t| t.name())
+        .collect()
+}
+
 fn refuse(reason: SqlRefused) -> ControlFlow<SqlRefused> {
     ControlFlow::Break(reason)
 }
@@ -599,9 +613,9 @@ impl Visitor for ReadOnly {
                     _ => None,
                 };
                 match plain {
-                    Some(n)
-                        if Table::ALL.iter().any(|t| t.name() == n) || self.ctes.contains(&n) =>
-                    {
+                    Some(n) if self.ctes.contains(&n) => ControlFlow::Continue(()),
+                    Some(n) if n == Table::Events.name() => refuse(SqlRefused::EventsTable),
+                    Some(n) if Table::ALL.iter().any(|t| t.name() == n) => {
                         ControlFlow::Continue(())
                     }
                     _ => refuse(SqlRefused::UnknownTable(shown)),
@@ -685,6 +699,14 @@ mod tests {
         refused("SELECT * FROM range(10)", "table function `range(…)`");
         refused("SELECT * FROM public.deals", "unknown table `public.deals`");
         refused("SELECT * FROM secrets", "unknown table `secrets`");
+        refused(
+            "SELECT okapi_period(ts), COUNT(*) FROM events GROUP BY 1",
+            "the events table is not available to SQL KPIs",
+        );
+        refused(
+            "SELECT p, n FROM (SELECT okapi_period(ts) AS p, COUNT(*) AS n FROM Events GROUP BY 1) t",
+            "the events table is not available to SQL KPIs",
+        );
         refused(
             "SELECT * FROM UNNEST([1, 2])",
             "only input tables, CTEs and subqueries",

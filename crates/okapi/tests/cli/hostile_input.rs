@@ -107,6 +107,10 @@ fn custom_sql_that_is_not_one_read_only_query_is_refused_when_okapi_toml_is_read
             "unknown table `information_schema.tables`",
         ),
         ("SELECT 1, 2 INTO t2 FROM deals", "SELECT … INTO"),
+        (
+            "SELECT okapi_period(ts), COUNT(*) FROM events GROUP BY 1",
+            "the events table is not available to SQL KPIs",
+        ),
         ("WITH x AS (DELETE FROM deals) SELECT 1, 2", ""),
     ];
     for (sql, why) in cases {

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{AnyPool, ConnectOptions, Row, SqlSafeStr};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Row, SqlSafeStr};
 
 use crate::error::StoreError;
 use crate::model::Workspace;
@@ -117,6 +117,9 @@ fn create_private_file(url: &str) -> Result<(), StoreError> {
     }
 }
 
+/// How long opening a database may wait for the server or the pool.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// An open OKR database (SQLite or PostgreSQL), shared by all workspaces in
 /// it. Every read and write of a workspace's rows goes through a
 /// [`Session`] bound to that workspace.
@@ -143,13 +146,30 @@ impl Store {
         let options = AnyConnectOptions::from_str(url)
             .map_err(open_err)?
             .disable_statement_logging();
+        if backend == Backend::Postgres {
+            // The pool retries a failing server until its timeout and then
+            // reports only "pool timed out"; one direct attempt first says
+            // why (connection refused, unknown host, no such role) at once.
+            let probe =
+                tokio::time::timeout(CONNECT_TIMEOUT, AnyConnection::connect_with(&options))
+                    .await
+                    .map_err(|_| StoreError::Open {
+                        url: redact_url(url),
+                        reason: format!(
+                            "no answer from the server within {} seconds",
+                            CONNECT_TIMEOUT.as_secs()
+                        ),
+                    })?
+                    .map_err(open_err)?;
+            probe.close().await.map_err(open_err)?;
+        }
         let pool = AnyPoolOptions::new()
             // One writer for the embedded file: a second connection would
             // only wait on SQLite's lock.
             .max_connections(if backend == Backend::Sqlite { 1 } else { 4 })
             // A command-line user should not wait half a minute for an
             // unreachable server.
-            .acquire_timeout(std::time::Duration::from_secs(5))
+            .acquire_timeout(CONNECT_TIMEOUT)
             .connect_with(options)
             .await
             .map_err(open_err)?;

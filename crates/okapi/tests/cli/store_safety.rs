@@ -731,6 +731,27 @@ fn assert_secret(run: &Run, url: &str, secrets: &[&str]) {
 }
 
 #[test]
+fn a_refused_database_connection_is_reported_as_refused() {
+    // Nothing listens on port 1: the driver's own reason is the message,
+    // not the pool's "timed out" after retrying.
+    let dir = TempDir::new().unwrap();
+    let run = okapi(&[
+        "--database-url",
+        "postgres://okapi_nobody@127.0.0.1:1/test",
+        "init",
+        &arg(dir.path()),
+    ]);
+    run.expect_code(2);
+    assert!(
+        run.stderr.to_lowercase().contains("connection refused"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("timed out"), "{}", run.stderr);
+    assert!(!dir.path().join("okapi.toml").exists());
+}
+
+#[test]
 fn a_database_password_never_appears_whatever_form_the_url_takes() {
     // Port 1 refuses connections; 5432 is PostgreSQL when it runs (with no
     // such role). Each form, each secret as written and decoded.

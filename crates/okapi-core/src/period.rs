@@ -42,6 +42,16 @@ pub const LAST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2200, 12, 31) {
     None => panic!("2200-12-31 is a valid date"),
 };
 
+/// [`FIRST_DATE`] as a day number: 70 years of 365 days and 17 leap days
+/// (1904 … 1968) before the epoch. A constant, so that checking a value
+/// against the window costs two comparisons in the loaders' hot loops.
+pub const FIRST_DAY_NUM: DayNum = -(70 * 365 + 17);
+
+/// [`LAST_DATE`] as a day number: 2201-01-01 is 231 years of 365 days and
+/// 56 leap days (1972 … 2196, less 2100) after the epoch; the last date is
+/// the day before.
+pub const LAST_DAY_NUM: DayNum = 231 * 365 + 56 - 1;
+
 /// The most periods one report may hold: a century of days (36,525) with
 /// a margin. Every grain coarser than a day covers the whole date window
 /// well within it (3,612 months from 1900 to 2200); a daily report longer
@@ -357,6 +367,14 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn the_window_constants_are_its_dates() {
+        assert_eq!(FIRST_DAY_NUM, day_num(FIRST_DATE));
+        assert_eq!(LAST_DAY_NUM, day_num(LAST_DATE));
+        assert_eq!(date_of(FIRST_DAY_NUM), d("1900-01-01"));
+        assert_eq!(date_of(LAST_DAY_NUM), d("2200-12-31"));
     }
 
     #[test]

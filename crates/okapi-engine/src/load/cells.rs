@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use okapi_core::data_model::MAX_MONEY;
-use okapi_core::period::{FIRST_DATE, LAST_DATE, day_num};
+use okapi_core::period::{FIRST_DATE, FIRST_DAY_NUM, LAST_DATE, LAST_DAY_NUM, day_num};
 use okapi_core::timezone::MICROS_PER_DAY;
 use rust_decimal::Decimal;
 
@@ -25,17 +25,19 @@ pub fn outside_window() -> String {
 }
 
 /// Whether day number `day` lies in the date window.
+#[inline]
 pub fn in_window_day(day: i32) -> bool {
-    (day_num(FIRST_DATE)..=day_num(LAST_DATE)).contains(&day)
+    (FIRST_DAY_NUM..=LAST_DAY_NUM).contains(&day)
 }
 
 /// Whether the instant `micros` (µs since the epoch, UTC) lies in the
 /// date window: from 1900-01-01T00:00:00Z up to, not including,
 /// 2201-01-01T00:00:00Z.
+#[inline]
 pub fn in_window_micros(micros: i64) -> bool {
-    let first = i64::from(day_num(FIRST_DATE)) * MICROS_PER_DAY;
-    let end = (i64::from(day_num(LAST_DATE)) + 1) * MICROS_PER_DAY;
-    (first..end).contains(&micros)
+    const FIRST: i64 = FIRST_DAY_NUM as i64 * MICROS_PER_DAY;
+    const END: i64 = (LAST_DAY_NUM as i64 + 1) * MICROS_PER_DAY;
+    (FIRST..END).contains(&micros)
 }
 
 /// Parses an ISO-8601 timestamp into µs since the epoch (UTC). A value

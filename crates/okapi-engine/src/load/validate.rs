@@ -598,23 +598,26 @@ fn bound_typed(
 ) -> ArrayRef {
     let n = out.len();
     let mut bad: Vec<(usize, String)> = Vec::new();
-    for row in 0..n {
-        if raw.is_null(row) {
-            continue;
-        }
-        if out.is_null(row) {
-            bad.push((row, format!("{} out of range", spec.ty.describe())));
+    // A cast keeps every NULL and adds one per value it cannot convert: with
+    // as many NULLs after as before, every value survived.
+    if out.null_count() != raw.null_count() {
+        for row in 0..n {
+            if out.is_null(row) && !raw.is_null(row) {
+                bad.push((row, format!("{} out of range", spec.ty.describe())));
+            }
         }
     }
+    // The window is checked on the values first (a NULL slot holds some
+    // value too), and validity only for a value outside it.
     if let Some(d) = out.as_any().downcast_ref::<Date32Array>() {
-        for row in 0..n {
-            if d.is_valid(row) && !cells::in_window_day(d.value(row)) {
+        for (row, &day) in d.values().iter().enumerate() {
+            if !cells::in_window_day(day) && d.is_valid(row) {
                 bad.push((row, cells::outside_window()));
             }
         }
     } else if let Some(t) = out.as_any().downcast_ref::<TimestampMicrosecondArray>() {
-        for row in 0..n {
-            if t.is_valid(row) && !cells::in_window_micros(t.value(row)) {
+        for (row, &micros) in t.values().iter().enumerate() {
+            if !cells::in_window_micros(micros) && t.is_valid(row) {
                 bad.push((row, cells::outside_window()));
             }
         }

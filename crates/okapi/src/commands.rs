@@ -4,22 +4,37 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use chrono::{Datelike, NaiveDate};
 use okapi_core::catalog;
 use okapi_core::formulas::Value;
-use okapi_core::period::{Grain, Period, check_in_window};
+use okapi_core::period::{Grain, Period};
 use okapi_core::settings::{Profile, Settings};
 use okapi_engine::EngineError;
 use okapi_engine::compute::{Engine, KpiReport, Segment};
-use okapi_engine::load::{Issues, Quarantine};
+use okapi_engine::load::Issues;
 use okapi_engine::source::DataDir;
 
+use okapi_app::data::{self as app, DataSource, KpiQuery};
+use okapi_app::inputs::{self, DateRange, InactivityWindow, KpiSelection};
+use okapi_app::{AppError, Location};
+
 use crate::cli::{Cli, Command, OutputFormat, ProfileArg};
+
+/// The value of a use case's result, or, on its error, a return from the
+/// command with the error printed and its exit status.
+macro_rules! app {
+    ($result:expr) => {
+        match $result {
+            Ok(v) => v,
+            Err(e) => return Ok(fail(&e)),
+        }
+    };
+}
 use crate::render::{self, change, display, json_str, money};
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
-    let loc = crate::okr::workspace::Location {
+    let loc = Location {
         dir: cli.workspace.clone(),
         config: cli.config.clone(),
         database_url: cli.database_url.clone(),
@@ -28,14 +43,21 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Ok(code) => return Ok(code),
         Err(other) => other,
     };
-    let settings = load_settings(&loc)?;
-    let data_of = |d: Option<PathBuf>| resolve_data(d, &loc, &settings);
+    // The data commands run the application's use cases on this runtime;
+    // the heavy work goes to its blocking pool.
+    let rt = crate::okr::workspace::runtime()?;
+    let _entered = rt.enter();
+    let settings = app!(block_on(loc.settings()));
+    let data_of = |d: Option<PathBuf>| -> std::result::Result<DataSource, AppError> {
+        let dir = loc.data_dir(&settings, d)?;
+        Ok(DataSource::new(settings.clone(), dir))
+    };
     match command {
         Command::Check {
             data,
             quarantine,
             format,
-        } => check(&settings, &data_of(data)?, quarantine.as_deref(), format),
+        } => check(&app!(data_of(data)), quarantine, format),
         Command::Kpi {
             data,
             grain,
@@ -49,17 +71,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             if list {
                 return list_catalog(&settings, format);
             }
-            let data = data_of(data)?;
-            kpi_cmd(
-                &settings,
-                &data,
-                grain.into(),
-                from,
-                to,
-                kpi,
-                segment,
-                format,
-            )
+            let query = KpiQuery {
+                kpis: app!(KpiSelection::new(&settings, kpi)),
+                grain: grain.into(),
+                range: app!(DateRange::new(from, to)),
+                segment: app!(segment.as_deref().map(inputs::segment).transpose()),
+            };
+            kpi_cmd(&app!(data_of(data)), query, format)
         }
         Command::Mrr {
             data,
@@ -69,11 +87,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             accounts,
             format,
         } => mrr(
-            &settings,
-            &data_of(data)?,
+            &app!(data_of(data)),
             grain.into(),
-            from,
-            to,
+            app!(DateRange::new(from, to)),
             accounts,
             format,
         ),
@@ -82,14 +98,19 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             window,
             at,
             format,
-        } => inactive(&settings, &data_of(data)?, window, at, format),
-        Command::Ttv { data, format } => ttv(&settings, &data_of(data)?, format),
-        Command::Health { data, at, format } => health(&settings, &data_of(data)?, at, format),
+        } => inactive(
+            &app!(data_of(data)),
+            app!(window.map(InactivityWindow::new).transpose()),
+            at,
+            format,
+        ),
+        Command::Ttv { data, format } => ttv(&app!(data_of(data)), format),
+        Command::Health { data, at, format } => health(&app!(data_of(data)), at, format),
         Command::Retention {
             data,
             grain,
             format,
-        } => retention(&settings, &data_of(data)?, grain.into(), format),
+        } => retention(&app!(data_of(data)), grain.into(), format),
         Command::Demo {
             profile,
             out,
@@ -106,49 +127,41 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-/// The settings of `--config`, else of the workspace's `okapi.toml` when
-/// there is one, else the defaults; custom SQL KPIs checked before any
-/// data is read.
-fn load_settings(loc: &crate::okr::workspace::Location) -> Result<Settings> {
-    let path = match &loc.config {
-        Some(p) => p.clone(),
-        None => {
-            let p = loc.file();
-            if !p.exists() {
-                return Ok(Settings::default());
-            }
-            p
-        }
-    };
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let settings = Settings::from_toml(&text)?;
-    okapi_engine::validate_settings(&settings)?;
-    Ok(settings)
+/// Runs a use case's future to its end on the entered runtime.
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Handle::current().block_on(f)
 }
 
-/// `--data`, else the workspace's data directory (`[workspace] data`).
-fn resolve_data(
-    data: Option<PathBuf>,
-    loc: &crate::okr::workspace::Location,
-    settings: &Settings,
-) -> Result<PathBuf> {
-    if let Some(d) = data {
-        return Ok(d);
+/// Prints an application error as the command line shows it (an input by
+/// its flag, invalid rows one by one) and returns its exit status.
+fn fail(e: &AppError) -> ExitCode {
+    let mut err = std::io::stderr().lock();
+    match (e.invalid_rows(), e) {
+        (Some(issues), _) => {
+            let _ = print_issues(&mut err, issues);
+            let _ = writeln!(
+                err,
+                "error: {} invalid row(s); nothing was computed",
+                issues.rows()
+            );
+        }
+        (
+            None,
+            AppError::Input {
+                field: "kpi",
+                reason,
+            },
+        ) => {
+            let _ = writeln!(err, "error: --kpi {reason} (see `okapi kpi --list`)");
+        }
+        (None, AppError::Input { field, reason }) => {
+            let _ = writeln!(err, "error: --{field} {reason}");
+        }
+        (None, other) => {
+            let _ = writeln!(err, "error: {other}");
+        }
     }
-    if settings.workspace.id.is_none() {
-        bail!(
-            "--data DIR is required outside a workspace (a directory whose okapi.toml has a [workspace] section)"
-        );
-    }
-    let file = loc.file();
-    let root = file.parent().map(Path::to_path_buf).unwrap_or_default();
-    let d = Path::new(settings.workspace.data.as_deref().unwrap_or("."));
-    Ok(if d.is_absolute() {
-        d.to_path_buf()
-    } else {
-        root.join(d)
-    })
+    ExitCode::from(e.code().exit_status())
 }
 
 fn format_or_default(f: Option<OutputFormat>) -> OutputFormat {
@@ -204,21 +217,16 @@ fn open(
 }
 
 fn check(
-    settings: &Settings,
-    data: &Path,
-    quarantine_path: Option<&Path>,
+    src: &DataSource,
+    quarantine_path: Option<PathBuf>,
     format: Option<OutputFormat>,
 ) -> Result<ExitCode> {
-    let dir = DataDir::open(data)?;
-    // Rejected rows stream to the quarantine file, which appears only once
-    // the whole directory was read.
-    let mut quarantine = quarantine_path.map(Quarantine::create).transpose()?;
-    let outcome = okapi_engine::load::check(&dir, settings.time_zone, quarantine.as_mut())?;
+    let outcome = app!(block_on(app::check(src, quarantine_path.clone())));
     let mut out = std::io::stdout().lock();
     match format_or_default(format) {
         OutputFormat::Json => {
             let doc = serde_json::json!({
-                "tables": outcome.quality,
+                "tables": outcome.tables,
                 "issues": outcome.issues,
                 "issue_count": outcome.issues.total(),
                 "invalid_rows": outcome.issues.rows(),
@@ -226,7 +234,7 @@ fn check(
             writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
         }
         _ => {
-            for q in &outcome.quality {
+            for q in &outcome.tables {
                 writeln!(out, "{} ({})", q.table, q.file)?;
                 writeln!(out, "  rows: {} valid, {} invalid", q.rows, q.invalid_rows)?;
                 if let (Some(f), Some(l)) = (&q.first_day, &q.last_day) {
@@ -276,23 +284,19 @@ fn check(
     }
     drop(out);
     if outcome.issues.is_empty() {
-        if let Some(q) = quarantine {
-            q.commit()?;
-        }
         return Ok(ExitCode::SUCCESS);
     }
     let mut err = std::io::stderr().lock();
     print_issues(&mut err, &outcome.issues)?;
-    match quarantine {
-        Some(q) => {
-            let rows = q.commit()?;
+    match (outcome.quarantined, &quarantine_path) {
+        (Some(rows), Some(path)) => {
             writeln!(
                 err,
                 "{rows} invalid row(s) written with their reasons to {}; the valid rows loaded",
-                quarantine_path.unwrap_or(Path::new("")).display()
+                path.display()
             )?;
         }
-        None => writeln!(
+        _ => writeln!(
             err,
             "error: {} invalid row(s); fix them or load the valid rows with --quarantine FILE",
             outcome.issues.rows()
@@ -302,33 +306,21 @@ fn check(
 }
 
 fn list_catalog(settings: &Settings, format: Option<OutputFormat>) -> Result<ExitCode> {
-    let mut rows: Vec<Vec<String>> = catalog::CATALOG
-        .iter()
+    let rows: Vec<Vec<String>> = app::catalog(settings)
+        .into_iter()
         .map(|k| {
             vec![
-                k.id.to_string(),
-                k.name.to_string(),
-                k.stage.as_str().to_string(),
-                k.unit.as_str().to_string(),
+                k.id,
+                k.name,
+                k.stage,
+                k.unit,
                 format!("{} {}", k.direction.arrow(), k.direction.as_str()),
-                k.audience.as_str().to_string(),
-                k.timing.as_str().to_string(),
-                k.formula.to_string(),
+                k.audience,
+                k.timing,
+                k.formula,
             ]
         })
         .collect();
-    for k in &settings.custom_kpis {
-        rows.push(vec![
-            k.id.clone(),
-            k.name.clone(),
-            format!("custom ({})", k.status.as_str()),
-            k.unit.as_str().to_string(),
-            format!("{} {}", k.direction.arrow(), k.direction.as_str()),
-            "both".into(),
-            String::new(),
-            k.formula_text(),
-        ]);
-    }
     let header = [
         "id",
         "name",
@@ -364,46 +356,8 @@ fn list_catalog(settings: &Settings, format: Option<OutputFormat>) -> Result<Exi
     Ok(ExitCode::SUCCESS)
 }
 
-fn all_ids(settings: &Settings) -> Vec<String> {
-    catalog::CATALOG
-        .iter()
-        .map(|k| k.id.to_string())
-        .chain(settings.custom_kpis.iter().map(|k| k.id.clone()))
-        .collect()
-}
-
-#[allow(clippy::too_many_arguments)]
-fn kpi_cmd(
-    settings: &Settings,
-    data: &Path,
-    grain: Grain,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-    ids: Vec<String>,
-    segment: Option<String>,
-    format: Option<OutputFormat>,
-) -> Result<ExitCode> {
-    let ids = if ids.is_empty() {
-        all_ids(settings)
-    } else {
-        ids
-    };
-    for id in &ids {
-        if okapi_engine::compute::kpi_info(settings, id).is_none() {
-            bail!("unknown KPI `{id}` (see `okapi kpi --list`)");
-        }
-    }
-    let segment = segment
-        .map(|s| s.parse::<Segment>())
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
-    check_range(from, to)?;
-    let engine = match open(settings, data, &ids, segment)? {
-        Ok(e) => e,
-        Err(code) => return Ok(code),
-    };
-    let periods = engine.periods(grain, from, to)?;
-    let report = engine.kpis(&ids, &periods, grain)?;
+fn kpi_cmd(src: &DataSource, query: KpiQuery, format: Option<OutputFormat>) -> Result<ExitCode> {
+    let report = app!(block_on(app::kpis(src, query)));
     print_kpis(&report, format_or_default(format))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -499,21 +453,13 @@ fn print_kpis(report: &KpiReport, format: OutputFormat) -> Result<()> {
 }
 
 fn mrr(
-    settings: &Settings,
-    data: &Path,
+    src: &DataSource,
     grain: Grain,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
+    range: DateRange,
     accounts: bool,
     format: Option<OutputFormat>,
 ) -> Result<ExitCode> {
-    check_range(from, to)?;
-    let engine = match open(settings, data, &["mrr".to_string()], None)? {
-        Ok(e) => e,
-        Err(code) => return Ok(code),
-    };
-    let periods = engine.periods(grain, from, to)?;
-    let (bridges, details) = engine.mrr(&periods, accounts)?;
+    let bridge = app!(block_on(app::mrr(src, grain, range, accounts)));
     let format = format_or_default(format);
     let mut out = std::io::stdout().lock();
     let header = [
@@ -526,9 +472,9 @@ fn mrr(
         "churn",
         "end",
     ];
-    let rows: Vec<Vec<String>> = periods
+    let rows: Vec<Vec<String>> = bridge
         .iter()
-        .zip(&bridges)
+        .map(|m| (&m.period, &m.bridge))
         .map(|(p, b)| {
             let f = |d: &rust_decimal::Decimal| {
                 if format == OutputFormat::Table {
@@ -557,14 +503,13 @@ fn mrr(
         "end_mrr",
         "amount",
     ];
-    let acc_rows: Vec<Vec<String>> = periods
+    let acc_rows: Vec<Vec<String>> = bridge
         .iter()
-        .zip(&details)
-        .flat_map(|(p, ms)| {
-            ms.iter().map(|m| {
+        .flat_map(|mp| {
+            mp.accounts.iter().map(|m| {
                 vec![
-                    p.to_string(),
-                    engine.account_name(m.account).to_string(),
+                    mp.period.to_string(),
+                    m.account_id.clone(),
                     m.movement.as_str().to_string(),
                     m.start_mrr.normalize().to_string(),
                     m.end_mrr.normalize().to_string(),
@@ -633,23 +578,13 @@ fn mrr(
 }
 
 fn inactive(
-    settings: &Settings,
-    data: &Path,
-    window: Option<u32>,
+    src: &DataSource,
+    window: Option<InactivityWindow>,
     at: Option<NaiveDate>,
     format: Option<OutputFormat>,
 ) -> Result<ExitCode> {
-    let engine = match open(settings, data, &["inactive_accounts".to_string()], None)? {
-        Ok(e) => e,
-        Err(code) => return Ok(code),
-    };
-    let window = window.unwrap_or(settings.inactivity_window);
-    // As for `inactivity_window` in okapi.toml: ten years at most.
-    if !(1..=3660).contains(&window) {
-        bail!("--window must be between 1 and 3660 days, not {window}");
-    }
-    let at = day_or_last(&engine, at)?;
-    let list = engine.inactive(at, window)?;
+    let report = app!(block_on(app::inactive(src, window, at)));
+    let (at, window, list) = (report.at, report.window_days, report.accounts);
     let mut out = std::io::stdout().lock();
     let rows: Vec<Vec<String>> = list
         .iter()
@@ -701,17 +636,12 @@ fn inactive(
 }
 
 fn health(
-    settings: &Settings,
-    data: &Path,
+    src: &DataSource,
     at: Option<NaiveDate>,
     format: Option<OutputFormat>,
 ) -> Result<ExitCode> {
-    let engine = match open(settings, data, &["health_score".to_string()], None)? {
-        Ok(e) => e,
-        Err(code) => return Ok(code),
-    };
-    let at = day_or_last(&engine, at)?;
-    let list = engine.health(at)?;
+    let report = app!(block_on(app::health(src, at)));
+    let (at, list) = (report.at, report.accounts);
     let header = [
         "account_id",
         "mrr",
@@ -773,12 +703,9 @@ fn health(
     Ok(ExitCode::SUCCESS)
 }
 
-fn ttv(settings: &Settings, data: &Path, format: Option<OutputFormat>) -> Result<ExitCode> {
-    let engine = match open(settings, data, &["time_to_value".to_string()], None)? {
-        Ok(e) => e,
-        Err(code) => return Ok(code),
-    };
-    let (accounts, phases) = engine.ttv()?;
+fn ttv(src: &DataSource, format: Option<OutputFormat>) -> Result<ExitCode> {
+    let report = app!(block_on(app::ttv(src)));
+    let (accounts, phases) = (report.accounts, report.phases);
     let mut out = std::io::stdout().lock();
     match format_or_default(format) {
         OutputFormat::Json => {
@@ -830,18 +757,9 @@ fn ttv(settings: &Settings, data: &Path, format: Option<OutputFormat>) -> Result
     Ok(ExitCode::SUCCESS)
 }
 
-fn retention(
-    settings: &Settings,
-    data: &Path,
-    grain: Grain,
-    format: Option<OutputFormat>,
-) -> Result<ExitCode> {
-    let engine = match open(settings, data, &["active_users".to_string()], None)? {
-        Ok(e) => e,
-        Err(code) => return Ok(code),
-    };
-    let periods = engine.periods(grain, None, None)?;
-    let table = engine.retention(&periods)?;
+fn retention(src: &DataSource, grain: Grain, format: Option<OutputFormat>) -> Result<ExitCode> {
+    let report = app!(block_on(app::retention(src, grain)));
+    let (periods, table) = (report.periods, report.cohorts);
     let cohort_name = |i: usize| periods.get(i).map(ToString::to_string).unwrap_or_default();
     let mut out = std::io::stdout().lock();
     match format_or_default(format) {
@@ -890,32 +808,6 @@ fn retention(
 /// Refuses `--from`/`--to` outside the date window or out of order,
 /// before any data is read (the number of periods is checked once the
 /// grain and the data's range are known).
-fn check_range(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<()> {
-    if let Some(f) = from {
-        check_in_window("--from", f)?;
-    }
-    if let Some(t) = to {
-        check_in_window("--to", t)?;
-    }
-    if let (Some(f), Some(t)) = (from, to)
-        && t < f
-    {
-        bail!("--to {t} is before --from {f}");
-    }
-    Ok(())
-}
-
-/// `at`, or the data's last day when not given.
-fn day_or_last(engine: &Engine, at: Option<NaiveDate>) -> Result<NaiveDate> {
-    if let Some(a) = at {
-        check_in_window("--at", a)?;
-    }
-    match at.or_else(|| engine.data_range().map(|(_, l)| l)) {
-        Some(d) => Ok(d),
-        None => bail!("the data has no dates"),
-    }
-}
-
 fn last_day_of_previous_month(today: NaiveDate) -> NaiveDate {
     Period::containing(Grain::Month, today).day_before()
 }

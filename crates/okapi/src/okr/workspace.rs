@@ -5,39 +5,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use okapi_core::settings::Settings;
-use okapi_store::{Store, sqlite_url};
+use okapi_store::Store;
 
-/// Where the workspace and its database are, from the command line.
-#[derive(Debug, Clone)]
-pub struct Location {
-    pub dir: PathBuf,
-    pub config: Option<PathBuf>,
-    pub database_url: Option<String>,
-}
-
-impl Location {
-    pub fn file(&self) -> PathBuf {
-        self.config
-            .clone()
-            .unwrap_or_else(|| self.dir.join("okapi.toml"))
-    }
-
-    /// The database URL: the one given, else the workspace's `okapi.db`.
-    pub fn url(&self) -> String {
-        match &self.database_url {
-            Some(u) => u.clone(),
-            None => sqlite_url(&self.db_path()),
-        }
-    }
-
-    pub fn db_path(&self) -> PathBuf {
-        self.file()
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default()
-            .join("okapi.db")
-    }
-}
+pub use okapi_app::Location;
 
 /// An open workspace.
 pub struct Workspace {

@@ -227,7 +227,12 @@ fn from_and_to_select_the_periods_containing_them() {
         &["--kpi", "mrr", "--from", "2024-03-01", "--to", "2024-01-01"],
     );
     run.expect_code(2);
-    assert!(run.stderr.contains("before --from"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("--to 2024-01-01 is before the start 2024-03-01"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -368,7 +373,7 @@ fn unknown_kpi_is_a_clear_error() {
     run.expect_code(2);
     assert_eq!(run.stdout, "");
     assert!(
-        run.stderr.contains("unknown KPI `nope`") && run.stderr.contains("okapi kpi --list"),
+        run.stderr.contains("--kpi `nope` is not a KPI") && run.stderr.contains("okapi kpi --list"),
         "{}",
         run.stderr
     );

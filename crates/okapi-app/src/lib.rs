@@ -1,0 +1,28 @@
+//! okapi's application layer: every use case as an async function with a
+//! typed input, a typed [`serde::Serialize`] output and one error type,
+//! [`AppError`], whose [`Code`] both adapters map from one table (the
+//! command line to an exit status and a message, the server to an HTTP
+//! status and a JSON body).
+//!
+//! The adapters parse and render; every rule lives here or deeper. Inputs
+//! are validated once, when they are built ([`inputs`]): a use case never
+//! re-parses a string.
+//!
+//! Heavy work (loading a data directory, computing KPIs) runs on the
+//! blocking thread pool of the caller's tokio runtime, so an async caller
+//! (the server) never stalls its workers.
+//!
+//! Modules:
+//! - [`error`]: the error type and the code table;
+//! - [`location`]: where a workspace, its settings and its database are;
+//! - [`inputs`]: validated inputs shared by several use cases;
+//! - [`data`]: the data use cases (check, KPI catalog and values, MRR
+//!   bridge, inactive accounts, health, time to value, retention).
+
+pub mod data;
+pub mod error;
+pub mod inputs;
+pub mod location;
+
+pub use error::{AppError, Code};
+pub use location::Location;

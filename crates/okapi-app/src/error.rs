@@ -120,6 +120,18 @@ pub enum AppError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// Something the request names or needs is not there (a workspace,
+    /// its database).
+    #[error("{0}")]
+    Missing(String),
+    /// It exists already.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// A request that needs something the workspace lacks (no data
     /// directory outside a workspace, no dates in the data).
     #[error("{0}")]
@@ -135,7 +147,9 @@ impl AppError {
             AppError::Input { .. } | AppError::Settings(_) | AppError::Invalid(_) => Code::Invalid,
             AppError::Engine(e) => engine_code(e),
             AppError::Store(e) => store_code(e),
-            AppError::Read { .. } => Code::Unavailable,
+            AppError::Read { .. } | AppError::Write { .. } => Code::Unavailable,
+            AppError::Missing(_) => Code::NotFound,
+            AppError::Conflict(_) => Code::Conflict,
             AppError::Internal(_) => Code::Internal,
         }
     }

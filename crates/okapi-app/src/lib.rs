@@ -16,6 +16,8 @@
 //! - [`error`]: the error type and the code table;
 //! - [`location`]: where a workspace, its settings and its database are;
 //! - [`inputs`]: validated inputs shared by several use cases;
+//! - [`workspace`]: an open workspace, `init` and `migrate`;
+//! - [`people`]: the vision, teams and users;
 //! - [`data`]: the data use cases (check, KPI catalog and values, MRR
 //!   bridge, inactive accounts, health, time to value, retention).
 
@@ -23,6 +25,8 @@ pub mod data;
 pub mod error;
 pub mod inputs;
 pub mod location;
+pub mod people;
+pub mod workspace;
 
 pub use error::{AppError, Code};
 pub use location::Location;

@@ -12,20 +12,19 @@ use anyhow::{Context, Result, anyhow, bail};
 use chrono::{NaiveDate, NaiveTime, Utc};
 use okapi_core::okr::{Confidence, CycleState, KrKind, ObjectiveState};
 use okapi_core::review::Level;
-use okapi_core::settings::Settings;
-use okapi_store::{
-    CheckInSource, KeyResult, NewCheckIn, Objective, Store, StoreError, Team, User, check_key,
-};
+use okapi_store::{CheckInSource, KeyResult, NewCheckIn, Objective, StoreError, Team};
 use serde::Serialize;
 
 use super::args::{
     CheckinArgs, CycleCmd, Format, InitArgs, KrFields, ObjectiveFields, TeamCmd, UserCmd,
 };
-use super::file::{self, KrSpec, toml_str, word};
+use super::file::{self, KrSpec, word};
 use super::kpi::{KpiReader, grain_of};
 use super::status::kr_status;
-use super::workspace::{Location, Workspace, id_from_name};
+use super::workspace::{Location, Workspace};
 use crate::cli::ProfileArg;
+use okapi_app::people;
+use okapi_app::workspace as app_ws;
 
 pub fn print_json<T: Serialize>(v: &T) -> Result<()> {
     // Rendered first, so that a closed pipe surfaces as an I/O error (which
@@ -58,157 +57,63 @@ pub fn today() -> NaiveDate {
 // ---- init and migrate -----------------------------------------------------
 
 pub fn init(loc: &Location, args: &InitArgs) -> Result<ExitCode> {
-    let dir = &args.dir;
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let loc = Location {
-        dir: dir.clone(),
-        config: None,
-        database_url: loc.database_url.clone(),
-    };
-    let file = loc.file();
-    let profile = match args.profile {
-        ProfileArg::B2b => "b2b",
-        ProfileArg::B2c => "b2c",
-    };
-    let dir_name = std::fs::canonicalize(dir)
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "workspace".into());
-    let name = args.name.clone().unwrap_or(dir_name);
-    let id = args.id.clone().unwrap_or_else(|| id_from_name(&name));
-    check_key("workspace", &id)?;
-    let existing = std::fs::read_to_string(&file).ok();
-    let text = match &existing {
-        Some(t) => {
-            let s = Settings::from_toml(t)?;
-            if let Some(id) = s.workspace.id {
-                bail!(
-                    "{} is already workspace `{id}`; nothing changed",
-                    file.display()
-                );
-            }
-            // A settings-only file becomes a workspace; its data stays where
-            // it is.
-            format!(
-                "{}\n[workspace]\nid = {}\nname = {}\ndata = \".\"\n",
-                t.trim_end(),
-                toml_str(&id),
-                toml_str(&name)
-            )
-        }
-        None => format!(
-            "# okapi workspace: settings, custom KPIs and where things are.\nprofile = \"{profile}\"\n\n[workspace]\nid = {}\nname = {}\ndata = \"data\"\n",
-            toml_str(&id),
-            toml_str(&name)
-        ),
-    };
-    Settings::from_toml(&text)?;
     let rt = tokio::runtime::Handle::current();
-    let url = loc.url();
-    let profile_of_file = Settings::from_toml(&text)?.profile.as_str();
-    let applied = rt.block_on(async {
-        let store = Store::connect(&url).await?;
-        let applied = store.migrate().await?;
-        store
-            .create_workspace(&id, &name, profile_of_file, Utc::now())
-            .await?;
-        store.close().await;
-        Ok::<_, StoreError>(applied)
-    })?;
-    std::fs::write(&file, &text).with_context(|| format!("writing {}", file.display()))?;
-    if existing.is_none() {
-        std::fs::create_dir_all(dir.join("data"))?;
-    }
-    let database = match &loc.database_url {
-        Some(u) => okapi_store::redact_url(u),
-        None => loc.db_path().display().to_string(),
-    };
-    #[derive(Serialize)]
-    struct Out<'a> {
-        id: &'a str,
-        name: &'a str,
-        dir: String,
-        database: &'a str,
-        schema_version: i64,
-        migrations_applied: Vec<i64>,
-    }
-    say(
-        args.format,
-        Out {
-            id: &id,
-            name: &name,
-            dir: dir.display().to_string(),
-            database: &database,
-            schema_version: okapi_store::SCHEMA_VERSION,
-            migrations_applied: applied,
+    let done = rt.block_on(app_ws::init(app_ws::InitRequest {
+        dir: args.dir.clone(),
+        database_url: loc.database_url.clone(),
+        profile: match args.profile {
+            ProfileArg::B2b => okapi_core::settings::Profile::B2b,
+            ProfileArg::B2c => okapi_core::settings::Profile::B2c,
         },
-        || {
-            format!(
-                "Workspace `{id}` ({name}) created in {}\n  settings: {}\n  database: {database}\n  data:     put your tables in {}\nNext: {}okapi cycle create   (this quarter), then okapi okr add …",
-                dir.display(),
-                file.display(),
-                if existing.is_none() {
-                    dir.join("data").display().to_string()
-                } else {
-                    dir.display().to_string()
-                },
-                if dir.as_os_str() == "." {
-                    String::new()
-                } else {
-                    format!("cd {} && ", dir.display())
-                }
-            )
-        },
-    )
+        name: args.name.clone(),
+        id: args.id.clone(),
+    }))?;
+    say(args.format, &done, || {
+        let dir = &done.dir;
+        format!(
+            "Workspace `{}` ({}) created in {}\n  settings: {}\n  database: {}\n  data:     put your tables in {}\nNext: {}okapi cycle create   (this quarter), then okapi okr add …",
+            done.id,
+            done.name,
+            dir.display(),
+            done.settings.display(),
+            done.database,
+            done.data.display(),
+            if dir.as_os_str() == "." {
+                String::new()
+            } else {
+                format!("cd {} && ", dir.display())
+            }
+        )
+    })
 }
 
 pub fn migrate(loc: &Location, format: Format) -> Result<ExitCode> {
-    let ws = Workspace::open_unchecked(loc)?;
-    let before = ws.block_on(ws.store.schema_version())?;
-    let applied = ws.block_on(ws.store.migrate())?;
-    let after = ws.block_on(ws.store.schema_version())?;
-    #[derive(Serialize)]
-    struct Out {
-        from: i64,
-        to: i64,
-        applied: Vec<i64>,
-    }
-    say(
-        format,
-        Out {
-            from: before,
-            to: after,
-            applied: applied.clone(),
-        },
-        || {
-            if applied.is_empty() {
-                format!("The database is up to date (schema version {after}).")
-            } else {
-                format!(
-                    "Upgraded the database from schema version {before} to {after} (applied {}).",
-                    applied
-                        .iter()
-                        .map(|v| v.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            }
-        },
-    )
+    let m = tokio::runtime::Handle::current().block_on(app_ws::migrate(loc))?;
+    say(format, &m, || {
+        if m.applied.is_empty() {
+            format!("The database is up to date (schema version {}).", m.to)
+        } else {
+            format!(
+                "Upgraded the database from schema version {} to {} (applied {}).",
+                m.from,
+                m.to,
+                m.applied
+                    .iter()
+                    .map(|v| v.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    })
 }
 
 // ---- vision, teams, users -------------------------------------------------
 
 pub fn vision(loc: &Location, text: Option<String>, format: Format) -> Result<ExitCode> {
     let ws = Workspace::open(loc)?;
-    let v = match &text {
-        Some(t) => {
-            let mut s = ws.session()?;
-            ws.block_on(s.set_vision(Some(t)))?;
-            ws.block_on(s.commit())?;
-            Some(t.clone())
-        }
-        None => ws.read_session()?.workspace().vision.clone(),
+    let v = match text {
+        Some(t) => Some(ws.block_on(people::set_vision(&ws, t))?),
+        None => ws.block_on(people::vision(&ws))?,
     };
     say(format, serde_json::json!({ "vision": v }), || {
         v.clone()
@@ -225,41 +130,26 @@ pub fn team(loc: &Location, cmd: TeamCmd) -> Result<ExitCode> {
             mission,
             format,
         } => {
-            let mut s = ws.session()?;
-            let existing = ws.block_on(s.teams())?.into_iter().find(|t| t.key == key);
-            let team = Team {
-                name: name
-                    .or(existing.as_ref().map(|t| t.name.clone()))
-                    .unwrap_or_else(|| key.clone()),
-                mission: mission.or(existing.and_then(|t| t.mission)),
-                key,
-            };
-            ws.block_on(s.put_team(&team))?;
-            ws.block_on(s.commit())?;
+            let change = people::TeamChange { key, name, mission };
+            let team = ws.block_on(people::save_team(&ws, change))?;
             say(format, &team, || format!("Team `{}` saved.", team.key))
         }
         TeamCmd::List { format } => {
-            let mut s = ws.read_session()?;
-            let teams = ws.block_on(s.teams())?;
-            let users = ws.block_on(s.users())?;
-            ws.block_on(s.commit())?;
-            say(format, &teams, || {
+            let teams = ws.block_on(people::teams(&ws))?;
+            // The JSON form lists the teams as stored.
+            let stored: Vec<&Team> = teams.iter().map(|t| &t.team).collect();
+            say(format, &stored, || {
                 let mut out = String::new();
                 for t in &teams {
-                    let members: Vec<&str> = users
-                        .iter()
-                        .filter(|u| u.team.as_deref() == Some(&t.key))
-                        .map(|u| u.key.as_str())
-                        .collect();
                     out.push_str(&format!(
                         "{:<16} {}\n  mission: {}\n  members: {}\n",
-                        t.key,
-                        t.name,
-                        t.mission.as_deref().unwrap_or("—"),
-                        if members.is_empty() {
+                        t.team.key,
+                        t.team.name,
+                        t.team.mission.as_deref().unwrap_or("—"),
+                        if t.members.is_empty() {
                             "—".to_string()
                         } else {
-                            members.join(", ")
+                            t.members.join(", ")
                         }
                     ));
                 }
@@ -284,26 +174,18 @@ pub fn user(loc: &Location, cmd: UserCmd) -> Result<ExitCode> {
             team,
             format,
         } => {
-            let mut s = ws.session()?;
-            let existing = ws.block_on(s.users())?.into_iter().find(|u| u.key == key);
-            let e = existing.as_ref();
-            let user = User {
-                name: name
-                    .or(e.map(|u| u.name.clone()))
-                    .unwrap_or_else(|| key.clone()),
-                email: email.or(e.and_then(|u| u.email.clone())),
-                role: role.or(e.and_then(|u| u.role.clone())),
-                team: team.or(e.and_then(|u| u.team.clone())),
+            let change = people::UserChange {
                 key,
+                name,
+                email,
+                role,
+                team,
             };
-            ws.block_on(s.put_user(&user))?;
-            ws.block_on(s.commit())?;
+            let user = ws.block_on(people::save_user(&ws, change))?;
             say(format, &user, || format!("User `{}` saved.", user.key))
         }
         UserCmd::List { format } => {
-            let mut s = ws.read_session()?;
-            let users = ws.block_on(s.users())?;
-            ws.block_on(s.commit())?;
+            let users = ws.block_on(people::users(&ws))?;
             say(format, &users, || {
                 users
                     .iter()

@@ -190,9 +190,7 @@ pub fn quarter_key(day: NaiveDate) -> String {
 }
 
 /// A TOML basic string: JSON's string escapes are TOML's.
-pub fn toml_str(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
-}
+pub use okapi_app::workspace::toml_str;
 
 /// The dates a cycle key implies: `2027-Q1` a quarter, `2027` a year.
 pub fn dates_from_key(key: &str) -> Option<(NaiveDate, NaiveDate)> {

@@ -18,14 +18,18 @@
 //! - [`inputs`]: validated inputs shared by several use cases;
 //! - [`workspace`]: an open workspace, `init` and `migrate`;
 //! - [`people`]: the vision, teams and users;
+//! - [`kpi_reader`]: KPI values for KPI-linked key results;
+//! - [`status`]: a cycle's scores, pace and forecast on a day;
 //! - [`data`]: the data use cases (check, KPI catalog and values, MRR
 //!   bridge, inactive accounts, health, time to value, retention).
 
 pub mod data;
 pub mod error;
 pub mod inputs;
+pub mod kpi_reader;
 pub mod location;
 pub mod people;
+pub mod status;
 pub mod workspace;
 
 pub use error::{AppError, Code};

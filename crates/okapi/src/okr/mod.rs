@@ -10,11 +10,12 @@ pub mod demo;
 pub mod fault;
 pub mod file;
 pub mod html;
-pub mod kpi;
-pub mod status;
 pub mod transfer;
 pub mod views;
 pub mod workspace;
+
+pub use okapi_app::kpi_reader as kpi;
+pub use okapi_app::status;
 
 use std::process::ExitCode;
 

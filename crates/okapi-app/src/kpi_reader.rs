@@ -11,7 +11,6 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use anyhow::{Result, anyhow, bail};
 use chrono::NaiveDate;
 use okapi_core::catalog::Direction;
 use okapi_core::period::{Grain, Period};
@@ -19,6 +18,10 @@ use okapi_core::settings::Settings;
 use okapi_engine::EngineError;
 use okapi_engine::compute::{Engine, Segment, kpi_info};
 use okapi_engine::source::DataDir;
+
+use crate::error::AppError;
+
+type Result<T> = std::result::Result<T, AppError>;
 
 /// A KPI's value in one period.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,14 +38,18 @@ pub fn grain_of(word: Option<&str>) -> Result<Grain> {
         "quarter" => Ok(Grain::Quarter),
         "year" => Ok(Grain::Year),
         "day" => Ok(Grain::Day),
-        other => bail!("unknown grain `{other}` (expected day, week, month, quarter or year)"),
+        other => Err(AppError::Invalid(format!(
+            "unknown grain `{other}` (expected day, week, month, quarter or year)"
+        ))),
     }
 }
 
 /// Checks a KPI id against the catalog and the workspace's custom KPIs.
 pub fn check_kpi(settings: &Settings, id: &str) -> Result<()> {
     if kpi_info(settings, id).is_none() {
-        bail!("unknown KPI `{id}` (see `okapi kpi --list`)");
+        return Err(AppError::Invalid(format!(
+            "unknown KPI `{id}` (see `okapi kpi --list`)"
+        )));
     }
     Ok(())
 }
@@ -87,7 +94,7 @@ impl<'a> KpiReader<'a> {
         self.histories
             .get(&key)
             .map(Vec::as_slice)
-            .ok_or_else(|| anyhow::anyhow!("KPI `{kpi}` was not computed"))
+            .ok_or_else(|| AppError::Internal(format!("KPI `{kpi}` was not computed")))
     }
 
     fn compute(&self, kpi: &str, segment: Option<&str>, grain: Grain) -> Result<Vec<Reading>> {
@@ -105,18 +112,24 @@ impl<'a> KpiReader<'a> {
         let segment = segment
             .map(|s| s.parse::<Segment>())
             .transpose()
-            .map_err(|e| anyhow!(e))?;
-        let dir = DataDir::open(&self.data)
-            .map_err(|e| anyhow!("data directory {}: {e}", self.data.display()))?;
+            .map_err(AppError::Invalid)?;
+        let dir = DataDir::open(&self.data).map_err(|e| {
+            AppError::Engine(EngineError::File {
+                file: format!("data directory {}", self.data.display()),
+                reason: e.to_string(),
+            })
+        })?;
         let ids = vec![kpi.to_string()];
         let engine = match Engine::for_kpis(&dir, self.settings, &ids, segment) {
             Ok(e) => e,
-            Err(EngineError::InvalidRows(issues)) => bail!(
-                "the data in {} has {} invalid row(s); run `okapi check --data {}`",
-                self.data.display(),
-                issues.len(),
-                self.data.display()
-            ),
+            Err(EngineError::InvalidRows(issues)) => {
+                return Err(AppError::Invalid(format!(
+                    "the data in {} has {} invalid row(s); run `okapi check --data {}`",
+                    self.data.display(),
+                    issues.len(),
+                    self.data.display()
+                )));
+            }
             Err(e) => return Err(e.into()),
         };
         let Some((_, last_day)) = engine.data_range() else {
@@ -177,11 +190,11 @@ impl<'a> KpiReader<'a> {
             .find(|r| r.period.last_day() <= at)
             .copied()
             .ok_or_else(|| {
-                anyhow!(
+                AppError::Invalid(format!(
                     "KPI `{kpi}` has no value for a complete {} ending on or before {at} in {}",
                     grain.as_str(),
                     self.data.display()
-                )
+                ))
             })
     }
 }

@@ -197,4 +197,22 @@ impl<'a> KpiReader<'a> {
                 ))
             })
     }
+
+    /// A KPI-linked key result's value on day `on` (its KPI at its grain
+    /// and segment), with the period it comes from (`month 2026-10-01`).
+    pub fn kr_value(
+        &mut self,
+        kr: &okapi_store::KeyResult,
+        on: NaiveDate,
+    ) -> Result<(f64, String)> {
+        let kpi = kr
+            .kpi
+            .as_deref()
+            .ok_or_else(|| AppError::Invalid(format!("key result `{}` has no KPI", kr.key)))?;
+        let grain = grain_of(kr.grain.as_deref())?;
+        let r = self
+            .value_on(kpi, kr.segment.as_deref(), grain, on)
+            .map_err(|e| AppError::Invalid(format!("key result `{}`: {e}", kr.key)))?;
+        Ok((r.value, format!("{} {}", grain.as_str(), r.period.start)))
+    }
 }

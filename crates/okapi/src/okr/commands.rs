@@ -23,8 +23,8 @@ use super::kpi::{KpiReader, grain_of};
 use super::status::kr_status;
 use super::workspace::{Location, Workspace};
 use crate::cli::ProfileArg;
-use okapi_app::people;
 use okapi_app::workspace as app_ws;
+use okapi_app::{cycles, people};
 
 pub fn print_json<T: Serialize>(v: &T) -> Result<()> {
     // Rendered first, so that a closed pipe surfaces as an I/O error (which
@@ -217,20 +217,13 @@ pub fn cycle(loc: &Location, cmd: CycleCmd) -> Result<ExitCode> {
             end,
             format,
         } => {
-            let mut s = ws.session()?;
-            let key = key.unwrap_or_else(|| file::quarter_key(today()));
-            let implied = file::dates_from_key(&key);
-            let (start, end) = match (start, end, implied) {
-                (Some(s), Some(e), _) => (s, e),
-                (None, None, Some(d)) => d,
-                (s, e, Some(d)) => (s.unwrap_or(d.0), e.unwrap_or(d.1)),
-                _ => bail!(
-                    "cycle `{key}`: give --start and --end (only keys like 2027-Q1 or 2027 imply their dates)"
-                ),
+            let new = cycles::NewCycle {
+                key,
+                name,
+                start,
+                end,
             };
-            let name = name.unwrap_or_else(|| file::name_from_key(&key));
-            let c = ws.block_on(s.create_cycle(&key, &name, start, end))?;
-            ws.block_on(s.commit())?;
+            let c = ws.block_on(cycles::create(&ws, new, today()))?;
             say(format, &c, || {
                 format!(
                     "Cycle `{}` ({}) created: {} … {}, planning.",
@@ -239,9 +232,7 @@ pub fn cycle(loc: &Location, cmd: CycleCmd) -> Result<ExitCode> {
             })
         }
         CycleCmd::List { format } => {
-            let mut s = ws.read_session()?;
-            let cycles = ws.block_on(s.cycles())?;
-            ws.block_on(s.commit())?;
+            let cycles = ws.block_on(cycles::list(&ws))?;
             say(format, &cycles, || {
                 if cycles.is_empty() {
                     return "No cycles yet: okapi cycle create 2027-Q1".into();
@@ -265,15 +256,13 @@ pub fn cycle(loc: &Location, cmd: CycleCmd) -> Result<ExitCode> {
             end,
             format,
         } => {
-            let mut s = ws.session()?;
-            let mut c = ws.block_on(s.cycle(&key))?;
-            if let Some(n) = name {
-                c.name = n;
-            }
-            c.start = start.unwrap_or(c.start);
-            c.end = end.unwrap_or(c.end);
-            let c = ws.block_on(s.save_cycle(&c))?;
-            ws.block_on(s.commit())?;
+            let change = cycles::CycleChange {
+                key,
+                name,
+                start,
+                end,
+            };
+            let c = ws.block_on(cycles::change(&ws, change))?;
             say(format, &c, || {
                 format!(
                     "Cycle `{}` ({}) is {} … {}, {}.",
@@ -282,9 +271,7 @@ pub fn cycle(loc: &Location, cmd: CycleCmd) -> Result<ExitCode> {
             })
         }
         CycleCmd::Activate { key, format } => {
-            let mut s = ws.session()?;
-            let c = ws.block_on(s.activate_cycle(&key))?;
-            ws.block_on(s.commit())?;
+            let c = ws.block_on(cycles::activate(&ws, &key))?;
             say(format, &c, || format!("Cycle `{}` is active.", c.key))
         }
         CycleCmd::Close {
@@ -300,77 +287,12 @@ pub fn cycle(loc: &Location, cmd: CycleCmd) -> Result<ExitCode> {
                 };
                 refl.insert(k.trim().to_string(), t.trim().to_string());
             }
-            let mut s = ws.read_session()?;
-            let cycle = ws.block_on(s.cycle(&key))?;
-            if cycle.state != CycleState::Active {
-                bail!(
-                    "cycle `{key}` is {}: only an active cycle can be closed",
-                    cycle.state
-                );
-            }
-            // KPI-linked KRs end on the KPI's value at the close, read on
-            // the close day (at most the cycle's last day), with the
-            // confidence its pace gives at that moment (the end of the
-            // cycle once it is over). The KPIs are computed outside any
-            // transaction; the cycle is read again before writing.
-            let close_day = at.unwrap_or_else(today);
-            let on = close_day.min(cycle.end);
-            let pace_day = close_day.min(cycle.end.succ_opt().unwrap_or(cycle.end));
-            let krs = ws.block_on(s.key_results(Some(&key)))?;
-            let history = ws.block_on(s.checkins(None, Some(&key)))?;
-            ws.block_on(s.commit())?;
-            let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
-            let mut last = Vec::new();
-            for kr in krs.iter().filter(|k| k.kind == KrKind::Kpi) {
-                let (value, period) = kpi_value(&mut reader, kr, on)?;
-                let pending = okapi_store::CheckIn {
-                    seq: 0,
-                    kr: kr.key.clone(),
-                    at: on.and_time(NaiveTime::MIN).and_utc(),
-                    value: Some(value),
-                    confidence: Confidence::OnTrack,
-                    note: Some(format!("value at close ({period})")),
-                    author: None,
-                    source: CheckInSource::Kpi,
-                };
-                let mut refs: Vec<&okapi_store::CheckIn> =
-                    history.iter().filter(|c| c.kr == kr.key).collect();
-                refs.push(&pending);
-                let status =
-                    kr_status(&cycle, kr, &refs, pace_day, ws.settings.okrs.pace_tolerance);
-                last.push(NewCheckIn {
-                    kr: pending.kr.clone(),
-                    at: pending.at,
-                    value: pending.value,
-                    confidence: confidence_from_pace(&status),
-                    note: pending.note.clone(),
-                    author: None,
-                    source: CheckInSource::Kpi,
-                });
-            }
-            let mut s = ws.session()?;
-            let cycle = ws.block_on(s.cycle(&key))?;
-            if cycle.state != CycleState::Active {
-                bail!(
-                    "cycle `{key}` is {}: only an active cycle can be closed",
-                    cycle.state
-                );
-            }
-            // The KPIs were computed for these key results: none added,
-            // removed or changed since.
-            let versions = |krs: &[KeyResult]| -> Vec<(String, i64)> {
-                krs.iter().map(|k| (k.key.clone(), k.version)).collect()
+            let req = cycles::Close {
+                key: key.clone(),
+                reflections: refl,
+                at: at.unwrap_or_else(today),
             };
-            if versions(&ws.block_on(s.key_results(Some(&key)))?) != versions(&krs) {
-                bail!(
-                    "the key results of cycle `{key}` changed while their KPIs were computed: nothing was closed; run the command again"
-                );
-            }
-            for c in &last {
-                ws.block_on(s.check_in(c))?;
-            }
-            let closed = ws.block_on(s.close_cycle(&key, &refl))?;
-            ws.block_on(s.commit())?;
+            let closed = ws.block_on(cycles::close(&ws, req))?;
             say(format, &closed, || {
                 let mut out = format!("Cycle `{key}` closed.\n");
                 for o in &closed {
@@ -407,15 +329,7 @@ pub fn cycle(loc: &Location, cmd: CycleCmd) -> Result<ExitCode> {
 
 /// A KPI-linked KR's value on day `on`, with the period it comes from.
 pub fn kpi_value(reader: &mut KpiReader, kr: &KeyResult, on: NaiveDate) -> Result<(f64, String)> {
-    let kpi = kr
-        .kpi
-        .as_deref()
-        .ok_or_else(|| anyhow!("key result `{}` has no KPI", kr.key))?;
-    let grain = grain_of(kr.grain.as_deref())?;
-    let r = reader
-        .value_on(kpi, kr.segment.as_deref(), grain, on)
-        .with_context(|| format!("key result `{}`", kr.key))?;
-    Ok((r.value, format!("{} {}", grain.as_str(), r.period.start)))
+    Ok(reader.kr_value(kr, on)?)
 }
 
 // ---- objectives and key results -------------------------------------------

@@ -183,45 +183,10 @@ pub fn word<T: std::str::FromStr<Err = String>>(s: Option<&str>) -> Result<Optio
         .transpose()
 }
 
-/// The key of the quarter containing `day` (`2027-Q1`).
-pub fn quarter_key(day: NaiveDate) -> String {
-    use chrono::Datelike;
-    format!("{}-Q{}", day.year(), day.month0() / 3 + 1)
-}
-
 /// A TOML basic string: JSON's string escapes are TOML's.
 pub use okapi_app::workspace::toml_str;
 
-/// The dates a cycle key implies: `2027-Q1` a quarter, `2027` a year.
-pub fn dates_from_key(key: &str) -> Option<(NaiveDate, NaiveDate)> {
-    if let Some((y, q)) = key.split_once("-Q") {
-        let y: i32 = y.parse().ok()?;
-        let q: u32 = q.parse().ok().filter(|q| (1..=4).contains(q))?;
-        let start = NaiveDate::from_ymd_opt(y, (q - 1) * 3 + 1, 1)?;
-        let end = if q == 4 {
-            NaiveDate::from_ymd_opt(y, 12, 31)?
-        } else {
-            NaiveDate::from_ymd_opt(y, q * 3 + 1, 1)?.pred_opt()?
-        };
-        return Some((start, end));
-    }
-    if key.len() == 4 {
-        let y: i32 = key.parse().ok()?;
-        return Some((
-            NaiveDate::from_ymd_opt(y, 1, 1)?,
-            NaiveDate::from_ymd_opt(y, 12, 31)?,
-        ));
-    }
-    None
-}
-
-/// The display name a cycle key implies (`Q1 2027`).
-pub fn name_from_key(key: &str) -> String {
-    match key.split_once("-Q") {
-        Some((y, q)) if dates_from_key(key).is_some() => format!("Q{q} {y}"),
-        _ => key.to_string(),
-    }
-}
+pub use okapi_app::cycles::{dates_from_key, name_from_key, quarter_key};
 
 /// An objective's level when the file does not say.
 pub fn default_level(team: Option<&str>, owner: Option<&str>, parent: Option<&str>) -> Level {

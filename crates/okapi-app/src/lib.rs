@@ -18,12 +18,14 @@
 //! - [`inputs`]: validated inputs shared by several use cases;
 //! - [`workspace`]: an open workspace, `init` and `migrate`;
 //! - [`people`]: the vision, teams and users;
+//! - [`checkins`]: check-ins, by people and from KPIs;
 //! - [`cycles`]: creating, changing, activating and closing cycles;
 //! - [`kpi_reader`]: KPI values for KPI-linked key results;
 //! - [`status`]: a cycle's scores, pace and forecast on a day;
 //! - [`data`]: the data use cases (check, KPI catalog and values, MRR
 //!   bridge, inactive accounts, health, time to value, retention).
 
+pub mod checkins;
 pub mod cycles;
 pub mod data;
 pub mod error;

@@ -132,12 +132,25 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Handle::current().block_on(f)
 }
 
-/// Prints an application error as the command line shows it (an input by
-/// its flag, invalid rows one by one) and returns its exit status.
-fn fail(e: &AppError) -> ExitCode {
+/// An application error's message as the command line shows it: an input
+/// by its flag (`--window must be …`).
+pub fn describe(e: &AppError) -> String {
+    match e {
+        AppError::Input {
+            field: "kpi",
+            reason,
+        } => format!("--kpi {reason} (see `okapi kpi --list`)"),
+        AppError::Input { field, reason } => format!("--{field} {reason}"),
+        other => other.to_string(),
+    }
+}
+
+/// Prints an application error as the command line shows it (invalid rows
+/// one by one) and returns its exit status.
+pub fn fail(e: &AppError) -> ExitCode {
     let mut err = std::io::stderr().lock();
-    match (e.invalid_rows(), e) {
-        (Some(issues), _) => {
+    match e.invalid_rows() {
+        Some(issues) => {
             let _ = print_issues(&mut err, issues);
             let _ = writeln!(
                 err,
@@ -145,20 +158,8 @@ fn fail(e: &AppError) -> ExitCode {
                 issues.rows()
             );
         }
-        (
-            None,
-            AppError::Input {
-                field: "kpi",
-                reason,
-            },
-        ) => {
-            let _ = writeln!(err, "error: --kpi {reason} (see `okapi kpi --list`)");
-        }
-        (None, AppError::Input { field, reason }) => {
-            let _ = writeln!(err, "error: --{field} {reason}");
-        }
-        (None, other) => {
-            let _ = writeln!(err, "error: {other}");
+        None => {
+            let _ = writeln!(err, "error: {}", describe(e));
         }
     }
     ExitCode::from(e.code().exit_status())

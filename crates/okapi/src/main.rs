@@ -38,6 +38,11 @@ fn main() -> ExitCode {
             if broken_pipe {
                 return ExitCode::SUCCESS;
             }
+            // An application error bare (no context added) is shown and
+            // exits as its code says.
+            if let Some(app) = e.downcast_ref::<okapi_app::AppError>() {
+                return commands::fail(app);
+            }
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }

@@ -9,10 +9,10 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow, bail};
-use chrono::{NaiveDate, NaiveTime, Utc};
-use okapi_core::okr::{Confidence, CycleState, KrKind, ObjectiveState};
+use chrono::{NaiveDate, Utc};
+use okapi_core::okr::{Confidence, KrKind, ObjectiveState};
 use okapi_core::review::Level;
-use okapi_store::{CheckInSource, KeyResult, NewCheckIn, Objective, StoreError, Team};
+use okapi_store::{KeyResult, Objective, StoreError, Team};
 use serde::Serialize;
 
 use super::args::{
@@ -20,11 +20,10 @@ use super::args::{
 };
 use super::file::{self, KrSpec, word};
 use super::kpi::{KpiReader, grain_of};
-use super::status::kr_status;
 use super::workspace::{Location, Workspace};
 use crate::cli::ProfileArg;
 use okapi_app::workspace as app_ws;
-use okapi_app::{cycles, people};
+use okapi_app::{checkins, cycles, people};
 
 pub fn print_json<T: Serialize>(v: &T) -> Result<()> {
     // Rendered first, so that a closed pipe surfaces as an I/O error (which
@@ -644,250 +643,58 @@ pub fn delete(loc: &Location, key: &str, format: Format) -> Result<ExitCode> {
 
 pub fn checkin(loc: &Location, args: CheckinArgs) -> Result<ExitCode> {
     let ws = Workspace::open(loc)?;
-    // Read first, compute the KPI outside any transaction (it may take a
-    // while on large data), then write in a session of its own; the store
-    // checks again there that the cycle is still open.
-    let mut s = ws.read_session()?;
-    let kr = ws.block_on(s.key_result(&args.kr))?;
-    let o = ws.block_on(s.objective(&kr.objective))?;
-    let cycle = ws.block_on(s.cycle(&o.cycle))?;
-    ws.block_on(s.commit())?;
-    if cycle.state == CycleState::Closed {
-        bail!(
-            "cycle `{}` is closed: no more check-ins on `{}`",
-            cycle.key,
-            kr.key
-        );
-    }
-    let on = args.at.unwrap_or_else(today);
-    let at = if args.at.is_some() {
-        on.and_time(NaiveTime::MIN).and_utc()
-    } else {
-        Utc::now()
-    };
-    let (value, source, period) = match (args.value, kr.kind) {
-        (Some(v), _) => (Some(v), CheckInSource::Manual, None),
-        (None, KrKind::Kpi) => {
-            let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
-            let (v, p) = kpi_value(&mut reader, &kr, on)?;
-            (Some(v), CheckInSource::Kpi, Some(p))
-        }
-        (None, _) => bail!(
-            "key result `{}` is a {}: give its new value with --value",
-            kr.key,
-            kr.kind.as_str()
-        ),
-    };
-    let mut s = ws.session()?;
-    // Checked again in the write transaction: the KR is the one read above
-    // (the store checks that its cycle is still open).
-    let now = ws.block_on(s.key_result(&kr.key))?;
-    if now.version != kr.version {
-        bail!(
-            "key result `{}` was changed meanwhile (version {}, now {}): nothing was checked in; run the command again",
-            kr.key,
-            kr.version,
-            now.version
-        );
-    }
-    let history = ws.block_on(s.checkins(Some(&kr.key), None))?;
-    let mut refs: Vec<&okapi_store::CheckIn> = history.iter().collect();
-    let pending = okapi_store::CheckIn {
-        seq: 0,
-        kr: kr.key.clone(),
-        at,
-        value,
-        confidence: Confidence::OnTrack,
-        note: None,
-        author: None,
-        source,
-    };
-    refs.push(&pending);
-    let status = kr_status(&cycle, &kr, &refs, on, ws.settings.okrs.pace_tolerance);
-    // Without a stated confidence, the pace gives one.
-    let confidence = match word::<Confidence>(args.confidence.as_deref())? {
-        Some(c) => c,
-        None => confidence_from_pace(&status),
-    };
-    let note = match (args.note, &period) {
-        (Some(n), _) => Some(n),
-        (None, Some(p)) => Some(format!("computed from {p}")),
-        (None, None) => None,
-    };
-    let c = ws.block_on(s.check_in(&NewCheckIn {
-        kr: kr.key.clone(),
-        at,
-        value,
-        confidence,
-        note,
+    let req = checkins::CheckInRequest {
+        kr: args.kr,
+        value: args.value,
+        confidence: word::<Confidence>(args.confidence.as_deref())?,
+        note: args.note,
         author: args.author,
-        source,
-    }))?;
-    ws.block_on(s.commit())?;
-    #[derive(Serialize)]
-    struct Out<'a> {
-        checkin: &'a okapi_store::CheckIn,
-        score: f64,
-        expected: f64,
-        at_risk: bool,
-        forecast: Option<f64>,
-        reaches_target_on: Option<NaiveDate>,
-    }
-    say(
-        args.format,
-        Out {
-            checkin: &c,
-            score: status.score,
-            expected: status.expected,
-            at_risk: status.at_risk,
-            forecast: status.forecast,
-            reaches_target_on: status.reaches_target_on,
-        },
-        || {
-            let mut out = format!(
-                "Checked in {} = {} ({}){}: score {:.2} {}, expected {:.2} by now{}",
-                kr.key,
-                okapi_core::units::with_unit_or_dash(value, kr.unit.as_deref()),
-                confidence.as_str(),
-                period.map(|p| format!(", from {p}")).unwrap_or_default(),
-                status.score,
-                status.grade.as_str(),
-                status.expected,
-                if status.at_risk { " — at risk" } else { "" }
-            );
-            if let Some(f) = status.forecast {
-                out.push_str(&format!("\nForecast at the end of the cycle: {f:.2}"));
-                if let Some(d) = status.reaches_target_on {
-                    out.push_str(&format!(", target reached on {d}"));
-                }
+        at: args.at,
+    };
+    let done = ws.block_on(checkins::check_in(&ws, req, Utc::now()))?;
+    say(args.format, &done, || {
+        let c = &done.checkin;
+        let mut out = format!(
+            "Checked in {} = {} ({}){}: score {:.2} {}, expected {:.2} by now{}",
+            c.kr,
+            okapi_core::units::with_unit_or_dash(c.value, done.unit.as_deref()),
+            c.confidence.as_str(),
+            done.period
+                .as_ref()
+                .map(|p| format!(", from {p}"))
+                .unwrap_or_default(),
+            done.score,
+            done.grade.as_str(),
+            done.expected,
+            if done.at_risk { " — at risk" } else { "" }
+        );
+        if let Some(f) = done.forecast {
+            out.push_str(&format!("\nForecast at the end of the cycle: {f:.2}"));
+            if let Some(d) = done.reaches_target_on {
+                out.push_str(&format!(", target reached on {d}"));
             }
-            out
-        },
-    )
-}
-
-/// The confidence the pace gives a computed check-in.
-fn confidence_from_pace(status: &super::status::KrStatus) -> Confidence {
-    okapi_core::pace::confidence_from_pace(status.at_risk, status.expected, status.score)
-}
-
-/// One KPI-linked KR checked in by `okapi okr refresh`.
-#[derive(Serialize)]
-struct Refreshed {
-    kr: String,
-    #[serde(skip)]
-    unit: Option<String>,
-    value: f64,
-    period: String,
-    previous: Option<f64>,
-    score: f64,
-    confidence: Confidence,
+        }
+        out
+    })
 }
 
 pub fn refresh(loc: &Location, at: Option<NaiveDate>, format: Format) -> Result<ExitCode> {
     let ws = Workspace::open(loc)?;
-    let on_day = at.unwrap_or_else(today);
-    // Read, compute the KPIs outside any transaction, then write.
-    let mut s = ws.read_session()?;
-    let cycles: Vec<_> = ws
-        .block_on(s.cycles())?
-        .into_iter()
-        .filter(|c| c.state == CycleState::Active)
-        .collect();
-    let mut work = Vec::new();
-    for c in &cycles {
-        let krs = ws.block_on(s.key_results(Some(&c.key)))?;
-        let checkins = ws.block_on(s.checkins(None, Some(&c.key)))?;
-        for kr in krs.into_iter().filter(|k| k.kind == KrKind::Kpi) {
-            let history: Vec<okapi_store::CheckIn> = checkins
-                .iter()
-                .filter(|ci| ci.kr == kr.key)
-                .cloned()
-                .collect();
-            work.push((c.clone(), kr, history));
-        }
-    }
-    ws.block_on(s.commit())?;
-    let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
-    let mut writes = Vec::new();
-    for (c, kr, history) in &work {
-        let on = on_day.clamp(c.start, c.end);
-        let (value, period) = kpi_value(&mut reader, kr, on)?;
-        let previous = history.iter().rev().find_map(|ci| ci.value);
-        if previous == Some(value) {
-            continue;
-        }
-        let at = on.and_time(NaiveTime::MIN).and_utc();
-        let pending = okapi_store::CheckIn {
-            seq: 0,
-            kr: kr.key.clone(),
-            at,
-            value: Some(value),
-            confidence: Confidence::OnTrack,
-            note: None,
-            author: None,
-            source: CheckInSource::Kpi,
-        };
-        let mut refs: Vec<&okapi_store::CheckIn> = history.iter().collect();
-        refs.push(&pending);
-        let status = kr_status(c, kr, &refs, on, ws.settings.okrs.pace_tolerance);
-        let confidence = confidence_from_pace(&status);
-        writes.push((
-            NewCheckIn {
-                kr: kr.key.clone(),
-                at,
-                value: Some(value),
-                confidence,
-                note: Some(format!("computed from {period}")),
-                author: None,
-                source: CheckInSource::Kpi,
-            },
-            Refreshed {
-                kr: kr.key.clone(),
-                unit: kr.unit.clone(),
-                value,
-                period,
-                previous,
-                score: status.score,
-                confidence,
-            },
-            kr.version,
-        ));
-    }
-    let mut s = ws.session()?;
-    let mut done: Vec<Refreshed> = Vec::new();
-    for (c, r, version) in writes {
-        // Checked again in the write transaction: the KR is the one the
-        // value was computed for, and no one checked that value in since.
-        let now = ws.block_on(s.key_result(&c.kr))?;
-        if now.version != version {
-            bail!(
-                "key result `{}` was changed while its KPI was computed (version {version}, now {}): nothing was checked in; run `okapi okr refresh` again",
-                c.kr,
-                now.version
-            );
-        }
-        let history = ws.block_on(s.checkins(Some(&c.kr), None))?;
-        if history.iter().rev().find_map(|h| h.value) == c.value {
-            continue;
-        }
-        ws.block_on(s.check_in(&c))?;
-        done.push(r);
-    }
-    ws.block_on(s.commit())?;
-    say(format, &done, || {
+    let r = ws.block_on(checkins::refresh_krs(&ws, at.unwrap_or_else(today)))?;
+    let done = &r.refreshed;
+    say(format, done, || {
         if done.is_empty() {
             return format!(
                 "{} KPI-linked key result(s) checked: no value changed.",
-                work.len()
+                r.checked
             );
         }
         let mut out = format!(
             "Checked in {} of {} KPI-linked key result(s):\n",
             done.len(),
-            work.len()
+            r.checked
         );
-        for r in &done {
+        for r in done {
             out.push_str(&format!(
                 "  {:<8} {} → {} ({}), score {:.2}, {}\n",
                 r.kr,

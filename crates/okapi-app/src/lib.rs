@@ -20,6 +20,7 @@
 //! - [`people`]: the vision, teams and users;
 //! - [`checkins`]: check-ins, by people and from KPIs;
 //! - [`cycles`]: creating, changing, activating and closing cycles;
+//! - [`objectives`]: adding, changing and deleting objectives;
 //! - [`kpi_reader`]: KPI values for KPI-linked key results;
 //! - [`status`]: a cycle's scores, pace and forecast on a day;
 //! - [`data`]: the data use cases (check, KPI catalog and values, MRR
@@ -32,6 +33,7 @@ pub mod error;
 pub mod inputs;
 pub mod kpi_reader;
 pub mod location;
+pub mod objectives;
 pub mod people;
 pub mod status;
 pub mod workspace;

@@ -12,7 +12,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use chrono::{NaiveDate, Utc};
 use okapi_core::okr::{Confidence, KrKind, ObjectiveState};
 use okapi_core::review::Level;
-use okapi_store::{KeyResult, Objective, StoreError, Team};
+use okapi_store::{KeyResult, Objective, Team};
 use serde::Serialize;
 
 use super::args::{
@@ -23,7 +23,7 @@ use super::kpi::{KpiReader, grain_of};
 use super::workspace::{Location, Workspace};
 use crate::cli::ProfileArg;
 use okapi_app::workspace as app_ws;
-use okapi_app::{checkins, cycles, people};
+use okapi_app::{checkins, cycles, objectives, people};
 
 pub fn print_json<T: Serialize>(v: &T) -> Result<()> {
     // Rendered first, so that a closed pipe surfaces as an I/O error (which
@@ -333,29 +333,17 @@ pub fn kpi_value(reader: &mut KpiReader, kr: &KeyResult, on: NaiveDate) -> Resul
 
 // ---- objectives and key results -------------------------------------------
 
-fn apply_objective_fields(o: &mut Objective, f: &ObjectiveFields) -> Result<()> {
-    if let Some(t) = &f.title {
-        o.title = t.clone();
-    }
-    if let Some(w) = &f.why {
-        o.why = Some(w.clone());
-    }
-    if let Some(l) = word::<Level>(f.level.as_deref())? {
-        o.level = l;
-    }
-    if let Some(t) = &f.team {
-        o.team = (!t.is_empty()).then(|| t.clone());
-    }
-    if let Some(t) = &f.owner {
-        o.owner = (!t.is_empty()).then(|| t.clone());
-    }
-    if let Some(p) = &f.parent {
-        o.parent = (!p.is_empty()).then(|| p.clone());
-    }
-    if let Some(c) = f.committed {
-        o.committed = c;
-    }
-    Ok(())
+/// The objective fields of the command line, their words parsed.
+fn objective_fields(f: ObjectiveFields) -> Result<objectives::ObjectiveFields> {
+    Ok(objectives::ObjectiveFields {
+        level: word::<Level>(f.level.as_deref())?,
+        title: f.title,
+        why: f.why,
+        team: f.team,
+        owner: f.owner,
+        parent: f.parent,
+        committed: f.committed,
+    })
 }
 
 fn describe_objective(o: &Objective) -> String {
@@ -386,28 +374,8 @@ pub fn objective_add(
     format: Format,
 ) -> Result<ExitCode> {
     let ws = Workspace::open(loc)?;
-    let mut s = ws.session()?;
-    let key = match key {
-        Some(k) => k,
-        None => ws.block_on(s.next_key("O"))?,
-    };
-    let title = fields
-        .title
-        .clone()
-        .ok_or_else(|| anyhow!("an objective needs --title"))?;
-    let mut o = Objective::draft(
-        &key,
-        &cycle,
-        &title,
-        file::default_level(
-            fields.team.as_deref(),
-            fields.owner.as_deref(),
-            fields.parent.as_deref(),
-        ),
-    );
-    apply_objective_fields(&mut o, &fields)?;
-    let o = ws.block_on(s.create_objective(&o))?;
-    ws.block_on(s.commit())?;
+    let fields = objective_fields(fields)?;
+    let o = ws.block_on(objectives::add(&ws, &cycle, key, fields))?;
     say(format, &o, || format!("Created {}", describe_objective(&o)))
 }
 
@@ -420,19 +388,13 @@ pub fn objective_set(
     format: Format,
 ) -> Result<ExitCode> {
     let ws = Workspace::open(loc)?;
-    let mut s = ws.session()?;
-    let mut o = ws.block_on(s.objective(&key))?;
-    if let Some(v) = if_version {
-        // Saving with the version the caller saw makes a change made since
-        // a conflict.
-        o.version = v;
-    }
-    apply_objective_fields(&mut o, &fields)?;
-    if let Some(st) = word::<ObjectiveState>(state.as_deref())? {
-        o.state = st;
-    }
-    let o = ws.block_on(s.save_objective(&o))?;
-    ws.block_on(s.commit())?;
+    let change = objectives::ObjectiveChange {
+        key,
+        fields: objective_fields(fields)?,
+        state: word::<ObjectiveState>(state.as_deref())?,
+        if_version,
+    };
+    let o = ws.block_on(objectives::change(&ws, change))?;
     say(format, &o, || format!("Saved {}", describe_objective(&o)))
 }
 
@@ -614,29 +576,10 @@ pub fn kr_set(
 
 pub fn delete(loc: &Location, key: &str, format: Format) -> Result<ExitCode> {
     let ws = Workspace::open(loc)?;
-    let mut s = ws.session()?;
-    let what = match ws.block_on(s.objective(key)) {
-        Ok(_) => {
-            ws.block_on(s.delete_objective(key))?;
-            "objective"
-        }
-        Err(StoreError::NotFound { .. }) => {
-            ws.block_on(s.delete_key_result(key)).map_err(|e| match e {
-                StoreError::NotFound { .. } => {
-                    anyhow!("there is no objective or key result `{key}` in this workspace")
-                }
-                e => e.into(),
-            })?;
-            "key result"
-        }
-        Err(e) => return Err(e.into()),
-    };
-    ws.block_on(s.commit())?;
-    say(
-        format,
-        serde_json::json!({ "deleted": key, "kind": what }),
-        || format!("Deleted {what} `{key}`."),
-    )
+    let d = ws.block_on(objectives::delete(&ws, key))?;
+    say(format, &d, || {
+        format!("Deleted {} `{}`.", d.kind, d.deleted)
+    })
 }
 
 // ---- check-ins --------------------------------------------------------------

@@ -188,16 +188,7 @@ pub use okapi_app::workspace::toml_str;
 
 pub use okapi_app::cycles::{dates_from_key, name_from_key, quarter_key};
 
-/// An objective's level when the file does not say.
-pub fn default_level(team: Option<&str>, owner: Option<&str>, parent: Option<&str>) -> Level {
-    match (team, owner, parent) {
-        (Some(_), _, _) => Level::Team,
-        (None, Some(_), _) => Level::Person,
-        // Aligned under another objective, with no owner named: a team's.
-        (None, None, Some(_)) => Level::Team,
-        (None, None, None) => Level::Company,
-    }
-}
+pub use okapi_app::objectives::default_level;
 
 /// A key result's kind: the one given, else `kpi` when it names a KPI,
 /// else `metric`.

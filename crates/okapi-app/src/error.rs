@@ -138,6 +138,35 @@ pub enum AppError {
     Invalid(String),
     #[error("internal error: {0}")]
     Internal(String),
+    /// An error with what it is about (`okrs.toml:12: key result `KR-3``);
+    /// its code is its source's.
+    #[error("{context}: {source}")]
+    Context {
+        context: String,
+        source: Box<AppError>,
+    },
+}
+
+/// Adds what an error is about, keeping its code.
+pub trait Context<T> {
+    fn context(self, context: impl std::fmt::Display) -> Result<T, AppError>;
+    fn with_context<C: std::fmt::Display>(self, f: impl FnOnce() -> C) -> Result<T, AppError>;
+}
+
+impl<T, E: Into<AppError>> Context<T> for Result<T, E> {
+    fn context(self, context: impl std::fmt::Display) -> Result<T, AppError> {
+        self.map_err(|e| AppError::Context {
+            context: context.to_string(),
+            source: Box::new(e.into()),
+        })
+    }
+
+    fn with_context<C: std::fmt::Display>(self, f: impl FnOnce() -> C) -> Result<T, AppError> {
+        self.map_err(|e| AppError::Context {
+            context: f().to_string(),
+            source: Box::new(e.into()),
+        })
+    }
 }
 
 impl AppError {
@@ -151,6 +180,7 @@ impl AppError {
             AppError::Missing(_) => Code::NotFound,
             AppError::Conflict(_) => Code::Conflict,
             AppError::Internal(_) => Code::Internal,
+            AppError::Context { source, .. } => source.code(),
         }
     }
 
@@ -165,6 +195,7 @@ impl AppError {
     pub fn invalid_rows(&self) -> Option<&okapi_engine::load::Issues> {
         match self {
             AppError::Engine(EngineError::InvalidRows(issues)) => Some(issues),
+            AppError::Context { source, .. } => source.invalid_rows(),
             _ => None,
         }
     }
@@ -211,6 +242,12 @@ fn store_code(e: &StoreError) -> Code {
 impl From<RangeError> for AppError {
     fn from(e: RangeError) -> Self {
         AppError::Engine(EngineError::Range(e))
+    }
+}
+
+impl From<okapi_store::AlignmentError> for AppError {
+    fn from(e: okapi_store::AlignmentError) -> Self {
+        AppError::Store(StoreError::Alignment(e))
     }
 }
 

@@ -21,6 +21,8 @@
 //! - [`checkins`]: check-ins, by people and from KPIs;
 //! - [`cycles`]: creating, changing, activating and closing cycles;
 //! - [`objectives`]: adding, changing and deleting objectives;
+//! - [`okr_file`]: OKRs as code, a TOML file applied in one transaction;
+//! - [`fault`]: the fault-injection point of the crash-safety tests;
 //! - [`kpi_reader`]: KPI values for KPI-linked key results;
 //! - [`status`]: a cycle's scores, pace and forecast on a day;
 //! - [`data`]: the data use cases (check, KPI catalog and values, MRR
@@ -30,10 +32,12 @@ pub mod checkins;
 pub mod cycles;
 pub mod data;
 pub mod error;
+pub mod fault;
 pub mod inputs;
 pub mod kpi_reader;
 pub mod location;
 pub mod objectives;
+pub mod okr_file;
 pub mod people;
 pub mod status;
 pub mod workspace;

@@ -817,32 +817,8 @@ pub fn okr_new(
 pub fn apply(loc: &Location, path: &Path, dry_run: bool, format: Format) -> Result<ExitCode> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let parsed = file::parse(path, &text)?;
-    file::check_keys(&parsed, path, &text)?;
-    let ws = Workspace::open(loc)?;
-    // Baselines from the data first, outside the write transaction.
-    let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
-    let baselines = file::data_baselines(
-        ws.read_session()?,
-        &ws.rt,
-        &parsed,
-        path,
-        &text,
-        &ws.settings,
-        &mut reader,
-    )?;
-    let mut s = ws.session()?;
-    let changes = ws.block_on(file::apply(
-        &mut s,
-        &parsed,
-        path,
-        &text,
-        &ws.settings,
-        &baselines,
-    ))?;
-    if !dry_run {
-        ws.block_on(s.commit())?;
-    }
+    let changes =
+        tokio::runtime::Handle::current().block_on(file::apply_file(loc, path, &text, dry_run))?;
     let count = |a: &str| changes.iter().filter(|c| c.action == a).count();
     say(format, &changes, || {
         let mut out = String::new();

@@ -7,14 +7,13 @@
 pub mod args;
 pub mod commands;
 pub mod demo;
-pub mod fault;
-pub mod file;
 pub mod html;
 pub mod transfer;
 pub mod views;
 pub mod workspace;
 
 pub use okapi_app::kpi_reader as kpi;
+pub use okapi_app::okr_file as file;
 pub use okapi_app::status;
 
 use std::process::ExitCode;

@@ -22,9 +22,9 @@ use okapi_store::{ExportDocument, Store, StoreError};
 
 use super::args::Format;
 use super::commands::say;
-use super::fault;
 use super::file::toml_str;
 use super::workspace::{Location, Workspace};
+use okapi_app::fault;
 
 pub fn export(loc: &Location, out: Option<&Path>) -> Result<ExitCode> {
     let ws = Workspace::open(loc)?;

@@ -47,7 +47,6 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use anyhow::{Context, Result, anyhow, bail};
 use chrono::NaiveDate;
 use okapi_core::okr::{CycleState, KrKind, ObjectiveState};
 use okapi_core::review::Level;
@@ -57,9 +56,28 @@ use okapi_store::{
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use super::fault;
-use super::kpi::{KpiReader, check_kpi, grain_of};
 use okapi_core::settings::Settings;
+
+use crate::cycles::name_from_key;
+use crate::error::{AppError, Context};
+use crate::fault;
+use crate::kpi_reader::{KpiReader, check_kpi, grain_of};
+
+type Result<T> = std::result::Result<T, AppError>;
+
+/// Returns an [`AppError::Invalid`] with the message.
+macro_rules! bail {
+    ($($arg:tt)*) => {
+        return Err(AppError::Invalid(format!($($arg)*)))
+    };
+}
+
+/// An [`AppError::Invalid`] with the message.
+macro_rules! invalid {
+    ($($arg:tt)*) => {
+        AppError::Invalid(format!($($arg)*))
+    };
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -158,7 +176,7 @@ pub struct Change {
 /// A file's text, parsed: the syntax and unknown keys are refused here,
 /// with the line.
 pub fn parse(path: &Path, text: &str) -> Result<OkrFile> {
-    toml::from_str(text).map_err(|e| anyhow!("{}: {}", path.display(), e.to_string().trim()))
+    toml::from_str(text).map_err(|e| invalid!("{}: {}", path.display(), e.to_string().trim()))
 }
 
 /// The 1-based line of a byte offset.
@@ -173,22 +191,19 @@ fn date_value(v: &toml::Value) -> Result<NaiveDate> {
         other => bail!("expected a date, found a {}", other.type_str()),
     };
     NaiveDate::parse_from_str(&s, "%Y-%m-%d")
-        .map_err(|_| anyhow!("`{s}` is not a date (YYYY-MM-DD)"))
+        .map_err(|_| invalid!("`{s}` is not a date (YYYY-MM-DD)"))
 }
 
 /// Parses an optional word (`--level team`) with the accepted words in the
 /// error.
 pub fn word<T: std::str::FromStr<Err = String>>(s: Option<&str>) -> Result<Option<T>> {
-    s.map(|s| s.parse::<T>().map_err(|e| anyhow!(e)))
+    s.map(|s| s.parse::<T>().map_err(AppError::Invalid))
         .transpose()
 }
 
-/// A TOML basic string: JSON's string escapes are TOML's.
-pub use okapi_app::workspace::toml_str;
-
-pub use okapi_app::cycles::{dates_from_key, name_from_key, quarter_key};
-
-pub use okapi_app::objectives::default_level;
+pub use crate::cycles::{dates_from_key, quarter_key};
+pub use crate::objectives::default_level;
+pub use crate::workspace::toml_str;
 
 /// A key result's kind: the one given, else `kpi` when it names a KPI,
 /// else `metric`.
@@ -214,7 +229,7 @@ pub fn data_baseline(
     spec: &KrSpec,
     settings: &Settings,
     cycle_start: NaiveDate,
-    kpis: &mut KpiReader,
+    kpis: &mut KpiReader<'_>,
 ) -> Result<f64> {
     let id = spec.kpi.as_deref().unwrap_or_default();
     check_kpi(settings, id)?;
@@ -335,13 +350,13 @@ fn cycle_dates(c: &CycleSpec) -> Result<(NaiveDate, NaiveDate)> {
         Some(v) => date_value(v)?,
         None => implied
             .map(|d| d.0)
-            .ok_or_else(|| anyhow!("needs start and end dates"))?,
+            .ok_or_else(|| invalid!("needs start and end dates"))?,
     };
     let end = match &c.end {
         Some(v) => date_value(v)?,
         None => implied
             .map(|d| d.1)
-            .ok_or_else(|| anyhow!("needs start and end dates"))?,
+            .ok_or_else(|| invalid!("needs start and end dates"))?,
     };
     Ok((start, end))
 }
@@ -419,21 +434,20 @@ pub type DataBaselines = HashMap<String, f64>;
 /// starts (the file's dates for a cycle it names, else the stored ones).
 /// What is needed is read in `s`, which ends before the KPIs are computed;
 /// `apply` then writes with the values in a session of its own.
-pub fn data_baselines(
+pub async fn data_baselines(
     mut s: okapi_store::ReadSession,
-    rt: &tokio::runtime::Handle,
     file: &OkrFile,
     path: &Path,
     text: &str,
     settings: &Settings,
-    kpis: &mut KpiReader,
+    kpis: &mut KpiReader<'_>,
 ) -> Result<DataBaselines> {
     let at =
         |key: &Spanned<String>| format!("{}:{}", path.display(), line_of(text, key.span().start));
     let mut wanted = Vec::new();
     for o in &file.objectives {
         for k in &o.krs {
-            let existing = match rt.block_on(s.key_result(k.key.get_ref())) {
+            let existing = match s.key_result(k.key.get_ref()).await {
                 Ok(kr) => Some(kr),
                 Err(StoreError::NotFound { .. }) => None,
                 Err(e) => return Err(e.into()),
@@ -443,7 +457,7 @@ pub fn data_baselines(
             }
             let start = match file.cycles.iter().find(|c| c.key.get_ref() == &o.cycle) {
                 Some(c) => cycle_dates(c).with_context(|| at(&c.key))?.0,
-                None => match rt.block_on(s.cycle(&o.cycle)) {
+                None => match s.cycle(&o.cycle).await {
                     Ok(c) => c.start,
                     // Reported by `apply`, with its line.
                     Err(StoreError::NotFound { .. }) => continue,
@@ -453,7 +467,7 @@ pub fn data_baselines(
             wanted.push((k, start));
         }
     }
-    rt.block_on(s.commit())?;
+    s.commit().await?;
     let mut out = DataBaselines::new();
     for (k, start) in wanted {
         let v = data_baseline(k, settings, start, kpis)
@@ -461,6 +475,37 @@ pub fn data_baselines(
         out.insert(k.key.get_ref().clone(), v);
     }
     Ok(out)
+}
+
+/// Applies an OKR file to the workspace at `loc`: the file parsed and its
+/// keys checked before the workspace is opened, baselines read from the
+/// data outside any transaction, then the whole file in one transaction,
+/// committed unless `dry_run`. Returns what changed (or would).
+pub async fn apply_file(
+    loc: &crate::location::Location,
+    path: &Path,
+    text: &str,
+    dry_run: bool,
+) -> Result<Vec<Change>> {
+    let parsed = parse(path, text)?;
+    check_keys(&parsed, path, text)?;
+    let ws = crate::workspace::Workspace::open(loc).await?;
+    let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
+    let baselines = data_baselines(
+        ws.read_session().await?,
+        &parsed,
+        path,
+        text,
+        &ws.settings,
+        &mut reader,
+    )
+    .await?;
+    let mut s = ws.session().await?;
+    let changes = apply(&mut s, &parsed, path, text, &ws.settings, &baselines).await?;
+    if !dry_run {
+        s.commit().await?;
+    }
+    Ok(changes)
 }
 
 /// Applies a parsed file in `s` (not committed here). Every error names

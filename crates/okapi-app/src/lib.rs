@@ -21,6 +21,7 @@
 //! - [`checkins`]: check-ins, by people and from KPIs;
 //! - [`cycles`]: creating, changing, activating and closing cycles;
 //! - [`objectives`]: adding, changing and deleting objectives;
+//! - [`key_results`]: adding and changing key results;
 //! - [`okr_file`]: OKRs as code, a TOML file applied in one transaction;
 //! - [`fault`]: the fault-injection point of the crash-safety tests;
 //! - [`kpi_reader`]: KPI values for KPI-linked key results;
@@ -34,6 +35,7 @@ pub mod data;
 pub mod error;
 pub mod fault;
 pub mod inputs;
+pub mod key_results;
 pub mod kpi_reader;
 pub mod location;
 pub mod objectives;

@@ -19,11 +19,11 @@ use super::args::{
     CheckinArgs, CycleCmd, Format, InitArgs, KrFields, ObjectiveFields, TeamCmd, UserCmd,
 };
 use super::file::{self, KrSpec, word};
-use super::kpi::{KpiReader, grain_of};
+use super::kpi::KpiReader;
 use super::workspace::{Location, Workspace};
 use crate::cli::ProfileArg;
 use okapi_app::workspace as app_ws;
-use okapi_app::{checkins, cycles, objectives, people};
+use okapi_app::{checkins, cycles, key_results, objectives, people};
 
 pub fn print_json<T: Serialize>(v: &T) -> Result<()> {
     // Rendered first, so that a closed pipe surfaces as an I/O error (which
@@ -467,35 +467,7 @@ pub fn kr_add(
         .clone()
         .ok_or_else(|| anyhow!("a key result needs --title"))?;
     let spec = kr_spec(&fields, title);
-    let what = || match &key {
-        Some(k) => format!("key result `{k}`"),
-        None => "the new key result".to_string(),
-    };
-    // A baseline from the data is read before the write transaction.
-    let from_data = if file::needs_data_baseline(&spec, None).with_context(what)? {
-        let mut s = ws.read_session()?;
-        let o = ws.block_on(s.objective(&objective))?;
-        let cycle = ws.block_on(s.cycle(&o.cycle))?;
-        ws.block_on(s.commit())?;
-        let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
-        Some(
-            file::data_baseline(&spec, &ws.settings, cycle.start, &mut reader)
-                .with_context(what)?,
-        )
-    } else {
-        None
-    };
-    let mut s = ws.session()?;
-    let key = match key {
-        Some(k) => k,
-        None => ws.block_on(s.next_key("KR"))?,
-    };
-    let kr = file::build_kr(&key, &objective, &spec, None, &ws.settings, from_data)
-        .with_context(|| format!("key result `{key}`"))?;
-    // The store checks again, in this transaction, that the objective
-    // exists and its cycle is open.
-    let kr = ws.block_on(s.create_key_result(&kr))?;
-    ws.block_on(s.commit())?;
+    let kr = ws.block_on(key_results::add(&ws, &objective, key, spec))?;
     say(format, &kr, || format!("Created {}", describe_kr(&kr)))
 }
 
@@ -508,69 +480,29 @@ pub fn kr_set(
     format: Format,
 ) -> Result<ExitCode> {
     let ws = Workspace::open(loc)?;
-    let mut s = ws.session()?;
-    let mut kr = ws.block_on(s.key_result(&key))?;
-    if let Some(v) = if_version {
-        kr.version = v;
-    }
-    if let Some(t) = &fields.title {
-        kr.title = t.clone();
-    }
-    if let Some(k) = word::<KrKind>(fields.kind.as_deref())? {
-        kr.kind = k;
-    }
-    if let Some(v) = &fields.kpi {
-        super::kpi::check_kpi(&ws.settings, v)?;
-        kr.kpi = Some(v.clone());
-    }
-    if let Some(v) = &fields.segment {
-        kr.segment = (!v.is_empty()).then(|| v.clone());
-    }
-    if let Some(v) = &fields.grain {
-        grain_of(Some(v))?;
-        kr.grain = Some(v.clone());
-    }
-    if fields.baseline.is_some() {
-        kr.baseline = fields.baseline;
-    }
-    if fields.target.is_some() {
-        kr.target = fields.target;
-    }
-    if fields.below {
-        kr.above = Some(false);
-    }
-    if let Some(v) = &fields.unit {
-        kr.unit = Some(v.clone());
-    }
-    if fields.due.is_some() {
-        kr.due = fields.due;
-    }
-    if let Some(w) = fields.weight {
-        kr.weight = w;
-    }
-    if let Some(t) = word(fields.kr_type.as_deref())? {
-        kr.kr_type = Some(t);
-    }
-    if let Some(t) = word(fields.funnel.as_deref())? {
-        kr.funnel = Some(t);
-    }
-    if fields.leading.is_some() {
-        kr.leading = fields.leading;
-    }
-    if let Some(t) = word(fields.maturity.as_deref())? {
-        kr.maturity = Some(t);
-    }
-    if let Some(v) = &fields.why {
-        kr.why = Some(v.clone());
-    }
-    if let Some(v) = &fields.owner {
-        kr.owner = (!v.is_empty()).then(|| v.clone());
-    }
-    if let Some(r) = reflection {
-        kr.reflection = Some(r);
-    }
-    let kr = ws.block_on(s.save_key_result(&kr))?;
-    ws.block_on(s.commit())?;
+    let change = key_results::KrChange {
+        key,
+        title: fields.title,
+        kind: fields.kind,
+        kpi: fields.kpi,
+        segment: fields.segment,
+        grain: fields.grain,
+        baseline: fields.baseline,
+        target: fields.target,
+        below: fields.below,
+        unit: fields.unit,
+        due: fields.due,
+        weight: fields.weight,
+        kr_type: fields.kr_type,
+        funnel: fields.funnel,
+        leading: fields.leading,
+        maturity: fields.maturity,
+        why: fields.why,
+        owner: fields.owner,
+        reflection,
+        if_version,
+    };
+    let kr = ws.block_on(key_results::change(&ws, change))?;
     say(format, &kr, || format!("Saved {}", describe_kr(&kr)))
 }
 

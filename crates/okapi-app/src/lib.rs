@@ -22,6 +22,7 @@
 //! - [`cycles`]: creating, changing, activating and closing cycles;
 //! - [`objectives`]: adding, changing and deleting objectives;
 //! - [`key_results`]: adding and changing key results;
+//! - [`templates`]: objectives from templates, with numbers from the data;
 //! - [`okr_file`]: OKRs as code, a TOML file applied in one transaction;
 //! - [`fault`]: the fault-injection point of the crash-safety tests;
 //! - [`kpi_reader`]: KPI values for KPI-linked key results;
@@ -42,6 +43,7 @@ pub mod objectives;
 pub mod okr_file;
 pub mod people;
 pub mod status;
+pub mod templates;
 pub mod workspace;
 
 pub use error::{AppError, Code};

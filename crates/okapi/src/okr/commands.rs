@@ -23,7 +23,7 @@ use super::kpi::KpiReader;
 use super::workspace::{Location, Workspace};
 use crate::cli::ProfileArg;
 use okapi_app::workspace as app_ws;
-use okapi_app::{checkins, cycles, key_results, objectives, people};
+use okapi_app::{checkins, cycles, key_results, objectives, people, templates};
 
 pub fn print_json<T: Serialize>(v: &T) -> Result<()> {
     // Rendered first, so that a closed pipe surfaces as an I/O error (which
@@ -596,154 +596,28 @@ pub fn okr_new(
     team: Option<String>,
     format: Format,
 ) -> Result<ExitCode> {
-    let t = okapi_core::templates::find(template)
-        .ok_or_else(|| anyhow!("unknown template `{template}` (see `okapi okr templates`)"))?;
     let ws = Workspace::open(loc)?;
-    // The cycle is read, and the KPIs computed, before the write
-    // transaction.
-    let c = {
-        let mut s = ws.read_session()?;
-        let c = ws.block_on(s.cycle(cycle))?;
-        ws.block_on(s.commit())?;
-        c
-    };
-    let level = if team.is_some() {
-        Level::Team
-    } else if owner.is_some() {
-        Level::Person
-    } else if parent.is_some() {
-        Level::Team
-    } else {
-        Level::Company
-    };
-    let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
-    let mut planned = Vec::new();
-    for tk in &t.krs {
-        let kind = if tk.milestone {
-            KrKind::Milestone
-        } else if tk.kpi.is_some() {
-            KrKind::Kpi
-        } else {
-            KrKind::Metric
-        };
-        let (mut baseline, mut target) = (tk.baseline, tk.target);
-        let mut from_data = None;
-        if let Some(kpi) = tk.kpi
-            && super::kpi::check_kpi(&ws.settings, kpi).is_ok()
-        {
-            // The data's own baseline and a target from its history when
-            // there is data; the template's example numbers otherwise.
-            let grain = okapi_core::period::Grain::Month;
-            let day_before = c.start.pred_opt().unwrap_or(c.start);
-            if let Ok(r) = reader.value_on(kpi, None, grain, day_before) {
-                let months = ((c.end - c.start).num_days() as f64 / 30.4)
-                    .round()
-                    .max(1.0) as usize;
-                let history = reader.history_before(kpi, None, grain, day_before)?;
-                let dir = super::kpi::direction(&ws.settings, kpi);
-                let proposal = okapi_core::calibration::propose_target(
-                    &history,
-                    months,
-                    dir,
-                    okapi_core::calibration::DEFAULT_PERCENTILE,
-                );
-                let proposed = proposal
-                    .map(|p| p.target)
-                    .filter(|t| (t - r.value).abs() > f64::EPSILON);
-                let scaled = match (tk.baseline, tk.target) {
-                    (Some(b), Some(t)) if b != 0.0 => Some(r.value * t / b),
-                    _ => None,
-                };
-                if let Some(t) = proposed
-                    .or(scaled)
-                    .filter(|t| (t - r.value).abs() > f64::EPSILON)
-                {
-                    baseline = Some(r.value);
-                    target = Some(t);
-                    from_data = Some(r.period.start);
-                }
+    let made = ws.block_on(templates::from_template(
+        &ws, template, cycle, parent, owner, team,
+    ))?;
+    let o = &made.objective;
+    say(format, &made, || {
+        let mut out = format!(
+            "Created {} from template `{}`",
+            describe_objective(o),
+            made.template
+        );
+        for (k, from) in made.key_results.iter().zip(&made.baselines_from) {
+            out.push_str(&format!("\n  {}", describe_kr(k)));
+            if let Some(p) = from {
+                out.push_str(&format!(
+                    "\n      baseline from the data (month of {p}), target from the KPI's history"
+                ));
             }
         }
-        let kr = KeyResult {
-            baseline: if kind == KrKind::Milestone {
-                None
-            } else {
-                baseline
-            },
-            target: if kind == KrKind::Milestone {
-                None
-            } else {
-                target
-            },
-            unit: Some(tk.unit.to_string()),
-            kr_type: tk.kr_type.parse().ok(),
-            funnel: Some(tk.funnel),
-            leading: Some(tk.leading),
-            maturity: t.maturity,
-            why: Some(tk.why.to_string()),
-            owner: owner.clone(),
-            kpi: tk.kpi.map(str::to_string),
-            // Keys are given in the write transaction below.
-            ..KeyResult::new("", "", tk.title, kind)
-        };
-        planned.push((kr, from_data));
-    }
-    let mut s = ws.session()?;
-    // The numbers were worked out for the cycle's dates as read above.
-    let now = ws.block_on(s.cycle(cycle))?;
-    if (now.start, now.end) != (c.start, c.end) {
-        bail!(
-            "cycle `{cycle}` was changed meanwhile (it is now {} … {}): run the command again",
-            now.start,
-            now.end
-        );
-    }
-    let key = ws.block_on(s.next_key("O"))?;
-    let o = Objective {
-        why: Some(t.why.to_string()),
-        team,
-        owner: owner.clone(),
-        parent,
-        ..Objective::draft(&key, &c.key, t.objective, level)
-    };
-    let o = ws.block_on(s.create_objective(&o))?;
-    let mut made = Vec::new();
-    for (mut kr, from_data) in planned {
-        kr.key = ws.block_on(s.next_key("KR"))?;
-        kr.objective = o.key.clone();
-        let kr = ws.block_on(s.create_key_result(&kr))?;
-        made.push((kr, from_data));
-    }
-    ws.block_on(s.commit())?;
-    #[derive(Serialize)]
-    struct Out<'a> {
-        objective: &'a Objective,
-        key_results: Vec<&'a KeyResult>,
-    }
-    say(
-        format,
-        Out {
-            objective: &o,
-            key_results: made.iter().map(|m| &m.0).collect(),
-        },
-        || {
-            let mut out = format!(
-                "Created {} from template `{}`",
-                describe_objective(&o),
-                t.id
-            );
-            for (k, from) in &made {
-                out.push_str(&format!("\n  {}", describe_kr(k)));
-                if let Some(p) = from {
-                    out.push_str(&format!(
-                        "\n      baseline from the data (month of {p}), target from the KPI's history"
-                    ));
-                }
-            }
-            out.push_str("\nEdit the numbers with `okapi okr kr-set`, then `okapi review`.");
-            out
-        },
-    )
+        out.push_str("\nEdit the numbers with `okapi okr kr-set`, then `okapi review`.");
+        out
+    })
 }
 
 pub fn apply(loc: &Location, path: &Path, dry_run: bool, format: Format) -> Result<ExitCode> {

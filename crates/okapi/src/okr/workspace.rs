@@ -49,13 +49,6 @@ impl Workspace {
         Ok(Workspace { app, rt })
     }
 
-    /// Starts a session (one transaction) that writes to this workspace.
-    /// On SQLite it holds the write lock until it ends: compute KPIs
-    /// before starting it, never inside it.
-    pub fn session(&self) -> Result<okapi_store::Session> {
-        Ok(self.rt.block_on(self.store.session(&self.id))?)
-    }
-
     /// Starts a session that only reads this workspace: one snapshot, and
     /// no write lock, so it runs while another okapi writes.
     pub fn read_session(&self) -> Result<okapi_store::ReadSession> {

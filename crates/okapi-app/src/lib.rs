@@ -23,6 +23,8 @@
 //! - [`objectives`]: adding, changing and deleting objectives;
 //! - [`key_results`]: adding and changing key results;
 //! - [`templates`]: objectives from templates, with numbers from the data;
+//! - [`okr_views`]: a cycle's status, its alignment tree, stale key
+//!   results and a key result's history;
 //! - [`okr_file`]: OKRs as code, a TOML file applied in one transaction;
 //! - [`fault`]: the fault-injection point of the crash-safety tests;
 //! - [`kpi_reader`]: KPI values for KPI-linked key results;
@@ -41,6 +43,7 @@ pub mod kpi_reader;
 pub mod location;
 pub mod objectives;
 pub mod okr_file;
+pub mod okr_views;
 pub mod people;
 pub mod status;
 pub mod templates;

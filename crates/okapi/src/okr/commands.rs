@@ -19,7 +19,6 @@ use super::args::{
     CheckinArgs, CycleCmd, Format, InitArgs, KrFields, ObjectiveFields, TeamCmd, UserCmd,
 };
 use super::file::{self, KrSpec, word};
-use super::kpi::KpiReader;
 use super::workspace::{Location, Workspace};
 use crate::cli::ProfileArg;
 use okapi_app::workspace as app_ws;
@@ -324,11 +323,6 @@ pub fn cycle(loc: &Location, cmd: CycleCmd) -> Result<ExitCode> {
             })
         }
     }
-}
-
-/// A KPI-linked KR's value on day `on`, with the period it comes from.
-pub fn kpi_value(reader: &mut KpiReader, kr: &KeyResult, on: NaiveDate) -> Result<(f64, String)> {
-    Ok(reader.kr_value(kr, on)?)
 }
 
 // ---- objectives and key results -------------------------------------------

@@ -16,83 +16,20 @@ use okapi_core::period::Grain;
 use okapi_core::review::{DraftKr, DraftObjective, Finding, ReviewContext, review};
 use okapi_core::templates;
 use okapi_core::units::{self, cell};
-use okapi_store::{Cycle, KeyResult, Objective, Reader, User};
+use okapi_store::{Cycle, KeyResult, Objective};
 use serde::Serialize;
 
 use super::args::{Format, ReportFormat};
 use super::commands::{print_json, today};
 use super::file;
 use super::kpi::{KpiReader, direction, grain_of};
-use super::status::{
-    CycleStatus, KrStatus, ObjectiveStatus, cycle_status, default_cycle, level_text, stale_days,
-};
+use super::status::{CycleStatus, KrStatus, level_text};
 use super::workspace::{Location, Workspace};
+use okapi_app::okr_views;
 
-fn pick_cycle(ws: &Workspace, s: &mut Reader, key: Option<&str>) -> Result<Cycle> {
-    match key {
-        Some(k) => Ok(ws.block_on(s.cycle(k))?),
-        None => {
-            let cycles = ws.block_on(s.cycles())?;
-            default_cycle(&cycles)
-                .cloned()
-                .ok_or_else(|| anyhow!("no cycles yet: okapi cycle create 2027-Q1"))
-        }
-    }
-}
-
-fn load_status(ws: &Workspace, cycle: Option<&str>, on: Option<NaiveDate>) -> Result<CycleStatus> {
-    let mut s = ws.read_session()?;
-    let c = pick_cycle(ws, &mut s, cycle)?;
-    let objectives = ws.block_on(s.objectives(Some(&c.key)))?;
-    let krs = ws.block_on(s.key_results(Some(&c.key)))?;
-    let checkins = ws.block_on(s.checkins(None, Some(&c.key)))?;
-    ws.block_on(s.commit())?;
-    let on = okapi_core::pace::status_day(c.start, c.end, on.unwrap_or_else(today));
-    Ok(cycle_status(
-        &c,
-        &objectives,
-        &krs,
-        &checkins,
-        on,
-        ws.settings.okrs.pace_tolerance,
-    ))
-}
-
-/// The status with every KPI-linked KR of an open cycle read from the data
-/// now, as if checked in (nothing is stored).
-fn live_status(ws: &Workspace, cycle: Option<&str>, on: Option<NaiveDate>) -> Result<CycleStatus> {
-    let mut s = ws.read_session()?;
-    let c = pick_cycle(ws, &mut s, cycle)?;
-    let objectives = ws.block_on(s.objectives(Some(&c.key)))?;
-    let krs = ws.block_on(s.key_results(Some(&c.key)))?;
-    let mut checkins = ws.block_on(s.checkins(None, Some(&c.key)))?;
-    ws.block_on(s.commit())?;
-    let on = okapi_core::pace::status_day(c.start, c.end, on.unwrap_or_else(today));
-    if c.state != CycleState::Closed {
-        let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
-        for k in krs.iter().filter(|k| k.kind == KrKind::Kpi) {
-            let (value, period) = super::commands::kpi_value(&mut reader, k, on)?;
-            checkins.push(okapi_store::CheckIn {
-                seq: i64::MAX,
-                kr: k.key.clone(),
-                at: on.and_time(chrono::NaiveTime::MIN).and_utc(),
-                value: Some(value),
-                confidence: okapi_core::okr::Confidence::OnTrack,
-                note: Some(format!("live, from {period}")),
-                author: None,
-                source: okapi_store::CheckInSource::Kpi,
-            });
-        }
-        checkins.sort_by_key(|c| (c.at, c.seq));
-    }
-    Ok(cycle_status(
-        &c,
-        &objectives,
-        &krs,
-        &checkins,
-        on,
-        ws.settings.okrs.pace_tolerance,
-    ))
+/// A cycle's status through the application layer.
+fn load_status(ws: &Workspace, q: okr_views::StatusQuery) -> Result<CycleStatus> {
+    Ok(ws.block_on(okr_views::status(ws, q, today()))?)
 }
 
 fn score_text(s: Option<f64>) -> String {
@@ -154,31 +91,7 @@ fn kr_line(k: &KrStatus) -> String {
     line
 }
 
-/// Which objectives and KRs a list shows.
-#[derive(Debug, Default)]
-pub struct Filter {
-    pub team: Option<String>,
-    pub owner: Option<String>,
-}
-
-impl Filter {
-    /// Keeps a team's objectives, or what a person owns: their objectives
-    /// whole, and their KRs within others' objectives.
-    fn apply(&self, st: &mut CycleStatus) {
-        if let Some(t) = &self.team {
-            st.objectives.retain(|o| o.team.as_deref() == Some(t));
-        }
-        if let Some(u) = &self.owner {
-            st.objectives.retain_mut(|o| {
-                if o.owner.as_deref() == Some(u) {
-                    return true;
-                }
-                o.krs.retain(|k| k.owner.as_deref() == Some(u));
-                !o.krs.is_empty()
-            });
-        }
-    }
-}
+pub use okapi_app::okr_views::Filter;
 
 pub fn list(
     loc: &Location,
@@ -189,12 +102,15 @@ pub fn list(
     format: Format,
 ) -> Result<ExitCode> {
     let ws = Workspace::open(loc)?;
-    let mut st = if live {
-        live_status(&ws, cycle.as_deref(), at)?
-    } else {
-        load_status(&ws, cycle.as_deref(), at)?
-    };
-    filter.apply(&mut st);
+    let st = load_status(
+        &ws,
+        okr_views::StatusQuery {
+            cycle,
+            at,
+            live,
+            filter,
+        },
+    )?;
     if format == Format::Json {
         print_json(&st)?;
         return Ok(ExitCode::SUCCESS);
@@ -246,41 +162,7 @@ pub fn list(
     Ok(ExitCode::SUCCESS)
 }
 
-#[derive(Serialize)]
-struct TreeNode<'a> {
-    key: &'a str,
-    title: &'a str,
-    level: String,
-    score: Option<f64>,
-    grade: Option<&'static str>,
-    at_risk: bool,
-    children: Vec<TreeNode<'a>>,
-}
-
-fn build_tree<'a>(
-    parent: Option<&str>,
-    objs: &'a [ObjectiveStatus],
-    keys: &std::collections::HashSet<&str>,
-) -> Vec<TreeNode<'a>> {
-    objs.iter()
-        .filter(|o| match parent {
-            // Roots: no parent, or a parent outside the cycle's list.
-            None => o.parent.as_deref().is_none_or(|p| !keys.contains(p)),
-            Some(p) => o.parent.as_deref() == Some(p),
-        })
-        .map(|o| TreeNode {
-            key: &o.key,
-            title: &o.title,
-            level: level_text(o),
-            score: o.score,
-            grade: o.grade.map(|g| g.as_str()),
-            at_risk: o.at_risk,
-            children: build_tree(Some(&o.key), objs, keys),
-        })
-        .collect()
-}
-
-fn draw(nodes: &[TreeNode], prefix: &str, out: &mut String) {
+fn draw(nodes: &[okr_views::TreeNode], prefix: &str, out: &mut String) {
     for (i, n) in nodes.iter().enumerate() {
         let last = i + 1 == nodes.len();
         let _ = writeln!(
@@ -301,9 +183,14 @@ fn draw(nodes: &[TreeNode], prefix: &str, out: &mut String) {
 
 pub fn tree(loc: &Location, cycle: Option<String>, format: Format) -> Result<ExitCode> {
     let ws = Workspace::open(loc)?;
-    let st = load_status(&ws, cycle.as_deref(), None)?;
-    let keys = st.objectives.iter().map(|o| o.key.as_str()).collect();
-    let roots = build_tree(None, &st.objectives, &keys);
+    let st = load_status(
+        &ws,
+        okr_views::StatusQuery {
+            cycle,
+            ..Default::default()
+        },
+    )?;
+    let roots = okr_views::tree(&st);
     if format == Format::Json {
         print_json(&roots)?;
         return Ok(ExitCode::SUCCESS);
@@ -325,16 +212,6 @@ pub fn tree(loc: &Location, cycle: Option<String>, format: Format) -> Result<Exi
     Ok(ExitCode::SUCCESS)
 }
 
-#[derive(Serialize)]
-struct StaleKr {
-    key: String,
-    title: String,
-    objective: String,
-    cycle: String,
-    last_checkin: Option<NaiveDate>,
-    days_since: i64,
-}
-
 pub fn stale(
     loc: &Location,
     at: Option<NaiveDate>,
@@ -342,61 +219,10 @@ pub fn stale(
     format: Format,
 ) -> Result<ExitCode> {
     let ws = Workspace::open(loc)?;
-    let cadence = cadence.unwrap_or(ws.settings.okrs.checkin_cadence) as i64;
-    let on = at.unwrap_or_else(today);
-    let mut s = ws.read_session()?;
-    let cycles = ws.block_on(s.cycles())?;
-    let users: HashMap<String, User> = ws
-        .block_on(s.users())?
-        .into_iter()
-        .map(|u| (u.key.clone(), u))
-        .collect();
-    let mut by_owner: BTreeMap<String, Vec<StaleKr>> = BTreeMap::new();
-    for c in cycles.iter().filter(|c| c.state == CycleState::Active) {
-        let objectives: HashMap<String, Objective> = ws
-            .block_on(s.objectives(Some(&c.key)))?
-            .into_iter()
-            .map(|o| (o.key.clone(), o))
-            .collect();
-        let krs = ws.block_on(s.key_results(Some(&c.key)))?;
-        let checkins = ws.block_on(s.checkins(None, Some(&c.key)))?;
-        for kr in &krs {
-            let last = checkins
-                .iter()
-                .filter(|ci| ci.kr == kr.key)
-                .map(|ci| ci.at)
-                .max();
-            let days = stale_days(c, last, on.min(c.end));
-            if days <= cadence {
-                continue;
-            }
-            // Every KR belongs to an objective of its cycle (a foreign key).
-            let Some(o) = objectives.get(&kr.objective) else {
-                continue;
-            };
-            let owner = kr
-                .owner
-                .clone()
-                .or(o.owner.clone())
-                .or(o.team.as_ref().map(|t| format!("team {t}")))
-                .unwrap_or_else(|| "(no owner)".into());
-            let owner = match users.get(&owner) {
-                Some(u) => format!("{} ({})", u.key, u.name),
-                None => owner,
-            };
-            by_owner.entry(owner).or_default().push(StaleKr {
-                key: kr.key.clone(),
-                title: kr.title.clone(),
-                objective: kr.objective.clone(),
-                cycle: c.key.clone(),
-                last_checkin: last.map(|t| t.date_naive()),
-                days_since: days,
-            });
-        }
-    }
-    ws.block_on(s.commit())?;
+    let st = ws.block_on(okr_views::stale(&ws, at.unwrap_or_else(today), cadence))?;
+    let (on, cadence, by_owner) = (st.on, st.cadence_days, &st.owners);
     if format == Format::Json {
-        print_json(&serde_json::json!({ "on": on, "cadence_days": cadence, "owners": by_owner }))?;
+        print_json(&st)?;
         return Ok(ExitCode::SUCCESS);
     }
     if by_owner.is_empty() {
@@ -404,7 +230,7 @@ pub fn stale(
         return Ok(ExitCode::SUCCESS);
     }
     let mut out = format!("Key results with no check-in for more than {cadence} days, on {on}:\n");
-    for (owner, krs) in &by_owner {
+    for (owner, krs) in by_owner {
         let _ = writeln!(out, "\n{owner}");
         for k in krs {
             let _ = writeln!(
@@ -425,39 +251,18 @@ pub fn stale(
 
 pub fn history(loc: &Location, kr: &str, format: Format) -> Result<ExitCode> {
     let ws = Workspace::open(loc)?;
-    let mut s = ws.read_session()?;
-    let k = ws.block_on(s.key_result(kr))?;
-    let checkins = ws.block_on(s.checkins(Some(kr), None))?;
-    ws.block_on(s.commit())?;
-    #[derive(Serialize)]
-    struct Row<'a> {
-        #[serde(flatten)]
-        checkin: &'a okapi_store::CheckIn,
-        score: Option<f64>,
-    }
-    let mut values = Vec::new();
-    let rows: Vec<Row> = checkins
-        .iter()
-        .map(|c| {
-            if let Some(v) = c.value {
-                values.push(v);
-            }
-            Row {
-                checkin: c,
-                score: k.score(&values).ok(),
-            }
-        })
-        .collect();
+    let h = ws.block_on(okr_views::history(&ws, kr))?;
+    let (k, rows) = (&h.key_result, &h.checkins);
     if format == Format::Json {
-        print_json(&rows)?;
+        print_json(rows)?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut out = format!("{} {}\n", k.key, k.title);
     if rows.is_empty() {
         out.push_str("  no check-in yet\n");
     }
-    for r in &rows {
-        let c = r.checkin;
+    for r in rows {
+        let c = &r.checkin;
         let _ = writeln!(
             out,
             "  {}  {:>10}  {}  {:<9} {:<6} {}{}",
@@ -610,7 +415,7 @@ pub fn review_cmd(
         }
         None => {
             let mut s = ws.read_session()?;
-            let c = pick_cycle(&ws, &mut s, cycle.as_deref())?;
+            let c = ws.block_on(okr_views::pick_cycle(&mut s, cycle.as_deref()))?;
             let objectives = ws.block_on(s.objectives(Some(&c.key)))?;
             let krs = ws.block_on(s.key_results(Some(&c.key)))?;
             ws.block_on(s.commit())?;
@@ -931,7 +736,14 @@ pub fn report(
     format: ReportFormat,
 ) -> Result<ExitCode> {
     let ws = Workspace::open(loc)?;
-    let st = load_status(&ws, cycle.as_deref(), at)?;
+    let st = load_status(
+        &ws,
+        okr_views::StatusQuery {
+            cycle,
+            at,
+            ..Default::default()
+        },
+    )?;
     if format == ReportFormat::Json {
         print_json(&st)?;
         return Ok(ExitCode::SUCCESS);

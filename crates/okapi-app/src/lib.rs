@@ -18,6 +18,8 @@
 //! - [`inputs`]: validated inputs shared by several use cases;
 //! - [`workspace`]: an open workspace, `init` and `migrate`;
 //! - [`people`]: the vision, teams and users;
+//! - [`coach`]: the review coach over a cycle or a draft file;
+//! - [`calibration`]: targets against results, realistic targets;
 //! - [`checkins`]: check-ins, by people and from KPIs;
 //! - [`cycles`]: creating, changing, activating and closing cycles;
 //! - [`objectives`]: adding, changing and deleting objectives;
@@ -32,7 +34,9 @@
 //! - [`data`]: the data use cases (check, KPI catalog and values, MRR
 //!   bridge, inactive accounts, health, time to value, retention).
 
+pub mod calibration;
 pub mod checkins;
+pub mod coach;
 pub mod cycles;
 pub mod data;
 pub mod error;

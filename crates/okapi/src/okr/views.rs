@@ -2,30 +2,22 @@
 //! alignment tree, stale KRs, templates, the coach's review, calibration
 //! and the cycle report.
 
-use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::Result;
 use chrono::NaiveDate;
-use okapi_core::calibration::{DEFAULT_PERCENTILE, propose_target};
 use okapi_core::okr::{CycleState, KrKind};
-use okapi_core::period::Grain;
-use okapi_core::review::{DraftKr, DraftObjective, Finding, ReviewContext, review};
 use okapi_core::templates;
 use okapi_core::units::{self, cell};
-use okapi_store::{Cycle, KeyResult, Objective};
-use serde::Serialize;
 
 use super::args::{Format, ReportFormat};
 use super::commands::{print_json, today};
-use super::file;
-use super::kpi::{KpiReader, direction, grain_of};
 use super::status::{CycleStatus, KrStatus, level_text};
 use super::workspace::{Location, Workspace};
-use okapi_app::okr_views;
+use okapi_app::{calibration, coach, okr_views};
 
 /// A cycle's status through the application layer.
 fn load_status(ws: &Workspace, q: okr_views::StatusQuery) -> Result<CycleStatus> {
@@ -306,52 +298,6 @@ pub fn list_templates(format: Format) -> Result<ExitCode> {
 
 // ---- review ---------------------------------------------------------------
 
-fn draft_of(o: &Objective, krs: &[KeyResult]) -> DraftObjective {
-    DraftObjective {
-        id: o.key.clone(),
-        title: o.title.clone(),
-        level: o.level,
-        krs: krs
-            .iter()
-            .filter(|k| k.objective == o.key)
-            .map(|k| DraftKr {
-                id: k.key.clone(),
-                title: k.title.clone(),
-                milestone: k.kind == KrKind::Milestone,
-                unit: k.unit.clone(),
-                target: k.target,
-                has_due_date: true,
-                why: k.why.clone(),
-                kpi: k.kpi.clone(),
-                funnel: k.funnel,
-                leading: k.leading,
-                maturity: k.maturity,
-                team: o.team.clone(),
-            })
-            .collect(),
-    }
-}
-
-/// The measured sales cycle: `sales_cycle_length` of the latest quarter
-/// with deals won, or `None` without deal data.
-fn measured_sales_cycle(ws: &Workspace) -> Option<(f64, String)> {
-    let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
-    let h = reader
-        .history("sales_cycle_length", None, Grain::Quarter)
-        .ok()?;
-    h.last()
-        .map(|r| (r.value, format!("quarter of {}", r.period.start)))
-}
-
-#[derive(Serialize)]
-struct ReviewOut {
-    scope: String,
-    cycle_days: Option<i64>,
-    sales_cycle_days: Option<f64>,
-    sales_cycle_measured_on: Option<String>,
-    findings: Vec<Finding>,
-}
-
 pub fn review_cmd(
     loc: &Location,
     cycle: Option<String>,
@@ -359,87 +305,7 @@ pub fn review_cmd(
     format: Format,
 ) -> Result<ExitCode> {
     let ws = Workspace::open(loc)?;
-    let (scope, drafts, cycle_days) = match draft {
-        Some(path) => {
-            // A draft file: reviewed as written, nothing stored.
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            let f = file::parse(path, &text)?;
-            let mut drafts = Vec::new();
-            let mut days = None;
-            for o in &f.objectives {
-                let level = match o.level.as_deref() {
-                    Some(l) => l
-                        .parse()
-                        .map_err(|e: String| anyhow!("{}: {e}", path.display()))?,
-                    None => file::default_level(
-                        o.team.as_deref(),
-                        o.owner.as_deref(),
-                        o.parent.as_deref(),
-                    ),
-                };
-                if days.is_none() {
-                    days = f
-                        .cycles
-                        .iter()
-                        .find(|c| c.key.get_ref() == &o.cycle)
-                        .and_then(|c| file::dates_from_key(c.key.get_ref()))
-                        .or_else(|| file::dates_from_key(&o.cycle))
-                        .map(|(s, e)| (e - s).num_days() + 1);
-                }
-                drafts.push(DraftObjective {
-                    id: o.key.get_ref().clone(),
-                    title: o.title.clone(),
-                    level,
-                    krs: o
-                        .krs
-                        .iter()
-                        .map(|k| DraftKr {
-                            id: k.key.get_ref().clone(),
-                            title: k.title.clone(),
-                            milestone: k.kind.as_deref() == Some("milestone"),
-                            unit: k.unit.clone(),
-                            target: k.target,
-                            has_due_date: true,
-                            why: k.why.clone(),
-                            kpi: k.kpi.clone(),
-                            funnel: k.funnel.as_deref().and_then(|f| f.parse().ok()),
-                            leading: k.leading,
-                            maturity: k.maturity.as_deref().and_then(|m| m.parse().ok()),
-                            team: o.team.clone(),
-                        })
-                        .collect(),
-                });
-            }
-            (path.display().to_string(), drafts, days)
-        }
-        None => {
-            let mut s = ws.read_session()?;
-            let c = ws.block_on(okr_views::pick_cycle(&mut s, cycle.as_deref()))?;
-            let objectives = ws.block_on(s.objectives(Some(&c.key)))?;
-            let krs = ws.block_on(s.key_results(Some(&c.key)))?;
-            ws.block_on(s.commit())?;
-            let drafts = objectives.iter().map(|o| draft_of(o, &krs)).collect();
-            (
-                format!("cycle {}", c.key),
-                drafts,
-                Some((c.end - c.start).num_days() + 1),
-            )
-        }
-    };
-    let measured = measured_sales_cycle(&ws);
-    let ctx = ReviewContext {
-        cycle_days,
-        sales_cycle_days: measured.as_ref().map(|m| m.0),
-    };
-    let findings = review(&drafts, &ctx);
-    let out = ReviewOut {
-        scope,
-        cycle_days,
-        sales_cycle_days: measured.as_ref().map(|m| m.0),
-        sales_cycle_measured_on: measured.map(|m| m.1),
-        findings,
-    };
+    let out = ws.block_on(coach::review(&ws, cycle, draft))?;
     if format == Format::Json {
         print_json(&out)?;
         return Ok(ExitCode::SUCCESS);
@@ -447,7 +313,7 @@ pub fn review_cmd(
     let mut text = format!(
         "Review of {}: {} objective(s), {} finding(s).\n",
         out.scope,
-        drafts.len(),
+        out.objectives,
         out.findings.len()
     );
     match (out.sales_cycle_days, &out.sales_cycle_measured_on) {
@@ -479,183 +345,12 @@ pub fn review_cmd(
 
 // ---- calibration ----------------------------------------------------------
 
-#[derive(Serialize)]
-struct TeamCycle {
-    team: String,
-    cycle: String,
-    key_results: usize,
-    mean_score: f64,
-    green: usize,
-    yellow: usize,
-    red: usize,
-    verdict: &'static str,
-    results: Vec<KrResult>,
-}
-
-#[derive(Serialize)]
-struct KrResult {
-    key: String,
-    title: String,
-    unit: Option<String>,
-    baseline: Option<f64>,
-    target: Option<f64>,
-    achieved: Option<f64>,
-    score: f64,
-}
-
-#[derive(Serialize)]
-struct Proposal {
-    key: String,
-    title: String,
-    kpi: String,
-    unit: Option<String>,
-    cycle: String,
-    baseline: f64,
-    current_target: Option<f64>,
-    proposed_target: Option<f64>,
-    change: Option<f64>,
-    percentile: f64,
-    windows: usize,
-    note: Option<String>,
-}
-
-fn verdict(mean: f64) -> &'static str {
-    if mean >= 0.9 {
-        "targets too easy: raise them"
-    } else if mean < 0.4 {
-        "targets too ambitious: lower them or resource them"
-    } else {
-        "well calibrated"
-    }
-}
-
 pub fn calibrate(loc: &Location, percentile: Option<f64>, format: Format) -> Result<ExitCode> {
     let ws = Workspace::open(loc)?;
-    let pct = percentile.unwrap_or(DEFAULT_PERCENTILE);
-    if !(0.0..=100.0).contains(&pct) {
-        anyhow::bail!("--percentile must be between 0 and 100");
-    }
-    let mut s = ws.read_session()?;
-    let cycles = ws.block_on(s.cycles())?;
-    let objectives = ws.block_on(s.objectives(None))?;
-    let krs = ws.block_on(s.key_results(None))?;
-    let checkins = ws.block_on(s.checkins(None, None))?;
-    ws.block_on(s.commit())?;
-    let obj: HashMap<&str, &Objective> = objectives.iter().map(|o| (o.key.as_str(), o)).collect();
-    let team_of = |o: &Objective| {
-        o.team.clone().unwrap_or_else(|| match o.level {
-            okapi_core::review::Level::Company => "company".into(),
-            _ => o
-                .owner
-                .clone()
-                .map_or("—".into(), |u| format!("person {u}")),
-        })
-    };
-    let mut rows: Vec<TeamCycle> = Vec::new();
-    let mut closed: Vec<&Cycle> = cycles
-        .iter()
-        .filter(|c| c.state == CycleState::Closed)
-        .collect();
-    closed.sort_by_key(|c| c.start);
-    for c in &closed {
-        let mut teams: BTreeMap<String, Vec<KrResult>> = BTreeMap::new();
-        for (k, o) in krs.iter().filter_map(|k| {
-            obj.get(k.objective.as_str())
-                .filter(|o| o.cycle == c.key)
-                .map(|o| (k, *o))
-        }) {
-            let Some(score) = k.final_score else { continue };
-            let achieved = checkins
-                .iter()
-                .filter(|ci| ci.kr == k.key)
-                .filter_map(|ci| ci.value)
-                .next_back();
-            teams.entry(team_of(o)).or_default().push(KrResult {
-                key: k.key.clone(),
-                title: k.title.clone(),
-                unit: k.unit.clone(),
-                baseline: k.baseline,
-                target: k.target,
-                achieved,
-                score,
-            });
-        }
-        for (team, results) in teams {
-            let n = results.len();
-            let mean = results.iter().map(|r| r.score).sum::<f64>() / n as f64;
-            let band = |lo: f64, hi: f64| {
-                results
-                    .iter()
-                    .filter(|r| r.score >= lo && r.score < hi)
-                    .count()
-            };
-            rows.push(TeamCycle {
-                team,
-                cycle: c.key.clone(),
-                key_results: n,
-                mean_score: mean,
-                green: band(0.7, f64::INFINITY),
-                yellow: band(0.4, 0.7),
-                red: band(f64::NEG_INFINITY, 0.4),
-                verdict: verdict(mean),
-                results,
-            });
-        }
-    }
-    // Proposals for the KPI-linked KRs of cycles still open.
-    let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
-    let mut proposals = Vec::new();
-    for c in cycles.iter().filter(|c| c.state != CycleState::Closed) {
-        for k in krs.iter().filter(|k| {
-            k.kind == KrKind::Kpi
-                && obj
-                    .get(k.objective.as_str())
-                    .is_some_and(|o| o.cycle == c.key)
-        }) {
-            let kpi = k.kpi.clone().unwrap_or_default();
-            let grain = grain_of(k.grain.as_deref())?;
-            let day_before = c.start.pred_opt().unwrap_or(c.start);
-            let history = reader
-                .history_before(&kpi, k.segment.as_deref(), grain, day_before)
-                .unwrap_or_default();
-            let horizon = match grain {
-                Grain::Day => ((c.end - c.start).num_days() + 1) as usize,
-                Grain::Week => (((c.end - c.start).num_days() + 1) as f64 / 7.0).round() as usize,
-                Grain::Month => (((c.end - c.start).num_days() + 1) as f64 / 30.4).round() as usize,
-                Grain::Quarter => {
-                    (((c.end - c.start).num_days() + 1) as f64 / 91.3).round() as usize
-                }
-                Grain::Year => 1,
-            }
-            .max(1);
-            let p = propose_target(&history, horizon, direction(&ws.settings, &kpi), pct);
-            proposals.push(Proposal {
-                key: k.key.clone(),
-                title: k.title.clone(),
-                kpi: kpi.clone(),
-                unit: k.unit.clone(),
-                cycle: c.key.clone(),
-                baseline: p
-                    .as_ref()
-                    .map_or(history.last().copied().unwrap_or(f64::NAN), |p| p.baseline),
-                current_target: k.target,
-                proposed_target: p.as_ref().map(|p| p.target),
-                change: p.as_ref().map(|p| p.change),
-                percentile: pct,
-                windows: p.as_ref().map_or(0, |p| p.windows),
-                note: p.is_none().then(|| {
-                    format!(
-                        "not enough history: {} complete {}s before the cycle, {} needed",
-                        history.len(),
-                        grain.as_str(),
-                        horizon + 1
-                    )
-                }),
-            });
-        }
-    }
+    let cal = ws.block_on(calibration::calibrate(&ws, percentile))?;
+    let (pct, rows, proposals) = (cal.percentile, &cal.teams, &cal.proposals);
     if format == Format::Json {
-        print_json(&serde_json::json!({ "teams": rows, "proposals": proposals }))?;
+        print_json(&cal)?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut out = String::new();
@@ -663,7 +358,7 @@ pub fn calibrate(loc: &Location, percentile: Option<f64>, format: Format) -> Res
     if rows.is_empty() {
         out.push_str("  no closed cycle yet: calibration starts after the first close\n");
     }
-    for r in &rows {
+    for r in rows {
         let _ = writeln!(
             out,
             "\n  {:<18} {:<10} {} KRs, mean {:.2} ({} green, {} yellow, {} red): {}",
@@ -692,7 +387,7 @@ pub fn calibrate(loc: &Location, percentile: Option<f64>, format: Format) -> Res
     if proposals.is_empty() {
         out.push_str("  no KPI-linked KR in an open cycle\n");
     }
-    for p in &proposals {
+    for p in proposals {
         match p.proposed_target {
             Some(t) => {
                 let _ = writeln!(

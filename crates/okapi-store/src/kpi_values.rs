@@ -5,8 +5,10 @@
 //! period. A set of values — one grain and one segment — is replaced whole
 //! ([`Session::replace_kpi_values`]): the old rows are deleted and the new
 //! ones inserted in the session's transaction, so a reader sees either the
-//! old set or the new one, never a mix. A value is its exact decimal text
-//! (never a float), absent with a note saying why.
+//! old set or the new one, never a mix. Writes first take the workspace's
+//! lock, as every numbering write does: two refreshes of one workspace
+//! replace a set one after the other, never side by side. A value is its
+//! exact decimal text (never a float), absent with a note saying why.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use okapi_core::period::Grain;
@@ -199,6 +201,9 @@ impl Session {
                 )));
             }
         }
+        // Two refreshes of a workspace write one after the other: the
+        // second deletes what the first stored, never inserts beside it.
+        self.lock_workspace().await?;
         sqlx::query(
             "DELETE FROM kpi_values WHERE workspace_id = $1 AND grain = $2 AND segment = $3",
         )
@@ -254,6 +259,7 @@ impl Session {
     /// Records `r` as the workspace's last refresh (replacing the one
     /// before).
     pub async fn record_kpi_refresh(&mut self, r: &KpiRefresh) -> Result<(), StoreError> {
+        self.lock_workspace().await?;
         sqlx::query("DELETE FROM kpi_refreshes WHERE workspace_id = $1")
             .bind(self.id())
             .execute(&mut *self.tx)

@@ -274,3 +274,37 @@ pub async fn kpi_values_are_private_to_their_workspace(db: Db) {
     g.commit().await.unwrap();
     db.finish().await;
 }
+
+pub async fn concurrent_replacements_keep_one_whole_set(db: Db) {
+    let db = two_workspaces(db).await;
+    // Two refreshes replace the same set at once, each with its own
+    // values: whichever commits last is stored, whole, with nothing of
+    // the other beside it and no error.
+    let writer = |store: okapi_store::Store, tag: &'static str| async move {
+        let values: Vec<StoredKpiValue> = (0..30)
+            .map(|i| StoredKpiValue {
+                period_start: d("2024-01-01") + Duration::try_days(i).unwrap(),
+                fingerprint: tag.into(),
+                ..v("mrr", "", Grain::Day, "2024-01-01", Some(&format!("{i}")))
+            })
+            .collect();
+        for _ in 0..5 {
+            let mut s = store.session("acme").await.unwrap();
+            s.replace_kpi_values(Grain::Day, "", &values).await.unwrap();
+            s.commit().await.unwrap();
+        }
+        store.close().await;
+    };
+    let a = tokio::spawn(writer(db.second_store().await, "a"));
+    let b = tokio::spawn(writer(db.second_store().await, "b"));
+    a.await.unwrap();
+    b.await.unwrap();
+    let mut r = db.store.read_session("acme").await.unwrap();
+    let series = r.kpi_series("mrr", "", Grain::Day).await.unwrap();
+    assert_eq!(series.len(), 30);
+    let tags: std::collections::BTreeSet<&str> =
+        series.iter().map(|v| v.fingerprint.as_str()).collect();
+    assert_eq!(tags.len(), 1, "a mix of two refreshes: {tags:?}");
+    r.commit().await.unwrap();
+    db.finish().await;
+}

@@ -67,6 +67,7 @@ on_both_backends! {
     crate::kpi_values::kpi_values_round_trip_exactly => kpi_values_round_trip_exactly,
     crate::kpi_values::replacing_a_set_leaves_no_stale_rows => replacing_a_set_leaves_no_stale_rows,
     crate::kpi_values::kpi_values_are_private_to_their_workspace => kpi_values_are_private_to_their_workspace,
+    crate::kpi_values::concurrent_replacements_keep_one_whole_set => concurrent_replacements_keep_one_whole_set,
 }
 
 #[tokio::test]

@@ -302,3 +302,38 @@ fn refresh_needs_a_workspace() {
     run.expect_code(2);
     assert!(run.stderr.contains("okapi.toml"), "{}", run.stderr);
 }
+
+#[test]
+fn invalid_rows_store_nothing_and_keep_the_last_values() {
+    let dir = init();
+    let w = dir.path();
+    let subs = w.join("data").join("subscriptions.csv");
+    std::fs::write(&subs, SUBS).unwrap();
+    let first = refresh(w, &[]);
+    let before = stored(w, "mrr", "", "month");
+    // A row with one field too few: the data is refused, exit status 1.
+    std::fs::write(&subs, format!("{SUBS}s5,a4,pro,10,2024-03-01\n")).unwrap();
+    let run = ws(w, &["refresh"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("subscriptions.csv: line 6"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(stored(w, "mrr", "", "month"), before);
+    assert_eq!(
+        query(w, "SELECT fingerprint, computed_at FROM kpi_refreshes"),
+        vec![(
+            first["fingerprint"].as_str().unwrap().to_string(),
+            Some(first["computed_at"].as_str().unwrap().to_string())
+        )]
+    );
+    // Fixed: computed again from the new data (a4 pays 10 from March:
+    // March's MRR is 420 + 10 = 430).
+    std::fs::write(&subs, format!("{SUBS}s5,a4,pro,10,2024-03-01,\n")).unwrap();
+    assert_eq!(refresh(w, &[])["unchanged"], false);
+    assert_eq!(
+        stored(w, "mrr", "", "month")[2],
+        ("2024-03-01".to_string(), Some("430".to_string()))
+    );
+}

@@ -252,9 +252,47 @@ fn a_key_result_on_a_segment_gets_its_values_and_loses_them_with_the_link() {
         ],
     )
     .expect_code(0);
-    // The data did not change, a link did: computed again.
+    // A segment the data cannot select: reported, the rest stored.
+    ws(
+        w,
+        &[
+            "okr",
+            "kr",
+            "--objective",
+            "O-1",
+            "--title",
+            "EU MRR to 50",
+            "--kpi",
+            "mrr",
+            "--segment",
+            "region=eu",
+            "--baseline",
+            "10",
+            "--target",
+            "50",
+        ],
+    )
+    .expect_code(0);
+    // The data did not change, the links did: computed again.
     let linked = refresh(w, &[]);
     assert_eq!(linked["unchanged"], false);
+    let skipped = linked["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert_eq!(skipped[0]["key_result"], "KR-2");
+    assert!(
+        skipped[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("there is no accounts table"),
+        "{skipped:?}"
+    );
+    assert_eq!(
+        count(
+            w,
+            "SELECT COUNT(*) FROM kpi_values WHERE segment = 'region=eu'"
+        ),
+        0
+    );
     assert_eq!(
         stored(w, "mrr", "plan=pro", "month"),
         pairs(&[

@@ -23,6 +23,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Instant, UNIX_EPOCH};
 
 use chrono::{DateTime, SubsecRound, Utc};
@@ -31,13 +32,14 @@ use okapi_core::settings::Settings;
 use okapi_engine::EngineError;
 use okapi_engine::compute::{Engine, KpiReport, Segment, kpi_info};
 use okapi_engine::source::DataDir;
-use okapi_store::{KpiRefresh, Store, StoredKpiValue};
+use okapi_store::{KpiRefresh, StoredKpiValue};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::AppError;
 use crate::inputs::KpiSelection;
 use crate::location::Location;
+use crate::workspace::Workspace;
 
 /// What a refresh did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -83,58 +85,6 @@ pub struct SetName {
 pub struct SkippedLink {
     pub key_result: String,
     pub reason: String,
-}
-
-/// A workspace's settings, id and open database.
-struct OpenWorkspace {
-    settings: Settings,
-    settings_text: String,
-    id: String,
-    store: Store,
-}
-
-/// Opens the workspace at `loc`: its settings must name it, and its
-/// database must exist and be at this build's schema.
-async fn open_workspace(loc: &Location) -> Result<OpenWorkspace, AppError> {
-    let file = loc.file();
-    let settings_text = match tokio::fs::read_to_string(&file).await {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(AppError::Invalid(format!(
-                "{} is not an okapi workspace (no {}): create one with `okapi init {}`",
-                loc.dir.display(),
-                file.display(),
-                loc.dir.display()
-            )));
-        }
-        Err(source) => {
-            return Err(AppError::Read {
-                path: file.clone(),
-                source,
-            });
-        }
-    };
-    let settings = loc.settings().await?;
-    let Some(id) = settings.workspace.id.clone() else {
-        return Err(AppError::Invalid(format!(
-            "{}: no [workspace] id: stored KPI values belong to a workspace; run `okapi init` in its directory",
-            file.display()
-        )));
-    };
-    if loc.database_url.is_none() && !tokio::fs::try_exists(loc.db_path()).await.unwrap_or(false) {
-        return Err(AppError::Invalid(format!(
-            "no OKR database at {}: run `okapi init` to create it, or pass --database-url",
-            loc.db_path().display()
-        )));
-    }
-    let store = Store::connect(&loc.url()).await?;
-    store.check_schema().await?;
-    Ok(OpenWorkspace {
-        settings,
-        settings_text,
-        id,
-        store,
-    })
 }
 
 /// A KPI a key result reads, at a segment and a grain.
@@ -314,10 +264,10 @@ fn compute(
 /// documentation); with `force`, even when nothing changed.
 pub async fn refresh(loc: &Location, force: bool) -> Result<RefreshReport, AppError> {
     let started = Instant::now();
-    let ws = open_workspace(loc).await?;
-    let dir: PathBuf = loc.data_dir(&ws.settings, None)?;
+    let ws = Workspace::open(loc).await?;
+    let dir: PathBuf = ws.data_dir();
 
-    let mut r = ws.store.read_session(&ws.id).await?;
+    let mut r = ws.read_session().await?;
     let krs = r.key_results(None).await?;
     let last = r.last_kpi_refresh().await?;
     r.commit().await?;
@@ -382,7 +332,7 @@ pub async fn refresh(loc: &Location, force: bool) -> Result<RefreshReport, AppEr
             .push((link.kpi.clone(), kr.clone()));
     }
 
-    let settings = ws.settings.clone();
+    let settings = Arc::clone(&ws.settings);
     let (computed, more_skipped) = {
         let dir = dir.clone();
         tokio::task::spawn_blocking(move || compute(&dir, &settings, &segmented)).await??
@@ -418,7 +368,7 @@ pub async fn refresh(loc: &Location, force: bool) -> Result<RefreshReport, AppEr
         .collect();
 
     // One write session stores everything; nothing is computed inside it.
-    let mut s = ws.store.session(&ws.id).await?;
+    let mut s = ws.session().await?;
     let mut counts = Vec::new();
     let mut kpis = BTreeSet::new();
     let mut values = 0;

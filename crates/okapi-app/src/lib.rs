@@ -32,7 +32,9 @@
 //! - [`kpi_reader`]: KPI values for KPI-linked key results;
 //! - [`status`]: a cycle's scores, pace and forecast on a day;
 //! - [`data`]: the data use cases (check, KPI catalog and values, MRR
-//!   bridge, inactive accounts, health, time to value, retention).
+//!   bridge, inactive accounts, health, time to value, retention);
+//! - [`refresh`]: computing the whole catalog and storing its values, for
+//!   pages that read stored values instead of scanning the data.
 
 pub mod calibration;
 pub mod checkins;
@@ -49,6 +51,7 @@ pub mod objectives;
 pub mod okr_file;
 pub mod okr_views;
 pub mod people;
+pub mod refresh;
 pub mod status;
 pub mod templates;
 pub mod workspace;

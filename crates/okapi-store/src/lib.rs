@@ -29,6 +29,10 @@
 //! - **Concurrency**: cycles, objectives and key results carry a version;
 //!   saving a value read at an older version fails with
 //!   [`StoreError::Conflict`] instead of overwriting.
+//! - **Stored KPI values**: values computed from the data are kept per
+//!   KPI, segment, grain and period, replaced a whole set (one grain, one
+//!   segment) at a time, with the workspace's last refresh
+//!   ([`Session::replace_kpi_values`], [`Reader::kpi_series`]).
 //! - **Export/import**: [`ExportDocument`] is the whole workspace as JSON,
 //!   checked whole before an import writes anything, numbers exact.
 //!
@@ -67,6 +71,7 @@ mod document;
 mod error;
 mod export;
 mod keys;
+mod kpi_values;
 mod model;
 mod reader;
 mod redact;
@@ -77,6 +82,7 @@ pub use alignment::{AlignmentError, MAX_ALIGNMENT_DEPTH, parents_first};
 pub use document::{Problem, validate as validate_export};
 pub use error::StoreError;
 pub use keys::{MAX_KEY_NUMBER, check_key};
+pub use kpi_values::{KpiRefresh, StoredKpiValue};
 pub use model::*;
 pub use reader::{ReadSession, Reader};
 pub use redact::redact_url;

@@ -56,6 +56,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0003_history_cannot_be_deleted.sql"),
         include_str!("../migrations/postgres/0003_history_cannot_be_deleted.sql"),
     ),
+    (
+        4,
+        "kpi values",
+        include_str!("../migrations/sqlite/0004_kpi_values.sql"),
+        include_str!("../migrations/postgres/0004_kpi_values.sql"),
+    ),
 ];
 
 /// The schema version this build reads and writes.

@@ -257,4 +257,12 @@ pub enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Compute every KPI at every grain and store the values for pages to read.
+    Refresh {
+        /// Recompute even when neither the data files nor the definitions changed.
+        #[arg(long)]
+        force: bool,
+        #[arg(long, value_enum, default_value_t)]
+        format: crate::okr::args::Format,
+    },
 }

@@ -39,6 +39,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         config: cli.config.clone(),
         database_url: cli.database_url.clone(),
     };
+    if let Command::Refresh { force, format } = cli.command {
+        return Ok(crate::refresh::run(&loc, force, format));
+    }
     let command = match crate::okr::run(&loc, cli.command)? {
         Ok(code) => return Ok(code),
         Err(other) => other,

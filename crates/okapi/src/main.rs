@@ -6,6 +6,7 @@
 mod cli;
 mod commands;
 mod okr;
+mod refresh;
 mod render;
 mod staging;
 

@@ -29,6 +29,8 @@ mod okrs;
 mod outputs;
 #[path = "cli/ranges_and_segments.rs"]
 mod ranges_and_segments;
+#[path = "cli/refresh.rs"]
+mod refresh;
 #[path = "cli/store_safety.rs"]
 mod store_safety;
 

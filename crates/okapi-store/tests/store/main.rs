@@ -10,6 +10,7 @@
 )] // tests: a failed unwrap or index is a failed test
 
 mod fixtures;
+mod kpi_values;
 mod lifecycle;
 mod portability;
 mod safety;
@@ -63,6 +64,10 @@ on_both_backends! {
     crate::portability::export_then_import_loses_nothing => export_then_import_loses_nothing,
     crate::portability::the_demo_export_round_trips_exactly => the_demo_export_round_trips_exactly,
     crate::portability::a_bad_document_imports_nothing => a_bad_document_imports_nothing,
+    crate::kpi_values::kpi_values_round_trip_exactly => kpi_values_round_trip_exactly,
+    crate::kpi_values::replacing_a_set_leaves_no_stale_rows => replacing_a_set_leaves_no_stale_rows,
+    crate::kpi_values::kpi_values_are_private_to_their_workspace => kpi_values_are_private_to_their_workspace,
+    crate::kpi_values::concurrent_replacements_keep_one_whole_set => concurrent_replacements_keep_one_whole_set,
 }
 
 #[tokio::test]

@@ -1,0 +1,517 @@
+//! Refreshing the stored KPI values of a workspace, so that pages and the
+//! API read stored values instead of waiting for a scan of the data.
+//!
+//! A refresh computes the whole catalog (built-in and custom KPIs) at every
+//! grain (day, week, month, quarter, year) for all accounts, from one load
+//! of the data directory; then, for each segment a key result links a KPI
+//! at, those KPIs at their grains, from one load per segment. All of it
+//! runs on the blocking pool, before any write. Only then one write session
+//! replaces every set of values (one grain, one segment) and records the
+//! refresh: a reader sees the previous refresh or this one, never a mix.
+//! Sets no longer computed (a segment no key result links any more) are
+//! removed in the same transaction.
+//!
+//! **When it recomputes.** The data's *fingerprint* is the SHA-256 of one
+//! line `name:size:mtime_ns` per data file (the files the data directory's
+//! tables are read from, by name); the *definitions* are the SHA-256 of
+//! the settings file's text and of every key result's KPI link (KPI,
+//! segment, grain). When both equal the last refresh's, nothing changed
+//! that could change a value, and the refresh reports `unchanged` without
+//! reading the data, unless `force` is set. The fingerprint is taken
+//! before the data is read: a file written during a refresh changes the
+//! fingerprint, so the next refresh computes again.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Instant, UNIX_EPOCH};
+
+use chrono::{DateTime, SubsecRound, Utc};
+use okapi_core::period::Grain;
+use okapi_core::settings::Settings;
+use okapi_engine::EngineError;
+use okapi_engine::compute::{Engine, KpiReport, Segment, kpi_info};
+use okapi_engine::source::DataDir;
+use okapi_store::{KpiRefresh, StoredKpiValue};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::AppError;
+use crate::inputs::KpiSelection;
+use crate::location::Location;
+use crate::workspace::Workspace;
+
+/// What a refresh did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RefreshReport {
+    /// Nothing changed since the last refresh, which was kept: the other
+    /// fields describe that refresh (its sets are not listed).
+    pub unchanged: bool,
+    pub computed_at: DateTime<Utc>,
+    /// The fingerprint of the data files (see the module's documentation).
+    pub fingerprint: String,
+    /// Distinct KPIs stored.
+    pub kpis: u64,
+    /// Values stored in all.
+    pub values: u64,
+    /// Values stored per set, by grain then segment.
+    pub sets: Vec<SetCount>,
+    /// Key results whose KPI link could not be computed, with the reason.
+    pub skipped: Vec<SkippedLink>,
+    /// Sets removed because nothing computes them any more.
+    pub removed: Vec<SetName>,
+    pub duration_ms: u64,
+}
+
+/// One set of values stored: a grain and a segment (`""` for all
+/// accounts).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SetCount {
+    pub grain: Grain,
+    pub segment: String,
+    pub kpis: u64,
+    pub values: u64,
+}
+
+/// A set of values by its grain and segment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SetName {
+    pub grain: Grain,
+    pub segment: String,
+}
+
+/// A key result's KPI link left out of a refresh.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SkippedLink {
+    pub key_result: String,
+    pub reason: String,
+}
+
+/// A KPI a key result reads, at a segment and a grain.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Link {
+    kpi: String,
+    segment: String,
+    grain: String,
+}
+
+/// The KPI link of every key result that has one (grain `month` unless
+/// set, as key results read it).
+fn links_of(krs: &[okapi_store::KeyResult]) -> Vec<(String, Link)> {
+    krs.iter()
+        .filter_map(|kr| {
+            let kpi = kr.kpi.clone()?;
+            Some((
+                kr.key.clone(),
+                Link {
+                    kpi,
+                    segment: kr.segment.clone().unwrap_or_default().trim().to_string(),
+                    grain: kr.grain.clone().unwrap_or_else(|| "month".into()),
+                },
+            ))
+        })
+        .collect()
+}
+
+/// The SHA-256 of `bytes`, in lowercase hexadecimal.
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The definitions a refresh depends on besides the data: the settings
+/// file's text and the KPI links, sorted.
+fn definitions(settings_text: &str, links: &[(String, Link)]) -> String {
+    let set: BTreeSet<&Link> = links.iter().map(|(_, l)| l).collect();
+    let mut text = format!("settings {}\n{settings_text}\n", settings_text.len());
+    for l in set {
+        text.push_str(&format!(
+            "link {}\t{}\t{}\n",
+            l.kpi.escape_default(),
+            l.segment.escape_default(),
+            l.grain.escape_default()
+        ));
+    }
+    sha256_hex(text.as_bytes())
+}
+
+/// The fingerprint of the data directory `dir`: the SHA-256 of one line
+/// `name:size:mtime_ns` per table file, sorted by name. Blocking.
+pub fn fingerprint(dir: &Path) -> Result<String, AppError> {
+    let data = DataDir::open(dir)?;
+    let mut lines = Vec::new();
+    for file in data.files.values() {
+        let meta = std::fs::metadata(&file.path).map_err(|source| AppError::Read {
+            path: file.path.clone(),
+            source,
+        })?;
+        let mtime_ns = meta
+            .modified()
+            .map(|t| match t.duration_since(UNIX_EPOCH) {
+                Ok(d) => i128::try_from(d.as_nanos()).unwrap_or(i128::MAX),
+                Err(before) => -i128::try_from(before.duration().as_nanos()).unwrap_or(i128::MAX),
+            })
+            .map_err(|source| AppError::Read {
+                path: file.path.clone(),
+                source,
+            })?;
+        lines.push(format!(
+            "{}:{}:{mtime_ns}\n",
+            file.display_name().escape_default(),
+            meta.len()
+        ));
+    }
+    lines.sort();
+    Ok(sha256_hex(lines.concat().as_bytes()))
+}
+
+/// Per segment, per grain, the links to compute there: (KPI, key result).
+type Segmented = BTreeMap<String, BTreeMap<Grain, Vec<(String, String)>>>;
+
+/// One set's values as computed, before they carry a time.
+struct ComputedSet {
+    grain: Grain,
+    segment: String,
+    report: KpiReport,
+}
+
+/// The exact text of a value, or why it has none.
+fn value_text(v: &okapi_core::formulas::KpiValue) -> (Option<String>, Option<String>) {
+    match &v.value {
+        Some(okapi_core::formulas::Value::Number(x)) if !x.is_finite() => {
+            (None, Some("not a finite number".into()))
+        }
+        Some(x) => (Some(x.to_string()), v.note.clone()),
+        None => (None, v.note.clone()),
+    }
+}
+
+/// Loads the data once for the catalog and computes it at every grain,
+/// then once per linked segment for its links. Blocking.
+fn compute(
+    dir: &Path,
+    settings: &Settings,
+    segmented: &Segmented,
+) -> Result<(Vec<ComputedSet>, Vec<SkippedLink>), AppError> {
+    let data = DataDir::open(dir)?;
+    let ids = KpiSelection::all(settings).ids().to_vec();
+    let mut sets = Vec::new();
+    let engine = Engine::for_kpis(&data, settings, &ids, None)?;
+    for grain in Grain::ALL {
+        let periods = engine.periods(grain, None, None)?;
+        sets.push(ComputedSet {
+            grain,
+            segment: String::new(),
+            report: engine.kpis(&ids, &periods, grain)?,
+        });
+    }
+    drop(engine);
+    let mut skipped = Vec::new();
+    for (segment, by_grain) in segmented {
+        let skip_all = |reason: String, skipped: &mut Vec<SkippedLink>| {
+            for (_, krs) in by_grain.values().flatten() {
+                skipped.push(SkippedLink {
+                    key_result: krs.clone(),
+                    reason: reason.clone(),
+                });
+            }
+        };
+        let seg = match segment.parse::<Segment>() {
+            Ok(s) => s,
+            Err(reason) => {
+                skip_all(reason, &mut skipped);
+                continue;
+            }
+        };
+        let kpis: Vec<String> = by_grain
+            .values()
+            .flatten()
+            .map(|(kpi, _)| kpi.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let engine = match Engine::for_kpis(&data, settings, &kpis, Some(seg)) {
+            Ok(e) => e,
+            // A segment the data cannot select is the key result's problem,
+            // not the refresh's: the rest is stored.
+            Err(e @ EngineError::Segment(_)) => {
+                skip_all(e.to_string(), &mut skipped);
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        for (grain, links) in by_grain {
+            let kpis: Vec<String> = links
+                .iter()
+                .map(|(kpi, _)| kpi.clone())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let periods = engine.periods(*grain, None, None)?;
+            sets.push(ComputedSet {
+                grain: *grain,
+                segment: segment.clone(),
+                report: engine.kpis(&kpis, &periods, *grain)?,
+            });
+        }
+    }
+    Ok((sets, skipped))
+}
+
+/// Computes and stores the workspace's KPI values (see the module's
+/// documentation); with `force`, even when nothing changed.
+pub async fn refresh(loc: &Location, force: bool) -> Result<RefreshReport, AppError> {
+    let started = Instant::now();
+    let ws = Workspace::open(loc).await?;
+    let dir: PathBuf = ws.data_dir();
+
+    let mut r = ws.read_session().await?;
+    let krs = r.key_results(None).await?;
+    let last = r.last_kpi_refresh().await?;
+    r.commit().await?;
+
+    let links = links_of(&krs);
+    let definitions = definitions(&ws.settings_text, &links);
+    let fingerprint = {
+        let dir = dir.clone();
+        tokio::task::spawn_blocking(move || fingerprint(&dir)).await??
+    };
+
+    if let Some(last) = last
+        && !force
+        && last.fingerprint == fingerprint
+        && last.definitions == definitions
+    {
+        ws.store.close().await;
+        return Ok(RefreshReport {
+            unchanged: true,
+            computed_at: last.computed_at,
+            fingerprint: last.fingerprint,
+            kpis: u64::try_from(last.kpis).unwrap_or(0),
+            values: u64::try_from(last.values).unwrap_or(0),
+            sets: Vec::new(),
+            skipped: Vec::new(),
+            removed: Vec::new(),
+            duration_ms: duration_ms(started),
+        });
+    }
+
+    // The links to compute besides the catalog: those with a segment.
+    // A link to an unknown KPI or grain is reported, not computed.
+    let mut skipped = Vec::new();
+    let mut segmented = Segmented::new();
+    for (kr, link) in &links {
+        let grain = match link.grain.parse::<Grain>() {
+            Ok(g) => g,
+            Err(reason) => {
+                skipped.push(SkippedLink {
+                    key_result: kr.clone(),
+                    reason,
+                });
+                continue;
+            }
+        };
+        if kpi_info(&ws.settings, &link.kpi).is_none() {
+            skipped.push(SkippedLink {
+                key_result: kr.clone(),
+                reason: format!("`{}` is not a KPI", link.kpi),
+            });
+            continue;
+        }
+        if link.segment.is_empty() {
+            // The catalog at every grain holds it.
+            continue;
+        }
+        segmented
+            .entry(link.segment.clone())
+            .or_default()
+            .entry(grain)
+            .or_default()
+            .push((link.kpi.clone(), kr.clone()));
+    }
+
+    let settings = Arc::clone(&ws.settings);
+    let (computed, more_skipped) = {
+        let dir = dir.clone();
+        tokio::task::spawn_blocking(move || compute(&dir, &settings, &segmented)).await??
+    };
+    skipped.extend(more_skipped);
+    skipped.sort_by(|a, b| a.key_result.cmp(&b.key_result));
+
+    let computed_at = Utc::now().trunc_subsecs(0);
+    let sets: Vec<(Grain, String, Vec<StoredKpiValue>)> = computed
+        .into_iter()
+        .map(|set| {
+            let rows = set
+                .report
+                .rows
+                .iter()
+                .map(|row| {
+                    let (value, note) = value_text(&row.value);
+                    StoredKpiValue {
+                        kpi: row.kpi.id.clone(),
+                        segment: set.segment.clone(),
+                        grain: set.grain,
+                        period_start: row.period.start,
+                        value,
+                        note,
+                        unit: row.kpi.unit.as_str().to_string(),
+                        computed_at,
+                        fingerprint: fingerprint.clone(),
+                    }
+                })
+                .collect();
+            (set.grain, set.segment, rows)
+        })
+        .collect();
+
+    // One write session stores everything; nothing is computed inside it.
+    let mut s = ws.session().await?;
+    let mut counts = Vec::new();
+    let mut kpis = BTreeSet::new();
+    let mut values = 0;
+    for (grain, segment, rows) in &sets {
+        let stored = s.replace_kpi_values(*grain, segment, rows).await?;
+        let in_set: BTreeSet<&str> = rows.iter().map(|v| v.kpi.as_str()).collect();
+        counts.push(SetCount {
+            grain: *grain,
+            segment: segment.clone(),
+            kpis: in_set.len() as u64,
+            values: stored,
+        });
+        kpis.extend(in_set.into_iter().map(str::to_string));
+        values += stored;
+    }
+    let mut removed = Vec::new();
+    for (grain, segment) in s.kpi_value_sets().await? {
+        if !sets
+            .iter()
+            .any(|(g, seg, _)| *g == grain && *seg == segment)
+        {
+            s.replace_kpi_values(grain, &segment, &[]).await?;
+            removed.push(SetName { grain, segment });
+        }
+    }
+    let duration_ms = duration_ms(started);
+    s.record_kpi_refresh(&KpiRefresh {
+        computed_at,
+        fingerprint: fingerprint.clone(),
+        definitions,
+        kpis: i64::try_from(kpis.len()).unwrap_or(i64::MAX),
+        values: i64::try_from(values).unwrap_or(i64::MAX),
+        duration_ms: i64::try_from(duration_ms).unwrap_or(i64::MAX),
+    })
+    .await?;
+    s.commit().await?;
+    ws.store.close().await;
+    counts.sort_by(|a, b| (a.grain, &a.segment).cmp(&(b.grain, &b.segment)));
+    Ok(RefreshReport {
+        unchanged: false,
+        computed_at,
+        fingerprint,
+        kpis: kpis.len() as u64,
+        values,
+        sets: counts,
+        skipped,
+        removed,
+        duration_ms,
+    })
+}
+
+fn duration_ms(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(kpi: &str, segment: &str, grain: &str) -> (String, Link) {
+        (
+            "KR-1".into(),
+            Link {
+                kpi: kpi.into(),
+                segment: segment.into(),
+                grain: grain.into(),
+            },
+        )
+    }
+
+    #[test]
+    fn the_definitions_change_with_the_settings_and_with_the_links_only() {
+        let a = definitions("x = 1", &[link("mrr", "", "month")]);
+        // The same links in another order, or twice, are the same.
+        assert_eq!(
+            a,
+            definitions(
+                "x = 1",
+                &[link("mrr", "", "month"), link("mrr", "", "month")]
+            )
+        );
+        assert_ne!(a, definitions("x = 2", &[link("mrr", "", "month")]));
+        assert_ne!(a, definitions("x = 1", &[link("mrr", "plan=pro", "month")]));
+        assert_ne!(a, definitions("x = 1", &[link("mrr", "", "week")]));
+        assert_ne!(a, definitions("x = 1", &[]));
+        assert_eq!(a.len(), 64);
+    }
+
+    #[test]
+    fn sha256_is_the_standard_one() {
+        // The test vector of FIPS 180-2 for "abc".
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn the_fingerprint_follows_each_file_s_size_and_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let subs = dir.path().join("subscriptions.csv");
+        std::fs::write(&subs, "a").unwrap();
+        let first = fingerprint(dir.path()).unwrap();
+        assert_eq!(first, fingerprint(dir.path()).unwrap());
+        // A file of no table does not count.
+        std::fs::write(dir.path().join("notes.txt"), "hello").unwrap();
+        assert_eq!(first, fingerprint(dir.path()).unwrap());
+        // Same size, another modification time.
+        let f = std::fs::File::options().write(true).open(&subs).unwrap();
+        f.set_modified(UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000))
+            .unwrap();
+        let touched = fingerprint(dir.path()).unwrap();
+        assert_ne!(first, touched);
+        // Same time, another size.
+        std::fs::write(&subs, "ab").unwrap();
+        f.set_modified(UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000))
+            .unwrap();
+        assert_ne!(touched, fingerprint(dir.path()).unwrap());
+    }
+
+    #[test]
+    fn values_are_exact_text_and_non_finite_numbers_are_absent() {
+        use okapi_core::formulas::{KpiValue, Value};
+        use rust_decimal::Decimal;
+        assert_eq!(
+            value_text(&KpiValue::of(Value::Money(Decimal::new(123_4500, 4)))),
+            (Some("123.45".into()), None)
+        );
+        assert_eq!(
+            value_text(&KpiValue::of(Value::Count(7))),
+            (Some("7".into()), None)
+        );
+        assert_eq!(
+            value_text(&KpiValue::of(Value::Number(0.1))),
+            (Some("0.1".into()), None)
+        );
+        assert_eq!(
+            value_text(&KpiValue::of(Value::Number(f64::INFINITY))),
+            (None, Some("not a finite number".into()))
+        );
+        assert_eq!(
+            value_text(&KpiValue::absent("no customers")),
+            (None, Some("no customers".into()))
+        );
+    }
+}

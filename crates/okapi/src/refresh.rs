@@ -1,0 +1,103 @@
+//! `okapi refresh`: computes every KPI at every grain and stores the
+//! values, so that pages read them without scanning the data.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use okapi_app::Location;
+use okapi_app::refresh::RefreshReport;
+
+use crate::okr::args::Format;
+
+/// Runs the refresh and prints what it computed, or that nothing changed.
+pub fn run(loc: &Location, force: bool, format: Format) -> ExitCode {
+    let rt = match crate::okr::workspace::runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let report = match rt.block_on(okapi_app::refresh::refresh(loc, force)) {
+        Ok(r) => r,
+        Err(e) => return crate::commands::fail(&e),
+    };
+    let mut out = std::io::stdout().lock();
+    let written = match format {
+        Format::Json => serde_json::to_string_pretty(&report)
+            .map_err(std::io::Error::other)
+            .and_then(|text| writeln!(out, "{text}")),
+        Format::Table => print(&mut out, &report),
+    };
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        // A reader that stopped early (`okapi refresh | head`).
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn print(out: &mut dyn Write, r: &RefreshReport) -> std::io::Result<()> {
+    let short = r.fingerprint.get(..12).unwrap_or(&r.fingerprint);
+    if r.unchanged {
+        writeln!(
+            out,
+            "Unchanged: neither the data files nor the definitions changed since the refresh of {}.",
+            r.computed_at.format("%Y-%m-%d %H:%M:%S UTC")
+        )?;
+        writeln!(
+            out,
+            "{} values of {} KPIs kept (data {short}…); `okapi refresh --force` recomputes them.",
+            r.values, r.kpis
+        )?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "Stored {} values of {} KPIs in {:.1} s at {} (data {short}…).",
+        r.values,
+        r.kpis,
+        r.duration_ms as f64 / 1000.0,
+        r.computed_at.format("%Y-%m-%d %H:%M:%S UTC")
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:<8} {:<24} {:>5} {:>8}",
+        "GRAIN", "SEGMENT", "KPIS", "VALUES"
+    )?;
+    for s in &r.sets {
+        let segment = if s.segment.is_empty() {
+            "all accounts"
+        } else {
+            s.segment.as_str()
+        };
+        writeln!(
+            out,
+            "{:<8} {:<24} {:>5} {:>8}",
+            s.grain.as_str(),
+            segment,
+            s.kpis,
+            s.values
+        )?;
+    }
+    for s in &r.removed {
+        let segment = if s.segment.is_empty() {
+            "all accounts"
+        } else {
+            s.segment.as_str()
+        };
+        writeln!(
+            out,
+            "removed the values of {} at {}: no key result links them any more",
+            segment, s.grain
+        )?;
+    }
+    for s in &r.skipped {
+        writeln!(out, "skipped {}: {}", s.key_result, s.reason)?;
+    }
+    Ok(())
+}

@@ -31,6 +31,7 @@
 //! - [`fault`]: the fault-injection point of the crash-safety tests;
 //! - [`kpi_reader`]: KPI values for KPI-linked key results;
 //! - [`status`]: a cycle's scores, pace and forecast on a day;
+//! - [`transfer`]: a whole workspace as one JSON document, and back;
 //! - [`data`]: the data use cases (check, KPI catalog and values, MRR
 //!   bridge, inactive accounts, health, time to value, retention);
 //! - [`refresh`]: computing the whole catalog and storing its values, for
@@ -54,6 +55,7 @@ pub mod people;
 pub mod refresh;
 pub mod status;
 pub mod templates;
+pub mod transfer;
 pub mod workspace;
 
 pub use error::{AppError, Code};

@@ -22,7 +22,7 @@ use super::file::{self, KrSpec, word};
 use super::workspace::{Location, Workspace};
 use crate::cli::ProfileArg;
 use okapi_app::workspace as app_ws;
-use okapi_app::{checkins, cycles, key_results, objectives, people, templates};
+use okapi_app::{checkins, cycles, key_results, objectives, people, templates, transfer};
 
 pub fn print_json<T: Serialize>(v: &T) -> Result<()> {
     // Rendered first, so that a closed pipe surfaces as an I/O error (which
@@ -637,5 +637,47 @@ pub fn apply(loc: &Location, path: &Path, dry_run: bool, format: Format) -> Resu
             count("unchanged")
         ));
         out
+    })
+}
+
+// ---- export and import ----------------------------------------------------
+
+pub fn export(loc: &Location, out: Option<&Path>) -> Result<ExitCode> {
+    let ws = Workspace::open(loc)?;
+    let doc = ws.block_on(transfer::export(&ws, Utc::now()))?;
+    let json = doc.to_json()?;
+    match out {
+        Some(p) => {
+            // Written beside, then renamed: a reader never sees half a file.
+            let tmp = p.with_extension("json.partial");
+            std::fs::write(&tmp, json + "\n")
+                .with_context(|| format!("writing {}", tmp.display()))?;
+            std::fs::rename(&tmp, p).with_context(|| format!("writing {}", p.display()))?;
+            eprintln!(
+                "Exported workspace `{}` to {}: {} objectives, {} key results, {} check-ins.",
+                doc.workspace.id,
+                p.display(),
+                doc.objectives.len(),
+                doc.key_results.len(),
+                doc.checkins.len()
+            );
+        }
+        None => {
+            let mut o = std::io::stdout().lock();
+            writeln!(o, "{json}")?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn import(loc: &Location, path: &Path, format: Format) -> Result<ExitCode> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let done = tokio::runtime::Handle::current().block_on(transfer::import(loc, path, &text))?;
+    say(format, &done, || {
+        format!(
+            "Imported workspace `{}`: {} cycles, {} objectives, {} key results, {} check-ins.",
+            done.workspace, done.cycles, done.objectives, done.key_results, done.checkins
+        )
     })
 }

@@ -8,7 +8,6 @@ pub mod args;
 pub mod commands;
 pub mod demo;
 pub mod html;
-pub mod transfer;
 pub mod views;
 pub mod workspace;
 
@@ -49,8 +48,8 @@ pub fn run(loc: &Location, cmd: Command) -> Result<std::result::Result<ExitCode,
         } => views::review_cmd(loc, cycle, file.as_deref(), format)?,
         Command::Calibrate { percentile, format } => views::calibrate(loc, percentile, format)?,
         Command::Report { cycle, at, format } => views::report(loc, cycle, at, format)?,
-        Command::Export { out } => transfer::export(loc, out.as_deref())?,
-        Command::Import { file, format } => transfer::import(loc, &file, format)?,
+        Command::Export { out } => c::export(loc, out.as_deref())?,
+        Command::Import { file, format } => c::import(loc, &file, format)?,
         Command::Okr { cmd } => match *cmd {
             OkrCmd::Add {
                 cycle,

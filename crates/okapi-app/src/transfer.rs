@@ -13,48 +13,38 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
-use anyhow::{Context, Result, anyhow, bail};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use okapi_core::settings::Settings;
 use okapi_store::{ExportDocument, Store, StoreError};
+use serde::Serialize;
 
-use super::args::Format;
-use super::commands::say;
-use super::file::toml_str;
-use super::workspace::{Location, Workspace};
-use okapi_app::fault;
+use crate::error::{AppError, Context};
+use crate::fault;
+use crate::location::Location;
+use crate::workspace::{Workspace, toml_str};
 
-pub fn export(loc: &Location, out: Option<&Path>) -> Result<ExitCode> {
-    let ws = Workspace::open(loc)?;
-    // One read transaction: the document is one moment of the workspace.
-    let mut s = ws.read_session()?;
-    let doc = ws.block_on(s.export(Some(ws.settings_text.clone()), Utc::now()))?;
-    ws.block_on(s.commit())?;
-    let json = doc.to_json()?;
-    match out {
-        Some(p) => {
-            // Written beside, then renamed: a reader never sees half a file.
-            let tmp = p.with_extension("json.partial");
-            std::fs::write(&tmp, json + "\n")
-                .with_context(|| format!("writing {}", tmp.display()))?;
-            std::fs::rename(&tmp, p).with_context(|| format!("writing {}", p.display()))?;
-            eprintln!(
-                "Exported workspace `{}` to {}: {} objectives, {} key results, {} check-ins.",
-                doc.workspace.id,
-                p.display(),
-                doc.objectives.len(),
-                doc.key_results.len(),
-                doc.checkins.len()
-            );
-        }
-        None => {
-            let mut o = std::io::stdout().lock();
-            writeln!(o, "{json}")?;
-        }
-    }
-    Ok(ExitCode::SUCCESS)
+type Result<T> = std::result::Result<T, AppError>;
+
+/// Returns an [`AppError::Invalid`] with the message.
+macro_rules! bail {
+    ($($arg:tt)*) => {
+        return Err(AppError::Invalid(format!($($arg)*)))
+    };
+}
+
+fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> AppError {
+    let path = path.to_path_buf();
+    move |source| AppError::Write { path, source }
+}
+
+/// The whole workspace as one document, read in one transaction (one
+/// moment of the workspace), with its settings file's text.
+pub async fn export(ws: &Workspace, now: DateTime<Utc>) -> Result<ExportDocument> {
+    let mut s = ws.read_session().await?;
+    let doc = s.export(Some(ws.settings_text.clone()), now).await?;
+    s.commit().await?;
+    Ok(doc)
 }
 
 /// Reads and checks a document: every problem, each as `FILE:LINE: row
@@ -76,13 +66,13 @@ fn read_document(path: &Path, text: &str) -> Result<ExportDocument> {
                     }
                 })
                 .collect();
-            anyhow!(
+            AppError::Invalid(format!(
                 "{}: the document cannot be imported, nothing was written:\n  {}",
                 path.display(),
                 lines.join("\n  ")
-            )
+            ))
         }
-        other => anyhow!("{}: {other}", path.display()),
+        other => AppError::Invalid(format!("{}: {other}", path.display())),
     })
 }
 
@@ -90,8 +80,9 @@ fn read_document(path: &Path, text: &str) -> Result<ExportDocument> {
 /// occurrence: rows have no field of that name).
 fn top_level_line(text: &str, field: &str) -> usize {
     let needle = format!("\"{field}\"");
-    text.find(&needle)
-        .map_or(1, |i| text[..i].matches('\n').count() + 1)
+    text.find(&needle).map_or(1, |i| {
+        text.get(..i).unwrap_or_default().matches('\n').count() + 1
+    })
 }
 
 /// Checks the settings a document carries (`text`, its `okapi.toml`)
@@ -137,18 +128,23 @@ fn settings_file(
     );
     let carried = match &doc.settings {
         Some(s) => Some(check_imported_settings(s, &doc.workspace.id).map_err(|e| {
-            anyhow!(
-                "{}:{}: settings (the okapi.toml the document carries): {e:#}\nnothing was written",
+            AppError::Invalid(format!(
+                "{}:{}: settings (the okapi.toml the document carries): {e}\nnothing was written",
                 path.display(),
                 top_level_line(text, "settings")
-            )
+            ))
         })?),
         None => None,
     };
     let existing = match std::fs::read_to_string(file) {
         Ok(t) => Some(t),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(anyhow!("reading {}: {e}", file.display())),
+        Err(source) => {
+            return Err(AppError::Read {
+                path: file.to_path_buf(),
+                source,
+            });
+        }
     };
     let new = match &existing {
         None => match (&doc.settings, carried) {
@@ -197,11 +193,10 @@ impl Pending {
         let mut name = dest.file_name().unwrap_or_default().to_os_string();
         name.push(".partial");
         let tmp = dest.with_file_name(name);
-        let mut f =
-            std::fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
+        let mut f = std::fs::File::create(&tmp).map_err(write_error(&tmp))?;
         f.write_all(text.as_bytes())
             .and_then(|()| f.sync_all())
-            .with_context(|| format!("writing {}", tmp.display()))?;
+            .map_err(write_error(&tmp))?;
         Ok(Pending {
             tmp,
             dest: dest.to_path_buf(),
@@ -210,8 +205,7 @@ impl Pending {
     }
 
     fn finish(mut self) -> Result<()> {
-        std::fs::rename(&self.tmp, &self.dest)
-            .with_context(|| format!("writing {}", self.dest.display()))?;
+        std::fs::rename(&self.tmp, &self.dest).map_err(write_error(&self.dest))?;
         self.done = true;
         Ok(())
     }
@@ -248,15 +242,28 @@ impl Drop for CreatedDatabase {
     }
 }
 
-pub fn import(loc: &Location, path: &Path, format: Format) -> Result<ExitCode> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    // Everything is checked before anything is written.
-    let doc = read_document(path, &text)?;
-    let file = loc.file();
-    let settings = settings_file(&file, path, &text, &doc)?;
+/// What an import wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct Imported {
+    pub workspace: String,
+    #[serde(skip)]
+    pub cycles: usize,
+    pub objectives: usize,
+    pub key_results: usize,
+    pub checkins: usize,
+}
 
-    std::fs::create_dir_all(&loc.dir).with_context(|| format!("creating {}", loc.dir.display()))?;
+/// Imports the document `text` (read from `path`, named in messages) into
+/// the workspace at `loc`: everything checked first, then the settings
+/// file written beside its place, the database in one transaction, and
+/// the settings file renamed into place once the transaction committed.
+pub async fn import(loc: &Location, path: &Path, text: &str) -> Result<Imported> {
+    // Everything is checked before anything is written.
+    let doc = read_document(path, text)?;
+    let file = loc.file();
+    let settings = settings_file(&file, path, text, &doc)?;
+
+    std::fs::create_dir_all(&loc.dir).map_err(write_error(&loc.dir))?;
     let pending = match &settings {
         SettingsFile::Write(t) => Some(Pending::write(&file, t)?),
         SettingsFile::Keep => None,
@@ -264,40 +271,24 @@ pub fn import(loc: &Location, path: &Path, format: Format) -> Result<ExitCode> {
     let created = CreatedDatabase {
         path: (loc.database_url.is_none() && !loc.db_path().exists()).then(|| loc.db_path()),
     };
-    let rt = tokio::runtime::Handle::current();
-    let url = loc.url();
-    rt.block_on(async {
-        let store = Store::connect(&url).await?;
-        let r = async {
-            store.migrate().await?;
-            store.import(&doc, &mut |_, _| fault::after_write()).await
-        }
-        .await;
-        store.close().await;
-        r.map(|_| ())
-    })?;
+    let store = Store::connect(&loc.url()).await?;
+    let r = async {
+        store.migrate().await?;
+        store.import(&doc, &mut |_, _| fault::after_write()).await
+    }
+    .await;
+    store.close().await;
+    r?;
     // The database has committed: the settings file follows.
     created.keep();
     if let Some(p) = pending {
         p.finish()?;
     }
-    say(
-        format,
-        serde_json::json!({
-            "workspace": doc.workspace.id,
-            "objectives": doc.objectives.len(),
-            "key_results": doc.key_results.len(),
-            "checkins": doc.checkins.len(),
-        }),
-        || {
-            format!(
-                "Imported workspace `{}`: {} cycles, {} objectives, {} key results, {} check-ins.",
-                doc.workspace.id,
-                doc.cycles.len(),
-                doc.objectives.len(),
-                doc.key_results.len(),
-                doc.checkins.len()
-            )
-        },
-    )
+    Ok(Imported {
+        workspace: doc.workspace.id.clone(),
+        cycles: doc.cycles.len(),
+        objectives: doc.objectives.len(),
+        key_results: doc.key_results.len(),
+        checkins: doc.checkins.len(),
+    })
 }

@@ -138,6 +138,10 @@ pub enum AppError {
     Invalid(String),
     #[error("internal error: {0}")]
     Internal(String),
+    /// A file-system error, given its context (the path, what was being
+    /// done) with [`Context`].
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
     /// An error with what it is about (`okrs.toml:12: key result `KR-3``);
     /// its code is its source's.
     #[error("{context}: {source}")]
@@ -176,7 +180,7 @@ impl AppError {
             AppError::Input { .. } | AppError::Settings(_) | AppError::Invalid(_) => Code::Invalid,
             AppError::Engine(e) => engine_code(e),
             AppError::Store(e) => store_code(e),
-            AppError::Read { .. } | AppError::Write { .. } => Code::Unavailable,
+            AppError::Read { .. } | AppError::Write { .. } | AppError::Io(_) => Code::Unavailable,
             AppError::Missing(_) => Code::NotFound,
             AppError::Conflict(_) => Code::Conflict,
             AppError::Internal(_) => Code::Internal,

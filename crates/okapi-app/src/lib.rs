@@ -32,6 +32,9 @@
 //! - [`kpi_reader`]: KPI values for KPI-linked key results;
 //! - [`status`]: a cycle's scores, pace and forecast on a day;
 //! - [`transfer`]: a whole workspace as one JSON document, and back;
+//! - [`demo`]: the demo company, its data and its OKRs, and the
+//!   executive summary ([`demo_okrs`] writes the OKRs, [`staging`] builds
+//!   the directory beside its place and renames it in);
 //! - [`data`]: the data use cases (check, KPI catalog and values, MRR
 //!   bridge, inactive accounts, health, time to value, retention);
 //! - [`refresh`]: computing the whole catalog and storing its values, for
@@ -42,6 +45,8 @@ pub mod checkins;
 pub mod coach;
 pub mod cycles;
 pub mod data;
+pub mod demo;
+pub mod demo_okrs;
 pub mod error;
 pub mod fault;
 pub mod inputs;
@@ -53,6 +58,7 @@ pub mod okr_file;
 pub mod okr_views;
 pub mod people;
 pub mod refresh;
+pub mod staging;
 pub mod status;
 pub mod templates;
 pub mod transfer;

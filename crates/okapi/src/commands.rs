@@ -6,14 +6,11 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 use chrono::{Datelike, NaiveDate};
-use okapi_core::catalog;
 use okapi_core::formulas::Value;
 use okapi_core::period::{Grain, Period};
 use okapi_core::settings::{Profile, Settings};
-use okapi_engine::EngineError;
-use okapi_engine::compute::{Engine, KpiReport, Segment};
+use okapi_engine::compute::KpiReport;
 use okapi_engine::load::Issues;
-use okapi_engine::source::DataDir;
 
 use okapi_app::data::{self as app, DataSource, KpiQuery};
 use okapi_app::inputs::{self, DateRange, InactivityWindow, KpiSelection};
@@ -191,33 +188,6 @@ fn print_issues(err: &mut dyn Write, issues: &Issues) -> std::io::Result<()> {
         )?;
     }
     Ok(())
-}
-
-/// Prints the issues and returns exit status 1.
-fn report_issues(issues: &Issues) -> ExitCode {
-    let mut err = std::io::stderr().lock();
-    let _ = print_issues(&mut err, issues);
-    let _ = writeln!(
-        err,
-        "error: {} invalid row(s); nothing was computed",
-        issues.rows()
-    );
-    ExitCode::from(1)
-}
-
-/// Opens the engine, turning invalid rows into a printed report.
-fn open(
-    settings: &Settings,
-    data: &Path,
-    ids: &[String],
-    segment: Option<Segment>,
-) -> Result<std::result::Result<Engine, ExitCode>> {
-    let dir = DataDir::open(data)?;
-    match Engine::for_kpis(&dir, settings, ids, segment) {
-        Ok(e) => Ok(Ok(e)),
-        Err(EngineError::InvalidRows(issues)) => Ok(Err(report_issues(&issues))),
-        Err(e) => Err(e.into()),
-    }
 }
 
 fn check(
@@ -833,18 +803,6 @@ fn demo(
         ProfileArg::B2c => Profile::B2c,
     };
     let end = end.unwrap_or_else(|| last_day_of_previous_month(chrono::Utc::now().date_naive()));
-    // Built beside `out` and renamed into place: a killed run leaves the
-    // old demo or the new one, never a mix.
-    let staging = crate::staging::Staging::begin(out)?;
-    let opts = okapi_engine::demo::DemoOptions {
-        profile,
-        out: staging.dir().to_path_buf(),
-        accounts,
-        events,
-        months,
-        seed,
-        end,
-    };
     let bar = indicatif::ProgressBar::new(events);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
@@ -852,10 +810,22 @@ fn demo(
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let summary = okapi_engine::demo::generate(&opts, &|n| bar.set_position(n))?;
+    let req = okapi_app::demo::DemoRequest {
+        profile,
+        out: out.to_path_buf(),
+        accounts,
+        events,
+        months,
+        seed,
+        end,
+    };
+    let progress = bar.clone();
+    let demo = app!(block_on(okapi_app::demo::create(
+        req,
+        std::sync::Arc::new(move |n| progress.set_position(n)),
+    )));
     bar.finish_and_clear();
-    let okrs = crate::okr::demo::create(staging.dir(), profile, end)?;
-    staging.commit()?;
+    let (summary, okrs) = (demo.data, demo.okrs);
     let mut o = std::io::stdout().lock();
     writeln!(
         o,
@@ -896,32 +866,17 @@ fn demo(
     }
     let mut settings = settings.clone();
     settings.profile = profile;
-    executive_summary(&settings, out, end)
+    executive_summary(&DataSource::new(settings, out.to_path_buf()), end)
 }
 
 /// The executive summary: the seven executive KPIs over the last six
 /// months with their trend, the MRR bridge and the inactive accounts.
-fn executive_summary(settings: &Settings, data: &Path, end: NaiveDate) -> Result<ExitCode> {
-    let mut ids: Vec<String> = catalog::EXECUTIVE.iter().map(|s| s.to_string()).collect();
-    ids.extend(["mrr", "inactive_accounts"].map(String::from));
-    let engine = match open(settings, data, &ids, None)? {
-        Ok(e) => e,
-        Err(code) => return Ok(code),
+fn executive_summary(src: &DataSource, end: NaiveDate) -> Result<ExitCode> {
+    let summary = app!(block_on(okapi_app::demo::executive_summary(src, end)));
+    let (periods, report) = (&summary.periods, &summary.kpis);
+    let (Some(first), Some(last)) = (periods.first(), periods.last()) else {
+        return Ok(ExitCode::SUCCESS);
     };
-    let last = Period::containing(Grain::Month, end);
-    let mut first = last;
-    for _ in 0..5 {
-        first = first.previous();
-    }
-    let periods = okapi_core::period::periods_between(Grain::Month, first.start, last.start)?;
-    let report = engine.kpis(
-        &catalog::EXECUTIVE
-            .iter()
-            .map(|s| s.to_string())
-            .collect::<Vec<_>>(),
-        &periods,
-        Grain::Month,
-    )?;
     let mut o = std::io::stdout().lock();
     writeln!(
         o,
@@ -962,10 +917,9 @@ fn executive_summary(settings: &Settings, data: &Path, end: NaiveDate) -> Result
     render::table(&mut o, &h, &rows, &right)?;
 
     writeln!(o, "\nMRR bridge")?;
-    let (bridges, _) = engine.mrr(&periods, false)?;
     let rows: Vec<Vec<String>> = periods
         .iter()
-        .zip(&bridges)
+        .zip(&summary.bridges)
         .map(|(p, b)| {
             vec![
                 p.to_string(),
@@ -995,8 +949,8 @@ fn executive_summary(settings: &Settings, data: &Path, end: NaiveDate) -> Result
         &[false, true, true, true, true, true, true, true],
     )?;
 
-    let window = settings.inactivity_window;
-    if let Ok(list) = engine.inactive(end, window) {
+    let window = summary.window;
+    if let Some(list) = &summary.inactive {
         let total: rust_decimal::Decimal = list.iter().map(|a| a.mrr).sum();
         writeln!(
             o,

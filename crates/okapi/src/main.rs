@@ -8,7 +8,6 @@ mod commands;
 mod okr;
 mod refresh;
 mod render;
-mod staging;
 
 use std::process::ExitCode;
 

@@ -6,12 +6,10 @@
 
 pub mod args;
 pub mod commands;
-pub mod demo;
 pub mod html;
 pub mod views;
 pub mod workspace;
 
-pub use okapi_app::kpi_reader as kpi;
 pub use okapi_app::okr_file as file;
 pub use okapi_app::status;
 

@@ -15,7 +15,16 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use crate::error::{AppError, Context};
+
+type Result<T> = std::result::Result<T, AppError>;
+
+/// Returns an [`AppError::Invalid`] with the message.
+macro_rules! bail {
+    ($($arg:tt)*) => {
+        return Err(AppError::Invalid(format!($($arg)*)))
+    };
+}
 
 /// The file that marks a directory as written by `okapi demo`.
 pub const MARKER: &str = ".okapi-demo";
@@ -30,7 +39,7 @@ pub struct Staging {
 fn sibling(target: &Path, suffix: &str) -> Result<PathBuf> {
     let name = target
         .file_name()
-        .with_context(|| format!("{}: not a directory name", target.display()))?;
+        .ok_or_else(|| AppError::Invalid(format!("{}: not a directory name", target.display())))?;
     let parent = target.parent().unwrap_or(Path::new("."));
     let parent = if parent.as_os_str().is_empty() {
         Path::new(".")

@@ -15,7 +15,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use crate::error::AppError;
+
+type Result<T> = std::result::Result<T, AppError>;
 use chrono::{Days, NaiveDate, NaiveTime};
 use okapi_core::catalog::Direction;
 use okapi_core::okr::Confidence;
@@ -23,11 +25,12 @@ use okapi_core::period::Grain;
 use okapi_core::settings::{Profile, Settings};
 use okapi_store::{CheckInSource, NewCheckIn, Store, sqlite_url};
 
-use super::file::{self, toml_str};
-use super::kpi::{KpiReader, direction};
-use super::workspace::runtime;
+use crate::kpi_reader::{KpiReader, direction};
+use crate::okr_file as file;
+use crate::workspace::toml_str;
 
 /// What the demo workspace holds, for the summary.
+#[derive(Debug, Clone)]
 pub struct DemoWorkspace {
     pub current: String,
     pub past: String,
@@ -231,15 +234,15 @@ type ManualKr = (String, (f64, f64, f64), NaiveDate, NaiveDate);
 /// Quarter containing `day`.
 fn quarter_of(day: NaiveDate) -> Result<(String, NaiveDate, NaiveDate)> {
     let key = file::quarter_key(day);
-    let (s, e) =
-        file::dates_from_key(&key).with_context(|| format!("no dates for quarter `{key}`"))?;
+    let (s, e) = file::dates_from_key(&key)
+        .ok_or_else(|| AppError::Internal(format!("no dates for quarter `{key}`")))?;
     Ok((key, s, e))
 }
 
 /// `day` plus `n` days, or an error at the end of the calendar.
 fn plus(day: NaiveDate, n: u64) -> Result<NaiveDate> {
     day.checked_add_days(Days::new(n))
-        .with_context(|| format!("{day} + {n} days is beyond the calendar"))
+        .ok_or_else(|| AppError::Invalid(format!("{day} + {n} days is beyond the calendar")))
 }
 
 /// A time of day (constants of the demo).
@@ -266,7 +269,7 @@ fn paced(
 
 /// Writes the workspace files and database into `dir` (the demo data
 /// directory, whose last day of data is `end`).
-pub fn create(dir: &Path, profile: Profile, end: NaiveDate) -> Result<DemoWorkspace> {
+pub async fn create(dir: &Path, profile: Profile, end: NaiveDate) -> Result<DemoWorkspace> {
     let settings_text = format!(
         "# The demo company: settings, and where its OKRs and data are.\nprofile = \"{}\"\n\n[workspace]\nid = \"demo\"\nname = \"Demo company ({})\"\ndata = \".\"\n",
         profile.as_str(),
@@ -281,7 +284,7 @@ pub fn create(dir: &Path, profile: Profile, end: NaiveDate) -> Result<DemoWorksp
     let (past_key, past_start, past_end) = quarter_of(
         cur_start
             .pred_opt()
-            .context("a quarter before the calendar")?,
+            .ok_or_else(|| AppError::Internal("a quarter before the calendar".into()))?,
     )?;
     let mut reader = KpiReader::new(&settings, dir.to_path_buf());
 
@@ -424,10 +427,9 @@ pub fn create(dir: &Path, profile: Profile, end: NaiveDate) -> Result<DemoWorksp
     let okrs_path = dir.join("okrs.toml");
     std::fs::write(&okrs_path, &okrs)?;
 
-    let rt = runtime()?;
     let url = sqlite_url(&dir.join("okapi.db"));
     let parsed = file::parse(&okrs_path, &okrs)?;
-    let checkins = rt.block_on(async {
+    let checkins = async {
         let store = Store::connect(&url).await?;
         store.migrate().await?;
         store
@@ -554,8 +556,9 @@ pub fn create(dir: &Path, profile: Profile, end: NaiveDate) -> Result<DemoWorksp
         s.close_cycle(&past_key, &reflections).await?;
         s.commit().await?;
         store.close().await;
-        Ok::<_, anyhow::Error>(n)
-    })?;
+        Ok::<_, AppError>(n)
+    }
+    .await?;
     Ok(DemoWorkspace {
         current: cur_key,
         past: past_key,

@@ -153,6 +153,17 @@ pub async fn calibrate(ws: &Workspace, percentile: Option<f64>) -> Result<Calibr
     }
     // Proposals for the KPI-linked KRs of cycles still open.
     let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
+    let open: Vec<&str> = cycles
+        .iter()
+        .filter(|c| c.state != CycleState::Closed)
+        .map(|c| c.key.as_str())
+        .collect();
+    reader.prefetch_krs(krs.iter().filter(|k| {
+        k.kind == KrKind::Kpi
+            && obj
+                .get(k.objective.as_str())
+                .is_some_and(|o| open.contains(&o.cycle.as_str()))
+    }))?;
     let mut proposals = Vec::new();
     for c in cycles.iter().filter(|c| c.state != CycleState::Closed) {
         for k in krs.iter().filter(|k| {

@@ -199,6 +199,7 @@ pub async fn refresh_krs(ws: &Workspace, on_day: NaiveDate) -> Result<KrRefresh,
     s.commit().await?;
 
     let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
+    reader.prefetch_krs(work.iter().map(|(_, kr, _)| kr))?;
     let mut writes = Vec::new();
     for (c, kr, history) in &work {
         let on = on_day.clamp(c.start, c.end);

@@ -162,6 +162,7 @@ pub async fn close(ws: &Workspace, req: Close) -> Result<Vec<ClosedObjective>, A
     s.commit().await?;
 
     let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
+    reader.prefetch_krs(krs.iter().filter(|k| k.kind == KrKind::Kpi))?;
     let mut last = Vec::new();
     for kr in krs.iter().filter(|k| k.kind == KrKind::Kpi) {
         let (value, period) = reader.kr_value(kr, on)?;

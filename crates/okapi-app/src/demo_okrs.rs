@@ -287,6 +287,14 @@ pub async fn create(dir: &Path, profile: Profile, end: NaiveDate) -> Result<Demo
             .ok_or_else(|| AppError::Internal("a quarter before the calendar".into()))?,
     )?;
     let mut reader = KpiReader::new(&settings, dir.to_path_buf());
+    // Every KPI the plan reads, computed now in one pass over the data:
+    // nothing is computed later, inside the write session.
+    let planned: Vec<&'static str> = [true, false]
+        .into_iter()
+        .flat_map(|past| plan(profile, past))
+        .flat_map(|o| o.krs.into_iter().filter_map(|k| k.kpi))
+        .collect();
+    reader.prefetch(planned.iter().map(|k| (*k, None, Grain::Month)))?;
 
     // The OKR file: targets of KPI-linked KRs from the data's baseline.
     let mut okrs = String::from(

@@ -98,17 +98,61 @@ impl<'a> KpiReader<'a> {
     }
 
     fn compute(&self, kpi: &str, segment: Option<&str>, grain: Grain) -> Result<Vec<Reading>> {
+        check_kpi(self.settings, kpi)?;
+        let mut all = self.compute_many(&[kpi.to_string()], segment, &[grain])?;
+        Ok(all.remove(&(kpi.to_string(), grain)).unwrap_or_default())
+    }
+
+    /// Computes the histories of every (KPI, segment, grain) in `wanted`
+    /// that is not cached yet, loading the data directory once per segment
+    /// for all the KPIs of that segment, so that reading N key results'
+    /// KPIs costs one scan, not N. KPIs that are not in the catalog are
+    /// left for [`KpiReader::history`] to refuse with their name.
+    pub fn prefetch<'k>(
+        &mut self,
+        wanted: impl IntoIterator<Item = (&'k str, Option<&'k str>, Grain)>,
+    ) -> Result<()> {
+        let mut by_segment: HashMap<Option<String>, (Vec<String>, Vec<Grain>)> = HashMap::new();
+        for (kpi, segment, grain) in wanted {
+            let key = (kpi.to_string(), segment.map(str::to_string), grain);
+            if self.histories.contains_key(&key) || kpi_info(self.settings, kpi).is_none() {
+                continue;
+            }
+            let (ids, grains) = by_segment.entry(key.1).or_default();
+            if !ids.iter().any(|i| i == kpi) {
+                ids.push(kpi.to_string());
+            }
+            if !grains.contains(&grain) {
+                grains.push(grain);
+            }
+        }
+        for (segment, (ids, grains)) in by_segment {
+            let computed = self.compute_many(&ids, segment.as_deref(), &grains)?;
+            for ((kpi, grain), readings) in computed {
+                self.histories
+                    .entry((kpi, segment.clone(), grain))
+                    .or_insert(readings);
+            }
+        }
+        Ok(())
+    }
+
+    fn compute_many(
+        &self,
+        ids: &[String],
+        segment: Option<&str>,
+        grains: &[Grain],
+    ) -> Result<HashMap<(String, Grain), Vec<Reading>>> {
         // The engine runs its own runtime: step out of the store's, if in it.
-        tokio::task::block_in_place(|| self.compute_blocking(kpi, segment, grain))
+        tokio::task::block_in_place(|| self.compute_blocking(ids, segment, grains))
     }
 
     fn compute_blocking(
         &self,
-        kpi: &str,
+        ids: &[String],
         segment: Option<&str>,
-        grain: Grain,
-    ) -> Result<Vec<Reading>> {
-        check_kpi(self.settings, kpi)?;
+        grains: &[Grain],
+    ) -> Result<HashMap<(String, Grain), Vec<Reading>>> {
         let segment = segment
             .map(|s| s.parse::<Segment>())
             .transpose()
@@ -119,8 +163,7 @@ impl<'a> KpiReader<'a> {
                 reason: e.to_string(),
             })
         })?;
-        let ids = vec![kpi.to_string()];
-        let engine = match Engine::for_kpis(&dir, self.settings, &ids, segment) {
+        let engine = match Engine::for_kpis(&dir, self.settings, ids, segment) {
             Ok(e) => e,
             Err(EngineError::InvalidRows(issues)) => {
                 return Err(AppError::Invalid(format!(
@@ -132,27 +175,35 @@ impl<'a> KpiReader<'a> {
             }
             Err(e) => return Err(e.into()),
         };
+        let mut out = HashMap::new();
         let Some((_, last_day)) = engine.data_range() else {
-            return Ok(Vec::new());
+            return Ok(out);
         };
-        // Every period the data reaches into; `value_on` decides which are
-        // over on a given day.
-        let periods: Vec<Period> = engine
-            .periods(grain, None, None)?
-            .into_iter()
-            .filter(|p| p.start <= last_day)
-            .collect();
-        let report = engine.kpis(&ids, &periods, grain)?;
-        Ok(report
-            .rows
-            .iter()
-            .filter_map(|r| {
-                r.value.value.as_ref().map(|v| Reading {
-                    period: r.period,
-                    value: v.as_f64(),
-                })
-            })
-            .collect())
+        for &grain in grains {
+            // Every period the data reaches into; `value_on` decides which
+            // are over on a given day.
+            let periods: Vec<Period> = engine
+                .periods(grain, None, None)?
+                .into_iter()
+                .filter(|p| p.start <= last_day)
+                .collect();
+            let report = engine.kpis(ids, &periods, grain)?;
+            for id in ids {
+                out.insert((id.clone(), grain), Vec::new());
+            }
+            for r in &report.rows {
+                if let (Some(v), Some(readings)) = (
+                    r.value.value.as_ref(),
+                    out.get_mut(&(r.kpi.id.clone(), grain)),
+                ) {
+                    readings.push(Reading {
+                        period: r.period,
+                        value: v.as_f64(),
+                    });
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The values of the periods complete on day `on`, oldest first, for
@@ -214,5 +265,23 @@ impl<'a> KpiReader<'a> {
             .value_on(kpi, kr.segment.as_deref(), grain, on)
             .map_err(|e| AppError::Invalid(format!("key result `{}`: {e}", kr.key)))?;
         Ok((r.value, format!("{} {}", grain.as_str(), r.period.start)))
+    }
+
+    /// [`KpiReader::prefetch`] for the KPIs of these key results, each at
+    /// its segment and grain (a key result whose grain is not one is left
+    /// for [`KpiReader::kr_value`] to refuse).
+    pub fn prefetch_krs<'k>(
+        &mut self,
+        krs: impl IntoIterator<Item = &'k okapi_store::KeyResult>,
+    ) -> Result<()> {
+        let wanted: Vec<(&str, Option<&str>, Grain)> = krs
+            .into_iter()
+            .filter_map(|kr| {
+                let kpi = kr.kpi.as_deref()?;
+                let grain = grain_of(kr.grain.as_deref()).ok()?;
+                Some((kpi, kr.segment.as_deref(), grain))
+            })
+            .collect();
+        self.prefetch(wanted)
     }
 }

@@ -85,6 +85,7 @@ pub async fn status(
     let on = okapi_core::pace::status_day(c.start, c.end, q.at.unwrap_or(today));
     if q.live && c.state != CycleState::Closed {
         let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
+        reader.prefetch_krs(krs.iter().filter(|k| k.kind == KrKind::Kpi))?;
         for k in krs.iter().filter(|k| k.kind == KrKind::Kpi) {
             let (value, period) = reader.kr_value(k, on)?;
             checkins.push(CheckIn {

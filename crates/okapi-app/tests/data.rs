@@ -153,3 +153,44 @@ async fn a_missing_directory_is_invalid_data_and_the_window_defaults_to_the_sett
     assert_eq!(report.window_days, 30);
     assert!(report.accounts.is_empty(), "{:?}", report.accounts);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_results_read_their_kpis_from_one_load() {
+    use okapi_app::kpi_reader::KpiReader;
+    let (dir, _src) = source(&[("subscriptions.csv", SUBS)]);
+    let settings = Settings::default();
+    // Prefetched together, read one by one: the values of the latest
+    // complete month on each day. On Mar 10 February is the latest: MRR
+    // 200; on Apr 1 March: 230, and one new customer (a3).
+    let mut together = KpiReader::new(&settings, dir.path().to_path_buf());
+    together
+        .prefetch([
+            ("mrr", None, Grain::Month),
+            ("new_customers", None, Grain::Month),
+            ("no_such_kpi", None, Grain::Month),
+        ])
+        .unwrap();
+    let mrr = together
+        .value_on("mrr", None, Grain::Month, d("2024-03-10"))
+        .unwrap();
+    assert_eq!((mrr.period.start, mrr.value), (d("2024-02-01"), 200.0));
+    let mrr = together
+        .value_on("mrr", None, Grain::Month, d("2024-04-01"))
+        .unwrap();
+    assert_eq!(mrr.value, 230.0);
+    let new = together
+        .value_on("new_customers", None, Grain::Month, d("2024-04-01"))
+        .unwrap();
+    assert_eq!(new.value, 1.0);
+    // An unknown KPI is still refused by name when read.
+    let e = together
+        .value_on("no_such_kpi", None, Grain::Month, d("2024-04-01"))
+        .unwrap_err();
+    assert!(e.to_string().contains("unknown KPI `no_such_kpi`"), "{e}");
+    // The same as reading each alone.
+    let mut alone = KpiReader::new(&settings, dir.path().to_path_buf());
+    assert_eq!(
+        alone.history("mrr", None, Grain::Month).unwrap(),
+        together.history("mrr", None, Grain::Month).unwrap()
+    );
+}

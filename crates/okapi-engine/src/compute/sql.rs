@@ -17,6 +17,13 @@
 //! and a cap on the rows returned. DataFusion is built with its
 //! `recursive_protection` feature, so planning a deep expression cannot
 //! overflow the stack either.
+//!
+//! Queries run on the caller's tokio runtime when there is one (the
+//! application layer calls the engine on its blocking pool), else on one
+//! runtime shared by the process. A custom query alone gets a thread and a
+//! small runtime of its own: that is what lets its caller have the answer
+//! at the time limit even while DataFusion is inside an operator that
+//! seldom yields.
 
 use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
@@ -133,8 +140,41 @@ impl ScalarUDFImpl for PeriodFunction {
 /// A DataFusion session holding the loaded tables.
 pub struct Sql {
     pub ctx: SessionContext,
-    runtime: tokio::runtime::Runtime,
     limits: QueryLimits,
+}
+
+/// Runs `work` to its end from synchronous code: on the caller's tokio
+/// runtime when there is one (the application layer calls the engine on
+/// its blocking pool, so queries share the process's runtime), else on one
+/// runtime kept for the whole process, built on first use (tests, tools).
+fn run_blocking<T>(
+    work: impl std::future::Future<Output = Result<T, EngineError>>,
+) -> Result<T, EngineError> {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    static FALLBACK: std::sync::OnceLock<Result<tokio::runtime::Runtime, String>> =
+        std::sync::OnceLock::new();
+    match Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            // On a worker thread, hand the worker's other tasks on first.
+            tokio::task::block_in_place(|| handle.block_on(work))
+        }
+        _ => {
+            let rt = FALLBACK.get_or_init(|| {
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .thread_name("okapi-engine")
+                    .enable_time()
+                    .build()
+                    .map_err(|e| e.to_string())
+            });
+            match rt {
+                Ok(rt) => rt.block_on(work),
+                Err(e) => Err(EngineError::Query(format!(
+                    "cannot start the query runtime: {e}"
+                ))),
+            }
+        }
+    }
 }
 
 impl Sql {
@@ -195,20 +235,12 @@ impl Sql {
             zone,
             signature,
         }));
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .map_err(|e| EngineError::Query(e.to_string()))?;
-        Ok(Sql {
-            ctx,
-            runtime,
-            limits,
-        })
+        Ok(Sql { ctx, limits })
     }
 
     /// Runs okapi's own `sql` and collects its batches.
     pub fn query(&self, sql: &str) -> Result<Vec<RecordBatch>, EngineError> {
-        self.runtime.block_on(async {
+        run_blocking(async {
             let df = self.ctx.sql(sql).await?;
             Ok(df.collect().await?)
         })

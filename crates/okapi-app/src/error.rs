@@ -132,6 +132,12 @@ pub enum AppError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// No valid credentials: a missing, unknown or revoked token.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Valid credentials that do not allow this.
+    #[error("{0}")]
+    Forbidden(String),
     /// A request that needs something the workspace lacks (no data
     /// directory outside a workspace, no dates in the data).
     #[error("{0}")]
@@ -182,6 +188,8 @@ impl AppError {
             AppError::Store(e) => store_code(e),
             AppError::Read { .. } | AppError::Write { .. } | AppError::Io(_) => Code::Unavailable,
             AppError::Missing(_) => Code::NotFound,
+            AppError::Unauthenticated(_) => Code::Unauthenticated,
+            AppError::Forbidden(_) => Code::Forbidden,
             AppError::Conflict(_) => Code::Conflict,
             AppError::Internal(_) => Code::Internal,
             AppError::Context { source, .. } => source.code(),

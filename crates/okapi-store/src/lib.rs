@@ -77,6 +77,7 @@ mod reader;
 mod redact;
 mod session;
 mod store;
+mod tokens;
 
 pub use alignment::{AlignmentError, MAX_ALIGNMENT_DEPTH, parents_first};
 pub use document::{Problem, validate as validate_export};
@@ -88,3 +89,4 @@ pub use reader::{ReadSession, Reader};
 pub use redact::redact_url;
 pub use session::{MAX_WEIGHT, Session};
 pub use store::{Backend, SCHEMA_VERSION, Store, sqlite_url};
+pub use tokens::{ApiToken, TokenAccess};

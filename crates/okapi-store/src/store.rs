@@ -62,6 +62,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0004_kpi_values.sql"),
         include_str!("../migrations/postgres/0004_kpi_values.sql"),
     ),
+    (
+        5,
+        "api tokens",
+        include_str!("../migrations/sqlite/0005_api_tokens.sql"),
+        include_str!("../migrations/postgres/0005_api_tokens.sql"),
+    ),
 ];
 
 /// The schema version this build reads and writes.
@@ -204,6 +210,10 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
     }
 
     /// Applies every pending migration; returns the versions applied.

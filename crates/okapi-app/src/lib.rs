@@ -31,6 +31,7 @@
 //! - [`fault`]: the fault-injection point of the crash-safety tests;
 //! - [`kpi_reader`]: KPI values for KPI-linked key results;
 //! - [`status`]: a cycle's scores, pace and forecast on a day;
+//! - [`stored`]: the KPI values a refresh stored;
 //! - [`tokens`]: API tokens and who a request acts as;
 //! - [`transfer`]: a whole workspace as one JSON document, and back;
 //! - [`demo`]: the demo company, its data and its OKRs, and the
@@ -61,6 +62,7 @@ pub mod people;
 pub mod refresh;
 pub mod staging;
 pub mod status;
+pub mod stored;
 pub mod templates;
 pub mod tokens;
 pub mod transfer;

@@ -109,3 +109,14 @@ pub async fn authenticate(
         access: token.access,
     })
 }
+
+/// Who signs a check-in made with `principal`'s token: the user the token
+/// is named after, when there is one (a token named `ana` acts for the user
+/// `ana`), else no one.
+pub async fn author_of(ws: &Workspace, principal: &Principal) -> Result<Option<String>, AppError> {
+    let users = crate::people::users(ws).await?;
+    Ok(users
+        .into_iter()
+        .any(|u| u.key == principal.name)
+        .then(|| principal.name.clone()))
+}

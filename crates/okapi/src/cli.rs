@@ -257,6 +257,17 @@ pub enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Serve the REST API of the workspace (every request needs a token: `okapi token create`).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// API tokens of the workspace: create (the secret is shown once), list, revoke.
+    Token {
+        #[command(subcommand)]
+        cmd: crate::serve::TokenCmd,
+    },
     /// Compute every KPI at every grain and store the values for pages to read.
     Refresh {
         /// Recompute even when neither the data files nor the definitions changed.

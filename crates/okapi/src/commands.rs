@@ -36,10 +36,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         config: cli.config.clone(),
         database_url: cli.database_url.clone(),
     };
-    if let Command::Refresh { force, format } = cli.command {
-        return Ok(crate::refresh::run(&loc, force, format));
-    }
-    let command = match crate::okr::run(&loc, cli.command)? {
+    let command = match cli.command {
+        Command::Refresh { force, format } => return Ok(crate::refresh::run(&loc, force, format)),
+        Command::Serve { listen } => return crate::serve::serve(&loc, &listen),
+        Command::Token { cmd } => return crate::serve::token(&loc, cmd),
+        other => other,
+    };
+    let command = match crate::okr::run(&loc, command)? {
         Ok(code) => return Ok(code),
         Err(other) => other,
     };

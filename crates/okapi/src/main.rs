@@ -8,6 +8,7 @@ mod commands;
 mod okr;
 mod refresh;
 mod render;
+mod serve;
 
 use std::process::ExitCode;
 

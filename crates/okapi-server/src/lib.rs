@@ -1,0 +1,58 @@
+//! okapi's server: the REST API under `/api/v1`, an adapter over the
+//! application layer ([`okapi_app`]) like the command line.
+//!
+//! Every route is authenticated: a request carries a bearer token
+//! (`Authorization: Bearer okapi_…`) of the workspace served, and a change
+//! needs a token that may write ([`auth`]). Errors are `{ "code",
+//! "message" }` with the status the application's code table gives
+//! ([`error`]); a handler that panics answers 500, and the server goes on.
+//! Every response carries security headers (no sniffing, no framing, no
+//! referrer, a content security policy that allows nothing to load).
+
+pub mod auth;
+pub mod error;
+mod routes;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, header};
+use okapi_app::workspace::Workspace;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// What every request shares: the workspace served.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub ws: Arc<Workspace>,
+}
+
+/// The API's routes over `ws`, with its security headers and panic guard.
+pub fn router(ws: Workspace) -> Router {
+    let state = AppState { ws: Arc::new(ws) };
+    let headers: [(HeaderName, &'static str); 5] = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'",
+        ),
+        (header::CACHE_CONTROL, "no-store"),
+    ];
+    let mut app = routes::api()
+        .with_state(state)
+        .layer(CatchPanicLayer::custom(error::panicked));
+    for (name, value) in headers {
+        app = app.layer(SetResponseHeaderLayer::overriding(
+            name,
+            HeaderValue::from_static(value),
+        ));
+    }
+    app
+}
+
+/// Serves the API for `ws` on `listener` until the process ends.
+pub async fn serve(listener: tokio::net::TcpListener, ws: Workspace) -> std::io::Result<()> {
+    axum::serve(listener, router(ws)).await
+}

@@ -1,0 +1,172 @@
+//! The routes of `/api/v1`: each authenticates, calls one use case of the
+//! application layer and answers its result as JSON.
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{NaiveDate, Utc};
+use okapi_app::AppError;
+use okapi_app::checkins::{self, CheckInRequest, CheckedIn};
+use okapi_app::okr_views::{self, Filter, History, StatusQuery, TreeNode};
+use okapi_app::status::CycleStatus;
+use okapi_app::{people, stored};
+use okapi_core::okr::Confidence;
+use okapi_core::period::Grain;
+use okapi_store::StoredKpiValue;
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+use crate::auth::Auth;
+use crate::error::{ApiError, respond};
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+pub fn api() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/workspace", get(workspace))
+        .route("/api/v1/kpis", get(kpis))
+        .route("/api/v1/kpis/{id}", get(kpi_series))
+        .route("/api/v1/okrs", get(okrs))
+        .route("/api/v1/okrs/tree", get(tree))
+        .route(
+            "/api/v1/key-results/{key}/checkins",
+            get(history).post(check_in),
+        )
+        .fallback(|| async { respond(okapi_app::Code::NotFound, "no such route") })
+}
+
+/// A query string refused, as an `invalid` error.
+fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    q.map(|Query(v)| v)
+        .map_err(|e| ApiError(AppError::Invalid(e.body_text())))
+}
+
+#[derive(Debug, Serialize)]
+struct WorkspaceInfo {
+    id: String,
+    vision: Option<String>,
+    profile: &'static str,
+}
+
+async fn workspace(State(st): State<AppState>, Auth(_): Auth) -> ApiResult<WorkspaceInfo> {
+    Ok(Json(WorkspaceInfo {
+        id: st.ws.id.clone(),
+        vision: people::vision(&st.ws).await?,
+        profile: st.ws.settings.profile.as_str(),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+struct KpiQuery {
+    grain: Option<Grain>,
+    segment: Option<String>,
+}
+
+async fn kpis(
+    State(st): State<AppState>,
+    Auth(_): Auth,
+    q: Result<Query<KpiQuery>, QueryRejection>,
+) -> ApiResult<Vec<StoredKpiValue>> {
+    let q = query(q)?;
+    let values = stored::latest(
+        &st.ws,
+        q.grain.unwrap_or(Grain::Month),
+        q.segment.as_deref().unwrap_or(""),
+    )
+    .await?;
+    Ok(Json(values))
+}
+
+async fn kpi_series(
+    State(st): State<AppState>,
+    Auth(_): Auth,
+    Path(id): Path<String>,
+    q: Result<Query<KpiQuery>, QueryRejection>,
+) -> ApiResult<Vec<StoredKpiValue>> {
+    let q = query(q)?;
+    let values = stored::series(
+        &st.ws,
+        &id,
+        q.grain.unwrap_or(Grain::Month),
+        q.segment.as_deref().unwrap_or(""),
+    )
+    .await?;
+    Ok(Json(values))
+}
+
+#[derive(Debug, Deserialize)]
+struct OkrQuery {
+    cycle: Option<String>,
+    at: Option<NaiveDate>,
+    team: Option<String>,
+    owner: Option<String>,
+}
+
+async fn status_of(st: &AppState, q: OkrQuery) -> Result<CycleStatus, ApiError> {
+    let query = StatusQuery {
+        cycle: q.cycle,
+        at: q.at,
+        live: false,
+        filter: Filter {
+            team: q.team,
+            owner: q.owner,
+        },
+    };
+    Ok(okr_views::status(&st.ws, query, Utc::now().date_naive()).await?)
+}
+
+async fn okrs(
+    State(st): State<AppState>,
+    Auth(_): Auth,
+    q: Result<Query<OkrQuery>, QueryRejection>,
+) -> ApiResult<CycleStatus> {
+    Ok(Json(status_of(&st, query(q)?).await?))
+}
+
+async fn tree(
+    State(st): State<AppState>,
+    Auth(_): Auth,
+    q: Result<Query<OkrQuery>, QueryRejection>,
+) -> ApiResult<Vec<TreeNode>> {
+    let status = status_of(&st, query(q)?).await?;
+    Ok(Json(okr_views::tree(&status)))
+}
+
+async fn history(
+    State(st): State<AppState>,
+    Auth(_): Auth,
+    Path(key): Path<String>,
+) -> ApiResult<History> {
+    Ok(Json(okr_views::history(&st.ws, &key).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckInBody {
+    value: Option<f64>,
+    confidence: Option<Confidence>,
+    note: Option<String>,
+    at: Option<NaiveDate>,
+}
+
+async fn check_in(
+    State(st): State<AppState>,
+    Auth(principal): Auth,
+    Path(key): Path<String>,
+    body: Result<Json<CheckInBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<CheckedIn>), ApiError> {
+    principal.require_write()?;
+    let Json(body) = body.map_err(|e| ApiError(AppError::Invalid(e.body_text())))?;
+    let req = CheckInRequest {
+        kr: key,
+        value: body.value,
+        confidence: body.confidence,
+        note: body.note,
+        author: okapi_app::tokens::author_of(&st.ws, &principal).await?,
+        at: body.at,
+    };
+    let done = checkins::check_in(&st.ws, req, Utc::now()).await?;
+    Ok((StatusCode::CREATED, Json(done)))
+}

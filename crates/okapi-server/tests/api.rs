@@ -1,0 +1,315 @@
+//! The API over real HTTP on loopback: a workspace with one cycle, one
+//! objective and one key result, served on an ephemeral port, called with
+//! no token, a wrong one, a revoked one, another workspace's, a reading
+//! one and a writing one.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)] // tests
+
+use std::net::SocketAddr;
+
+use chrono::{NaiveDate, Utc};
+use okapi_app::cycles::{self, NewCycle};
+use okapi_app::objectives::{self, ObjectiveFields};
+use okapi_app::workspace::{self, InitRequest, Workspace};
+use okapi_app::{Location, tokens};
+use okapi_core::okr::KrKind;
+use okapi_core::settings::Profile;
+use okapi_store::{KeyResult, TokenAccess};
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Value,
+}
+
+impl Response {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// One HTTP/1.1 request on a fresh connection, read to its end.
+async fn call(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> Response {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if let Some(t) = token {
+        req.push_str(&format!("Authorization: Bearer {t}\r\n"));
+    }
+    if let Some(b) = body {
+        req.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{b}",
+            b.len()
+        ));
+    } else {
+        req.push_str("\r\n");
+    }
+    stream.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(": "))
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    let body = if body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+    };
+    Response {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn d(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+async fn served() -> (tempfile::TempDir, Workspace, SocketAddr) {
+    let dir = tempfile::tempdir().unwrap();
+    workspace::init(InitRequest {
+        dir: dir.path().to_path_buf(),
+        database_url: None,
+        profile: Profile::B2b,
+        name: Some("Acme".into()),
+        id: None,
+    })
+    .await
+    .unwrap();
+    let loc = Location {
+        dir: dir.path().to_path_buf(),
+        config: None,
+        database_url: None,
+    };
+    let ws = Workspace::open(&loc).await.unwrap();
+    cycles::create(&ws, NewCycle::default(), d("2027-02-10"))
+        .await
+        .unwrap();
+    cycles::activate(&ws, "2027-Q1").await.unwrap();
+    objectives::add(
+        &ws,
+        "2027-Q1",
+        None,
+        ObjectiveFields {
+            title: Some("Customers stay".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mut kr = KeyResult::new("KR-1", "O-1", "Renewals signed", KrKind::Metric);
+    kr.baseline = Some(0.0);
+    kr.target = Some(10.0);
+    let mut s = ws.session().await.unwrap();
+    s.create_key_result(&kr).await.unwrap();
+    s.commit().await.unwrap();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(okapi_server::serve(listener, ws.clone()));
+    (dir, ws, addr)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_request_needs_a_valid_token_of_this_workspace() {
+    let (_dir, ws, addr) = served().await;
+
+    let r = call(addr, "GET", "/api/v1/okrs", None, None).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.body["code"], "unauthenticated");
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(r.header("x-frame-options"), Some("DENY"));
+    assert_eq!(
+        r.header("content-security-policy"),
+        Some("default-src 'none'; frame-ancestors 'none'")
+    );
+
+    let r = call(addr, "GET", "/api/v1/okrs", Some("okapi_0123"), None).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (401, Some("unauthenticated"))
+    );
+
+    let reader = tokens::create(&ws, "dashboard", TokenAccess::Read, Utc::now())
+        .await
+        .unwrap();
+    assert!(reader.secret.starts_with("okapi_") && reader.secret.len() == 6 + 64);
+    let r = call(
+        addr,
+        "GET",
+        "/api/v1/okrs?cycle=2027-Q1",
+        Some(&reader.secret),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["objectives"][0]["key"], "O-1");
+    assert_eq!(r.body["objectives"][0]["krs"][0]["key"], "KR-1");
+
+    // Another workspace's token, in the same database, opens nothing here.
+    ws.store
+        .create_workspace("other", "Other", "b2b", Utc::now())
+        .await
+        .unwrap();
+    let other = Workspace {
+        id: "other".into(),
+        ..ws.clone()
+    };
+    let foreign = tokens::create(&other, "theirs", TokenAccess::Write, Utc::now())
+        .await
+        .unwrap();
+    let r = call(addr, "GET", "/api/v1/okrs", Some(&foreign.secret), None).await;
+    assert_eq!(r.status, 401);
+
+    // Revoked: refused from then on.
+    tokens::revoke(&ws, &reader.token.id, Utc::now())
+        .await
+        .unwrap();
+    let r = call(addr, "GET", "/api/v1/okrs", Some(&reader.secret), None).await;
+    assert_eq!(r.status, 401);
+    assert!(!r.body["message"].as_str().unwrap().contains(&reader.secret));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reading_token_reads_and_a_writing_one_checks_in() {
+    let (_dir, ws, addr) = served().await;
+    okapi_app::people::save_user(
+        &ws,
+        okapi_app::people::UserChange {
+            key: "ana".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let reader = tokens::create(&ws, "dashboard", TokenAccess::Read, Utc::now())
+        .await
+        .unwrap();
+    let writer = tokens::create(&ws, "ana", TokenAccess::Write, Utc::now())
+        .await
+        .unwrap();
+    let path = "/api/v1/key-results/KR-1/checkins";
+    let body = r#"{"value": 5, "at": "2027-02-15"}"#;
+
+    let r = call(addr, "POST", path, Some(&reader.secret), Some(body)).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (403, Some("forbidden"))
+    );
+    let r = call(addr, "GET", path, Some(&reader.secret), None).await;
+    assert_eq!(r.body["checkins"].as_array().map(Vec::len), Some(0));
+
+    // 15 Feb: 45 of the cycle's 90 days are over, so 0.5 is expected; 5 of
+    // 10 scores 0.5, on pace.
+    let r = call(addr, "POST", path, Some(&writer.secret), Some(body)).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["score"], 0.5);
+    assert_eq!(r.body["expected"], 0.5);
+    assert_eq!(r.body["at_risk"], false);
+    assert_eq!(r.body["checkin"]["confidence"], "on_track");
+
+    let r = call(addr, "GET", path, Some(&reader.secret), None).await;
+    let rows = r.body["checkins"].as_array().unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["value"], 5.0);
+    assert_eq!(
+        rows[0]["author"], "ana",
+        "a token named after a user signs as them"
+    );
+
+    // Bad input and unknown things are errors with their code.
+    let r = call(
+        addr,
+        "POST",
+        path,
+        Some(&writer.secret),
+        Some(r#"{"value": "five"}"#),
+    )
+    .await;
+    assert_eq!((r.status, r.body["code"].as_str()), (400, Some("invalid")));
+    let r = call(
+        addr,
+        "POST",
+        path,
+        Some(&writer.secret),
+        Some(r#"{"valeu": 5}"#),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    let r = call(
+        addr,
+        "GET",
+        "/api/v1/key-results/KR-9/checkins",
+        Some(&reader.secret),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (404, Some("not_found"))
+    );
+    let r = call(
+        addr,
+        "GET",
+        "/api/v1/kpis?grain=hour",
+        Some(&reader.secret),
+        None,
+    )
+    .await;
+    assert_eq!((r.status, r.body["code"].as_str()), (400, Some("invalid")));
+    let r = call(
+        addr,
+        "GET",
+        "/api/v1/kpis/no_such_kpi",
+        Some(&reader.secret),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 404);
+    let r = call(
+        addr,
+        "GET",
+        "/api/v1/nothing-here",
+        Some(&reader.secret),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (404, Some("not_found"))
+    );
+
+    // Nothing stored yet: the KPIs are an empty list, not an error.
+    let r = call(addr, "GET", "/api/v1/kpis", Some(&reader.secret), None).await;
+    assert_eq!((r.status, r.body.as_array().map(Vec::len)), (200, Some(0)));
+    let r = call(addr, "GET", "/api/v1/okrs/tree", Some(&reader.secret), None).await;
+    assert_eq!(r.body[0]["key"], "O-1");
+}

@@ -116,15 +116,15 @@ pub async fn review(
                         .map(|k| DraftKr {
                             id: k.key.get_ref().clone(),
                             title: k.title.clone(),
-                            milestone: k.kind.as_deref() == Some("milestone"),
+                            milestone: k.kind == Some(KrKind::Milestone),
                             unit: k.unit.clone(),
                             target: k.target,
                             has_due_date: true,
                             why: k.why.clone(),
                             kpi: k.kpi.clone(),
-                            funnel: k.funnel.as_deref().and_then(|f| f.parse().ok()),
+                            funnel: k.funnel,
                             leading: k.leading,
-                            maturity: k.maturity.as_deref().and_then(|m| m.parse().ok()),
+                            maturity: k.maturity,
                             team: o.team.clone(),
                         })
                         .collect(),

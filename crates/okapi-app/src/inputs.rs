@@ -119,8 +119,11 @@ impl KpiSelection {
 
 /// A segment (`column=value` of `accounts`, or `plan=…`) from its text.
 pub fn segment(text: &str) -> Result<Segment, AppError> {
-    text.parse::<Segment>()
-        .map_err(|reason| AppError::input("segment", reason))
+    text.parse::<Segment>().map_err(|reason| {
+        // The parser's message names the segment itself; the field says it.
+        let reason = reason.strip_prefix("segment ").unwrap_or(&reason);
+        AppError::input("segment", reason.to_string())
+    })
 }
 
 #[cfg(test)]

@@ -3,12 +3,14 @@
 //! transaction) and changing one field by field.
 
 use chrono::NaiveDate;
-use okapi_core::okr::KrKind;
+use okapi_core::okr::{KrKind, KrType};
+use okapi_core::period::Grain;
+use okapi_core::review::{Funnel, Maturity};
 use okapi_store::KeyResult;
 
 use crate::error::{AppError, Context};
-use crate::kpi_reader::{KpiReader, check_kpi, grain_of};
-use crate::okr_file::{self, KrSpec, word};
+use crate::kpi_reader::{KpiReader, check_kpi};
+use crate::okr_file::{self, KrSpec};
 use crate::workspace::Workspace;
 
 /// Adds a key result to `objective`, keyed `key` or the next `KR-n`.
@@ -51,16 +53,15 @@ pub async fn add(
 }
 
 /// A change of a key result: `None` leaves a field as it is; an empty
-/// segment or owner clears it. Words (`kind`, `type`, `funnel`,
-/// `maturity`) are checked against the ones the method knows.
+/// segment or owner clears it.
 #[derive(Debug, Clone, Default)]
 pub struct KrChange {
     pub key: String,
     pub title: Option<String>,
-    pub kind: Option<String>,
+    pub kind: Option<KrKind>,
     pub kpi: Option<String>,
     pub segment: Option<String>,
-    pub grain: Option<String>,
+    pub grain: Option<Grain>,
     pub baseline: Option<f64>,
     pub target: Option<f64>,
     /// A threshold held at or below its line.
@@ -68,10 +69,10 @@ pub struct KrChange {
     pub unit: Option<String>,
     pub due: Option<NaiveDate>,
     pub weight: Option<f64>,
-    pub kr_type: Option<String>,
-    pub funnel: Option<String>,
+    pub kr_type: Option<KrType>,
+    pub funnel: Option<Funnel>,
     pub leading: Option<bool>,
-    pub maturity: Option<String>,
+    pub maturity: Option<Maturity>,
     pub why: Option<String>,
     pub owner: Option<String>,
     pub reflection: Option<String>,
@@ -89,7 +90,7 @@ pub async fn change(ws: &Workspace, c: KrChange) -> Result<KeyResult, AppError> 
     if let Some(t) = c.title {
         kr.title = t;
     }
-    if let Some(k) = word::<KrKind>(c.kind.as_deref())? {
+    if let Some(k) = c.kind {
         kr.kind = k;
     }
     if let Some(v) = c.kpi {
@@ -97,11 +98,13 @@ pub async fn change(ws: &Workspace, c: KrChange) -> Result<KeyResult, AppError> 
         kr.kpi = Some(v);
     }
     if let Some(v) = c.segment {
+        if !v.is_empty() {
+            crate::inputs::segment(&v)?;
+        }
         kr.segment = (!v.is_empty()).then_some(v);
     }
-    if let Some(v) = c.grain {
-        grain_of(Some(&v))?;
-        kr.grain = Some(v);
+    if let Some(g) = c.grain {
+        kr.grain = Some(g.as_str().to_string());
     }
     if c.baseline.is_some() {
         kr.baseline = c.baseline;
@@ -121,17 +124,17 @@ pub async fn change(ws: &Workspace, c: KrChange) -> Result<KeyResult, AppError> 
     if let Some(w) = c.weight {
         kr.weight = w;
     }
-    if let Some(t) = word(c.kr_type.as_deref())? {
-        kr.kr_type = Some(t);
+    if c.kr_type.is_some() {
+        kr.kr_type = c.kr_type;
     }
-    if let Some(t) = word(c.funnel.as_deref())? {
-        kr.funnel = Some(t);
+    if c.funnel.is_some() {
+        kr.funnel = c.funnel;
     }
     if c.leading.is_some() {
         kr.leading = c.leading;
     }
-    if let Some(t) = word(c.maturity.as_deref())? {
-        kr.maturity = Some(t);
+    if c.maturity.is_some() {
+        kr.maturity = c.maturity;
     }
     if let Some(v) = c.why {
         kr.why = Some(v);

@@ -48,8 +48,9 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use chrono::NaiveDate;
-use okapi_core::okr::{CycleState, KrKind, ObjectiveState};
-use okapi_core::review::Level;
+use okapi_core::okr::{CycleState, KrKind, KrType, ObjectiveState};
+use okapi_core::period::Grain;
+use okapi_core::review::{Funnel, Level, Maturity};
 use okapi_store::{
     Cycle, KeyResult, Objective, Session, StoreError, Team, User, check_key, parents_first,
 };
@@ -61,7 +62,7 @@ use okapi_core::settings::Settings;
 use crate::cycles::name_from_key;
 use crate::error::{AppError, Context};
 use crate::fault;
-use crate::kpi_reader::{KpiReader, check_kpi, grain_of};
+use crate::kpi_reader::{KpiReader, check_kpi};
 
 type Result<T> = std::result::Result<T, AppError>;
 
@@ -144,10 +145,12 @@ pub struct ObjectiveSpec {
 pub struct KrSpec {
     pub key: Spanned<String>,
     pub title: String,
-    pub kind: Option<String>,
+    #[serde(default, deserialize_with = "word_field")]
+    pub kind: Option<KrKind>,
     pub kpi: Option<String>,
     pub segment: Option<String>,
-    pub grain: Option<String>,
+    #[serde(default, deserialize_with = "word_field")]
+    pub grain: Option<Grain>,
     pub baseline: Option<f64>,
     pub target: Option<f64>,
     #[serde(default)]
@@ -155,13 +158,28 @@ pub struct KrSpec {
     pub unit: Option<String>,
     pub due: Option<toml::Value>,
     pub weight: Option<f64>,
-    #[serde(rename = "type")]
-    pub kr_type: Option<String>,
-    pub funnel: Option<String>,
+    #[serde(default, rename = "type", deserialize_with = "word_field")]
+    pub kr_type: Option<KrType>,
+    #[serde(default, deserialize_with = "word_field")]
+    pub funnel: Option<Funnel>,
     pub leading: Option<bool>,
-    pub maturity: Option<String>,
+    #[serde(default, deserialize_with = "word_field")]
+    pub maturity: Option<Maturity>,
     pub why: Option<String>,
     pub owner: Option<String>,
+}
+
+/// A word of the method (`kind = "milestone"`, `grain = "week"`) read with
+/// its own parser, so that a file accepts exactly the words the command
+/// line does and refuses others with the accepted ones and the line.
+fn word_field<'de, D, T>(d: D) -> std::result::Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr<Err = String>,
+{
+    Option::<String>::deserialize(d)?
+        .map(|s| s.parse().map_err(serde::de::Error::custom))
+        .transpose()
 }
 
 /// What applying did to one row.
@@ -208,7 +226,7 @@ pub use crate::workspace::toml_str;
 /// A key result's kind: the one given, else `kpi` when it names a KPI,
 /// else `metric`.
 fn kr_kind(spec: &KrSpec) -> Result<KrKind> {
-    Ok(match word::<KrKind>(spec.kind.as_deref())? {
+    Ok(match spec.kind {
         Some(k) => k,
         None if spec.kpi.is_some() => KrKind::Kpi,
         None => KrKind::Metric,
@@ -233,7 +251,7 @@ pub fn data_baseline(
 ) -> Result<f64> {
     let id = spec.kpi.as_deref().unwrap_or_default();
     check_kpi(settings, id)?;
-    let grain = grain_of(spec.grain.as_deref())?;
+    let grain = spec.grain.unwrap_or(Grain::Month);
     let day_before = cycle_start.pred_opt().unwrap_or(cycle_start);
     let r = kpis
         .value_on(id, spec.segment.as_deref(), grain, day_before)
@@ -257,7 +275,9 @@ pub fn build_kr(
     if let Some(id) = &spec.kpi {
         check_kpi(settings, id)?;
     }
-    grain_of(spec.grain.as_deref())?;
+    if let Some(segment) = &spec.segment {
+        crate::inputs::segment(segment)?;
+    }
     let mut baseline = spec.baseline;
     if baseline.is_none() && kind == KrKind::Kpi {
         baseline = existing.and_then(|e| e.baseline).or(from_data);
@@ -284,7 +304,7 @@ pub fn build_kr(
         kind,
         kpi: spec.kpi.clone(),
         segment: spec.segment.clone(),
-        grain: spec.grain.clone(),
+        grain: spec.grain.map(|g| g.as_str().to_string()),
         baseline: if kind == KrKind::Threshold || kind == KrKind::Milestone {
             None
         } else {
@@ -299,10 +319,10 @@ pub fn build_kr(
         unit: spec.unit.clone(),
         due: spec.due.as_ref().map(date_value).transpose()?,
         weight: spec.weight.unwrap_or(1.0),
-        kr_type: word(spec.kr_type.as_deref())?,
-        funnel: word(spec.funnel.as_deref())?,
+        kr_type: spec.kr_type,
+        funnel: spec.funnel,
         leading: spec.leading,
-        maturity: word(spec.maturity.as_deref())?,
+        maturity: spec.maturity,
         why: spec.why.clone(),
         owner: spec.owner.clone(),
         final_score: existing.and_then(|e| e.final_score),

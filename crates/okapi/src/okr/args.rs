@@ -6,6 +6,15 @@ use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
 
 use crate::cli::ProfileArg;
+use okapi_core::okr::{KrKind, KrType};
+use okapi_core::period::Grain;
+use okapi_core::review::{Funnel, Maturity};
+
+/// A word of the method (`--kind milestone`, `--grain week`), parsed once
+/// by its own parser: the error lists the accepted words.
+fn method_word<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T, String> {
+    s.parse()
+}
 
 /// `table` for people, `json` for scripts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -161,8 +170,8 @@ pub struct KrFields {
     #[arg(long)]
     pub title: Option<String>,
     /// metric, kpi, milestone or threshold.
-    #[arg(long)]
-    pub kind: Option<String>,
+    #[arg(long, value_parser = method_word::<KrKind>)]
+    pub kind: Option<KrKind>,
     /// The linked KPI (kind kpi).
     #[arg(long)]
     pub kpi: Option<String>,
@@ -170,8 +179,8 @@ pub struct KrFields {
     #[arg(long)]
     pub segment: Option<String>,
     /// Period grain the KPI is read at (default month).
-    #[arg(long)]
-    pub grain: Option<String>,
+    #[arg(long, value_parser = method_word::<Grain>)]
+    pub grain: Option<Grain>,
     /// Start value; for KPI-linked KRs, the KPI's last complete period
     /// before the cycle when omitted.
     #[arg(long, allow_negative_numbers = true)]
@@ -189,17 +198,17 @@ pub struct KrFields {
     #[arg(long, allow_negative_numbers = true)]
     pub weight: Option<f64>,
     /// input, output or outcome.
-    #[arg(long = "type")]
-    pub kr_type: Option<String>,
+    #[arg(long = "type", value_parser = method_word::<KrType>)]
+    pub kr_type: Option<KrType>,
     /// top, middle or bottom.
-    #[arg(long)]
-    pub funnel: Option<String>,
+    #[arg(long, value_parser = method_word::<Funnel>)]
+    pub funnel: Option<Funnel>,
     /// Leading (true) or lagging (false).
     #[arg(long)]
     pub leading: Option<bool>,
     /// starting, scaling or optimizing.
-    #[arg(long)]
-    pub maturity: Option<String>,
+    #[arg(long, value_parser = method_word::<Maturity>)]
+    pub maturity: Option<Maturity>,
     /// Why the KR matters to its objective.
     #[arg(long)]
     pub why: Option<String>,

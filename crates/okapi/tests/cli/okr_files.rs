@@ -159,6 +159,18 @@ fn a_file_with_errors_is_refused_whole_with_its_line() {
                 "{OKRS}\n[[objective]]\nkey = \"C-1\"\ncycle = \"2027-Q1\"\ntitle = \"again\"\n"
             ),
             "objective `C-1` appears twice",
+        ), // Words of the method are read once, with the words accepted.
+        (
+            OKRS.replace("why = \"Content", "grain = \"hour\"\nwhy = \"Content"),
+            "unknown grain `hour` (expected day, week, month, quarter or year)",
+        ),
+        (
+            OKRS.replace("why = \"Content", "kind = \"milestne\"\nwhy = \"Content"),
+            "unknown key result kind `milestne`",
+        ),
+        (
+            OKRS.replace("why = \"Content", "segment = \"plan\"\nwhy = \"Content"),
+            "segment `plan` is not COLUMN=VALUE",
         ),
     ];
     let before = snapshot(w);

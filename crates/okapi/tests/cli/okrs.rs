@@ -308,6 +308,44 @@ fn bad_changes_get_clear_errors_and_change_nothing() {
             ],
             "target equals baseline",
         ),
+        // Words of the method are parsed once, at the flag, with the words
+        // accepted; a segment is COLUMN=VALUE.
+        (
+            &[
+                "okr",
+                "kr",
+                "--objective",
+                "O-1",
+                "--title",
+                "Done",
+                "--kind",
+                "milestne",
+            ],
+            "unknown key result kind `milestne` (expected one of: metric, kpi, milestone, threshold)",
+        ),
+        (
+            &["okr", "kr-set", "--grain", "hour", "KR-1"],
+            "unknown grain `hour`",
+        ),
+        (
+            &[
+                "okr",
+                "kr",
+                "--objective",
+                "O-1",
+                "--title",
+                "MRR",
+                "--kpi",
+                "mrr",
+                "--segment",
+                "plan",
+                "--baseline",
+                "1",
+                "--target",
+                "2",
+            ],
+            "segment `plan` is not COLUMN=VALUE",
+        ),
         (
             &[
                 "cycle",

@@ -56,3 +56,25 @@ pub fn router(ws: Workspace) -> Router {
 pub async fn serve(listener: tokio::net::TcpListener, ws: Workspace) -> std::io::Result<()> {
     axum::serve(listener, router(ws)).await
 }
+
+/// Keeps the stored KPI values of the workspace at `loc` current: a
+/// refresh now, then one every `every` (each recomputes only when the data
+/// or the definitions changed; see `okapi_app::refresh`). Runs until the
+/// process ends; a failed refresh is logged and the next one tried on time.
+pub async fn refresh_every(loc: okapi_app::Location, every: std::time::Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match okapi_app::refresh::refresh(&loc, false).await {
+            Ok(r) if r.unchanged => tracing::debug!("refresh: nothing changed"),
+            Ok(r) => tracing::info!(
+                values = r.values,
+                kpis = r.kpis,
+                ms = r.duration_ms,
+                "refresh: KPI values stored"
+            ),
+            Err(e) => tracing::error!(error = %e, "refresh failed"),
+        }
+    }
+}

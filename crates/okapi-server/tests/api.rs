@@ -313,3 +313,66 @@ async fn a_reading_token_reads_and_a_writing_one_checks_in() {
     let r = call(addr, "GET", "/api/v1/okrs/tree", Some(&reader.secret), None).await;
     assert_eq!(r.body[0]["key"], "O-1");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_refreshes_the_stored_kpis_it_serves() {
+    let (dir, ws, addr) = served().await;
+    // a1 pays 100 from Jan 1; a2 50 from Feb 1 to Mar 15: MRR on the last
+    // day of January 100, February 150, March 100.
+    std::fs::write(
+        dir.path().join("data/subscriptions.csv"),
+        "subscription_id,account_id,plan,mrr,start_date,end_date\n\
+         s1,a1,pro,100,2024-01-01,\n\
+         s2,a2,basic,50,2024-02-01,2024-03-15\n",
+    )
+    .unwrap();
+    let reader = tokens::create(&ws, "dashboard", TokenAccess::Read, Utc::now())
+        .await
+        .unwrap();
+    let loc = Location {
+        dir: dir.path().to_path_buf(),
+        config: None,
+        database_url: None,
+    };
+    tokio::spawn(okapi_server::refresh_every(
+        loc,
+        std::time::Duration::from_secs(3600),
+    ));
+    // The first refresh runs at once; wait for it (at most 30 s).
+    let mut series = Value::Null;
+    for _ in 0..300 {
+        let r = call(
+            addr,
+            "GET",
+            "/api/v1/kpis/mrr?grain=month",
+            Some(&reader.secret),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        if r.body.as_array().is_some_and(|a| !a.is_empty()) {
+            series = r.body;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let values: Vec<(&str, &str)> = series
+        .as_array()
+        .expect("the refresh stored the MRR series")
+        .iter()
+        .map(|v| {
+            (
+                v["period_start"].as_str().unwrap(),
+                v["value"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        values,
+        [
+            ("2024-01-01", "100"),
+            ("2024-02-01", "150"),
+            ("2024-03-01", "100")
+        ]
+    );
+}

@@ -262,6 +262,9 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
+        /// Refresh the stored KPI values at start and every N minutes (0: never).
+        #[arg(long, default_value_t = 60)]
+        refresh_every: u64,
     },
     /// API tokens of the workspace: create (the secret is shown once), list, revoke.
     Token {

@@ -38,7 +38,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     };
     let command = match cli.command {
         Command::Refresh { force, format } => return Ok(crate::refresh::run(&loc, force, format)),
-        Command::Serve { listen } => return crate::serve::serve(&loc, &listen),
+        Command::Serve {
+            listen,
+            refresh_every,
+        } => return crate::serve::serve(&loc, &listen, refresh_every),
         Command::Token { cmd } => return crate::serve::token(&loc, cmd),
         other => other,
     };

@@ -39,10 +39,14 @@ pub enum TokenCmd {
     },
 }
 
-pub fn serve(loc: &Location, listen: &str) -> Result<ExitCode> {
+pub fn serve(loc: &Location, listen: &str, refresh_minutes: u64) -> Result<ExitCode> {
     let rt = crate::okr::workspace::runtime()?;
     rt.block_on(async {
         let ws = Workspace::open(loc).await?;
+        if refresh_minutes > 0 {
+            let every = std::time::Duration::from_secs(refresh_minutes.saturating_mul(60));
+            tokio::spawn(okapi_server::refresh_every(loc.clone(), every));
+        }
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("listening on {listen}"))?;

@@ -57,6 +57,18 @@ pub async fn serve(listener: tokio::net::TcpListener, ws: Workspace) -> std::io:
     axum::serve(listener, router(ws)).await
 }
 
+/// [`serve`] until `shutdown` completes; requests under way are answered
+/// first.
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    ws: Workspace,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(ws))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
 /// Keeps the stored KPI values of the workspace at `loc` current: a
 /// refresh now, then one every `every` (each recomputes only when the data
 /// or the definitions changed; see `okapi_app::refresh`). Runs until the

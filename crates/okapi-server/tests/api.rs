@@ -376,3 +376,75 @@ async fn the_server_refreshes_the_stored_kpis_it_serves() {
         ]
     );
 }
+
+/// Every route, with every kind of credential: who gets in, who is
+/// refused, and how. A route added to the API must be added here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_security_matrix_holds_for_every_route() {
+    let (_dir, ws, addr) = served().await;
+    let read = tokens::create(&ws, "viewer", TokenAccess::Read, Utc::now())
+        .await
+        .unwrap();
+    let write = tokens::create(&ws, "editor", TokenAccess::Write, Utc::now())
+        .await
+        .unwrap();
+    let revoked = tokens::create(&ws, "gone", TokenAccess::Write, Utc::now())
+        .await
+        .unwrap();
+    tokens::revoke(&ws, &revoked.token.id, Utc::now())
+        .await
+        .unwrap();
+    ws.store
+        .create_workspace("other", "Other", "b2b", Utc::now())
+        .await
+        .unwrap();
+    let other = Workspace {
+        id: "other".into(),
+        ..ws.clone()
+    };
+    let foreign = tokens::create(&other, "theirs", TokenAccess::Write, Utc::now())
+        .await
+        .unwrap();
+
+    let checkin = r#"{"value": 1, "at": "2027-02-01"}"#;
+    // (method, path, body, status with a reading token, with a writing one)
+    let routes: [(&str, &str, Option<&str>, u16, u16); 8] = [
+        ("GET", "/api/v1/workspace", None, 200, 200),
+        ("GET", "/api/v1/kpis", None, 200, 200),
+        ("GET", "/api/v1/kpis/mrr", None, 200, 200),
+        ("GET", "/api/v1/okrs", None, 200, 200),
+        ("GET", "/api/v1/okrs/tree", None, 200, 200),
+        ("GET", "/api/v1/key-results/KR-1/checkins", None, 200, 200),
+        (
+            "POST",
+            "/api/v1/key-results/KR-1/checkins",
+            Some(checkin),
+            403,
+            201,
+        ),
+        ("GET", "/api/v1/no-such-route", None, 404, 404),
+    ];
+    for (method, path, body, as_reader, as_writer) in routes {
+        let refused = [
+            ("no token", None),
+            ("a malformed token", Some("not-a-token")),
+            ("an unknown token", Some("okapi_00")),
+            ("a revoked token", Some(revoked.secret.as_str())),
+            ("another workspace's token", Some(foreign.secret.as_str())),
+        ];
+        for (who, token) in refused {
+            let r = call(addr, method, path, token, body).await;
+            // An unknown route is not found for anyone; every other route
+            // asks for credentials before it says anything.
+            let expected = if as_reader == 404 { 404 } else { 401 };
+            assert_eq!(r.status, expected, "{method} {path} with {who}: {}", r.body);
+        }
+        let r = call(addr, method, path, Some(&read.secret), body).await;
+        assert_eq!(r.status, as_reader, "{method} {path} reading: {}", r.body);
+        let r = call(addr, method, path, Some(&write.secret), body).await;
+        assert_eq!(r.status, as_writer, "{method} {path} writing: {}", r.body);
+    }
+    // Of all those attempts, one check-in was written: the writer's.
+    let h = okapi_app::okr_views::history(&ws, "KR-1").await.unwrap();
+    assert_eq!(h.checkins.len(), 1);
+}

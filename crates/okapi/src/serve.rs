@@ -55,7 +55,12 @@ pub fn serve(loc: &Location, listen: &str, refresh_minutes: u64) -> Result<ExitC
             "Serving workspace `{}` at http://{addr}/api/v1 (every request needs a token: okapi token create NAME)",
             ws.id
         );
-        okapi_server::serve(listener, ws).await?;
+        okapi_server::serve_until(listener, ws, async {
+            // Ctrl-C (or SIGINT) stops the server once answered requests end.
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+        eprintln!("Stopped.");
         Ok(ExitCode::SUCCESS)
     })
 }

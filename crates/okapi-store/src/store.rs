@@ -138,8 +138,16 @@ const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// Connections for read sessions. On SQLite a pool of its own beside
+    /// the one writer (WAL mode lets readers run while it writes), so that
+    /// a server's reads do not wait in line behind each other or behind a
+    /// write; on PostgreSQL the same pool.
+    readers: AnyPool,
     backend: Backend,
 }
+
+/// Read connections to an embedded database.
+const SQLITE_READERS: u32 = 4;
 
 impl Store {
     /// Connects to `url` (`sqlite://PATH?mode=rwc` or `postgres://…`).
@@ -175,6 +183,7 @@ impl Store {
                     .map_err(open_err)?;
             probe.close().await.map_err(open_err)?;
         }
+        let reader_options = options.clone();
         let pool = AnyPoolOptions::new()
             // One writer for the embedded file: a second connection would
             // only wait on SQLite's lock.
@@ -205,15 +214,32 @@ impl Store {
                 .await
                 .map_err(open_err)?;
         }
-        Ok(Store { pool, backend })
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let readers = match backend {
+            // An in-memory database is one connection's: it reads there.
+            Backend::Sqlite if in_memory => pool.clone(),
+            // Opened when first needed: a command that only writes never
+            // opens them.
+            Backend::Sqlite => AnyPoolOptions::new()
+                .max_connections(SQLITE_READERS)
+                .acquire_timeout(CONNECT_TIMEOUT)
+                .connect_lazy_with(reader_options),
+            Backend::Postgres => pool.clone(),
+        };
+        Ok(Store {
+            pool,
+            readers,
+            backend,
+        })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
     }
 
-    pub(crate) fn pool(&self) -> &AnyPool {
-        &self.pool
+    /// The connections for reads outside a session.
+    pub(crate) fn readers(&self) -> &AnyPool {
+        &self.readers
     }
 
     /// Applies every pending migration; returns the versions applied.
@@ -336,9 +362,9 @@ impl Store {
         let mut tx = match self.backend {
             // Deferred: a read transaction, whose snapshot (WAL mode) is
             // taken at its first read.
-            Backend::Sqlite => self.pool.begin_with("BEGIN").await?,
+            Backend::Sqlite => self.readers.begin_with("BEGIN").await?,
             Backend::Postgres => {
-                self.pool
+                self.readers
                     .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                     .await?
             }
@@ -362,6 +388,7 @@ impl Store {
 
     /// Closes the pool, waiting for connections to finish.
     pub async fn close(self) {
+        self.readers.close().await;
         self.pool.close().await;
     }
 }

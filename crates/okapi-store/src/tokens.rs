@@ -172,7 +172,7 @@ impl Store {
              WHERE token_sha256 = $1",
         )
         .bind(sha256_hex)
-        .fetch_optional(self.pool())
+        .fetch_optional(self.readers())
         .await?;
         match row {
             None => Ok(None),

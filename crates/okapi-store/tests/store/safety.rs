@@ -569,3 +569,30 @@ pub async fn reads_run_while_another_okapi_writes(db: Db) {
     assert_eq!(snapshot(&db.store, "acme").await.checkins.len(), 8);
     db.finish().await;
 }
+
+/// A server holds one store: its reads run while its own writer holds a
+/// transaction open, and side by side.
+pub async fn reads_of_one_store_run_beside_its_writer_and_each_other(db: Db) {
+    let db = setup(db).await;
+    let mut writing = db.store.session("acme").await.unwrap();
+    writing.check_in(&checkin("KR-1", 19, 700.0)).await.unwrap();
+    let read = || async {
+        let mut s = db.store.read_session("acme").await?;
+        let n = s.checkins(None, None).await?.len();
+        s.commit().await?;
+        Ok::<_, StoreError>(n)
+    };
+    // Three readers at once (each holding its snapshot until the others
+    // have theirs), none waiting for the writer, none seeing its
+    // uncommitted check-in.
+    let all = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+        tokio::try_join!(read(), read(), read())
+    })
+    .await
+    .expect("a read waited for the store's own writer")
+    .unwrap();
+    assert_eq!(all, (7, 7, 7));
+    writing.commit().await.unwrap();
+    assert_eq!(read().await.unwrap(), 8);
+    db.finish().await;
+}

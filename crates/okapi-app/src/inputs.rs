@@ -126,6 +126,21 @@ pub fn segment(text: &str) -> Result<Segment, AppError> {
     })
 }
 
+/// A table of the data model, by its name (`events`).
+pub fn table(name: &str) -> Result<okapi_core::data_model::Table, AppError> {
+    name.parse().map_err(AppError::Missing)
+}
+
+/// A data file's format by its word (`csv`, `jsonl`, `parquet`).
+pub fn data_format(word: &str) -> Result<okapi_engine::source::Format, AppError> {
+    okapi_engine::source::Format::from_extension(word).ok_or_else(|| {
+        AppError::input(
+            "format",
+            format!("`{word}` is not one (expected csv, jsonl or parquet)"),
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

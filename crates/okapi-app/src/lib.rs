@@ -37,6 +37,7 @@
 //! - [`demo`]: the demo company, its data and its OKRs, and the
 //!   executive summary ([`demo_okrs`] writes the OKRs, [`staging`] builds
 //!   the directory beside its place and renames it in);
+//! - [`upload`]: a table's file validated whole, then put in place;
 //! - [`data`]: the data use cases (check, KPI catalog and values, MRR
 //!   bridge, inactive accounts, health, time to value, retention);
 //! - [`refresh`]: computing the whole catalog and storing its values, for
@@ -66,6 +67,7 @@ pub mod stored;
 pub mod templates;
 pub mod tokens;
 pub mod transfer;
+pub mod upload;
 pub mod workspace;
 
 pub use error::{AppError, Code};

@@ -263,8 +263,15 @@ fn compute(
 /// Computes and stores the workspace's KPI values (see the module's
 /// documentation); with `force`, even when nothing changed.
 pub async fn refresh(loc: &Location, force: bool) -> Result<RefreshReport, AppError> {
-    let started = Instant::now();
     let ws = Workspace::open(loc).await?;
+    let report = refresh_workspace(&ws, force).await;
+    ws.store.close().await;
+    report
+}
+
+/// [`refresh`] of a workspace already open (the server's).
+pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshReport, AppError> {
+    let started = Instant::now();
     let dir: PathBuf = ws.data_dir();
 
     let mut r = ws.read_session().await?;
@@ -284,7 +291,6 @@ pub async fn refresh(loc: &Location, force: bool) -> Result<RefreshReport, AppEr
         && last.fingerprint == fingerprint
         && last.definitions == definitions
     {
-        ws.store.close().await;
         return Ok(RefreshReport {
             unchanged: true,
             computed_at: last.computed_at,
@@ -405,7 +411,6 @@ pub async fn refresh(loc: &Location, force: bool) -> Result<RefreshReport, AppEr
     })
     .await?;
     s.commit().await?;
-    ws.store.close().await;
     counts.sort_by(|a, b| (a.grain, &a.segment).cmp(&(b.grain, &b.segment)));
     Ok(RefreshReport {
         unchanged: false,

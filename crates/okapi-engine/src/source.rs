@@ -17,7 +17,17 @@ pub enum Format {
 }
 
 impl Format {
-    fn from_extension(ext: &str) -> Option<Format> {
+    /// The file extension of the format (`csv`, `parquet`, `jsonl`).
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Parquet => "parquet",
+            Format::JsonLines => "jsonl",
+        }
+    }
+
+    /// The format of a file extension (`ndjson` is JSON lines too).
+    pub fn from_extension(ext: &str) -> Option<Format> {
         match ext {
             "csv" => Some(Format::Csv),
             "parquet" => Some(Format::Parquet),

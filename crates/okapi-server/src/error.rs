@@ -21,13 +21,24 @@ impl From<AppError> for ApiError {
 struct Body<'a> {
     code: Code,
     message: &'a str,
+    /// The rows refused, for `invalid_rows`: the first ones in full.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    issues: Option<&'a okapi_engine::load::Issues>,
 }
 
 /// A response with `code`'s status and body.
 pub fn respond(code: Code, message: &str) -> Response {
     let status =
         StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, Json(Body { code, message })).into_response()
+    (
+        status,
+        Json(Body {
+            code,
+            message,
+            issues: None,
+        }),
+    )
+        .into_response()
 }
 
 impl IntoResponse for ApiError {
@@ -37,6 +48,17 @@ impl IntoResponse for ApiError {
             tracing::error!(error = %self.0, "request failed");
             // The details stay in the log.
             return respond(code, "internal error");
+        }
+        if let Some(issues) = self.0.invalid_rows() {
+            let status = StatusCode::from_u16(code.http_status())
+                .unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            let message = self.0.to_string();
+            let body = Body {
+                code,
+                message: &message,
+                issues: Some(issues),
+            };
+            return (status, Json(body)).into_response();
         }
         respond(code, &self.0.to_string())
     }

@@ -1,10 +1,12 @@
 //! The routes of `/api/v1`: each authenticates, calls one use case of the
 //! application layer and answers its result as JSON.
 
+use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, put};
 use axum::{Json, Router};
 use chrono::{NaiveDate, Utc};
 use okapi_app::AppError;
@@ -33,6 +35,10 @@ pub fn api() -> Router<AppState> {
         .route(
             "/api/v1/key-results/{key}/checkins",
             get(history).post(check_in),
+        )
+        .route(
+            "/api/v1/data/{table}",
+            put(upload).layer(DefaultBodyLimit::max(okapi_app::upload::MAX_UPLOAD_BYTES)),
         )
         .fallback(|| async { respond(okapi_app::Code::NotFound, "no such route") })
 }
@@ -169,4 +175,45 @@ async fn check_in(
     };
     let done = checkins::check_in(&st.ws, req, Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(done)))
+}
+
+#[derive(Debug, Deserialize)]
+struct UploadQuery {
+    /// `csv`, `jsonl` or `parquet` (default `csv`).
+    format: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct UploadAnswer {
+    #[serde(flatten)]
+    uploaded: okapi_app::upload::Uploaded,
+    /// The stored KPI values are being recomputed.
+    refresh: &'static str,
+}
+
+/// Replaces a table's file with the body, once every row of it is valid,
+/// then refreshes the stored KPI values in the background.
+async fn upload(
+    State(st): State<AppState>,
+    Auth(principal): Auth,
+    Path(table): Path<String>,
+    q: Result<Query<UploadQuery>, QueryRejection>,
+    body: Bytes,
+) -> ApiResult<UploadAnswer> {
+    principal.require_write()?;
+    let table = okapi_app::inputs::table(&table)?;
+    let q = query(q)?;
+    let format = okapi_app::inputs::data_format(q.format.as_deref().unwrap_or("csv"))?;
+    let uploaded = okapi_app::upload::upload(&st.ws, table, format, body.to_vec()).await?;
+    let ws = st.ws.clone();
+    tokio::spawn(async move {
+        match okapi_app::refresh::refresh_workspace(&ws, false).await {
+            Ok(r) => tracing::info!(values = r.values, "refresh after an upload"),
+            Err(e) => tracing::error!(error = %e, "refresh after an upload failed"),
+        }
+    });
+    Ok(Json(UploadAnswer {
+        uploaded,
+        refresh: "started",
+    }))
 }

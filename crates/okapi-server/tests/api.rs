@@ -407,8 +407,10 @@ async fn the_security_matrix_holds_for_every_route() {
         .unwrap();
 
     let checkin = r#"{"value": 1, "at": "2027-02-01"}"#;
+    let subscriptions =
+        "subscription_id,account_id,plan,mrr,start_date,end_date\ns1,a1,pro,100,2024-01-01,\n";
     // (method, path, body, status with a reading token, with a writing one)
-    let routes: [(&str, &str, Option<&str>, u16, u16); 8] = [
+    let routes: [(&str, &str, Option<&str>, u16, u16); 9] = [
         ("GET", "/api/v1/workspace", None, 200, 200),
         ("GET", "/api/v1/kpis", None, 200, 200),
         ("GET", "/api/v1/kpis/mrr", None, 200, 200),
@@ -421,6 +423,13 @@ async fn the_security_matrix_holds_for_every_route() {
             Some(checkin),
             403,
             201,
+        ),
+        (
+            "PUT",
+            "/api/v1/data/subscriptions",
+            Some(subscriptions),
+            403,
+            200,
         ),
         ("GET", "/api/v1/no-such-route", None, 404, 404),
     ];
@@ -447,4 +456,125 @@ async fn the_security_matrix_holds_for_every_route() {
     // Of all those attempts, one check-in was written: the writer's.
     let h = okapi_app::okr_views::history(&ws, "KR-1").await.unwrap();
     assert_eq!(h.checkins.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_replaces_a_table_only_when_every_row_is_valid() {
+    let (dir, ws, addr) = served().await;
+    let writer = tokens::create(&ws, "loader", TokenAccess::Write, Utc::now())
+        .await
+        .unwrap();
+    let data = dir.path().join("data");
+    // The table is kept as JSON lines so far.
+    let old = "{\"subscription_id\":\"s0\",\"account_id\":\"a0\",\"plan\":\"pro\",\"mrr\":10,\"start_date\":\"2024-01-01\"}\n";
+    std::fs::write(data.join("subscriptions.jsonl"), old).unwrap();
+
+    // Two bad rows: nothing replaced, every row named.
+    let bad = "subscription_id,account_id,plan,mrr,start_date,end_date\n\
+               s1,a1,pro,lots,2024-01-01,\n\
+               s2,a2,pro,50,2024-02-30,\n";
+    let r = call(
+        addr,
+        "PUT",
+        "/api/v1/data/subscriptions",
+        Some(&writer.secret),
+        Some(bad),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (422, Some("invalid_rows")),
+        "{}",
+        r.body
+    );
+    let issues: Vec<(u64, &str, &str)> = r.body["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["location"]["number"].as_u64().unwrap(),
+                i["column"].as_str().unwrap(),
+                i["value"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        issues,
+        [(2, "mrr", "lots"), (3, "start_date", "2024-02-30")]
+    );
+    assert_eq!(
+        std::fs::read_to_string(data.join("subscriptions.jsonl")).unwrap(),
+        old
+    );
+    assert!(!data.join("subscriptions.csv").exists());
+    assert_eq!(
+        std::fs::read_dir(&data).unwrap().count(),
+        1,
+        "no staging left behind"
+    );
+
+    // A valid file takes the table's place, the JSON lines file goes, and
+    // the stored KPIs follow: a1 pays 100 from January, a2 50 from
+    // February to March 15; MRR at the end of each month 100, 150, 100.
+    let good = "subscription_id,account_id,plan,mrr,start_date,end_date\n\
+                s1,a1,pro,100,2024-01-01,\n\
+                s2,a2,basic,50,2024-02-01,2024-03-15\n";
+    let r = call(
+        addr,
+        "PUT",
+        "/api/v1/data/subscriptions?format=csv",
+        Some(&writer.secret),
+        Some(good),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["file"], "subscriptions.csv");
+    assert_eq!(
+        r.body["replaced"],
+        serde_json::json!(["subscriptions.jsonl"])
+    );
+    assert_eq!(r.body["quality"]["rows"], 2);
+    assert_eq!(
+        std::fs::read_to_string(data.join("subscriptions.csv")).unwrap(),
+        good
+    );
+    assert!(!data.join("subscriptions.jsonl").exists());
+    let mut values = Vec::new();
+    for _ in 0..300 {
+        let r = call(addr, "GET", "/api/v1/kpis/mrr", Some(&writer.secret), None).await;
+        values = r.body.as_array().cloned().unwrap_or_default();
+        if !values.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let mrr: Vec<&str> = values
+        .iter()
+        .map(|v| v["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(mrr, ["100", "150", "100"]);
+
+    // Unknown tables and formats are refused.
+    let r = call(
+        addr,
+        "PUT",
+        "/api/v1/data/secrets",
+        Some(&writer.secret),
+        Some(good),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (404, Some("not_found"))
+    );
+    let r = call(
+        addr,
+        "PUT",
+        "/api/v1/data/subscriptions?format=xlsx",
+        Some(&writer.secret),
+        Some(good),
+    )
+    .await;
+    assert_eq!((r.status, r.body["code"].as_str()), (400, Some("invalid")));
 }

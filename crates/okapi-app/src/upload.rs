@@ -1,0 +1,129 @@
+//! Uploading a table: its file is written beside the data directory's
+//! files, validated whole like `okapi check`, and only then put in place of
+//! the table's file. A file with invalid rows replaces nothing and fails
+//! with every row issue ([`crate::Code::InvalidRows`]); a table kept in
+//! another format before (`events.csv` replaced by `events.parquet`) loses
+//! its old file once the new one is in place, so the table never has two.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use okapi_core::data_model::Table;
+use okapi_engine::EngineError;
+use okapi_engine::load::quality::TableQuality;
+use okapi_engine::source::{DataDir, Format, SourceFile};
+use serde::Serialize;
+
+use crate::error::AppError;
+use crate::workspace::Workspace;
+
+/// The most bytes one upload may hold.
+pub const MAX_UPLOAD_BYTES: usize = 256 * 1024 * 1024;
+
+/// A table uploaded and put in place.
+#[derive(Debug, Clone, Serialize)]
+pub struct Uploaded {
+    pub table: &'static str,
+    /// The file now holding the table, relative to the data directory.
+    pub file: String,
+    /// Files of the table in another format, removed.
+    pub replaced: Vec<String>,
+    pub quality: TableQuality,
+}
+
+/// Removes the staging directory however the upload ends.
+struct Staging(PathBuf);
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn write_err(path: &Path) -> impl FnOnce(std::io::Error) -> AppError {
+    let path = path.to_path_buf();
+    move |source| AppError::Write { path, source }
+}
+
+/// Validates `bytes` as the file of `table` in `format` and, when every
+/// row is valid, makes it the workspace's file of that table.
+pub async fn upload(
+    ws: &Workspace,
+    table: Table,
+    format: Format,
+    bytes: Vec<u8>,
+) -> Result<Uploaded, AppError> {
+    if bytes.len() > MAX_UPLOAD_BYTES {
+        return Err(AppError::input(
+            "file",
+            format!(
+                "is {} bytes, more than the {MAX_UPLOAD_BYTES} an upload may hold",
+                bytes.len()
+            ),
+        ));
+    }
+    let data = ws.data_dir();
+    let zone = ws.settings.time_zone;
+    tokio::task::spawn_blocking(move || put_in_place(&data, table, format, &bytes, zone)).await?
+}
+
+fn put_in_place(
+    data: &Path,
+    table: Table,
+    format: Format,
+    bytes: &[u8],
+    zone: okapi_core::timezone::Zone,
+) -> Result<Uploaded, AppError> {
+    std::fs::create_dir_all(data).map_err(write_err(data))?;
+    // A hidden directory beside the data files: the same file system, so
+    // the file moves into place by a rename.
+    let mut nonce = [0u8; 8];
+    getrandom::fill(&mut nonce)
+        .map_err(|e| AppError::Internal(format!("no randomness from the system: {e}")))?;
+    let staging = Staging(data.join(format!(".upload-{}", hex::encode(nonce))));
+    std::fs::create_dir(&staging.0).map_err(write_err(&staging.0))?;
+    let name = format!("{}.{}", table.name(), format.extension());
+    let staged = staging.0.join(&name);
+    std::fs::write(&staged, bytes).map_err(write_err(&staged))?;
+
+    let dir = DataDir {
+        root: staging.0.clone(),
+        files: BTreeMap::from([(
+            table,
+            SourceFile {
+                table,
+                path: staged.clone(),
+                format,
+            },
+        )]),
+    };
+    let outcome = okapi_engine::load::check(&dir, zone, None)?;
+    if !outcome.issues.is_empty() {
+        return Err(AppError::Engine(EngineError::InvalidRows(outcome.issues)));
+    }
+    let quality =
+        outcome.quality.into_iter().next().ok_or_else(|| {
+            AppError::Internal(format!("no quality report for the uploaded {name}"))
+        })?;
+
+    let target = data.join(&name);
+    std::fs::rename(&staged, &target).map_err(write_err(&target))?;
+    let mut replaced = Vec::new();
+    for other in [Format::Csv, Format::Parquet, Format::JsonLines]
+        .iter()
+        .map(|f| f.extension())
+        .chain(["ndjson"])
+    {
+        let old = data.join(format!("{}.{other}", table.name()));
+        if old != target && old.exists() {
+            std::fs::remove_file(&old).map_err(write_err(&old))?;
+            replaced.push(format!("{}.{other}", table.name()));
+        }
+    }
+    Ok(Uploaded {
+        table: table.name(),
+        file: name,
+        replaced,
+        quality,
+    })
+}

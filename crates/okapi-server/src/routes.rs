@@ -29,6 +29,7 @@ pub fn api() -> Router<AppState> {
     Router::new()
         .route("/api/v1/workspace", get(workspace))
         .route("/api/v1/kpis", get(kpis))
+        .route("/api/v1/catalog", get(catalog))
         .route("/api/v1/kpis/{id}", get(kpi_series))
         .route("/api/v1/okrs", get(okrs))
         .route("/api/v1/okrs/tree", get(tree))
@@ -62,6 +63,15 @@ async fn workspace(State(st): State<AppState>, Auth(_): Auth) -> ApiResult<Works
         vision: people::vision(&st.ws).await?,
         profile: st.ws.settings.profile.as_str(),
     }))
+}
+
+/// Every KPI the workspace knows: the catalog's, then its custom ones,
+/// with name, stage, unit, direction and formula.
+async fn catalog(
+    State(st): State<AppState>,
+    Auth(_): Auth,
+) -> ApiResult<Vec<okapi_app::data::CatalogEntry>> {
+    Ok(Json(okapi_app::data::catalog(&st.ws.settings)))
 }
 
 #[derive(Debug, Deserialize)]

@@ -410,9 +410,10 @@ async fn the_security_matrix_holds_for_every_route() {
     let subscriptions =
         "subscription_id,account_id,plan,mrr,start_date,end_date\ns1,a1,pro,100,2024-01-01,\n";
     // (method, path, body, status with a reading token, with a writing one)
-    let routes: [(&str, &str, Option<&str>, u16, u16); 9] = [
+    let routes: [(&str, &str, Option<&str>, u16, u16); 10] = [
         ("GET", "/api/v1/workspace", None, 200, 200),
         ("GET", "/api/v1/kpis", None, 200, 200),
+        ("GET", "/api/v1/catalog", None, 200, 200),
         ("GET", "/api/v1/kpis/mrr", None, 200, 200),
         ("GET", "/api/v1/okrs", None, 200, 200),
         ("GET", "/api/v1/okrs/tree", None, 200, 200),
@@ -577,4 +578,26 @@ async fn an_upload_replaces_a_table_only_when_every_row_is_valid() {
     )
     .await;
     assert_eq!((r.status, r.body["code"].as_str()), (400, Some("invalid")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_catalog_lists_every_kpi_with_its_definition() {
+    let (_dir, ws, addr) = served().await;
+    let reader = tokens::create(&ws, "dashboard", TokenAccess::Read, Utc::now())
+        .await
+        .unwrap();
+    let r = call(addr, "GET", "/api/v1/catalog", Some(&reader.secret), None).await;
+    let list = r.body.as_array().unwrap();
+    assert_eq!(list.len(), okapi_core::catalog::CATALOG.len());
+    let nrr = list
+        .iter()
+        .find(|k| k["id"] == "net_revenue_retention")
+        .unwrap();
+    assert_eq!(nrr["unit"], "percent");
+    assert_eq!(nrr["direction"], "higher");
+    let churn = list
+        .iter()
+        .find(|k| k["id"] == "customer_churn_rate")
+        .unwrap();
+    assert_eq!(churn["direction"], "lower");
 }

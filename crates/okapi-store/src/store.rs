@@ -68,6 +68,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0005_api_tokens.sql"),
         include_str!("../migrations/postgres/0005_api_tokens.sql"),
     ),
+    (
+        6,
+        "logins",
+        include_str!("../migrations/sqlite/0006_logins.sql"),
+        include_str!("../migrations/postgres/0006_logins.sql"),
+    ),
 ];
 
 /// The schema version this build reads and writes.

@@ -62,6 +62,7 @@ on_both_backends! {
     crate::safety::an_export_reads_one_snapshot => an_export_reads_one_snapshot,
     crate::safety::reads_run_while_another_okapi_writes => reads_run_while_another_okapi_writes,
     crate::safety::reads_of_one_store_run_beside_its_writer_and_each_other => reads_of_one_store_run_beside_its_writer_and_each_other,
+    crate::safety::logins_and_their_sessions_hold_per_workspace => logins_and_their_sessions_hold_per_workspace,
     crate::portability::export_then_import_loses_nothing => export_then_import_loses_nothing,
     crate::portability::the_demo_export_round_trips_exactly => the_demo_export_round_trips_exactly,
     crate::portability::a_bad_document_imports_nothing => a_bad_document_imports_nothing,

@@ -596,3 +596,92 @@ pub async fn reads_of_one_store_run_beside_its_writer_and_each_other(db: Db) {
     assert_eq!(read().await.unwrap(), 8);
     db.finish().await;
 }
+
+/// Logins: access and password hash per user, sessions found by their
+/// hash until they expire, in their own workspace only.
+pub async fn logins_and_their_sessions_hold_per_workspace(db: Db) {
+    use okapi_store::Access;
+    let db = setup(db).await;
+    let t0 = now();
+    let later = t0 + chrono::TimeDelta::try_hours(12).unwrap();
+    let mut s = db.store.session("acme").await.unwrap();
+    // A user starts as a viewer without a password.
+    let fresh = s.login("ana").await.unwrap();
+    assert_eq!((fresh.access, fresh.password_hash), (Access::Viewer, None));
+    assert_eq!(s.admins().await.unwrap(), 0);
+    s.set_login("ana", Access::Admin, Some("$argon2id$stand-in"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.set_login("nobody", Access::Admin, None).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    s.open_login_session("ana", "aa11", t0, later)
+        .await
+        .unwrap();
+    s.commit().await.unwrap();
+
+    let found = db
+        .store
+        .login_by_session("aa11", t0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (found.workspace.as_str(), found.user.as_str(), found.access),
+        ("acme", "ana", Access::Admin)
+    );
+    assert_eq!(found.team.as_deref(), Some("marketing"));
+    assert_eq!(found.password_hash.as_deref(), Some("$argon2id$stand-in"));
+    // Expired, or another secret: nothing.
+    assert!(
+        db.store
+            .login_by_session("aa11", later)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        db.store
+            .login_by_session("bb22", t0)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let mut r = db.store.read_session("acme").await.unwrap();
+    assert_eq!(r.admins().await.unwrap(), 1);
+    r.commit().await.unwrap();
+
+    // Another workspace cannot reach acme's user, nor close its session.
+    db.store
+        .create_workspace("other", "Other", "b2b", now())
+        .await
+        .unwrap();
+    let mut o = db.store.session("other").await.unwrap();
+    assert!(matches!(
+        o.set_login("ana", Access::Viewer, None).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    o.close_login_session("aa11", t0).await.unwrap();
+    o.commit().await.unwrap();
+    assert!(
+        db.store
+            .login_by_session("aa11", t0)
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    // Logging out ends it.
+    let mut s = db.store.session("acme").await.unwrap();
+    s.close_login_session("aa11", t0).await.unwrap();
+    s.commit().await.unwrap();
+    assert!(
+        db.store
+            .login_by_session("aa11", t0)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    db.finish().await;
+}

@@ -32,6 +32,7 @@
 //! - [`kpi_reader`]: KPI values for KPI-linked key results;
 //! - [`status`]: a cycle's scores, pace and forecast on a day;
 //! - [`stored`]: the KPI values a refresh stored;
+//! - [`accounts`]: passwords, access, login sessions and who may change what;
 //! - [`tokens`]: API tokens and who a request acts as;
 //! - [`transfer`]: a whole workspace as one JSON document, and back;
 //! - [`demo`]: the demo company, its data and its OKRs, and the
@@ -43,6 +44,7 @@
 //! - [`refresh`]: computing the whole catalog and storing its values, for
 //!   pages that read stored values instead of scanning the data.
 
+pub mod accounts;
 pub mod calibration;
 pub mod checkins;
 pub mod coach;

@@ -61,24 +61,53 @@ pub async fn revoke(ws: &Workspace, id: &str, now: DateTime<Utc>) -> Result<ApiT
     Ok(token)
 }
 
+/// How a request proved who it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Credential {
+    /// An API token.
+    Token { id: String, access: TokenAccess },
+    /// A person's login session.
+    User {
+        team: Option<String>,
+        access: okapi_store::Access,
+    },
+}
+
 /// Who a request acts as.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Principal {
     pub workspace: String,
-    /// The token's id and name.
-    pub token: String,
+    /// The token's name, or the user's key.
     pub name: String,
-    pub access: TokenAccess,
+    pub credential: Credential,
 }
 
 impl Principal {
     /// Refuses a change to a principal that may only read.
     pub fn require_write(&self) -> Result<(), AppError> {
-        match self.access {
-            TokenAccess::Write => Ok(()),
-            TokenAccess::Read => Err(AppError::Forbidden(format!(
-                "token {} ({}) may only read",
-                self.token, self.name
+        use okapi_store::Access;
+        let may = match &self.credential {
+            Credential::Token { access, .. } => *access == TokenAccess::Write,
+            Credential::User { access, .. } => matches!(access, Access::Admin | Access::Editor),
+        };
+        if may {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!("{} may only read", self.name)))
+        }
+    }
+
+    /// Refuses what only an admin may do to anyone else.
+    pub fn require_admin(&self) -> Result<(), AppError> {
+        match &self.credential {
+            Credential::User {
+                access: okapi_store::Access::Admin,
+                ..
+            } => Ok(()),
+            _ => Err(AppError::Forbidden(format!(
+                "{} is not an admin of the workspace",
+                self.name
             ))),
         }
     }
@@ -104,16 +133,21 @@ pub async fn authenticate(
     }
     Ok(Principal {
         workspace: ws,
-        token: token.id,
         name: token.name,
-        access: token.access,
+        credential: Credential::Token {
+            id: token.id,
+            access: token.access,
+        },
     })
 }
 
-/// Who signs a check-in made with `principal`'s token: the user the token
-/// is named after, when there is one (a token named `ana` acts for the user
-/// `ana`), else no one.
+/// Who signs a check-in `principal` makes: a logged-in user themself; for
+/// a token, the user the token is named after, when there is one (a token
+/// named `ana` acts for the user `ana`), else no one.
 pub async fn author_of(ws: &Workspace, principal: &Principal) -> Result<Option<String>, AppError> {
+    if let Credential::User { .. } = principal.credential {
+        return Ok(Some(principal.name.clone()));
+    }
     let users = crate::people::users(ws).await?;
     Ok(users
         .into_iter()

@@ -25,11 +25,22 @@ use tower_http::set_header::SetResponseHeaderLayer;
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub ws: Arc<Workspace>,
+    /// Mark the session cookie `Secure` (the server is reached over TLS).
+    pub secure_cookies: bool,
 }
 
 /// The API's routes over `ws`, with its security headers and panic guard.
 pub fn router(ws: Workspace) -> Router {
-    let state = AppState { ws: Arc::new(ws) };
+    router_with(ws, false)
+}
+
+/// [`router`], its session cookie marked `Secure` when `secure_cookies`
+/// (the server is reached over TLS, through a proxy that ends it).
+pub fn router_with(ws: Workspace, secure_cookies: bool) -> Router {
+    let state = AppState {
+        ws: Arc::new(ws),
+        secure_cookies,
+    };
     let headers: [(HeaderName, &'static str); 5] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
@@ -62,9 +73,10 @@ pub async fn serve(listener: tokio::net::TcpListener, ws: Workspace) -> std::io:
 pub async fn serve_until(
     listener: tokio::net::TcpListener,
     ws: Workspace,
+    secure_cookies: bool,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(ws))
+    axum::serve(listener, router_with(ws, secure_cookies))
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -6,7 +6,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use chrono::{NaiveDate, Utc};
 use okapi_app::AppError;
@@ -27,6 +27,8 @@ type ApiResult<T> = Result<Json<T>, ApiError>;
 
 pub fn api() -> Router<AppState> {
     Router::new()
+        .route("/api/v1/login", post(login))
+        .route("/api/v1/logout", post(logout))
         .route("/api/v1/workspace", get(workspace))
         .route("/api/v1/kpis", get(kpis))
         .route("/api/v1/catalog", get(catalog))
@@ -173,7 +175,7 @@ async fn check_in(
     Path(key): Path<String>,
     body: Result<Json<CheckInBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<CheckedIn>), ApiError> {
-    principal.require_write()?;
+    okapi_app::accounts::may_check_in(&st.ws, &principal, &key).await?;
     let Json(body) = body.map_err(|e| ApiError(AppError::Invalid(e.body_text())))?;
     let req = CheckInRequest {
         kr: key,
@@ -210,7 +212,7 @@ async fn upload(
     q: Result<Query<UploadQuery>, QueryRejection>,
     body: Bytes,
 ) -> ApiResult<UploadAnswer> {
-    principal.require_write()?;
+    okapi_app::accounts::may_manage_data(&principal)?;
     let table = okapi_app::inputs::table(&table)?;
     let q = query(q)?;
     let format = okapi_app::inputs::data_format(q.format.as_deref().unwrap_or("csv"))?;
@@ -226,4 +228,48 @@ async fn upload(
         uploaded,
         refresh: "started",
     }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginBody {
+    user: String,
+    password: String,
+}
+
+/// Logs in: answers who and until when, and sets the session cookie
+/// (HttpOnly, SameSite=Lax, Secure when the server is behind TLS).
+async fn login(
+    State(st): State<AppState>,
+    body: Result<Json<LoginBody>, JsonRejection>,
+) -> Result<impl axum::response::IntoResponse, ApiError> {
+    let Json(body) = body.map_err(|e| ApiError(AppError::Invalid(e.body_text())))?;
+    let session = okapi_app::accounts::login(&st.ws, &body.user, body.password, Utc::now()).await?;
+    let cookie = format!(
+        "{}={}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}{}",
+        crate::auth::SESSION_COOKIE,
+        session.secret,
+        okapi_app::accounts::SESSION_HOURS * 3600,
+        if st.secure_cookies { "; Secure" } else { "" }
+    );
+    Ok(([(axum::http::header::SET_COOKIE, cookie)], Json(session)))
+}
+
+/// Logs out: the session ends and the cookie is cleared.
+async fn logout(
+    State(st): State<AppState>,
+    Auth(_): Auth,
+    headers: axum::http::HeaderMap,
+) -> Result<impl axum::response::IntoResponse, ApiError> {
+    if let Some(secret) = crate::auth::cookie(&headers, crate::auth::SESSION_COOKIE) {
+        okapi_app::accounts::logout(&st.ws, secret, Utc::now()).await?;
+    }
+    let cleared = format!(
+        "{}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0",
+        crate::auth::SESSION_COOKIE
+    );
+    Ok((
+        [(axum::http::header::SET_COOKIE, cleared)],
+        Json(serde_json::json!({ "logged_out": true })),
+    ))
 }

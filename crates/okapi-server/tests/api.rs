@@ -46,10 +46,23 @@ async fn call(
     token: Option<&str>,
     body: Option<&str>,
 ) -> Response {
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", a.as_str())).collect();
+    call_with(addr, method, path, &headers, body).await
+}
+
+/// [`call`] with the headers given.
+async fn call_with(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Response {
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    if let Some(t) = token {
-        req.push_str(&format!("Authorization: Bearer {t}\r\n"));
+    for (name, value) in headers {
+        req.push_str(&format!("{name}: {value}\r\n"));
     }
     if let Some(b) = body {
         req.push_str(&format!(
@@ -600,4 +613,206 @@ async fn the_catalog_lists_every_kpi_with_its_definition() {
         .find(|k| k["id"] == "customer_churn_rate")
         .unwrap();
     assert_eq!(churn["direction"], "lower");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_log_in_and_change_what_their_access_allows() {
+    use okapi_app::accounts;
+    use okapi_app::people::{self, TeamChange, UserChange};
+    use okapi_store::Access;
+    let (_dir, ws, addr) = served().await;
+    people::save_team(
+        &ws,
+        TeamChange {
+            key: "marketing".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    for (key, team) in [("ana", Some("marketing")), ("bo", None), ("carl", None)] {
+        people::save_user(
+            &ws,
+            UserChange {
+                key: key.into(),
+                team: team.map(String::from),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+    accounts::set_login(
+        &ws,
+        "ana",
+        Access::Editor,
+        Some("ana's long password".into()),
+    )
+    .await
+    .unwrap();
+    accounts::set_login(&ws, "bo", Access::Viewer, Some("bo's long password".into()))
+        .await
+        .unwrap();
+    let short = accounts::set_login(&ws, "carl", Access::Admin, Some("short".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(short.code(), okapi_app::Code::Invalid);
+    assert!(!accounts::has_admin(&ws).await.unwrap());
+    // Marketing's objective, with a key result from 0 to 4.
+    objectives::add(
+        &ws,
+        "2027-Q1",
+        Some("M-1".into()),
+        ObjectiveFields {
+            title: Some("Be known".into()),
+            team: Some("marketing".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mut kr = KeyResult::new("KR-M", "M-1", "Talks given", KrKind::Metric);
+    kr.baseline = Some(0.0);
+    kr.target = Some(4.0);
+    let mut s = ws.session().await.unwrap();
+    s.create_key_result(&kr).await.unwrap();
+    s.commit().await.unwrap();
+
+    let login =
+        |user: &str, password: &str| format!(r#"{{"user": "{user}", "password": "{password}"}}"#);
+    // A wrong password and an unknown user are refused alike.
+    for body in [
+        login("ana", "not her password"),
+        login("zed", "any password at all"),
+    ] {
+        let r = call(addr, "POST", "/api/v1/login", None, Some(&body)).await;
+        assert_eq!(
+            (r.status, r.body["message"].as_str()),
+            (401, Some("wrong user or password"))
+        );
+        assert!(r.header("set-cookie").is_none());
+    }
+    let r = call(
+        addr,
+        "POST",
+        "/api/v1/login",
+        None,
+        Some(&login("ana", "ana's long password")),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["access"], "editor");
+    let set = r.header("set-cookie").unwrap().to_string();
+    assert!(set.starts_with("okapi_session=okapis_"), "{set}");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+        "{set}"
+    );
+    let ana = set.split(';').next().unwrap().to_string();
+
+    let same = [("Cookie", ana.as_str()), ("Sec-Fetch-Site", "same-origin")];
+    let r = call_with(
+        addr,
+        "GET",
+        "/api/v1/okrs",
+        &[("Cookie", ana.as_str())],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    // Her team's key result: yes. The company's: no.
+    let body = r#"{"value": 1, "at": "2027-02-01"}"#;
+    let r = call_with(
+        addr,
+        "POST",
+        "/api/v1/key-results/KR-M/checkins",
+        &same,
+        Some(body),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["checkin"]["author"], "ana");
+    let r = call_with(
+        addr,
+        "POST",
+        "/api/v1/key-results/KR-1/checkins",
+        &same,
+        Some(body),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (403, Some("forbidden"))
+    );
+    // From another site, with her cookie: refused.
+    for header in [
+        ("Sec-Fetch-Site", "cross-site"),
+        ("Origin", "http://evil.example"),
+    ] {
+        let r = call_with(
+            addr,
+            "POST",
+            "/api/v1/key-results/KR-M/checkins",
+            &[("Cookie", ana.as_str()), header],
+            Some(body),
+        )
+        .await;
+        assert_eq!(r.status, 403, "{header:?}: {}", r.body);
+    }
+    // An editor uploads no data.
+    let r = call_with(addr, "PUT", "/api/v1/data/subscriptions", &same, Some("x")).await;
+    assert_eq!(r.status, 403);
+
+    // A viewer reads and changes nothing.
+    let r = call(
+        addr,
+        "POST",
+        "/api/v1/login",
+        None,
+        Some(&login("bo", "bo's long password")),
+    )
+    .await;
+    let bo = r
+        .header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let bo_same = [("Cookie", bo.as_str()), ("Sec-Fetch-Site", "same-origin")];
+    let r = call_with(addr, "GET", "/api/v1/okrs/tree", &bo_same, None).await;
+    assert_eq!(r.status, 200);
+    let r = call_with(
+        addr,
+        "POST",
+        "/api/v1/key-results/KR-M/checkins",
+        &bo_same,
+        Some(body),
+    )
+    .await;
+    assert_eq!(r.status, 403);
+
+    // Logged out, the cookie opens nothing.
+    let r = call_with(addr, "POST", "/api/v1/logout", &same, None).await;
+    assert_eq!(r.status, 200);
+    assert!(r.header("set-cookie").unwrap().contains("Max-Age=0"));
+    let r = call_with(
+        addr,
+        "GET",
+        "/api/v1/okrs",
+        &[("Cookie", ana.as_str())],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    // Only one check-in was written: ana's on her team's key result.
+    let h = okapi_app::okr_views::history(&ws, "KR-M").await.unwrap();
+    assert_eq!(h.checkins.len(), 1);
+    assert!(
+        okapi_app::okr_views::history(&ws, "KR-1")
+            .await
+            .unwrap()
+            .checkins
+            .is_empty()
+    );
 }

@@ -265,6 +265,9 @@ pub enum Command {
         /// Refresh the stored KPI values at start and every N minutes (0: never).
         #[arg(long, default_value_t = 60)]
         refresh_every: u64,
+        /// The server is reached over TLS (a proxy ends it): mark the session cookie Secure.
+        #[arg(long)]
+        behind_tls: bool,
     },
     /// API tokens of the workspace: create (the secret is shown once), list, revoke.
     Token {

@@ -41,7 +41,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve {
             listen,
             refresh_every,
-        } => return crate::serve::serve(&loc, &listen, refresh_every),
+            behind_tls,
+        } => return crate::serve::serve(&loc, &listen, refresh_every, behind_tls),
         Command::Token { cmd } => return crate::serve::token(&loc, cmd),
         other => other,
     };

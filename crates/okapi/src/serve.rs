@@ -39,10 +39,23 @@ pub enum TokenCmd {
     },
 }
 
-pub fn serve(loc: &Location, listen: &str, refresh_minutes: u64) -> Result<ExitCode> {
+pub fn serve(
+    loc: &Location,
+    listen: &str,
+    refresh_minutes: u64,
+    behind_tls: bool,
+) -> Result<ExitCode> {
     let rt = crate::okr::workspace::runtime()?;
     rt.block_on(async {
         let ws = Workspace::open(loc).await?;
+        // No default password anywhere: someone must be able to administer
+        // the workspace before it is served.
+        if !okapi_app::accounts::has_admin(&ws).await? {
+            anyhow::bail!(
+                "workspace `{}` has no admin who can log in: run `okapi user login KEY --access admin` (it reads the password from standard input), then serve",
+                ws.id
+            );
+        }
         if refresh_minutes > 0 {
             let every = std::time::Duration::from_secs(refresh_minutes.saturating_mul(60));
             tokio::spawn(okapi_server::refresh_every(loc.clone(), every));
@@ -52,10 +65,10 @@ pub fn serve(loc: &Location, listen: &str, refresh_minutes: u64) -> Result<ExitC
             .with_context(|| format!("listening on {listen}"))?;
         let addr = listener.local_addr()?;
         eprintln!(
-            "Serving workspace `{}` at http://{addr}/api/v1 (every request needs a token: okapi token create NAME)",
+            "Serving workspace `{}` at http://{addr}/api/v1 (every request needs a login, POST /api/v1/login, or a token: okapi token create NAME)",
             ws.id
         );
-        okapi_server::serve_until(listener, ws, async {
+        okapi_server::serve_until(listener, ws, behind_tls, async {
             // Ctrl-C (or SIGINT) stops the server once answered requests end.
             let _ = tokio::signal::ctrl_c().await;
         })

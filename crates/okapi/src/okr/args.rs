@@ -88,6 +88,19 @@ pub enum UserCmd {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Let a user log in to the server: their access and, read from
+    /// standard input (first line), their password.
+    Login {
+        key: String,
+        /// admin, editor (OKRs and check-ins of their team) or viewer.
+        #[arg(long, value_parser = method_word::<okapi_store::Access>, default_value = "viewer")]
+        access: okapi_store::Access,
+        /// Keep the password as it is; change only the access.
+        #[arg(long)]
+        keep_password: bool,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
 }
 
 #[derive(Debug, Subcommand)]

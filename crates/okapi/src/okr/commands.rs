@@ -182,6 +182,28 @@ pub fn user(loc: &Location, cmd: UserCmd) -> Result<ExitCode> {
             let user = ws.block_on(people::save_user(&ws, change))?;
             say(format, &user, || format!("User `{}` saved.", user.key))
         }
+        UserCmd::Login {
+            key,
+            access,
+            keep_password,
+            format,
+        } => {
+            let password = if keep_password {
+                None
+            } else {
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .context("reading the password from standard input")?;
+                Some(line.trim_end_matches(['\r', '\n']).to_string())
+            };
+            ws.block_on(okapi_app::accounts::set_login(&ws, &key, access, password))?;
+            say(
+                format,
+                serde_json::json!({ "user": key, "access": access }),
+                || format!("User `{key}` logs in as {}.", access.as_str()),
+            )
+        }
         UserCmd::List { format } => {
             let users = ws.block_on(people::users(&ws))?;
             say(format, &users, || {

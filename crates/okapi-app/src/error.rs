@@ -37,6 +37,8 @@ pub enum Code {
     Unauthenticated,
     /// Valid credentials, not allowed to do this.
     Forbidden,
+    /// Too many attempts (logins): wait and try again.
+    TooManyRequests,
     /// The database cannot be reached, or its schema is not this build's.
     Unavailable,
     /// A bug or an unexpected failure; the message says what failed.
@@ -45,7 +47,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, for tables and tests.
-    pub const ALL: [Code; 9] = [
+    pub const ALL: [Code; 10] = [
         Code::Invalid,
         Code::InvalidRows,
         Code::InvalidData,
@@ -53,6 +55,7 @@ impl Code {
         Code::Conflict,
         Code::Unauthenticated,
         Code::Forbidden,
+        Code::TooManyRequests,
         Code::Unavailable,
         Code::Internal,
     ];
@@ -67,6 +70,7 @@ impl Code {
             Code::Conflict => "conflict",
             Code::Unauthenticated => "unauthenticated",
             Code::Forbidden => "forbidden",
+            Code::TooManyRequests => "too_many_requests",
             Code::Unavailable => "unavailable",
             Code::Internal => "internal",
         }
@@ -81,6 +85,7 @@ impl Code {
             Code::Conflict => 409,
             Code::Unauthenticated => 401,
             Code::Forbidden => 403,
+            Code::TooManyRequests => 429,
             Code::Unavailable => 503,
             Code::Internal => 500,
         }
@@ -138,6 +143,9 @@ pub enum AppError {
     /// Valid credentials that do not allow this.
     #[error("{0}")]
     Forbidden(String),
+    /// Too many attempts: the message says when to try again.
+    #[error("{0}")]
+    TooManyRequests(String),
     /// A request that needs something the workspace lacks (no data
     /// directory outside a workspace, no dates in the data).
     #[error("{0}")]
@@ -190,6 +198,7 @@ impl AppError {
             AppError::Missing(_) => Code::NotFound,
             AppError::Unauthenticated(_) => Code::Unauthenticated,
             AppError::Forbidden(_) => Code::Forbidden,
+            AppError::TooManyRequests(_) => Code::TooManyRequests,
             AppError::Conflict(_) => Code::Conflict,
             AppError::Internal(_) => Code::Internal,
             AppError::Context { source, .. } => source.code(),
@@ -302,6 +311,7 @@ mod tests {
             (Code::Conflict, 409, 2),
             (Code::Unauthenticated, 401, 2),
             (Code::Forbidden, 403, 2),
+            (Code::TooManyRequests, 429, 2),
             (Code::Unavailable, 503, 2),
             (Code::Internal, 500, 2),
         ];

@@ -11,6 +11,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod limits;
 mod routes;
 
 use std::sync::Arc;
@@ -27,6 +28,7 @@ pub struct AppState {
     pub ws: Arc<Workspace>,
     /// Mark the session cookie `Secure` (the server is reached over TLS).
     pub secure_cookies: bool,
+    pub login_limits: Arc<limits::LoginLimits>,
 }
 
 /// The API's routes over `ws`, with its security headers and panic guard.
@@ -40,6 +42,7 @@ pub fn router_with(ws: Workspace, secure_cookies: bool) -> Router {
     let state = AppState {
         ws: Arc::new(ws),
         secure_cookies,
+        login_limits: Arc::default(),
     };
     let headers: [(HeaderName, &'static str); 5] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
@@ -65,7 +68,11 @@ pub fn router_with(ws: Workspace, secure_cookies: bool) -> Router {
 
 /// Serves the API for `ws` on `listener` until the process ends.
 pub async fn serve(listener: tokio::net::TcpListener, ws: Workspace) -> std::io::Result<()> {
-    axum::serve(listener, router(ws)).await
+    axum::serve(
+        listener,
+        router(ws).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .await
 }
 
 /// [`serve`] until `shutdown` completes; requests under way are answered
@@ -76,9 +83,13 @@ pub async fn serve_until(
     secure_cookies: bool,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router_with(ws, secure_cookies))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router_with(ws, secure_cookies)
+            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Keeps the stored KPI values of the workspace at `loc` current: a

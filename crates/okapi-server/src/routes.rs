@@ -241,9 +241,11 @@ struct LoginBody {
 /// (HttpOnly, SameSite=Lax, Secure when the server is behind TLS).
 async fn login(
     State(st): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     body: Result<Json<LoginBody>, JsonRejection>,
 ) -> Result<impl axum::response::IntoResponse, ApiError> {
     let Json(body) = body.map_err(|e| ApiError(AppError::Invalid(e.body_text())))?;
+    st.login_limits.attempt(peer.ip(), &body.user)?;
     let session = okapi_app::accounts::login(&st.ws, &body.user, body.password, Utc::now()).await?;
     let cookie = format!(
         "{}={}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}{}",

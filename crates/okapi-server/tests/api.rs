@@ -816,3 +816,18 @@ async fn people_log_in_and_change_what_their_access_allows() {
             .is_empty()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_attempts_are_limited_per_account() {
+    let (_dir, _ws, addr) = served().await;
+    let body = r#"{"user": "carl", "password": "a guess at carl's password"}"#;
+    for _ in 0..okapi_server::limits::PER_ACCOUNT_PER_MINUTE {
+        let r = call(addr, "POST", "/api/v1/login", None, Some(body)).await;
+        assert_eq!(r.status, 401);
+    }
+    let r = call(addr, "POST", "/api/v1/login", None, Some(body)).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (429, Some("too_many_requests"))
+    );
+}

@@ -18,6 +18,9 @@ pub const PER_ACCOUNT_PER_MINUTE: u32 = 5;
 /// Login attempts per client address per minute.
 pub const PER_ADDRESS_PER_MINUTE: u32 = 20;
 
+/// Addresses and accounts counted before the forgiven ones are dropped.
+const MAX_KEYS: usize = 10_000;
+
 #[derive(Debug)]
 pub struct LoginLimits {
     accounts: Keyed<String>,
@@ -41,6 +44,12 @@ impl LoginLimits {
     /// Counts an attempt on `account` from `address`; refused past either
     /// limit, saying when to try again.
     pub fn attempt(&self, address: IpAddr, account: &str) -> Result<(), AppError> {
+        // Keys whose attempts are all forgiven go, so that a flood of
+        // addresses or account names cannot grow the counts without end.
+        if self.addresses.len() + self.accounts.len() > MAX_KEYS {
+            self.addresses.retain_recent();
+            self.accounts.retain_recent();
+        }
         let clock = DefaultClock::default();
         let wait = |not_until: governor::NotUntil<<DefaultClock as Clock>::Instant>| {
             let secs = not_until.wait_time_from(clock.now()).as_secs() + 1;

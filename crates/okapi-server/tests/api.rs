@@ -419,57 +419,149 @@ async fn the_security_matrix_holds_for_every_route() {
         .await
         .unwrap();
 
+    // People logged in: a viewer, an editor of another team than KR-1's
+    // objective (the company's), an admin; and another workspace's admin.
+    use okapi_app::accounts;
+    use okapi_app::people::{self, TeamChange, UserChange};
+    use okapi_store::Access;
+    people::save_team(
+        &ws,
+        TeamChange {
+            key: "sales".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let password = "a password long enough";
+    let mut cookies = Vec::new();
+    for (key, team, access) in [
+        ("bo", None, Access::Viewer),
+        ("ed", Some("sales"), Access::Editor),
+        ("carl", None, Access::Admin),
+    ] {
+        let user = UserChange {
+            key: key.into(),
+            team: team.map(String::from),
+            ..Default::default()
+        };
+        people::save_user(&ws, user).await.unwrap();
+        accounts::set_login(&ws, key, access, Some(password.into()))
+            .await
+            .unwrap();
+        let session = accounts::login(&ws, key, password.into(), Utc::now())
+            .await
+            .unwrap();
+        cookies.push(format!("okapi_session={}", session.secret));
+    }
+    people::save_user(
+        &other,
+        UserChange {
+            key: "olga".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    accounts::set_login(&other, "olga", Access::Admin, Some(password.into()))
+        .await
+        .unwrap();
+    let olga = accounts::login(&other, "olga", password.into(), Utc::now())
+        .await
+        .unwrap();
+    let olga = format!("okapi_session={}", olga.secret);
+    let as_cookie = |cookie: &str| {
+        vec![
+            ("Cookie", cookie.to_string()),
+            ("Sec-Fetch-Site", "same-origin".to_string()),
+        ]
+    };
+
     let checkin = r#"{"value": 1, "at": "2027-02-01"}"#;
     let subscriptions =
         "subscription_id,account_id,plan,mrr,start_date,end_date\ns1,a1,pro,100,2024-01-01,\n";
-    // (method, path, body, status with a reading token, with a writing one)
-    let routes: [(&str, &str, Option<&str>, u16, u16); 10] = [
-        ("GET", "/api/v1/workspace", None, 200, 200),
-        ("GET", "/api/v1/kpis", None, 200, 200),
-        ("GET", "/api/v1/catalog", None, 200, 200),
-        ("GET", "/api/v1/kpis/mrr", None, 200, 200),
-        ("GET", "/api/v1/okrs", None, 200, 200),
-        ("GET", "/api/v1/okrs/tree", None, 200, 200),
-        ("GET", "/api/v1/key-results/KR-1/checkins", None, 200, 200),
+    // (method, path, body, then the status for: a reading token, a writing
+    // token, a viewer, an editor of another team, an admin)
+    let routes: [(&str, &str, Option<&str>, [u16; 5]); 10] = [
+        ("GET", "/api/v1/workspace", None, [200; 5]),
+        ("GET", "/api/v1/kpis", None, [200; 5]),
+        ("GET", "/api/v1/catalog", None, [200; 5]),
+        ("GET", "/api/v1/kpis/mrr", None, [200; 5]),
+        ("GET", "/api/v1/okrs", None, [200; 5]),
+        ("GET", "/api/v1/okrs/tree", None, [200; 5]),
+        ("GET", "/api/v1/key-results/KR-1/checkins", None, [200; 5]),
         (
             "POST",
             "/api/v1/key-results/KR-1/checkins",
             Some(checkin),
-            403,
-            201,
+            [403, 201, 403, 403, 201],
         ),
         (
             "PUT",
             "/api/v1/data/subscriptions",
             Some(subscriptions),
-            403,
-            200,
+            [403, 200, 403, 403, 200],
         ),
-        ("GET", "/api/v1/no-such-route", None, 404, 404),
+        ("GET", "/api/v1/no-such-route", None, [404; 5]),
     ];
-    for (method, path, body, as_reader, as_writer) in routes {
-        let refused = [
-            ("no token", None),
-            ("a malformed token", Some("not-a-token")),
-            ("an unknown token", Some("okapi_00")),
-            ("a revoked token", Some(revoked.secret.as_str())),
-            ("another workspace's token", Some(foreign.secret.as_str())),
+    for (method, path, body, expected) in routes {
+        let refused: [(&str, Vec<(&str, String)>); 7] = [
+            ("no credentials", vec![]),
+            (
+                "a malformed token",
+                vec![("Authorization", "Bearer not-a-token".into())],
+            ),
+            (
+                "an unknown token",
+                vec![("Authorization", "Bearer okapi_00".into())],
+            ),
+            (
+                "a revoked token",
+                vec![("Authorization", format!("Bearer {}", revoked.secret))],
+            ),
+            (
+                "another workspace's token",
+                vec![("Authorization", format!("Bearer {}", foreign.secret))],
+            ),
+            ("an unknown session", as_cookie("okapi_session=okapis_00")),
+            ("another workspace's session", as_cookie(&olga)),
         ];
-        for (who, token) in refused {
-            let r = call(addr, method, path, token, body).await;
+        for (who, headers) in refused {
+            let headers: Vec<(&str, &str)> =
+                headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+            let r = call_with(addr, method, path, &headers, body).await;
             // An unknown route is not found for anyone; every other route
             // asks for credentials before it says anything.
-            let expected = if as_reader == 404 { 404 } else { 401 };
-            assert_eq!(r.status, expected, "{method} {path} with {who}: {}", r.body);
+            let want = if expected[0] == 404 { 404 } else { 401 };
+            assert_eq!(r.status, want, "{method} {path} with {who}: {}", r.body);
         }
-        let r = call(addr, method, path, Some(&read.secret), body).await;
-        assert_eq!(r.status, as_reader, "{method} {path} reading: {}", r.body);
-        let r = call(addr, method, path, Some(&write.secret), body).await;
-        assert_eq!(r.status, as_writer, "{method} {path} writing: {}", r.body);
+        let mut allowed: Vec<(&str, Vec<(&str, String)>)> = vec![
+            (
+                "a reading token",
+                vec![("Authorization", format!("Bearer {}", read.secret))],
+            ),
+            (
+                "a writing token",
+                vec![("Authorization", format!("Bearer {}", write.secret))],
+            ),
+        ];
+        for (who, cookie) in ["a viewer", "an editor of another team", "an admin"]
+            .into_iter()
+            .zip(&cookies)
+        {
+            allowed.push((who, as_cookie(cookie)));
+        }
+        for ((who, headers), want) in allowed.into_iter().zip(expected) {
+            let headers: Vec<(&str, &str)> =
+                headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+            let r = call_with(addr, method, path, &headers, body).await;
+            assert_eq!(r.status, want, "{method} {path} with {who}: {}", r.body);
+        }
     }
-    // Of all those attempts, one check-in was written: the writer's.
+    // Of all those attempts, two check-ins were written: the writing
+    // token's and the admin's.
     let h = okapi_app::okr_views::history(&ws, "KR-1").await.unwrap();
-    assert_eq!(h.checkins.len(), 1);
+    assert_eq!(h.checkins.len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

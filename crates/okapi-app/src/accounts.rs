@@ -127,14 +127,26 @@ pub async fn has_admin(ws: &Workspace) -> Result<bool, AppError> {
     Ok(n > 0)
 }
 
-/// A login session just opened: its secret is the session cookie.
-#[derive(Debug, Clone, Serialize)]
+/// A login session just opened: its secret is the session cookie (left
+/// out of `Debug` and of the serialized form).
+#[derive(Clone, Serialize)]
 pub struct LoginSession {
     #[serde(skip)]
     pub secret: String,
     pub user: String,
     pub access: Access,
     pub expires_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for LoginSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginSession")
+            .field("secret", &"***")
+            .field("user", &self.user)
+            .field("access", &self.access)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 /// Logs `user` in with `password`.
@@ -254,5 +266,26 @@ pub fn may_manage_data(principal: &Principal) -> Result<(), AppError> {
     match principal.credential {
         Credential::Token { .. } => principal.require_write(),
         Credential::User { .. } => principal.require_admin(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_secret_is_never_in_debug_output() {
+        let s = LoginSession {
+            secret: "okapis_very_secret".into(),
+            user: "ana".into(),
+            access: Access::Admin,
+            expires_at: Utc::now(),
+        };
+        let shown = format!("{s:?}");
+        assert!(
+            !shown.contains("very_secret") && shown.contains("ana"),
+            "{shown}"
+        );
+        assert!(!serde_json::to_string(&s).unwrap().contains("very_secret"));
     }
 }

@@ -15,11 +15,21 @@ use crate::workspace::Workspace;
 /// The prefix of every secret, so that a leaked one is recognisable.
 pub const PREFIX: &str = "okapi_";
 
-/// A token just created, with its secret: the only time it is shown.
-#[derive(Debug, Clone, Serialize)]
+/// A token just created, with its secret: the only time it is shown (it
+/// is serialized, for the one who created it, but never in `Debug`).
+#[derive(Clone, Serialize)]
 pub struct NewToken {
     pub token: ApiToken,
     pub secret: String,
+}
+
+impl std::fmt::Debug for NewToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewToken")
+            .field("token", &self.token)
+            .field("secret", &"***")
+            .finish()
+    }
 }
 
 fn sha256_hex(secret: &str) -> String {
@@ -153,4 +163,28 @@ pub async fn author_of(ws: &Workspace, principal: &Principal) -> Result<Option<S
         .into_iter()
         .any(|u| u.key == principal.name)
         .then(|| principal.name.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_secret_is_never_in_debug_output() {
+        let t = NewToken {
+            token: ApiToken {
+                id: "T-1".into(),
+                name: "ci".into(),
+                access: TokenAccess::Read,
+                created_at: Utc::now(),
+                revoked_at: None,
+            },
+            secret: "okapi_very_secret".into(),
+        };
+        let shown = format!("{t:?}");
+        assert!(
+            !shown.contains("very_secret") && shown.contains("T-1"),
+            "{shown}"
+        );
+    }
 }

@@ -230,7 +230,8 @@ async fn upload(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+/// A login's body; no `Debug`, so the password cannot be printed.
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LoginBody {
     user: String,

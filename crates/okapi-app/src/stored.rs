@@ -38,3 +38,12 @@ pub async fn series(
     s.commit().await?;
     Ok(values)
 }
+
+/// The last refresh of the stored values (when, over which data, how many
+/// values), if there was one: what a page says its numbers are as of.
+pub async fn last_refresh(ws: &Workspace) -> Result<Option<okapi_store::KpiRefresh>, AppError> {
+    let mut s = ws.read_session().await?;
+    let last = s.last_kpi_refresh().await?;
+    s.commit().await?;
+    Ok(last)
+}

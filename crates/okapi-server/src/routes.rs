@@ -32,6 +32,7 @@ pub fn api() -> Router<AppState> {
         .route("/api/v1/workspace", get(workspace))
         .route("/api/v1/kpis", get(kpis))
         .route("/api/v1/catalog", get(catalog))
+        .route("/api/v1/refresh", get(last_refresh).post(refresh_now))
         .route("/api/v1/kpis/{id}", get(kpi_series))
         .route("/api/v1/okrs", get(okrs))
         .route("/api/v1/okrs/tree", get(tree))
@@ -274,5 +275,34 @@ async fn logout(
     Ok((
         [(axum::http::header::SET_COOKIE, cleared)],
         Json(serde_json::json!({ "logged_out": true })),
+    ))
+}
+
+/// The last refresh of the stored KPI values (`null` before the first).
+async fn last_refresh(
+    State(st): State<AppState>,
+    Auth(_): Auth,
+) -> ApiResult<Option<okapi_store::KpiRefresh>> {
+    Ok(Json(stored::last_refresh(&st.ws).await?))
+}
+
+#[derive(Debug, Deserialize)]
+struct RefreshQuery {
+    /// Recompute even when nothing changed.
+    #[serde(default)]
+    force: bool,
+}
+
+/// Refreshes the stored KPI values now and answers what was done (an
+/// admin's or a writing token's).
+async fn refresh_now(
+    State(st): State<AppState>,
+    Auth(principal): Auth,
+    q: Result<Query<RefreshQuery>, QueryRejection>,
+) -> ApiResult<okapi_app::refresh::RefreshReport> {
+    okapi_app::accounts::may_manage_data(&principal)?;
+    let q = query(q)?;
+    Ok(Json(
+        okapi_app::refresh::refresh_workspace(&st.ws, q.force).await?,
     ))
 }

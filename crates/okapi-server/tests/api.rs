@@ -482,7 +482,7 @@ async fn the_security_matrix_holds_for_every_route() {
         "subscription_id,account_id,plan,mrr,start_date,end_date\ns1,a1,pro,100,2024-01-01,\n";
     // (method, path, body, then the status for: a reading token, a writing
     // token, a viewer, an editor of another team, an admin)
-    let routes: [(&str, &str, Option<&str>, [u16; 5]); 10] = [
+    let routes: [(&str, &str, Option<&str>, [u16; 5]); 12] = [
         ("GET", "/api/v1/workspace", None, [200; 5]),
         ("GET", "/api/v1/kpis", None, [200; 5]),
         ("GET", "/api/v1/catalog", None, [200; 5]),
@@ -502,6 +502,9 @@ async fn the_security_matrix_holds_for_every_route() {
             Some(subscriptions),
             [403, 200, 403, 403, 200],
         ),
+        // After the upload above: there is data to refresh.
+        ("GET", "/api/v1/refresh", None, [200; 5]),
+        ("POST", "/api/v1/refresh", None, [403, 200, 403, 403, 200]),
         ("GET", "/api/v1/no-such-route", None, [404; 5]),
     ];
     for (method, path, body, expected) in routes {

@@ -141,6 +141,19 @@ pub fn data_format(word: &str) -> Result<okapi_engine::source::Format, AppError>
     })
 }
 
+/// Whether a report is wanted as one HTML page (else Markdown), by its
+/// word (`markdown`, `html`).
+pub fn report_is_html(word: &str) -> Result<bool, AppError> {
+    match word {
+        "markdown" => Ok(false),
+        "html" => Ok(true),
+        other => Err(AppError::input(
+            "format",
+            format!("`{other}` is not one (expected markdown or html)"),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -39,6 +39,8 @@
 //!   executive summary ([`demo_okrs`] writes the OKRs, [`staging`] builds
 //!   the directory beside its place and renames it in);
 //! - [`upload`]: a table's file validated whole, then put in place;
+//! - [`report_markdown`], [`report_html`]: a cycle's OKR report, shared by
+//!   `okapi report` and the server;
 //! - [`data`]: the data use cases (check, KPI catalog and values, MRR
 //!   bridge, inactive accounts, health, time to value, retention);
 //! - [`refresh`]: computing the whole catalog and storing its values, for
@@ -63,6 +65,8 @@ pub mod okr_file;
 pub mod okr_views;
 pub mod people;
 pub mod refresh;
+pub mod report_html;
+pub mod report_markdown;
 pub mod staging;
 pub mod status;
 pub mod stored;

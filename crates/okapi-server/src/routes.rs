@@ -36,6 +36,7 @@ pub fn api() -> Router<AppState> {
         .route("/api/v1/kpis/{id}", get(kpi_series))
         .route("/api/v1/okrs", get(okrs))
         .route("/api/v1/okrs/tree", get(tree))
+        .route("/api/v1/report", get(report))
         .route(
             "/api/v1/key-results/{key}/checkins",
             get(history).post(check_in),
@@ -305,4 +306,48 @@ async fn refresh_now(
     Ok(Json(
         okapi_app::refresh::refresh_workspace(&st.ws, q.force).await?,
     ))
+}
+
+#[derive(Debug, Deserialize)]
+struct ReportQuery {
+    cycle: Option<String>,
+    at: Option<NaiveDate>,
+    /// `markdown` (default) or `html`.
+    format: Option<String>,
+}
+
+/// A cycle's OKR report to download: Markdown, or one self-contained HTML
+/// page that prints to PDF.
+async fn report(
+    State(st): State<AppState>,
+    Auth(_): Auth,
+    q: Result<Query<ReportQuery>, QueryRejection>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+    use axum::response::IntoResponse;
+    let q = query(q)?;
+    let html = okapi_app::inputs::report_is_html(q.format.as_deref().unwrap_or("markdown"))?;
+    let query = StatusQuery {
+        cycle: q.cycle,
+        at: q.at,
+        ..Default::default()
+    };
+    let text =
+        okapi_app::report_markdown::report(&st.ws, query, Utc::now().date_naive(), html).await?;
+    let (kind, name) = if html {
+        ("text/html; charset=utf-8", "okr-report.html")
+    } else {
+        ("text/markdown; charset=utf-8", "okr-report.md")
+    };
+    Ok((
+        [
+            (CONTENT_TYPE, kind.to_string()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        text,
+    )
+        .into_response())
 }

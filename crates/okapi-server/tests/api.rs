@@ -93,7 +93,8 @@ async fn call_with(
     let body = if body.is_empty() {
         Value::Null
     } else {
-        serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+        // JSON, but for a download (a report): its text.
+        serde_json::from_str(body).unwrap_or_else(|_| Value::String(body.to_string()))
     };
     Response {
         status,
@@ -482,13 +483,14 @@ async fn the_security_matrix_holds_for_every_route() {
         "subscription_id,account_id,plan,mrr,start_date,end_date\ns1,a1,pro,100,2024-01-01,\n";
     // (method, path, body, then the status for: a reading token, a writing
     // token, a viewer, an editor of another team, an admin)
-    let routes: [(&str, &str, Option<&str>, [u16; 5]); 12] = [
+    let routes: [(&str, &str, Option<&str>, [u16; 5]); 13] = [
         ("GET", "/api/v1/workspace", None, [200; 5]),
         ("GET", "/api/v1/kpis", None, [200; 5]),
         ("GET", "/api/v1/catalog", None, [200; 5]),
         ("GET", "/api/v1/kpis/mrr", None, [200; 5]),
         ("GET", "/api/v1/okrs", None, [200; 5]),
         ("GET", "/api/v1/okrs/tree", None, [200; 5]),
+        ("GET", "/api/v1/report?format=html", None, [200; 5]),
         ("GET", "/api/v1/key-results/KR-1/checkins", None, [200; 5]),
         (
             "POST",
@@ -925,4 +927,57 @@ async fn login_attempts_are_limited_per_account() {
         (r.status, r.body["code"].as_str()),
         (429, Some("too_many_requests"))
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cycle_report_downloads_as_markdown_or_html() {
+    let (_dir, ws, addr) = served().await;
+    let reader = tokens::create(&ws, "dashboard", TokenAccess::Read, Utc::now())
+        .await
+        .unwrap();
+    let r = call(
+        addr,
+        "GET",
+        "/api/v1/report?cycle=2027-Q1&at=2027-02-15",
+        Some(&reader.secret),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("content-type"),
+        Some("text/markdown; charset=utf-8")
+    );
+    let md = r.body.as_str().unwrap();
+    assert!(
+        md.starts_with("# OKR report — Q1 2027 (2027-01-01 … 2027-03-31)"),
+        "{md}"
+    );
+    assert!(md.contains("Customers stay"), "{md}");
+    let r = call(
+        addr,
+        "GET",
+        "/api/v1/report?format=html",
+        Some(&reader.secret),
+        None,
+    )
+    .await;
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    assert!(
+        r.header("content-disposition")
+            .unwrap()
+            .contains("okr-report.html")
+    );
+    assert!(
+        r.body.as_str().unwrap().contains("<svg") || r.body.as_str().unwrap().contains("<html")
+    );
+    let r = call(
+        addr,
+        "GET",
+        "/api/v1/report?format=pdf",
+        Some(&reader.secret),
+        None,
+    )
+    .await;
+    assert_eq!((r.status, r.body["code"].as_str()), (400, Some("invalid")));
 }

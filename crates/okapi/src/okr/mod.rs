@@ -6,7 +6,6 @@
 
 pub mod args;
 pub mod commands;
-pub mod html;
 pub mod views;
 pub mod workspace;
 

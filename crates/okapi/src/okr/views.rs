@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use chrono::NaiveDate;
-use okapi_core::okr::{CycleState, KrKind};
+use okapi_core::okr::KrKind;
 use okapi_core::templates;
 use okapi_core::units::{self, cell};
 
@@ -17,23 +17,12 @@ use super::args::{Format, ReportFormat};
 use super::commands::{print_json, today};
 use super::status::{CycleStatus, KrStatus, level_text};
 use super::workspace::{Location, Workspace};
+use okapi_app::report_markdown::score_text;
 use okapi_app::{calibration, coach, okr_views};
 
 /// A cycle's status through the application layer.
 fn load_status(ws: &Workspace, q: okr_views::StatusQuery) -> Result<CycleStatus> {
     Ok(ws.block_on(okr_views::status(ws, q, today()))?)
-}
-
-fn score_text(s: Option<f64>) -> String {
-    s.map_or("—".into(), |s| format!("{s:.2}"))
-}
-
-fn sparkline(trend: &[(NaiveDate, f64)]) -> String {
-    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-    trend
-        .iter()
-        .filter_map(|(_, s)| BARS.get((s.clamp(0.0, 1.0) * 7.0).round() as usize))
-        .collect()
 }
 
 /// `s` cut to `n` characters, with an ellipsis when cut (tables only; JSON
@@ -431,151 +420,23 @@ pub fn report(
     format: ReportFormat,
 ) -> Result<ExitCode> {
     let ws = Workspace::open(loc)?;
-    let st = load_status(
-        &ws,
-        okr_views::StatusQuery {
-            cycle,
-            at,
-            ..Default::default()
-        },
-    )?;
+    let query = okr_views::StatusQuery {
+        cycle,
+        at,
+        ..Default::default()
+    };
     if format == ReportFormat::Json {
-        print_json(&st)?;
+        print_json(&load_status(&ws, query)?)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let s = ws.read_session()?;
-    let workspace = s.workspace().clone();
-    ws.block_on(s.commit())?;
-    let text = match format {
-        ReportFormat::Html => super::html::report(&workspace, &st),
-        _ => markdown_report(&workspace, &st),
-    };
+    let html = format == ReportFormat::Html;
+    let text = ws.block_on(okapi_app::report_markdown::report(
+        &ws,
+        query,
+        today(),
+        html,
+    ))?;
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;
     Ok(ExitCode::SUCCESS)
-}
-
-pub fn markdown_report(w: &okapi_store::Workspace, st: &CycleStatus) -> String {
-    let mut md = String::new();
-    let c = &st.cycle;
-    let _ = writeln!(md, "# OKR report — {} ({} … {})\n", c.name, c.start, c.end);
-    let _ = writeln!(md, "**{}**", w.name);
-    if let Some(v) = &w.vision {
-        let _ = writeln!(md, "\n> {v}");
-    }
-    let _ = writeln!(
-        md,
-        "\nCycle {}: {}, {:.0}% elapsed on {}.\n",
-        c.key,
-        c.state,
-        st.expected * 100.0,
-        st.on
-    );
-    md.push_str(
-        "## Summary\n\n| Objective | Level | Score | Grade | Status |\n|---|---|---|---|---|\n",
-    );
-    for o in &st.objectives {
-        let status = if o.flagged {
-            "committed, below 1.0"
-        } else if o.at_risk {
-            "at risk"
-        } else if c.state == CycleState::Closed {
-            "closed"
-        } else {
-            "on track"
-        };
-        let _ = writeln!(
-            md,
-            "| {} {} | {} | {} | {} | {} |",
-            o.key,
-            o.title,
-            level_text(o),
-            score_text(o.score),
-            o.grade.map_or("—", |g| g.as_str()),
-            status
-        );
-    }
-    for o in &st.objectives {
-        let _ = writeln!(
-            md,
-            "\n## {} {}\n\n{}, {}, {}. Score **{}** ({}).",
-            o.key,
-            o.title,
-            level_text(o),
-            if o.committed {
-                "committed"
-            } else {
-                "aspirational"
-            },
-            o.state,
-            score_text(o.score),
-            o.grade.map_or("—", |g| g.as_str())
-        );
-        if let Some(why) = &o.why {
-            let _ = writeln!(md, "\nWhy: {why}");
-        }
-        if o.krs.is_empty() {
-            md.push_str("\nNo key results.\n");
-            continue;
-        }
-        md.push_str("\n| KR | Baseline | Current | Target | Score | Grade | Expected | Forecast | Confidence | Progress |\n|---|---|---|---|---|---|---|---|---|---|\n");
-        for k in &o.krs {
-            let _ = writeln!(
-                md,
-                "| {} {}{} | {} | {} | {} | {:.2} | {} | {:.2} | {} | {} | {} |",
-                k.key,
-                k.title,
-                if k.at_risk { " ⚠" } else { "" },
-                units::with_unit_or_dash(k.baseline, k.unit.as_deref()),
-                units::with_unit_or_dash(k.current, k.unit.as_deref()),
-                units::with_unit_or_dash(k.target, k.unit.as_deref()),
-                k.score,
-                k.grade.as_str(),
-                k.expected,
-                k.forecast.map_or("—".into(), |f| format!("{f:.2}")),
-                k.confidence.map_or("—", |c| c.as_str()),
-                sparkline(&k.trend)
-            );
-        }
-        let notes: Vec<&KrStatus> = o
-            .krs
-            .iter()
-            .filter(|k| k.last_note.is_some() || k.reflection.is_some())
-            .collect();
-        if !notes.is_empty() {
-            md.push('\n');
-            for k in notes {
-                if let Some(n) = &k.last_note {
-                    let _ = writeln!(
-                        md,
-                        "- {} last check-in ({}): {n}",
-                        k.key,
-                        k.last_checkin
-                            .map(|t| t.date_naive().to_string())
-                            .unwrap_or_default()
-                    );
-                }
-                if let Some(r) = &k.reflection {
-                    let _ = writeln!(md, "- {} reflection: {r}", k.key);
-                }
-            }
-        }
-    }
-    let risky: Vec<&KrStatus> = st
-        .objectives
-        .iter()
-        .flat_map(|o| o.krs.iter())
-        .filter(|k| k.at_risk)
-        .collect();
-    if !risky.is_empty() {
-        md.push_str("\n## At risk\n\n");
-        for k in risky {
-            let _ = writeln!(
-                md,
-                "- {} {}: score {:.2} against {:.2} expected by {}",
-                k.key, k.title, k.score, k.expected, st.on
-            );
-        }
-    }
-    md
 }

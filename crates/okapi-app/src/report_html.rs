@@ -10,7 +10,7 @@ use okapi_core::okr::CycleState;
 use okapi_core::scoring::Grade;
 use okapi_store::Workspace;
 
-use super::status::{CycleStatus, KrStatus, level_text};
+use crate::status::{CycleStatus, KrStatus, level_text};
 
 /// Escapes text for HTML content and attribute values.
 pub fn esc(s: &str) -> String {

@@ -10,12 +10,12 @@
 //! - A login that fails says only that the user or the password is wrong,
 //!   and takes as long whether the user exists or not.
 
+use crate::secrets::{random_bytes, random_hex, sha256_hex};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{DateTime, TimeDelta, Utc};
 use okapi_store::{Access, Login, Store};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::error::AppError;
 use crate::tokens::{Credential, Principal};
@@ -30,22 +30,9 @@ pub const SESSION_HOURS: i64 = 12;
 /// The prefix of a session secret.
 const PREFIX: &str = "okapis_";
 
-fn sha256_hex(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
-}
-
-fn random_hex(n: usize) -> Result<String, AppError> {
-    let mut bytes = vec![0u8; n];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| AppError::Internal(format!("no randomness from the system: {e}")))?;
-    Ok(hex::encode(bytes))
-}
-
 /// The Argon2id hash (PHC string) of `password`, on the blocking pool.
 async fn hash_password(password: String) -> Result<String, AppError> {
-    let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt)
-        .map_err(|e| AppError::Internal(format!("no randomness from the system: {e}")))?;
+    let salt = random_bytes::<16>()?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::encode_b64(&salt)
             .map_err(|e| AppError::Internal(format!("password salt: {e}")))?;
@@ -63,13 +50,10 @@ fn stand_in_hash() -> Option<&'static str> {
     static STAND_IN: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
     STAND_IN
         .get_or_init(|| {
-            let mut bytes = [0u8; 32];
-            getrandom::fill(&mut bytes).ok()?;
-            let mut salt = [0u8; 16];
-            getrandom::fill(&mut salt).ok()?;
-            let salt = SaltString::encode_b64(&salt).ok()?;
+            let password = random_hex::<32>().ok()?;
+            let salt = SaltString::encode_b64(&random_bytes::<16>().ok()?).ok()?;
             Argon2::default()
-                .hash_password(hex::encode(bytes).as_bytes(), &salt)
+                .hash_password(password.as_bytes(), &salt)
                 .ok()
                 .map(|h| h.to_string())
         })
@@ -171,10 +155,10 @@ pub async fn login(
     let Some(login) = found else {
         return Err(refused());
     };
-    let secret = format!("{PREFIX}{}", random_hex(32)?);
+    let secret = format!("{PREFIX}{}", random_hex::<32>()?);
     let expires_at = now + TimeDelta::try_hours(SESSION_HOURS).unwrap_or_default();
     let mut s = ws.session().await?;
-    s.open_login_session(&login.user, &sha256_hex(&secret), now, expires_at)
+    s.open_login_session(&login.user, &sha256_hex(secret.as_bytes()), now, expires_at)
         .await?;
     s.commit().await?;
     Ok(LoginSession {
@@ -188,7 +172,8 @@ pub async fn login(
 /// Ends the session of `secret`.
 pub async fn logout(ws: &Workspace, secret: &str, now: DateTime<Utc>) -> Result<(), AppError> {
     let mut s = ws.session().await?;
-    s.close_login_session(&sha256_hex(secret), now).await?;
+    s.close_login_session(&sha256_hex(secret.as_bytes()), now)
+        .await?;
     s.commit().await?;
     Ok(())
 }
@@ -205,7 +190,10 @@ pub async fn authenticate_session(
     if !secret.starts_with(PREFIX) {
         return Err(refused());
     }
-    let Some(login) = store.login_by_session(&sha256_hex(secret), now).await? else {
+    let Some(login) = store
+        .login_by_session(&sha256_hex(secret.as_bytes()), now)
+        .await?
+    else {
         return Err(refused());
     };
     if login.workspace != workspace || login.password_hash.is_none() {

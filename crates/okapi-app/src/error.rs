@@ -205,6 +205,12 @@ impl AppError {
         }
     }
 
+    /// The error of a failed write of `path`, for `map_err`.
+    pub(crate) fn write_to(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> AppError {
+        let path = path.to_path_buf();
+        move |source| AppError::Write { path, source }
+    }
+
     pub(crate) fn input(field: &'static str, reason: impl Into<String>) -> AppError {
         AppError::Input {
             field,

@@ -67,6 +67,7 @@ pub mod people;
 pub mod refresh;
 pub mod report_html;
 pub mod report_markdown;
+mod secrets;
 pub mod staging;
 pub mod status;
 pub mod stored;

@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Instant, UNIX_EPOCH};
 
+use crate::secrets::sha256_hex;
 use chrono::{DateTime, SubsecRound, Utc};
 use okapi_core::period::Grain;
 use okapi_core::settings::Settings;
@@ -34,7 +35,6 @@ use okapi_engine::compute::{Engine, KpiReport, Segment, kpi_info};
 use okapi_engine::source::DataDir;
 use okapi_store::{KpiRefresh, StoredKpiValue};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::error::AppError;
 use crate::inputs::KpiSelection;
@@ -110,14 +110,6 @@ fn links_of(krs: &[okapi_store::KeyResult]) -> Vec<(String, Link)> {
                 },
             ))
         })
-        .collect()
-}
-
-/// The SHA-256 of `bytes`, in lowercase hexadecimal.
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
         .collect()
 }
 

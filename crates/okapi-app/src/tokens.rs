@@ -4,10 +4,10 @@
 //! [`authenticate`] turns a bearer secret into the [`Principal`] a request
 //! acts as.
 
+use crate::secrets::{random_hex, sha256_hex};
 use chrono::{DateTime, Utc};
 use okapi_store::{ApiToken, Store, TokenAccess};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::error::AppError;
 use crate::workspace::Workspace;
@@ -32,10 +32,6 @@ impl std::fmt::Debug for NewToken {
     }
 }
 
-fn sha256_hex(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
-}
-
 /// Creates a token named `name` (who or what uses it).
 pub async fn create(
     ws: &Workspace,
@@ -43,13 +39,10 @@ pub async fn create(
     access: TokenAccess,
     now: DateTime<Utc>,
 ) -> Result<NewToken, AppError> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| AppError::Internal(format!("no randomness from the system: {e}")))?;
-    let secret = format!("{PREFIX}{}", hex::encode(bytes));
+    let secret = format!("{PREFIX}{}", random_hex::<32>()?);
     let mut s = ws.session().await?;
     let token = s
-        .create_token(name, access, &sha256_hex(&secret), now)
+        .create_token(name, access, &sha256_hex(secret.as_bytes()), now)
         .await?;
     s.commit().await?;
     Ok(NewToken { token, secret })
@@ -135,7 +128,7 @@ pub async fn authenticate(
     if !secret.starts_with(PREFIX) {
         return Err(refused());
     }
-    let Some((ws, token)) = store.token_by_hash(&sha256_hex(secret)).await? else {
+    let Some((ws, token)) = store.token_by_hash(&sha256_hex(secret.as_bytes())).await? else {
         return Err(refused());
     };
     if ws != workspace || token.revoked_at.is_some() {

@@ -33,11 +33,6 @@ macro_rules! bail {
     };
 }
 
-fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> AppError {
-    let path = path.to_path_buf();
-    move |source| AppError::Write { path, source }
-}
-
 /// The whole workspace as one document, read in one transaction (one
 /// moment of the workspace), with its settings file's text.
 pub async fn export(ws: &Workspace, now: DateTime<Utc>) -> Result<ExportDocument> {
@@ -193,10 +188,10 @@ impl Pending {
         let mut name = dest.file_name().unwrap_or_default().to_os_string();
         name.push(".partial");
         let tmp = dest.with_file_name(name);
-        let mut f = std::fs::File::create(&tmp).map_err(write_error(&tmp))?;
+        let mut f = std::fs::File::create(&tmp).map_err(AppError::write_to(&tmp))?;
         f.write_all(text.as_bytes())
             .and_then(|()| f.sync_all())
-            .map_err(write_error(&tmp))?;
+            .map_err(AppError::write_to(&tmp))?;
         Ok(Pending {
             tmp,
             dest: dest.to_path_buf(),
@@ -205,7 +200,7 @@ impl Pending {
     }
 
     fn finish(mut self) -> Result<()> {
-        std::fs::rename(&self.tmp, &self.dest).map_err(write_error(&self.dest))?;
+        std::fs::rename(&self.tmp, &self.dest).map_err(AppError::write_to(&self.dest))?;
         self.done = true;
         Ok(())
     }
@@ -263,7 +258,7 @@ pub async fn import(loc: &Location, path: &Path, text: &str) -> Result<Imported>
     let file = loc.file();
     let settings = settings_file(&file, path, text, &doc)?;
 
-    std::fs::create_dir_all(&loc.dir).map_err(write_error(&loc.dir))?;
+    std::fs::create_dir_all(&loc.dir).map_err(AppError::write_to(&loc.dir))?;
     let pending = match &settings {
         SettingsFile::Write(t) => Some(Pending::write(&file, t)?),
         SettingsFile::Keep => None,

@@ -15,6 +15,7 @@ use okapi_engine::source::{DataDir, Format, SourceFile};
 use serde::Serialize;
 
 use crate::error::AppError;
+use crate::secrets::random_hex;
 use crate::workspace::Workspace;
 
 /// The most bytes one upload may hold.
@@ -38,11 +39,6 @@ impl Drop for Staging {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-fn write_err(path: &Path) -> impl FnOnce(std::io::Error) -> AppError {
-    let path = path.to_path_buf();
-    move |source| AppError::Write { path, source }
 }
 
 /// Validates `bytes` as the file of `table` in `format` and, when every
@@ -74,17 +70,14 @@ fn put_in_place(
     bytes: &[u8],
     zone: okapi_core::timezone::Zone,
 ) -> Result<Uploaded, AppError> {
-    std::fs::create_dir_all(data).map_err(write_err(data))?;
+    std::fs::create_dir_all(data).map_err(AppError::write_to(data))?;
     // A hidden directory beside the data files: the same file system, so
     // the file moves into place by a rename.
-    let mut nonce = [0u8; 8];
-    getrandom::fill(&mut nonce)
-        .map_err(|e| AppError::Internal(format!("no randomness from the system: {e}")))?;
-    let staging = Staging(data.join(format!(".upload-{}", hex::encode(nonce))));
-    std::fs::create_dir(&staging.0).map_err(write_err(&staging.0))?;
+    let staging = Staging(data.join(format!(".upload-{}", random_hex::<8>()?)));
+    std::fs::create_dir(&staging.0).map_err(AppError::write_to(&staging.0))?;
     let name = format!("{}.{}", table.name(), format.extension());
     let staged = staging.0.join(&name);
-    std::fs::write(&staged, bytes).map_err(write_err(&staged))?;
+    std::fs::write(&staged, bytes).map_err(AppError::write_to(&staged))?;
 
     let dir = DataDir {
         root: staging.0.clone(),
@@ -107,7 +100,7 @@ fn put_in_place(
         })?;
 
     let target = data.join(&name);
-    std::fs::rename(&staged, &target).map_err(write_err(&target))?;
+    std::fs::rename(&staged, &target).map_err(AppError::write_to(&target))?;
     let mut replaced = Vec::new();
     for other in [Format::Csv, Format::Parquet, Format::JsonLines]
         .iter()
@@ -116,7 +109,7 @@ fn put_in_place(
     {
         let old = data.join(format!("{}.{other}", table.name()));
         if old != target && old.exists() {
-            std::fs::remove_file(&old).map_err(write_err(&old))?;
+            std::fs::remove_file(&old).map_err(AppError::write_to(&old))?;
             replaced.push(format!("{}.{other}", table.name()));
         }
     }

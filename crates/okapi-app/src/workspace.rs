@@ -241,18 +241,14 @@ pub async fn init(req: InitRequest) -> Result<Initialized, AppError> {
         .create_workspace(&id, &name, settings.profile.as_str(), Utc::now())
         .await?;
     store.close().await;
-    let write_err = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| AppError::Write { path, source }
-    };
     tokio::fs::write(&file, &text)
         .await
-        .map_err(write_err(&file))?;
+        .map_err(AppError::write_to(&file))?;
     let data = if existing.is_none() {
         let data = dir.join("data");
         tokio::fs::create_dir_all(&data)
             .await
-            .map_err(write_err(&data))?;
+            .map_err(AppError::write_to(&data))?;
         data
     } else {
         dir.clone()

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use crate::error::StoreError;
-use crate::reader::{Reader, fmt_time, parse_time};
+use crate::reader::{Reader, fmt_time, not_found, parse_time, word};
 use crate::session::Session;
 use crate::store::Store;
 
@@ -60,13 +60,6 @@ pub struct Login {
     pub password_hash: Option<String>,
 }
 
-fn access_of(text: &str) -> Result<Access, StoreError> {
-    text.parse().map_err(|reason| StoreError::Corrupt {
-        what: "user access".into(),
-        reason,
-    })
-}
-
 impl Reader {
     /// The login of user `key`.
     pub async fn login(&mut self, key: &str) -> Result<Login, StoreError> {
@@ -77,15 +70,12 @@ impl Reader {
         .bind(key)
         .fetch_optional(&mut *self.tx)
         .await?
-        .ok_or_else(|| StoreError::NotFound {
-            kind: "user",
-            key: key.to_string(),
-        })?;
+        .ok_or_else(|| not_found("user", key))?;
         Ok(Login {
             workspace: self.id(),
             user: key.to_string(),
             team: row.try_get("team_key")?,
-            access: access_of(&row.try_get::<String, _>("access")?)?,
+            access: word(&row.try_get::<String, _>("access")?)?,
             password_hash: row.try_get("password_hash")?,
         })
     }
@@ -133,10 +123,7 @@ impl Session {
             }
         };
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound {
-                kind: "user",
-                key: key.to_string(),
-            });
+            return Err(not_found("user", key));
         }
         Ok(())
     }
@@ -209,7 +196,7 @@ impl Store {
             workspace: row.try_get("workspace_id")?,
             user: row.try_get("user_key")?,
             team: row.try_get("team_key")?,
-            access: access_of(&row.try_get::<String, _>("access")?)?,
+            access: word(&row.try_get::<String, _>("access")?)?,
             password_hash: row.try_get("password_hash")?,
         }))
     }

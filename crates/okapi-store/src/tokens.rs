@@ -12,7 +12,7 @@ use sqlx::any::AnyRow;
 
 use crate::error::StoreError;
 use crate::keys::next_numbered;
-use crate::reader::{Reader, fmt_time, parse_time};
+use crate::reader::{Reader, fmt_time, not_found, parse_time, word};
 use crate::session::Session;
 use crate::store::Store;
 
@@ -62,10 +62,7 @@ fn token_of(row: &AnyRow) -> Result<ApiToken, StoreError> {
     Ok(ApiToken {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
-        access: access.parse().map_err(|reason| StoreError::Corrupt {
-            what: "token access".into(),
-            reason,
-        })?,
+        access: word(&access)?,
         created_at: parse_time(&row.try_get::<String, _>("created_at")?)?,
         revoked_at: revoked.as_deref().map(parse_time).transpose()?,
     })
@@ -140,10 +137,7 @@ impl Session {
         .bind(id)
         .fetch_optional(&mut *self.tx)
         .await?
-        .ok_or_else(|| StoreError::NotFound {
-            kind: "token",
-            key: id.to_string(),
-        })?;
+        .ok_or_else(|| not_found("token", id))?;
         let mut token = token_of(&row)?;
         if token.revoked_at.is_none() {
             sqlx::query(

@@ -52,7 +52,7 @@ pub fn serve(
         // the workspace before it is served.
         if !okapi_app::accounts::has_admin(&ws).await? {
             anyhow::bail!(
-                "workspace `{}` has no admin who can log in: run `okapi user login KEY --access admin` (it reads the password from standard input), then serve",
+                "workspace `{}` has no admin who can log in: add one with `okapi user add KEY` and `okapi user login KEY --access admin` (it reads the password from standard input), then serve",
                 ws.id
             );
         }

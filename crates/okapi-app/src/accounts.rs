@@ -133,7 +133,8 @@ impl std::fmt::Debug for LoginSession {
     }
 }
 
-/// Logs `user` in with `password`.
+/// Logs `user` (a user's key, or their email address, in any case) in
+/// with `password`.
 pub async fn login(
     ws: &Workspace,
     user: &str,
@@ -142,7 +143,22 @@ pub async fn login(
 ) -> Result<LoginSession, AppError> {
     let refused = || AppError::Unauthenticated("wrong user or password".into());
     let mut r = ws.read_session().await?;
-    let found = match r.login(user).await {
+    let user = user.trim();
+    let key = if user.contains('@') {
+        r.users()
+            .await?
+            .into_iter()
+            .find(|u| {
+                u.email
+                    .as_deref()
+                    .is_some_and(|e| e.trim().eq_ignore_ascii_case(user))
+            })
+            .map(|u| u.key)
+            .unwrap_or_default()
+    } else {
+        user.to_string()
+    };
+    let found = match r.login(&key).await {
         Ok(l) => Some(l),
         Err(okapi_store::StoreError::NotFound { .. }) => None,
         Err(e) => return Err(e.into()),

@@ -174,7 +174,7 @@ pub async fn kpis(src: &DataSource, q: KpiQuery) -> Result<KpiReport, AppError> 
 }
 
 /// One account's MRR movement in one period.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct NamedMovement {
     pub account_id: String,
     pub movement: Movement,
@@ -185,7 +185,7 @@ pub struct NamedMovement {
 }
 
 /// The MRR bridge of one period and, when asked, the accounts behind it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct MrrPeriod {
     pub period: Period,
     pub bridge: MrrBridge,
@@ -203,37 +203,46 @@ pub async fn mrr(
     blocking(move || {
         let engine = src.engine(&["mrr".to_string()], None)?;
         let periods = engine.periods(grain, range.from(), range.to())?;
-        let (bridges, details) = engine.mrr(&periods, accounts)?;
-        let mut details = details.into_iter();
-        Ok(periods
-            .into_iter()
-            .zip(bridges)
-            .map(|(period, bridge)| {
-                let accounts = details
-                    .next()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|m| NamedMovement {
-                        account_id: engine.account_name(m.account).to_string(),
-                        movement: m.movement,
-                        start_mrr: m.start_mrr,
-                        end_mrr: m.end_mrr,
-                        amount: m.amount,
-                    })
-                    .collect();
-                MrrPeriod {
-                    period,
-                    bridge,
-                    accounts,
-                }
-            })
-            .collect())
+        mrr_of(&engine, periods, accounts)
     })
     .await
 }
 
+/// The MRR bridge of `periods` from a loaded engine. Blocking.
+pub(crate) fn mrr_of(
+    engine: &Engine,
+    periods: Vec<Period>,
+    accounts: bool,
+) -> Result<Vec<MrrPeriod>, AppError> {
+    let (bridges, details) = engine.mrr(&periods, accounts)?;
+    let mut details = details.into_iter();
+    Ok(periods
+        .into_iter()
+        .zip(bridges)
+        .map(|(period, bridge)| {
+            let accounts = details
+                .next()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|m| NamedMovement {
+                    account_id: engine.account_name(m.account).to_string(),
+                    movement: m.movement,
+                    start_mrr: m.start_mrr,
+                    end_mrr: m.end_mrr,
+                    amount: m.amount,
+                })
+                .collect();
+            MrrPeriod {
+                period,
+                bridge,
+                accounts,
+            }
+        })
+        .collect())
+}
+
 /// Paying accounts without activity in the window ending on a day.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct InactiveReport {
     pub at: NaiveDate,
     pub window_days: u32,
@@ -255,19 +264,28 @@ pub async fn inactive(
     let src = src.clone();
     blocking(move || {
         let engine = src.engine(&["inactive_accounts".to_string()], None)?;
-        let at = day_or_last(&engine, at)?;
-        let accounts = engine.inactive(at, window.days())?;
-        Ok(InactiveReport {
-            at,
-            window_days: window.days(),
-            accounts,
-        })
+        inactive_of(&engine, window, at)
     })
     .await
 }
 
+/// [`inactive`] from a loaded engine. Blocking.
+pub(crate) fn inactive_of(
+    engine: &Engine,
+    window: InactivityWindow,
+    at: Option<NaiveDate>,
+) -> Result<InactiveReport, AppError> {
+    let at = day_or_last(engine, at)?;
+    let accounts = engine.inactive(at, window.days())?;
+    Ok(InactiveReport {
+        at,
+        window_days: window.days(),
+        accounts,
+    })
+}
+
 /// Health scores of the paying accounts on a day.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct HealthReport {
     pub at: NaiveDate,
     /// Lowest score first.
@@ -279,15 +297,20 @@ pub async fn health(src: &DataSource, at: Option<NaiveDate>) -> Result<HealthRep
     let src = src.clone();
     blocking(move || {
         let engine = src.engine(&["health_score".to_string()], None)?;
-        let at = day_or_last(&engine, at)?;
-        let accounts = engine.health(at)?;
-        Ok(HealthReport { at, accounts })
+        health_of(&engine, at)
     })
     .await
 }
 
+/// [`health`] from a loaded engine. Blocking.
+pub(crate) fn health_of(engine: &Engine, at: Option<NaiveDate>) -> Result<HealthReport, AppError> {
+    let at = day_or_last(engine, at)?;
+    let accounts = engine.health(at)?;
+    Ok(HealthReport { at, accounts })
+}
+
 /// Time to value: the phases, slowest first, and every account's timeline.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct TtvReport {
     pub phases: Vec<PhaseStat>,
     pub accounts: Vec<AccountTtv>,
@@ -297,15 +320,20 @@ pub async fn ttv(src: &DataSource) -> Result<TtvReport, AppError> {
     let src = src.clone();
     blocking(move || {
         let engine = src.engine(&["time_to_value".to_string()], None)?;
-        let (accounts, phases) = engine.ttv()?;
-        Ok(TtvReport { phases, accounts })
+        ttv_of(&engine)
     })
     .await
 }
 
+/// [`ttv`] from a loaded engine. Blocking.
+pub(crate) fn ttv_of(engine: &Engine) -> Result<TtvReport, AppError> {
+    let (accounts, phases) = engine.ttv()?;
+    Ok(TtvReport { phases, accounts })
+}
+
 /// User retention cohorts: the periods of the data, and per cohort (the
 /// index of its first period) the share of its users active k periods on.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct RetentionReport {
     pub periods: Vec<Period>,
     pub cohorts: Vec<CohortRow>,
@@ -315,9 +343,14 @@ pub async fn retention(src: &DataSource, grain: Grain) -> Result<RetentionReport
     let src = src.clone();
     blocking(move || {
         let engine = src.engine(&["active_users".to_string()], None)?;
-        let periods = engine.periods(grain, None, None)?;
-        let cohorts = engine.retention(&periods)?;
-        Ok(RetentionReport { periods, cohorts })
+        retention_of(&engine, grain)
     })
     .await
+}
+
+/// [`retention`] from a loaded engine. Blocking.
+pub(crate) fn retention_of(engine: &Engine, grain: Grain) -> Result<RetentionReport, AppError> {
+    let periods = engine.periods(grain, None, None)?;
+    let cohorts = engine.retention(&periods)?;
+    Ok(RetentionReport { periods, cohorts })
 }

@@ -124,3 +124,43 @@ pub async fn executive_summary(
     })
     .await?
 }
+
+/// The demo's administrator: its chief executive.
+pub const DEMO_ADMIN: &str = "eva";
+
+/// A login to open a served demo with.
+#[derive(Clone, serde::Serialize)]
+pub struct DemoLogin {
+    pub user: String,
+    pub email: String,
+    /// Generated for this run; shown once, kept only as its hash.
+    pub password: String,
+}
+
+impl std::fmt::Debug for DemoLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DemoLogin")
+            .field("user", &self.user)
+            .field("email", &self.email)
+            .field("password", &"***")
+            .finish()
+    }
+}
+
+/// Gives the demo's chief executive admin access with a newly generated
+/// password (there is no default password anywhere).
+pub async fn admin_login(ws: &crate::workspace::Workspace) -> Result<DemoLogin, AppError> {
+    let password = crate::secrets::random_hex::<12>()?;
+    crate::accounts::set_login(
+        ws,
+        DEMO_ADMIN,
+        okapi_store::Access::Admin,
+        Some(password.clone()),
+    )
+    .await?;
+    Ok(DemoLogin {
+        user: DEMO_ADMIN.into(),
+        email: format!("{DEMO_ADMIN}@example.com"),
+        password,
+    })
+}

@@ -338,7 +338,7 @@ pub async fn create(dir: &Path, profile: Profile, end: NaiveDate) -> Result<Demo
     ] {
         let _ = writeln!(
             okrs,
-            "[[user]]\nkey = \"{key}\"\nname = {}\nrole = \"{role}\"{}\n",
+            "[[user]]\nkey = \"{key}\"\nname = {}\nemail = \"{key}@example.com\"\nrole = \"{role}\"{}\n",
             toml_str(name),
             team.map(|t| format!("\nteam = \"{t}\""))
                 .unwrap_or_default()

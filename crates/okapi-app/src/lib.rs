@@ -39,6 +39,8 @@
 //!   executive summary ([`demo_okrs`] writes the OKRs, [`staging`] builds
 //!   the directory beside its place and renames it in);
 //! - [`upload`]: a table's file validated whole, then put in place;
+//! - [`charts`]: SVG charts shared by the pages and the reports;
+//! - [`dashboard`]: what the pages show, composed from stored values;
 //! - [`report_markdown`], [`report_html`]: a cycle's OKR report, shared by
 //!   `okapi report` and the server;
 //! - [`data`]: the data use cases (check, KPI catalog and values, MRR
@@ -48,9 +50,11 @@
 
 pub mod accounts;
 pub mod calibration;
+pub mod charts;
 pub mod checkins;
 pub mod coach;
 pub mod cycles;
+pub mod dashboard;
 pub mod data;
 pub mod demo;
 pub mod demo_okrs;

@@ -36,6 +36,7 @@ use okapi_engine::source::DataDir;
 use okapi_store::{KpiRefresh, StoredKpiValue};
 use serde::Serialize;
 
+use crate::data;
 use crate::error::AppError;
 use crate::inputs::KpiSelection;
 use crate::location::Location;
@@ -180,13 +181,67 @@ fn value_text(v: &okapi_core::formulas::KpiValue) -> (Option<String>, Option<Str
     }
 }
 
-/// Loads the data once for the catalog and computes it at every grain,
-/// then once per linked segment for its links. Blocking.
-fn compute(
-    dir: &Path,
-    settings: &Settings,
-    segmented: &Segmented,
-) -> Result<(Vec<ComputedSet>, Vec<SkippedLink>), AppError> {
+/// The views a refresh stores besides the values, by name: each is the
+/// JSON of its report, or `{"unavailable": REASON}` when the data cannot
+/// give it (a table missing, say).
+fn views(engine: &Engine, settings: &Settings) -> Vec<(&'static str, String)> {
+    fn doc<T: Serialize>(r: Result<T, AppError>) -> String {
+        let r = r
+            .and_then(|v| serde_json::to_string(&v).map_err(|e| AppError::Internal(e.to_string())));
+        match r {
+            Ok(text) => text,
+            Err(e) => serde_json::json!({ "unavailable": e.to_string() }).to_string(),
+        }
+    }
+    let months = engine.periods(Grain::Month, None, None);
+    vec![
+        (
+            views::INACTIVE,
+            doc(
+                crate::inputs::InactivityWindow::new(settings.inactivity_window)
+                    .and_then(|w| data::inactive_of(engine, w, None)),
+            ),
+        ),
+        (
+            views::MRR,
+            doc(months
+                .map_err(AppError::from)
+                .and_then(|p| data::mrr_of(engine, p, true))),
+        ),
+        (views::HEALTH, doc(data::health_of(engine, None))),
+        (views::TTV, doc(data::ttv_of(engine))),
+        (
+            views::RETENTION,
+            doc(data::retention_of(engine, Grain::Month)),
+        ),
+    ]
+}
+
+/// The names of the views a refresh stores ([`crate::stored::view`]).
+pub mod views {
+    /// [`crate::data::InactiveReport`] on the data's last day.
+    pub const INACTIVE: &str = "inactive";
+    /// [`crate::data::MrrPeriod`]s by month, with the accounts.
+    pub const MRR: &str = "mrr";
+    /// [`crate::data::HealthReport`] on the data's last day.
+    pub const HEALTH: &str = "health";
+    /// [`crate::data::TtvReport`].
+    pub const TTV: &str = "ttv";
+    /// [`crate::data::RetentionReport`] by month.
+    pub const RETENTION: &str = "retention";
+}
+
+/// What [`compute`] gives: the sets of values, the views, the links it
+/// skipped.
+type Computed = (
+    Vec<ComputedSet>,
+    Vec<(&'static str, String)>,
+    Vec<SkippedLink>,
+);
+
+/// Loads the data once for the catalog and computes it at every grain
+/// and its views, then once per linked segment for its links. Blocking.
+fn compute(dir: &Path, settings: &Settings, segmented: &Segmented) -> Result<Computed, AppError> {
     let data = DataDir::open(dir)?;
     let ids = KpiSelection::all(settings).ids().to_vec();
     let mut sets = Vec::new();
@@ -199,6 +254,7 @@ fn compute(
             report: engine.kpis(&ids, &periods, grain)?,
         });
     }
+    let views = views(&engine, settings);
     drop(engine);
     let mut skipped = Vec::new();
     for (segment, by_grain) in segmented {
@@ -249,7 +305,7 @@ fn compute(
             });
         }
     }
-    Ok((sets, skipped))
+    Ok((sets, views, skipped))
 }
 
 /// Computes and stores the workspace's KPI values (see the module's
@@ -269,6 +325,8 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
     let mut r = ws.read_session().await?;
     let krs = r.key_results(None).await?;
     let last = r.last_kpi_refresh().await?;
+    // A refresh stored before views were stored has none: compute again.
+    let has_views = r.stored_view(views::INACTIVE).await?.is_some();
     r.commit().await?;
 
     let links = links_of(&krs);
@@ -280,6 +338,7 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
 
     if let Some(last) = last
         && !force
+        && has_views
         && last.fingerprint == fingerprint
         && last.definitions == definitions
     {
@@ -331,7 +390,7 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
     }
 
     let settings = Arc::clone(&ws.settings);
-    let (computed, more_skipped) = {
+    let (computed, views, more_skipped) = {
         let dir = dir.clone();
         tokio::task::spawn_blocking(move || compute(&dir, &settings, &segmented)).await??
     };
@@ -391,6 +450,9 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
             s.replace_kpi_values(grain, &segment, &[]).await?;
             removed.push(SetName { grain, segment });
         }
+    }
+    for (name, body) in &views {
+        s.put_view(name, body, computed_at).await?;
     }
     let duration_ms = duration_ms(started);
     s.record_kpi_refresh(&KpiRefresh {

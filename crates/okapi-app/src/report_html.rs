@@ -53,39 +53,16 @@ fn measure(v: Option<f64>, unit: Option<&str>) -> String {
 }
 
 /// The score after each check-in against the cycle's days, with the
-/// expected progress as a dashed diagonal.
+/// expected progress as a dashed diagonal ([`crate::charts::progress`]).
 fn chart(k: &KrStatus, start: NaiveDate, end: NaiveDate) -> String {
-    const W: f64 = 160.0;
-    const H: f64 = 36.0;
-    // Inclusive dates: the line runs to the end of the last day.
-    let days = okapi_core::pace::cycle_days(start, end) as f64;
-    let x = |d: NaiveDate| ((d - start).num_days() as f64 / days).clamp(0.0, 1.0) * W;
-    let y = |s: f64| H - s.clamp(0.0, 1.0) * H;
-    let points: Vec<String> = k
-        .trend
-        .iter()
-        .map(|(d, s)| format!("{:.1},{:.1}", x(*d), y(*s)))
-        .collect();
-    let mut svg = format!(
-        "<svg width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"progress of {}\"><line x1=\"0\" y1=\"{H}\" x2=\"{W}\" y2=\"0\" stroke=\"#afb8c1\" stroke-dasharray=\"3 3\"/>",
-        esc(&k.key)
-    );
-    if points.len() > 1 {
-        let _ = write!(
-            svg,
-            "<polyline fill=\"none\" stroke=\"#0969da\" stroke-width=\"2\" points=\"{}\"/>",
-            points.join(" ")
-        );
-    }
-    for p in &points {
-        let (px, py) = p.split_once(',').unwrap_or(("0", "0"));
-        let _ = write!(
-            svg,
-            "<circle cx=\"{px}\" cy=\"{py}\" r=\"2.5\" fill=\"#0969da\"/>"
-        );
-    }
-    svg.push_str("</svg>");
-    svg
+    crate::charts::progress(
+        &k.trend,
+        start,
+        end,
+        None,
+        (160.0, 36.0),
+        &format!("progress of {}", k.key),
+    )
 }
 
 /// The page.

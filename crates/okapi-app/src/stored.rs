@@ -47,3 +47,28 @@ pub async fn last_refresh(ws: &Workspace) -> Result<Option<okapi_store::KpiRefre
     s.commit().await?;
     Ok(last)
 }
+
+/// A view a refresh stored ([`crate::refresh::views`]): `Ok(None)` before
+/// the first refresh, `Err` with the reason when the data could not give
+/// it.
+pub async fn view<T: serde::de::DeserializeOwned>(
+    ws: &Workspace,
+    name: &str,
+) -> Result<Option<Result<T, String>>, AppError> {
+    let mut s = ws.read_session().await?;
+    let stored = s.stored_view(name).await?;
+    s.commit().await?;
+    let Some(stored) = stored else {
+        return Ok(None);
+    };
+    #[derive(serde::Deserialize)]
+    struct Unavailable {
+        unavailable: String,
+    }
+    if let Ok(u) = serde_json::from_str::<Unavailable>(&stored.body) {
+        return Ok(Some(Err(u.unavailable)));
+    }
+    serde_json::from_str::<T>(&stored.body)
+        .map(|v| Some(Ok(v)))
+        .map_err(|e| AppError::Internal(format!("the stored view `{name}` cannot be read: {e}")))
+}

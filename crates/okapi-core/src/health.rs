@@ -58,7 +58,7 @@ impl HealthWeights {
 }
 
 /// The facts about one account on day `e`.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, serde::Deserialize)]
 pub struct HealthInputs {
     /// Active days in the 30 days ending `e`.
     pub active_days_recent: u32,
@@ -75,7 +75,7 @@ pub struct HealthInputs {
 }
 
 /// The five signals, each 0–1.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
 pub struct HealthSignals {
     pub usage_trend: f64,
     pub active_users: f64,

@@ -121,7 +121,7 @@ impl AccountTimeline {
 }
 
 /// How an account's MRR moved over a period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Movement {
     New,
@@ -176,7 +176,7 @@ pub struct AccountMovement {
 }
 
 /// The MRR bridge of one period.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct MrrBridge {
     /// MRR on the day before the period.
     pub start_mrr: Decimal,

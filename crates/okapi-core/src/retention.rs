@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 /// One cohort row.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct CohortRow {
     /// Index of the cohort's period.
     pub period: usize,

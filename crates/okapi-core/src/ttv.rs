@@ -23,7 +23,7 @@ pub struct MilestoneRow {
 }
 
 /// One account's onboarding timeline.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct AccountTtv {
     pub account: String,
     /// The milestone the clock started at (`created_at` when it fell back).
@@ -38,7 +38,7 @@ pub struct AccountTtv {
 }
 
 /// Mean days spent in one phase across accounts.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct PhaseStat {
     pub from: String,
     pub to: String,

@@ -12,6 +12,7 @@
 pub mod auth;
 pub mod error;
 pub mod limits;
+mod pages;
 mod routes;
 
 use std::sync::Arc;
@@ -44,17 +45,23 @@ pub fn router_with(ws: Workspace, secure_cookies: bool) -> Router {
         secure_cookies,
         login_limits: Arc::default(),
     };
-    let headers: [(HeaderName, &'static str); 5] = [
+    let headers: [(HeaderName, &'static str); 3] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::REFERRER_POLICY, "no-referrer"),
-        (
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; frame-ancestors 'none'",
-        ),
-        (header::CACHE_CONTROL, "no-store"),
     ];
-    let mut app = routes::api()
+    // The API's answers may load nothing; the pages load their script and
+    // stylesheet from this server only.
+    let api = routes::api().layer(SetResponseHeaderLayer::overriding(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+    ));
+    let pages = pages::pages().layer(SetResponseHeaderLayer::overriding(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(pages::PAGE_CSP),
+    ));
+    let mut app = api
+        .merge(pages)
         .with_state(state)
         .layer(CatchPanicLayer::custom(error::panicked));
     for (name, value) in headers {
@@ -63,7 +70,11 @@ pub fn router_with(ws: Workspace, secure_cookies: bool) -> Router {
             HeaderValue::from_static(value),
         ));
     }
-    app
+    // Nothing is cached but the pages' assets, which say so themselves.
+    app.layer(SetResponseHeaderLayer::if_not_present(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    ))
 }
 
 /// Serves the API for `ws` on `listener` until the process ends.

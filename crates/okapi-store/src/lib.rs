@@ -79,6 +79,7 @@ mod redact;
 mod session;
 mod store;
 mod tokens;
+mod views;
 
 pub use alignment::{AlignmentError, MAX_ALIGNMENT_DEPTH, parents_first};
 pub use document::{Problem, validate as validate_export};
@@ -92,3 +93,4 @@ pub use redact::redact_url;
 pub use session::{MAX_WEIGHT, Session};
 pub use store::{Backend, SCHEMA_VERSION, Store, sqlite_url};
 pub use tokens::{ApiToken, TokenAccess};
+pub use views::StoredView;

@@ -74,6 +74,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0006_logins.sql"),
         include_str!("../migrations/postgres/0006_logins.sql"),
     ),
+    (
+        7,
+        "stored views",
+        include_str!("../migrations/sqlite/0007_stored_views.sql"),
+        include_str!("../migrations/postgres/0007_stored_views.sql"),
+    ),
 ];
 
 /// The schema version this build reads and writes.

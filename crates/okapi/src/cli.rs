@@ -256,6 +256,12 @@ pub enum Command {
         /// Only write the data; skip the summary.
         #[arg(long)]
         quiet: bool,
+        /// Then refresh its KPIs and serve it, with a generated admin login.
+        #[arg(long)]
+        serve: bool,
+        /// Where to serve it (with `--serve`).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
     },
     /// Serve the REST API of the workspace (every request needs a token: `okapi token create`).
     Serve {

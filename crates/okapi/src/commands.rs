@@ -127,9 +127,30 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             seed,
             end,
             quiet,
-        } => demo(
-            &settings, profile, &out, accounts, events, months, seed, end, quiet,
-        ),
+            serve,
+            listen,
+        } => {
+            let code = demo(
+                &settings,
+                profile,
+                &out,
+                accounts,
+                events,
+                months,
+                seed,
+                end,
+                quiet || serve,
+            )?;
+            if !serve || code != ExitCode::SUCCESS {
+                return Ok(code);
+            }
+            let demo_loc = Location {
+                dir: out,
+                config: None,
+                database_url: None,
+            };
+            crate::serve::serve_demo(&demo_loc, &listen)
+        }
         other => bail!("command not handled: {other:?}"),
     }
 }

@@ -78,6 +78,38 @@ pub fn serve(
     })
 }
 
+/// `okapi demo --serve`: refreshes the demo's KPIs, gives its chief
+/// executive a generated admin password, and serves it.
+pub fn serve_demo(loc: &Location, listen: &str) -> Result<ExitCode> {
+    let rt = crate::okr::workspace::runtime()?;
+    rt.block_on(async {
+        eprintln!("Refreshing the demo's KPIs…");
+        let ws = Workspace::open(loc).await?;
+        let report = okapi_app::refresh::refresh_workspace(&ws, true).await?;
+        eprintln!(
+            "  {} values of {} KPIs stored in {:.1} s",
+            report.values,
+            report.kpis,
+            report.duration_ms as f64 / 1000.0
+        );
+        let login = okapi_app::demo::admin_login(&ws).await?;
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("listening on {listen}"))?;
+        let addr = listener.local_addr()?;
+        println!(
+            "\nThe demo company is served at http://{addr}/\n  log in as {} with the password {}\n  (generated for this run; `okapi user login {}` sets another)\nCtrl-C stops it.",
+            login.email, login.password, login.user
+        );
+        okapi_server::serve_until(listener, ws, false, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+        eprintln!("Stopped.");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
 pub fn token(loc: &Location, cmd: TokenCmd) -> Result<ExitCode> {
     let rt = crate::okr::workspace::runtime()?;
     let _entered = rt.enter();

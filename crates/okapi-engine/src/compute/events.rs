@@ -1048,7 +1048,7 @@ impl Daily {
 }
 
 /// A paying account with no recent activity.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct InactiveAccount {
     pub account_id: String,
     pub mrr: Decimal,

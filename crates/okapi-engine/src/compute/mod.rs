@@ -1091,7 +1091,7 @@ struct HealthContext<'a> {
 }
 
 /// One customer's health on a day.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountHealth {
     pub account_id: String,
     pub mrr: Decimal,

@@ -308,3 +308,30 @@ pub async fn concurrent_replacements_keep_one_whole_set(db: Db) {
     r.commit().await.unwrap();
     db.finish().await;
 }
+
+pub async fn stored_views_are_replaced_whole_and_private(db: Db) {
+    let db = two_workspaces(db).await;
+    let mut s = db.store.session("acme").await.unwrap();
+    s.put_view("inactive", r#"{"accounts":[1]}"#, now())
+        .await
+        .unwrap();
+    s.put_view("inactive", r#"{"accounts":[1,2]}"#, now())
+        .await
+        .unwrap();
+    s.commit().await.unwrap();
+    // A view written in a transaction that is dropped is not kept.
+    let mut s = db.store.session("acme").await.unwrap();
+    s.put_view("mrr", "[]", now()).await.unwrap();
+    drop(s);
+
+    let mut r = db.store.read_session("acme").await.unwrap();
+    let v = r.stored_view("inactive").await.unwrap().unwrap();
+    assert_eq!(v.body, r#"{"accounts":[1,2]}"#);
+    assert_eq!(v.computed_at, now());
+    assert!(r.stored_view("mrr").await.unwrap().is_none());
+    r.commit().await.unwrap();
+    let mut g = db.store.read_session("globex").await.unwrap();
+    assert!(g.stored_view("inactive").await.unwrap().is_none());
+    g.commit().await.unwrap();
+    db.finish().await;
+}

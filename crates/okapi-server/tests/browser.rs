@@ -1,0 +1,521 @@
+//! The pages in a real headless Chromium (Debian's `chromium` driven
+//! through `chromedriver`, both installed by `.ci/run`), as people use
+//! them: log in, read the executive tiles, open a KPI and switch its
+//! grain, walk the OKR tree, check in and see the score and chart change,
+//! and be refused another team's key result as an editor.
+//!
+//! The workspace is small and made by hand, so every number on the pages
+//! is worked out below from its rows. A screenshot of each page is kept in
+//! `$CARGO_TARGET_TMPDIR/screenshots/` for people to look at.
+//!
+//! Chromium and chromedriver are required: without them the test fails
+//! and says how to install them.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)] // tests
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use chrono::Utc;
+use fantoccini::{Client, ClientBuilder, Locator};
+use okapi_app::Location;
+use okapi_app::accounts;
+use okapi_app::cycles::{self, NewCycle};
+use okapi_app::objectives::{self, ObjectiveFields};
+use okapi_app::people::{self, TeamChange, UserChange};
+use okapi_app::workspace::{self, InitRequest, Workspace};
+use okapi_core::okr::KrKind;
+use okapi_core::review::Level;
+use okapi_core::settings::Profile;
+use okapi_store::{Access, KeyResult};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+const PASSWORD: &str = "correct horse battery";
+
+/// Subscriptions of six accounts over January to March 2026:
+///
+/// | account | MRR | from | to (exclusive) |
+/// | --- | --- | --- | --- |
+/// | a1 | 100 | 2026-01-01 | open |
+/// | a2 | 200 | 2026-01-01 | 2026-02-10 (churns in February) |
+/// | a3 | 300 | 2026-01-01 | open |
+/// | a4 | 400 | 2026-02-05 | open (new in February) |
+/// | a5 | 100 | 2026-01-01 | 2026-03-20 (churns in March) |
+/// | a6 | 50 | 2026-01-01 | 2026-03-15 (churns in March) |
+///
+/// Customer churn rate: February 1 of the 5 paying on January 31 = 20.0%;
+/// March 2 (a5, a6) of the 5 paying on February 28 (a1, a3, a4, a5, a6) =
+/// 40.0%: +20.0 points, bad news (lower is better).
+///
+/// Net revenue retention: February (750 - 200) / 750 = 73.3%; March, of
+/// the 950 on February 28, 150 churned: 800 / 950 = 84.2%; +10.9 points,
+/// good news.
+const SUBSCRIPTIONS: &str = "\
+subscription_id,account_id,plan,mrr,start_date,end_date
+s1,a1,basic,100,2026-01-01,
+s2,a2,basic,200,2026-01-01,2026-02-10
+s3,a3,pro,300,2026-01-01,
+s4,a4,pro,400,2026-02-05,
+s5,a5,basic,100,2026-01-01,2026-03-20
+s6,a6,basic,50,2026-01-01,2026-03-15
+";
+
+/// The workspace: the subscriptions above, a cycle of this quarter with a
+/// company objective (O-1, KR-1: 0 → 10 renewals) and a sales objective
+/// aligned under it (O-2, KR-2), an admin, a sales editor and a marketing
+/// editor.
+async fn workspace() -> (tempfile::TempDir, Workspace) {
+    let dir = tempfile::tempdir().unwrap();
+    workspace::init(InitRequest {
+        dir: dir.path().to_path_buf(),
+        database_url: None,
+        profile: Profile::B2b,
+        name: Some("Acme".into()),
+        id: None,
+    })
+    .await
+    .unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("subscriptions.csv"), SUBSCRIPTIONS).unwrap();
+    let loc = Location {
+        dir: dir.path().to_path_buf(),
+        config: None,
+        database_url: None,
+    };
+    let ws = Workspace::open(&loc).await.unwrap();
+    let today = Utc::now().date_naive();
+    let cycle = cycles::create(&ws, NewCycle::default(), today)
+        .await
+        .unwrap();
+    cycles::activate(&ws, &cycle.key).await.unwrap();
+    for team in ["sales", "marketing"] {
+        people::save_team(
+            &ws,
+            TeamChange {
+                key: team.into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+    objectives::add(
+        &ws,
+        &cycle.key,
+        None,
+        ObjectiveFields {
+            title: Some("Customers stay with us".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    objectives::add(
+        &ws,
+        &cycle.key,
+        None,
+        ObjectiveFields {
+            title: Some("Sales renews every account".into()),
+            team: Some("sales".into()),
+            level: Some(Level::Team),
+            parent: Some("O-1".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mut s = ws.session().await.unwrap();
+    for (key, objective, title) in [
+        ("KR-1", "O-1", "Renewals signed"),
+        ("KR-2", "O-2", "Renewal calls held"),
+    ] {
+        let mut kr = KeyResult::new(key, objective, title, KrKind::Metric);
+        kr.baseline = Some(0.0);
+        kr.target = Some(10.0);
+        s.create_key_result(&kr).await.unwrap();
+    }
+    s.commit().await.unwrap();
+    for (key, team, access) in [
+        ("carl", None, Access::Admin),
+        ("sam", Some("sales"), Access::Editor),
+        ("mia", Some("marketing"), Access::Editor),
+    ] {
+        people::save_user(
+            &ws,
+            UserChange {
+                key: key.into(),
+                email: Some(format!("{key}@acme.test")),
+                team: team.map(String::from),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        accounts::set_login(&ws, key, access, Some(PASSWORD.into()))
+            .await
+            .unwrap();
+    }
+    okapi_app::refresh::refresh_workspace(&ws, true)
+        .await
+        .unwrap();
+    (dir, ws)
+}
+
+/// chromedriver on a free port, stopped when dropped.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn driver() -> Driver {
+    for path in [CHROMEDRIVER, CHROMIUM] {
+        assert!(
+            std::path::Path::new(path).exists(),
+            "{path} is missing: the browser tests need Debian's chromium and chromium-driver (apt-get install chromium chromium-driver; .ci/run installs them)"
+        );
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let driver = Driver { child, port };
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return driver;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not listen on port {port}");
+}
+
+async fn browser(driver: &Driver) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": CHROMIUM,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000"]
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a chromium session")
+}
+
+fn shots() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(shots().join(format!("{name}.png")), png).unwrap();
+}
+
+async fn text(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Waits until `css` matches, for pages that htmx swaps in.
+async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("`{css}` never appeared: {e}"))
+}
+
+async fn log_in(c: &Client, addr: SocketAddr, user: &str, to: &str) {
+    c.goto(&format!("http://{addr}{to}")).await.unwrap();
+    // Not logged in: the login page, which comes back here after.
+    wait_for(c, "input[name=user]").await;
+    assert!(c.current_url().await.unwrap().path() == "/login");
+    c.find(Locator::Css("input[name=user]"))
+        .await
+        .unwrap()
+        .send_keys(user)
+        .await
+        .unwrap();
+    c.find(Locator::Css("input[name=password]"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(c, "main#main h1").await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_url(&url::Url::parse(&format!("http://{addr}{to}")).unwrap())
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_use_the_pages_in_a_browser() {
+    let (_dir, ws) = workspace().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(okapi_server::serve(listener, ws.clone()));
+    let driver = driver().await;
+    let c = browser(&driver).await;
+
+    // A wrong password is refused on the page, in words.
+    c.goto(&format!("http://{addr}/")).await.unwrap();
+    wait_for(&c, "input[name=user]").await;
+    shot(&c, "login").await;
+    c.find(Locator::Css("input[name=user]"))
+        .await
+        .unwrap()
+        .send_keys("carl@acme.test")
+        .await
+        .unwrap();
+    c.find(Locator::Css("input[name=password]"))
+        .await
+        .unwrap()
+        .send_keys("not the password")
+        .await
+        .unwrap();
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let refused = wait_for(&c, "p.error").await.text().await.unwrap();
+    assert!(refused.contains("Wrong email"), "{refused}");
+
+    // The admin logs in with their email and lands on the executive home.
+    log_in(&c, addr, "carl@acme.test", "/").await;
+    let churn = text(&c, "a.tile[data-kpi=customer_churn_rate]").await;
+    assert!(churn.contains("40.0%"), "{churn}");
+    assert!(churn.contains("+20.0 pts"), "{churn}");
+    let churn_change = c
+        .find(Locator::Css(
+            "a.tile[data-kpi=customer_churn_rate] .foot .change",
+        ))
+        .await
+        .unwrap()
+        .attr("class")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(churn_change, "change bad");
+    let nrr = text(&c, "a.tile[data-kpi=net_revenue_retention]").await;
+    assert!(nrr.contains("84.2%") && nrr.contains("+10.9 pts"), "{nrr}");
+    let nrr_change = c
+        .find(Locator::Css(
+            "a.tile[data-kpi=net_revenue_retention] .foot .change",
+        ))
+        .await
+        .unwrap()
+        .attr("class")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(nrr_change, "change good");
+    // Seven executive subjects, with a sparkline each.
+    assert_eq!(c.find_all(Locator::Css("a.tile")).await.unwrap().len(), 7);
+    assert_eq!(
+        c.find_all(Locator::Css("a.tile svg.spark"))
+            .await
+            .unwrap()
+            .len(),
+        7
+    );
+    shot(&c, "home").await;
+
+    // A KPI's page, then another grain.
+    c.find(Locator::Css("a.tile[data-kpi=customer_churn_rate]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "#latest").await;
+    assert_eq!(text(&c, "h1").await, "Customer churn rate");
+    assert_eq!(text(&c, "#latest").await, "40.0%");
+    // Three monthly values: January has none (nobody paid before it).
+    let dots = c
+        .find_all(Locator::Css("#series svg.chart circle"))
+        .await
+        .unwrap();
+    assert_eq!(dots.len(), 2);
+    shot(&c, "kpi-month").await;
+    c.find(Locator::Css("a[data-grain=week]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "a[data-grain=week][aria-current=true]").await;
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .query()
+            .unwrap()
+            .contains("grain=week")
+    );
+    assert!(
+        text(&c, ".tile .name")
+            .await
+            .to_lowercase()
+            .contains("latest week")
+    );
+    // Weeks from the one of 2026-01-01 to the one of 2026-03-20: more
+    // points than months.
+    let weekly = c
+        .find_all(Locator::Css("#series svg.chart circle"))
+        .await
+        .unwrap();
+    assert!(weekly.len() > 3, "{} weekly values", weekly.len());
+    shot(&c, "kpi-week").await;
+
+    // The OKR tree: the sales objective under the company's.
+    c.find(Locator::Css("nav.main a[href='/okrs']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "ul.tree").await;
+    let nested = c
+        .find(Locator::Css(
+            "ul.tree > li > article[data-objective=O-1] + ul > li > article[data-objective=O-2]",
+        ))
+        .await;
+    assert!(nested.is_ok(), "O-2 is not shown under O-1");
+    shot(&c, "okrs").await;
+
+    // Check in on KR-1: 0 → 10, a value of 4 scores 0.40.
+    c.find(Locator::Css("tr[data-kr=KR-1] a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "#score").await;
+    let before = c
+        .find(Locator::Css("#score"))
+        .await
+        .unwrap()
+        .attr("data-value")
+        .await
+        .unwrap();
+    assert_eq!(before.as_deref(), Some("0.00"));
+    let lines_before = c
+        .find_all(Locator::Css("svg.progress polyline"))
+        .await
+        .unwrap()
+        .len();
+    let value = c.find(Locator::Css("input[name=value]")).await.unwrap();
+    value.clear().await.unwrap();
+    value.send_keys("4").await.unwrap();
+    c.find(Locator::Css("textarea[name=note]"))
+        .await
+        .unwrap()
+        .send_keys("Four renewals signed in the first weeks")
+        .await
+        .unwrap();
+    c.find(Locator::Css("form[action='/krs/KR-1/check-in'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "p.notice").await;
+    let after = c
+        .find(Locator::Css("#score"))
+        .await
+        .unwrap()
+        .attr("data-value")
+        .await
+        .unwrap();
+    assert_eq!(after.as_deref(), Some("0.40"));
+    assert_eq!(text(&c, "#current").await, "4");
+    assert!(text(&c, "#checkins").await.contains("Four renewals signed"));
+    // The chart gained its first check-in: a dot it did not have.
+    let dots = c
+        .find_all(Locator::Css("svg.progress circle"))
+        .await
+        .unwrap();
+    assert_eq!(dots.len(), 1);
+    assert_eq!(lines_before, 0);
+    shot(&c, "kr").await;
+
+    // Stored, not only shown.
+    let h = okapi_app::okr_views::history(&ws, "KR-1").await.unwrap();
+    assert_eq!(h.checkins.len(), 1);
+    assert_eq!(h.checkins[0].checkin.value, Some(4.0));
+    assert_eq!(h.checkins[0].checkin.author.as_deref(), Some("carl"));
+
+    // Log out; the marketing editor may read KR-2 (sales') but not check in.
+    c.find(Locator::Css("form[action='/logout'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "input[name=user]").await;
+    log_in(&c, addr, "mia", "/krs/KR-2").await;
+    assert!(
+        c.find(Locator::Css("form[action='/krs/KR-2/check-in']"))
+            .await
+            .is_err()
+    );
+    assert!(text(&c, "#checkin-h + p").await.contains("not check in"));
+    // A post made anyway, from the page's own origin, is refused.
+    let status = c
+        .execute(
+            "return fetch('/krs/KR-2/check-in', {method: 'POST', headers: {'Content-Type': 'application/x-www-form-urlencoded'}, body: 'value=3'}).then(r => r.status)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, serde_json::json!(403));
+    shot(&c, "kr-refused").await;
+    let h = okapi_app::okr_views::history(&ws, "KR-2").await.unwrap();
+    assert!(h.checkins.is_empty(), "the refused check-in was written");
+
+    c.close().await.unwrap();
+}

@@ -272,11 +272,11 @@ pub fn funnel(stages: &[(String, Option<f64>)], show: &dyn Fn(f64) -> String) ->
             Some(v) if top > 0.0 => (v / top).clamp(0.0, 1.0),
             _ => 0.0,
         };
-        let bar = (W - LABEL - 160.0) * share;
-        let offset = LABEL + (W - LABEL - 160.0 - bar) / 2.0;
+        let bar = (W - LABEL - 230.0) * share;
+        let offset = LABEL + (W - LABEL - 230.0 - bar) / 2.0;
         let conversion = match (before, v) {
             (Some(b), Some(v)) if b > 0.0 => {
-                format!(" · {:.1}% of the stage before", v / b * 100.0)
+                format!(" · {:.1}% converted", v / b * 100.0)
             }
             _ => String::new(),
         };
@@ -288,7 +288,7 @@ pub fn funnel(stages: &[(String, Option<f64>)], show: &dyn Fn(f64) -> String) ->
             esc(name),
             y + 6.0,
             ROW - 12.0,
-            W - 156.0,
+            W - 222.0,
             y + ROW / 2.0 + 4.0,
             esc(&value),
             esc(&conversion),
@@ -327,10 +327,13 @@ pub fn bar(share: f64, grade: &str, mark: Option<f64>, label: &str) -> String {
     svg
 }
 
-/// A waterfall: the first step a bar from zero (where a bridge starts),
-/// then each step up (green) or down (red) from where the one before
-/// ended, then the last a bar from zero again (where it ends). Each step
-/// is (label, amount); `show` writes an amount as people read it.
+/// A waterfall: the first step a bar from the axis (where a bridge
+/// starts), then each step up (green) or down (red) from where the one
+/// before ended, then the last a bar from the axis again (where it ends).
+/// Each step is (label, amount); `show` writes an amount as people read
+/// it. The axis starts at zero unless the movements are small next to
+/// the levels: then it starts below the lowest level by half the levels'
+/// range (and says where), so that the movements can be seen.
 pub fn waterfall(steps: &[(String, f64)], show: &dyn Fn(f64) -> String, label: &str) -> String {
     const W: f64 = 720.0;
     const H: f64 = 260.0;
@@ -357,9 +360,36 @@ pub fn waterfall(steps: &[(String, f64)], show: &dyn Fn(f64) -> String, label: &
             level += amount;
         }
     }
-    let hi = bars.iter().map(|(a, b)| a.max(*b)).fold(0.0_f64, f64::max);
-    let lo = bars.iter().map(|(a, b)| a.min(*b)).fold(0.0_f64, f64::min);
+    // The levels the bridge passes through, and where the axis starts.
+    let levels: Vec<f64> = bars.iter().map(|(_, to)| *to).collect();
+    let top_level = levels.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let low_level = levels.iter().copied().fold(f64::INFINITY, f64::min);
+    let floor = if low_level > 0.0 {
+        (low_level - (top_level - low_level).max(low_level * 0.02) * 0.5).max(0.0)
+    } else {
+        0.0
+    };
+    let bars: Vec<(f64, f64)> = bars
+        .into_iter()
+        .enumerate()
+        .map(|(i, (from, to))| {
+            if i == 0 || i == n - 1 {
+                (floor, to)
+            } else {
+                (from, to)
+            }
+        })
+        .collect();
+    let hi = bars.iter().map(|(a, b)| a.max(*b)).fold(floor, f64::max);
+    let lo = bars.iter().map(|(a, b)| a.min(*b)).fold(floor, f64::min);
     let span = if hi > lo { hi - lo } else { 1.0 };
+    if floor > 0.0 {
+        let _ = write!(
+            svg,
+            "<text x=\"{W}\" y=\"12\" text-anchor=\"end\" font-size=\"11\" fill=\"{INK}\">axis from {}</text>",
+            esc(&show(floor))
+        );
+    }
     let plot_h = H - TOP - BOTTOM;
     let y = |v: f64| TOP + (hi - v) / span * plot_h;
     let slot = W / n as f64;
@@ -500,16 +530,16 @@ mod tests {
             ],
             &|v| format!("{v}"),
         );
-        assert!(svg.contains("50 · 5.0% of the stage before"), "{svg}");
+        assert!(svg.contains("50 · 5.0% converted"), "{svg}");
         assert!(!svg.contains("1000 ·"));
     }
 
     #[test]
     fn a_waterfall_steps_from_where_the_last_bar_ended() {
-        // 100 at the start, +50, -30, 120 at the end: plotted from 0 to
-        // 150 over 196 px (260 - 24 - 40), so 150 is at y 24 and 0 at 220;
-        // the rise runs from 100 (y 89.3) to 150 (y 24), the fall from 150
-        // to 120 (y 63.2).
+        // 100 at the start, +50, -30, 120 at the end: the levels run from
+        // 100 to 150, so the axis starts half that range below, at 75, and
+        // 75 to 150 is plotted over 196 px (260 - 24 - 40): 150 at y 24,
+        // 100 at 154.7, 120 at 102.4.
         let svg = waterfall(
             &[
                 ("start".into(), 100.0),
@@ -520,15 +550,41 @@ mod tests {
             &|v| format!("{v}"),
             "bridge",
         );
+        assert!(svg.contains("axis from 75"), "{svg}");
         assert!(
             svg.contains(&format!(
-                "y=\"24.0\" width=\"108.0\" height=\"65.3\" fill=\"{GOOD}\""
+                "y=\"24.0\" width=\"108.0\" height=\"130.7\" fill=\"{GOOD}\""
             )),
             "{svg}"
         );
         assert!(
             svg.contains(&format!(
-                "y=\"24.0\" width=\"108.0\" height=\"39.2\" fill=\"{BAD}\""
+                "y=\"24.0\" width=\"108.0\" height=\"78.4\" fill=\"{BAD}\""
+            )),
+            "{svg}"
+        );
+        // From nothing: the axis is zero. 0, +50, -30, 20: 50 at y 24, 0
+        // at 220, 20 at 141.6.
+        let svg = waterfall(
+            &[
+                ("start".into(), 0.0),
+                ("new".into(), 50.0),
+                ("churn".into(), -30.0),
+                ("end".into(), 20.0),
+            ],
+            &|v| format!("{v}"),
+            "bridge",
+        );
+        assert!(!svg.contains("axis from"));
+        assert!(
+            svg.contains(&format!(
+                "y=\"24.0\" width=\"108.0\" height=\"196.0\" fill=\"{GOOD}\""
+            )),
+            "{svg}"
+        );
+        assert!(
+            svg.contains(&format!(
+                "y=\"24.0\" width=\"108.0\" height=\"117.6\" fill=\"{BAD}\""
             )),
             "{svg}"
         );

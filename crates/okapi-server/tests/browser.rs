@@ -364,6 +364,56 @@ async fn people_use_the_pages_in_a_browser() {
     );
     shot(&c, "home").await;
 
+    // The MRR bridge of March: 950 on February 28, a5 (100) and a6 (50)
+    // churned, nothing else moved: 800 at the end.
+    c.find(Locator::Css("nav.main a[href='/mrr']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "#months").await;
+    assert_eq!(text(&c, "#bridge-h").await, "The bridge of March 2026");
+    let summaries = c.find_all(Locator::Css("details summary")).await.unwrap();
+    assert_eq!(summaries.len(), 1, "only churn moved in March");
+    assert_eq!(
+        summaries[0].text().await.unwrap(),
+        "Churn · 2 accounts · 150.00"
+    );
+    summaries[0].click().await.unwrap();
+    let churned = text(&c, "table[data-movement=churn] tbody").await;
+    assert!(
+        churned.contains("a5") && churned.contains("a6"),
+        "{churned}"
+    );
+    let march = text(&c, "#months tbody tr:first-child").await;
+    assert!(march.starts_with("Mar 2026 950.00"), "{march}");
+    assert!(march.contains("150.00 800.00"), "{march}");
+    shot(&c, "mrr").await;
+
+    // The journey: without visits or leads only the new customers of March
+    // (none) are known.
+    c.find(Locator::Css("nav.main a[href='/journey']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "#funnel-h").await;
+    let funnel = text(&c, "svg.funnel").await;
+    assert!(
+        funnel.contains("Visitors") && funnel.contains("—"),
+        "{funnel}"
+    );
+    shot(&c, "journey").await;
+    c.find(Locator::Css("nav.main a[href='/']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "a.tile[data-kpi=customer_churn_rate]").await;
+
     // A KPI's page, then another grain.
     c.find(Locator::Css("a.tile[data-kpi=customer_churn_rate]"))
         .await

@@ -82,7 +82,9 @@ pub async fn page(
                 @for m in [Movement::New, Movement::Expansion, Movement::Reactivation, Movement::Contraction, Movement::Churn] {
                     @let moved: Vec<_> = p.accounts.iter().filter(|a| a.movement == m).collect();
                     @if !moved.is_empty() {
-                        h3 { (super::format::capitalised(m.as_str())) " · " (moved.len()) " accounts" }
+                        @let total: Decimal = moved.iter().map(|a| a.amount).sum();
+                        details {
+                        summary { strong { (super::format::capitalised(m.as_str())) } " · " (moved.len()) " accounts · " (money(total)) }
                         table data-movement=(m.as_str()) {
                             thead { tr { th { "Account" } th.n { "MRR before" } th.n { "MRR after" } th.n { "Amount" } } }
                             tbody {
@@ -90,6 +92,7 @@ pub async fn page(
                                     tr { td { (a.account_id) } td.n { (money(a.start_mrr)) } td.n { (money(a.end_mrr)) } td.n { (money(a.amount)) } }
                                 }
                             }
+                        }
                         }
                     }
                 }

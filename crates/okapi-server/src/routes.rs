@@ -34,6 +34,9 @@ pub fn api() -> Router<AppState> {
         .route("/api/v1/catalog", get(catalog))
         .route("/api/v1/refresh", get(last_refresh).post(refresh_now))
         .route("/api/v1/kpis/{id}", get(kpi_series))
+        .route("/api/v1/home", get(home))
+        .route("/api/v1/journey", get(journey))
+        .route("/api/v1/key-results/{key}", get(key_result))
         .route("/api/v1/okrs", get(okrs))
         .route("/api/v1/okrs/tree", get(tree))
         .route("/api/v1/report", get(report))
@@ -114,6 +117,34 @@ async fn kpi_series(
     )
     .await?;
     Ok(Json(values))
+}
+
+/// The executive home: the seven executive subjects, the key results at
+/// risk, the inactive paying customers, the findings.
+async fn home(State(st): State<AppState>, Auth(_): Auth) -> ApiResult<okapi_app::dashboard::Home> {
+    Ok(Json(
+        okapi_app::dashboard::home(&st.ws, Utc::now().date_naive()).await?,
+    ))
+}
+
+/// The customer journey: the funnel and each stage's KPIs.
+async fn journey(
+    State(st): State<AppState>,
+    Auth(_): Auth,
+) -> ApiResult<okapi_app::dashboard::Journey> {
+    Ok(Json(okapi_app::dashboard::journey(&st.ws).await?))
+}
+
+/// A key result's page: its status in its cycle today, its check-ins and
+/// its KPI's latest stored value.
+async fn key_result(
+    State(st): State<AppState>,
+    Auth(_): Auth,
+    Path(key): Path<String>,
+) -> ApiResult<okapi_app::dashboard::KrPage> {
+    Ok(Json(
+        okapi_app::dashboard::kr_page(&st.ws, &key, Utc::now().date_naive()).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]

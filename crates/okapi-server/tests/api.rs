@@ -483,8 +483,11 @@ async fn the_security_matrix_holds_for_every_route() {
         "subscription_id,account_id,plan,mrr,start_date,end_date\ns1,a1,pro,100,2024-01-01,\n";
     // (method, path, body, then the status for: a reading token, a writing
     // token, a viewer, an editor of another team, an admin)
-    let routes: [(&str, &str, Option<&str>, [u16; 5]); 13] = [
+    let routes: [(&str, &str, Option<&str>, [u16; 5]); 16] = [
         ("GET", "/api/v1/workspace", None, [200; 5]),
+        ("GET", "/api/v1/home", None, [200; 5]),
+        ("GET", "/api/v1/journey", None, [200; 5]),
+        ("GET", "/api/v1/key-results/KR-1", None, [200; 5]),
         ("GET", "/api/v1/kpis", None, [200; 5]),
         ("GET", "/api/v1/catalog", None, [200; 5]),
         ("GET", "/api/v1/kpis/mrr", None, [200; 5]),
@@ -980,4 +983,165 @@ async fn a_cycle_report_downloads_as_markdown_or_html() {
     )
     .await;
     assert_eq!((r.status, r.body["code"].as_str()), (400, Some("invalid")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_need_a_session_and_refuse_changes_from_elsewhere() {
+    use okapi_app::accounts;
+    use okapi_app::people::{self, UserChange};
+    use okapi_store::Access;
+    let (_dir, ws, addr) = served().await;
+    let password = "a password long enough";
+    let mut cookies = Vec::new();
+    for (key, access) in [("vi", Access::Viewer), ("ad", Access::Admin)] {
+        people::save_user(
+            &ws,
+            UserChange {
+                key: key.into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        accounts::set_login(&ws, key, access, Some(password.into()))
+            .await
+            .unwrap();
+        let s = accounts::login(&ws, key, password.into(), Utc::now())
+            .await
+            .unwrap();
+        cookies.push(format!("okapi_session={}", s.secret));
+    }
+    let (viewer, admin) = (&cookies[0], &cookies[1]);
+
+    // Without a session (or with a bearer token: pages are for people) every
+    // page sends the browser to the login, which comes back after.
+    let token = tokens::create(&ws, "t", TokenAccess::Write, Utc::now())
+        .await
+        .unwrap();
+    for path in [
+        "/",
+        "/journey",
+        "/mrr",
+        "/kpis",
+        "/kpis/mrr",
+        "/okrs",
+        "/krs/KR-1",
+    ] {
+        for headers in [
+            vec![],
+            vec![("Authorization", format!("Bearer {}", token.secret))],
+            vec![("Cookie", "okapi_session=okapis_00".to_string())],
+        ] {
+            let h: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+            let r = call_with(addr, "GET", path, &h, None).await;
+            assert_eq!(r.status, 303, "{path}");
+            let next: String = url_encoded(path);
+            assert_eq!(
+                r.header("location"),
+                Some(format!("/login?next={next}").as_str())
+            );
+        }
+        let r = call_with(addr, "GET", path, &[("Cookie", viewer)], None).await;
+        assert_eq!(r.status, 200, "{path}");
+        assert!(
+            r.header("content-security-policy")
+                .unwrap()
+                .contains("script-src 'self'")
+        );
+    }
+
+    // A check-in posted from a page: the viewer may not; the admin may, but
+    // not from another site.
+    let form = "value=3&confidence=on_track&note=from+the+page";
+    let post = |cookie: &str, site: &str| {
+        vec![
+            ("Cookie", cookie.to_string()),
+            ("Sec-Fetch-Site", site.to_string()),
+            (
+                "Content-Type",
+                "application/x-www-form-urlencoded".to_string(),
+            ),
+            ("Content-Length", form.len().to_string()),
+        ]
+    };
+    for (who, headers, want) in [
+        ("the viewer", post(viewer, "same-origin"), 403),
+        (
+            "the admin from another site",
+            post(admin, "cross-site"),
+            403,
+        ),
+        ("the admin", post(admin, "same-origin"), 303),
+    ] {
+        let h: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let r = raw(addr, "POST", "/krs/KR-1/check-in", &h, form).await;
+        assert_eq!(r.0, want, "{who}: {}", r.1);
+    }
+    let h = okapi_app::okr_views::history(&ws, "KR-1").await.unwrap();
+    assert_eq!(h.checkins.len(), 1, "only the admin's check-in is written");
+    assert_eq!(h.checkins[0].checkin.value, Some(3.0));
+    assert_eq!(h.checkins[0].checkin.note.as_deref(), Some("from the page"));
+
+    // A login form goes back only to this server's pages, and not when
+    // posted from another site.
+    let login = |next: &str| {
+        format!(
+            "user=ad&password=a+password+long+enough&next={}",
+            url_encoded(next)
+        )
+    };
+    for (next, site, status, location) in [
+        ("/okrs", "same-origin", 303, Some("/okrs")),
+        ("//evil.example/", "same-origin", 303, Some("/")),
+        ("https://evil.example/", "same-origin", 303, Some("/")),
+        ("/okrs", "cross-site", 403, None),
+    ] {
+        let body = login(next);
+        let headers = [
+            ("Sec-Fetch-Site", site.to_string()),
+            (
+                "Content-Type",
+                "application/x-www-form-urlencoded".to_string(),
+            ),
+            ("Content-Length", body.len().to_string()),
+        ];
+        let h: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let r = raw(addr, "POST", "/login", &h, &body).await;
+        assert_eq!(r.0, status, "next {next} from {site}");
+        assert_eq!(r.2.as_deref(), location, "next {next} from {site}");
+    }
+}
+
+fn url_encoded(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// A request with a body of its own type; answers the status, the body
+/// and the `Location` header.
+async fn raw(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String, Option<String>) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        req.push_str(&format!("{name}: {value}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    stream.write_all(req.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    stream.read_to_end(&mut out).await.unwrap();
+    let text = String::from_utf8_lossy(&out).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let location = head
+        .lines()
+        .filter_map(|l| l.split_once(": "))
+        .find(|(n, _)| n.eq_ignore_ascii_case("location"))
+        .map(|(_, v)| v.to_string());
+    (status, body.to_string(), location)
 }

@@ -406,6 +406,18 @@ async fn people_use_the_pages_in_a_browser() {
         "{funnel}"
     );
     shot(&c, "journey").await;
+    // Customers: without events nobody can be called inactive, and the
+    // page says why rather than showing an empty list.
+    c.find(Locator::Css("nav.main a[href='/customers']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "#inactive-h").await;
+    let inactive = text(&c, "#inactive-h + p.empty").await;
+    assert!(inactive.contains("no events table"), "{inactive}");
+    shot(&c, "customers").await;
     c.find(Locator::Css("nav.main a[href='/']"))
         .await
         .unwrap()

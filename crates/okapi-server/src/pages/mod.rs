@@ -15,6 +15,7 @@
 //! the layout.
 
 mod assets;
+mod customers;
 mod format;
 mod home;
 mod journey;
@@ -51,6 +52,7 @@ pub fn pages() -> Router<AppState> {
         .route("/logout", post(login::logout))
         .route("/journey", get(journey::page))
         .route("/mrr", get(mrr::page))
+        .route("/customers", get(customers::page))
         .route("/kpis", get(kpis::list))
         .route("/kpis/{id}", get(kpis::page))
         .route("/okrs", get(okrs::page))
@@ -116,6 +118,7 @@ const NAV: &[(&str, &str)] = &[
     ("/", "Home"),
     ("/journey", "Journey"),
     ("/mrr", "MRR"),
+    ("/customers", "Customers"),
     ("/kpis", "KPIs"),
     ("/okrs", "OKRs"),
 ];

@@ -33,6 +33,8 @@
 //! - [`status`]: a cycle's scores, pace and forecast on a day;
 //! - [`stored`]: the KPI values a refresh stored;
 //! - [`accounts`]: passwords, access, login sessions and who may change what;
+//! - [`admin`]: what only an admin changes: the vision, teams, people and
+//!   their access, API tokens;
 //! - [`tokens`]: API tokens and who a request acts as;
 //! - [`transfer`]: a whole workspace as one JSON document, and back;
 //! - [`demo`]: the demo company, its data and its OKRs, and the
@@ -49,6 +51,7 @@
 //!   pages that read stored values instead of scanning the data.
 
 pub mod accounts;
+pub mod admin;
 pub mod calibration;
 pub mod charts;
 pub mod checkins;

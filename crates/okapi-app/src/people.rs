@@ -4,7 +4,7 @@
 //! their stored values, so `team add marketing --mission …` changes only
 //! the mission of an existing team.
 
-use okapi_store::{Team, User};
+use okapi_store::{Session, Team, User};
 use serde::Serialize;
 
 use crate::error::AppError;
@@ -93,6 +93,13 @@ pub struct UserChange {
 /// name is named by their key. Returns the user as saved.
 pub async fn save_user(ws: &Workspace, change: UserChange) -> Result<User, AppError> {
     let mut s = ws.session().await?;
+    let user = put_user(&mut s, change).await?;
+    s.commit().await?;
+    Ok(user)
+}
+
+/// [`save_user`] inside session `s`, which the caller commits.
+pub(crate) async fn put_user(s: &mut Session, change: UserChange) -> Result<User, AppError> {
     let existing = s.users().await?.into_iter().find(|u| u.key == change.key);
     let e = existing.as_ref();
     let user = User {
@@ -106,7 +113,6 @@ pub async fn save_user(ws: &Workspace, change: UserChange) -> Result<User, AppEr
         key: change.key,
     };
     s.put_user(&user).await?;
-    s.commit().await?;
     Ok(user)
 }
 

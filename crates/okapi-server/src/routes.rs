@@ -1,5 +1,8 @@
 //! The routes of `/api/v1`: each authenticates, calls one use case of the
-//! application layer and answers its result as JSON.
+//! application layer and answers its result as JSON. The settings (the
+//! vision, teams, people, API tokens) are in [`settings`].
+
+mod settings;
 
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
@@ -48,6 +51,7 @@ pub fn api() -> Router<AppState> {
             "/api/v1/data/{table}",
             put(upload).layer(DefaultBodyLimit::max(okapi_app::upload::MAX_UPLOAD_BYTES)),
         )
+        .merge(settings::routes())
         .fallback(|| async { respond(okapi_app::Code::NotFound, "no such route") })
 }
 

@@ -481,9 +481,13 @@ async fn the_security_matrix_holds_for_every_route() {
     let checkin = r#"{"value": 1, "at": "2027-02-01"}"#;
     let subscriptions =
         "subscription_id,account_id,plan,mrr,start_date,end_date\ns1,a1,pro,100,2024-01-01,\n";
+    let team = r#"{"name": "Sales", "mission": "Sell more"}"#;
+    let user = r#"{"name": "Ed", "team": "sales", "access": "editor"}"#;
+    let vision = r#"{"vision": "Every team steers on live numbers"}"#;
+    let token = r#"{"name": "ci", "access": "write"}"#;
     // (method, path, body, then the status for: a reading token, a writing
     // token, a viewer, an editor of another team, an admin)
-    let routes: [(&str, &str, Option<&str>, [u16; 5]); 16] = [
+    let routes: [(&str, &str, Option<&str>, [u16; 5]); 24] = [
         ("GET", "/api/v1/workspace", None, [200; 5]),
         ("GET", "/api/v1/home", None, [200; 5]),
         ("GET", "/api/v1/journey", None, [200; 5]),
@@ -510,9 +514,46 @@ async fn the_security_matrix_holds_for_every_route() {
         // After the upload above: there is data to refresh.
         ("GET", "/api/v1/refresh", None, [200; 5]),
         ("POST", "/api/v1/refresh", None, [403, 200, 403, 403, 200]),
+        ("GET", "/api/v1/teams", None, [200; 5]),
+        (
+            "PUT",
+            "/api/v1/teams/sales",
+            Some(team),
+            [403, 403, 403, 403, 200],
+        ),
+        ("GET", "/api/v1/users", None, [403, 403, 403, 403, 200]),
+        (
+            "PUT",
+            "/api/v1/users/ed",
+            Some(user),
+            [403, 403, 403, 403, 200],
+        ),
+        (
+            "PUT",
+            "/api/v1/vision",
+            Some(vision),
+            [403, 403, 403, 403, 200],
+        ),
+        ("GET", "/api/v1/tokens", None, [403, 403, 403, 403, 200]),
+        // The admin's token is T-4 (after the reading, the writing and the
+        // revoked one); it is then revoked.
+        (
+            "POST",
+            "/api/v1/tokens",
+            Some(token),
+            [403, 403, 403, 403, 201],
+        ),
+        (
+            "DELETE",
+            "/api/v1/tokens/T-4",
+            None,
+            [403, 403, 403, 403, 200],
+        ),
         ("GET", "/api/v1/no-such-route", None, [404; 5]),
     ];
     for (method, path, body, expected) in routes {
+        // A refused request changes none of the settings.
+        let mut settings = settings_of(&ws).await;
         let refused: [(&str, Vec<(&str, String)>); 7] = [
             ("no credentials", vec![]),
             (
@@ -542,6 +583,11 @@ async fn the_security_matrix_holds_for_every_route() {
             // asks for credentials before it says anything.
             let want = if expected[0] == 404 { 404 } else { 401 };
             assert_eq!(r.status, want, "{method} {path} with {who}: {}", r.body);
+            assert_eq!(
+                settings_of(&ws).await,
+                settings,
+                "{method} {path} with {who} changed the settings"
+            );
         }
         let mut allowed: Vec<(&str, Vec<(&str, String)>)> = vec![
             (
@@ -564,12 +610,64 @@ async fn the_security_matrix_holds_for_every_route() {
                 headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
             let r = call_with(addr, method, path, &headers, body).await;
             assert_eq!(r.status, want, "{method} {path} with {who}: {}", r.body);
+            let now = settings_of(&ws).await;
+            if want >= 400 {
+                assert_eq!(
+                    now, settings,
+                    "{method} {path} with {who} changed the settings"
+                );
+            }
+            settings = now;
         }
     }
     // Of all those attempts, two check-ins were written: the writing
     // token's and the admin's.
     let h = okapi_app::okr_views::history(&ws, "KR-1").await.unwrap();
     assert_eq!(h.checkins.len(), 2);
+    // And the admin's changes of the settings, each made once.
+    let s = settings_of(&ws).await;
+    assert_eq!(s["vision"], "Every team steers on live numbers");
+    assert_eq!(
+        s["teams"],
+        serde_json::json!([{"key": "sales", "name": "Sales", "mission": "Sell more", "members": ["ed"]}])
+    );
+    let ed = s["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["key"] == "ed")
+        .unwrap();
+    assert_eq!(ed["name"], "Ed");
+    assert_eq!(s["access"]["ed"], serde_json::json!(["editor", true]));
+    let ids: Vec<(&str, bool)> = s["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["id"].as_str().unwrap(), t["revoked_at"].is_null()))
+        .collect();
+    assert_eq!(
+        ids,
+        [("T-1", true), ("T-2", true), ("T-3", false), ("T-4", false)]
+    );
+}
+
+/// What the settings routes change: the vision, the teams, the people and
+/// their access, the tokens.
+async fn settings_of(ws: &Workspace) -> Value {
+    let teams = okapi_app::people::teams(ws).await.unwrap();
+    let vision = okapi_app::people::vision(ws).await.unwrap();
+    let mut r = ws.read_session().await.unwrap();
+    let users = r.users().await.unwrap();
+    let access = r.accesses().await.unwrap();
+    r.commit().await.unwrap();
+    let tokens = tokens::list(ws).await.unwrap();
+    serde_json::json!({
+        "vision": vision,
+        "teams": teams,
+        "users": users,
+        "access": access,
+        "tokens": tokens,
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1144,4 +1242,373 @@ async fn raw(
         .find(|(n, _)| n.eq_ignore_ascii_case("location"))
         .map(|(_, v)| v.to_string());
     (status, body.to_string(), location)
+}
+
+/// A person `key` with `access` and a password, logged in: their session
+/// cookie, and the headers a page of this server sends with it.
+async fn logged_in(ws: &Workspace, key: &str, access: okapi_store::Access) -> String {
+    use okapi_app::{accounts, people};
+    let password = "a password long enough";
+    people::save_user(
+        ws,
+        people::UserChange {
+            key: key.into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    accounts::set_login(ws, key, access, Some(password.into()))
+        .await
+        .unwrap();
+    let s = accounts::login(ws, key, password.into(), Utc::now())
+        .await
+        .unwrap();
+    format!("okapi_session={}", s.secret)
+}
+
+fn same_site(cookie: &str) -> [(&str, &str); 2] {
+    [("Cookie", cookie), ("Sec-Fetch-Site", "same-origin")]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_manages_teams_people_and_their_access() {
+    use okapi_store::Access;
+    let (_dir, ws, addr) = served().await;
+    let carl = logged_in(&ws, "carl", Access::Admin).await;
+    let admin = same_site(&carl);
+
+    let r = call_with(
+        addr,
+        "PUT",
+        "/api/v1/teams/growth",
+        &admin,
+        Some(r#"{"name": "Growth", "mission": "Double the trials"}"#),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.body,
+        serde_json::json!({"key": "growth", "name": "Growth", "mission": "Double the trials"})
+    );
+    // Only the mission changes; the name stays.
+    let r = call_with(
+        addr,
+        "PUT",
+        "/api/v1/teams/growth",
+        &admin,
+        Some(r#"{"mission": "Triple the trials"}"#),
+    )
+    .await;
+    assert_eq!(
+        (r.body["name"].as_str(), r.body["mission"].as_str()),
+        (Some("Growth"), Some("Triple the trials"))
+    );
+
+    // A new person: a viewer, in the team, who cannot log in yet.
+    let r = call_with(
+        addr,
+        "PUT",
+        "/api/v1/users/dana",
+        &admin,
+        Some(r#"{"name": "Dana", "email": "dana@acme.test", "team": "growth"}"#),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.body,
+        serde_json::json!({
+            "key": "dana", "name": "Dana", "email": "dana@acme.test", "role": null,
+            "team": "growth", "access": "viewer", "can_log_in": false
+        })
+    );
+    let reader = tokens::create(&ws, "dashboard", TokenAccess::Read, Utc::now())
+        .await
+        .unwrap();
+    let r = call(addr, "GET", "/api/v1/teams", Some(&reader.secret), None).await;
+    assert_eq!(
+        r.body,
+        serde_json::json!([{"key": "growth", "name": "Growth", "mission": "Triple the trials", "members": ["dana"]}])
+    );
+
+    // Dana sets a password (on the command line) and logs in as a viewer.
+    okapi_app::accounts::set_login(&ws, "dana", Access::Viewer, Some("dana's password!".into()))
+        .await
+        .unwrap();
+    let r = call(
+        addr,
+        "POST",
+        "/api/v1/login",
+        None,
+        Some(r#"{"user": "dana", "password": "dana's password!"}"#),
+    )
+    .await;
+    let dana = r
+        .header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let r = call_with(addr, "GET", "/api/v1/users", &same_site(&dana), None).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (403, Some("forbidden"))
+    );
+
+    // Made an admin: her next request, with the same session, may.
+    let r = call_with(
+        addr,
+        "PUT",
+        "/api/v1/users/dana",
+        &admin,
+        Some(r#"{"access": "admin"}"#),
+    )
+    .await;
+    assert_eq!(
+        (
+            r.status,
+            r.body["access"].as_str(),
+            r.body["can_log_in"].as_bool()
+        ),
+        (200, Some("admin"), Some(true)),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.body["name"], "Dana", "fields left out keep their values");
+    let r = call_with(addr, "GET", "/api/v1/users", &same_site(&dana), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let listed: Vec<(&str, &str)> = r
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (u["key"].as_str().unwrap(), u["access"].as_str().unwrap()))
+        .collect();
+    assert_eq!(listed, [("carl", "admin"), ("dana", "admin")]);
+    let text = r.body.to_string();
+    assert!(
+        !text.contains("password") && !text.contains("argon2"),
+        "{text}"
+    );
+
+    // Back to editor: refused again at once.
+    let r = call_with(
+        addr,
+        "PUT",
+        "/api/v1/users/dana",
+        &admin,
+        Some(r#"{"access": "editor"}"#),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let r = call_with(addr, "GET", "/api/v1/users", &same_site(&dana), None).await;
+    assert_eq!(r.status, 403);
+
+    // Carl is now the only admin who can log in: he may not step down.
+    let r = call_with(
+        addr,
+        "PUT",
+        "/api/v1/users/carl",
+        &admin,
+        Some(r#"{"access": "viewer"}"#),
+    )
+    .await;
+    assert_eq!((r.status, r.body["code"].as_str()), (409, Some("conflict")));
+    assert!(okapi_app::accounts::has_admin(&ws).await.unwrap());
+    let r = call_with(addr, "GET", "/api/v1/users", &admin, None).await;
+    assert_eq!(r.status, 200);
+
+    // Refused inputs: an unknown team, a field that is not there (no
+    // passwords over this route), a malformed key, an unknown access.
+    for (path, body, status, code) in [
+        (
+            "/api/v1/users/dana",
+            r#"{"team": "nope"}"#,
+            404,
+            "not_found",
+        ),
+        (
+            "/api/v1/users/dana",
+            r#"{"password": "a long new password"}"#,
+            400,
+            "invalid",
+        ),
+        ("/api/v1/users/no%20spaces", r#"{}"#, 400, "invalid"),
+        (
+            "/api/v1/users/dana",
+            r#"{"access": "owner"}"#,
+            400,
+            "invalid",
+        ),
+        ("/api/v1/teams/growth", r#"{"name": 7}"#, 400, "invalid"),
+    ] {
+        let r = call_with(addr, "PUT", path, &admin, Some(body)).await;
+        assert_eq!(
+            (r.status, r.body["code"].as_str()),
+            (status, Some(code)),
+            "{path} {body}: {}",
+            r.body
+        );
+    }
+    let r = call_with(addr, "GET", "/api/v1/users", &admin, None).await;
+    let dana = r
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["key"] == "dana")
+        .unwrap();
+    assert_eq!(
+        (dana["team"].as_str(), dana["access"].as_str()),
+        (Some("growth"), Some("editor"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_created_over_the_api_works_until_it_is_revoked() {
+    use okapi_store::Access;
+    let (_dir, ws, addr) = served().await;
+    let carl = logged_in(&ws, "carl", Access::Admin).await;
+    let admin = same_site(&carl);
+
+    let r = call_with(
+        addr,
+        "POST",
+        "/api/v1/tokens",
+        &admin,
+        Some(r#"{"name": "ci", "access": "write"}"#),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["token"]["id"], "T-1");
+    assert_eq!(r.body["token"]["access"], "write");
+    let secret = r.body["secret"].as_str().unwrap().to_string();
+    assert!(secret.starts_with("okapi_") && secret.len() == 6 + 64);
+
+    // Listed without its secret.
+    let r = call_with(addr, "GET", "/api/v1/tokens", &admin, None).await;
+    assert_eq!(r.body.as_array().map(Vec::len), Some(1));
+    assert_eq!(r.body[0]["name"], "ci");
+    assert!(r.body[0]["revoked_at"].is_null());
+    assert!(!r.body.to_string().contains(&secret[6..]));
+
+    // It reads and checks in; it is no admin: it makes no token.
+    let r = call(addr, "GET", "/api/v1/okrs", Some(&secret), None).await;
+    assert_eq!(r.status, 200);
+    let r = call(
+        addr,
+        "POST",
+        "/api/v1/key-results/KR-1/checkins",
+        Some(&secret),
+        Some(r#"{"value": 2, "at": "2027-02-01"}"#),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = call(
+        addr,
+        "POST",
+        "/api/v1/tokens",
+        Some(&secret),
+        Some(r#"{"name": "more", "access": "write"}"#),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (403, Some("forbidden"))
+    );
+
+    // A reading token by default; names and accesses are checked.
+    let r = call_with(
+        addr,
+        "POST",
+        "/api/v1/tokens",
+        &admin,
+        Some(r#"{"name": "wall"}"#),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body["token"]["access"].as_str()),
+        (201, Some("read"))
+    );
+    for body in [
+        r#"{"name": "  "}"#,
+        r#"{"name": "x", "access": "admin"}"#,
+        r#"{"access": "read"}"#,
+    ] {
+        let r = call_with(addr, "POST", "/api/v1/tokens", &admin, Some(body)).await;
+        assert_eq!(
+            (r.status, r.body["code"].as_str()),
+            (400, Some("invalid")),
+            "{body}"
+        );
+    }
+
+    let r = call_with(addr, "DELETE", "/api/v1/tokens/T-1", &admin, None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body["revoked_at"].is_string());
+    let r = call(addr, "GET", "/api/v1/okrs", Some(&secret), None).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (401, Some("unauthenticated"))
+    );
+    let r = call_with(addr, "DELETE", "/api/v1/tokens/T-9", &admin, None).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (404, Some("not_found"))
+    );
+    let listed: Vec<(String, bool)> = tokens::list(&ws)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.id, t.revoked_at.is_some()))
+        .collect();
+    assert_eq!(
+        listed,
+        [("T-1".to_string(), true), ("T-2".to_string(), false)]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_sets_the_vision() {
+    use okapi_store::Access;
+    let (_dir, ws, addr) = served().await;
+    let carl = logged_in(&ws, "carl", Access::Admin).await;
+    let bo = logged_in(&ws, "bo", Access::Viewer).await;
+    let r = call_with(addr, "GET", "/api/v1/workspace", &same_site(&bo), None).await;
+    assert!(r.body["vision"].is_null(), "{}", r.body);
+
+    let r = call_with(
+        addr,
+        "PUT",
+        "/api/v1/vision",
+        &same_site(&carl),
+        Some(r#"{"vision": "  Every decision on live numbers\n"}"#),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["vision"], "Every decision on live numbers");
+    let r = call_with(addr, "GET", "/api/v1/workspace", &same_site(&bo), None).await;
+    assert_eq!(r.body["vision"], "Every decision on live numbers");
+
+    // A viewer may not; an empty vision removes it.
+    let r = call_with(
+        addr,
+        "PUT",
+        "/api/v1/vision",
+        &same_site(&bo),
+        Some(r#"{"vision": "Mine"}"#),
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    let r = call_with(
+        addr,
+        "PUT",
+        "/api/v1/vision",
+        &same_site(&carl),
+        Some(r#"{"vision": ""}"#),
+    )
+    .await;
+    assert_eq!((r.status, r.body["vision"].is_null()), (200, true));
+    assert_eq!(okapi_app::people::vision(&ws).await.unwrap(), None);
 }

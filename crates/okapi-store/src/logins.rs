@@ -14,6 +14,7 @@ use crate::store::Store;
 
 /// What a person may do in the workspace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Access {
     /// Everything, settings and people included.
@@ -78,6 +79,26 @@ impl Reader {
             access: word(&row.try_get::<String, _>("access")?)?,
             password_hash: row.try_get("password_hash")?,
         })
+    }
+
+    /// Every user's access, and whether they have a password (can log
+    /// in), by key; never the hashes themselves.
+    pub async fn accesses(
+        &mut self,
+    ) -> Result<std::collections::BTreeMap<String, (Access, bool)>, StoreError> {
+        let rows =
+            sqlx::query("SELECT key, access, password_hash FROM users WHERE workspace_id = $1")
+                .bind(self.id())
+                .fetch_all(&mut *self.tx)
+                .await?;
+        rows.iter()
+            .map(|r| {
+                let access = word(&r.try_get::<String, _>("access")?)?;
+                let hash: Option<String> = r.try_get("password_hash")?;
+                let can_log_in = hash.is_some();
+                Ok((r.try_get("key")?, (access, can_log_in)))
+            })
+            .collect()
     }
 
     /// How many admins with a password the workspace has.

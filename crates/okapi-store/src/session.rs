@@ -76,7 +76,7 @@ impl Session {
     /// Locks the workspace's row until the session ends (a no-op write):
     /// sessions that number things, or need a cycle open, wait for each
     /// other here. The first lock a session takes.
-    pub(crate) async fn lock_workspace(&mut self) -> Result<(), StoreError> {
+    pub async fn lock_workspace(&mut self) -> Result<(), StoreError> {
         sqlx::query("UPDATE workspaces SET version = version + 1 WHERE id = $1")
             .bind(self.id())
             .execute(&mut *self.tx)

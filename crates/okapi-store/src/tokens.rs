@@ -18,6 +18,7 @@ use crate::store::Store;
 
 /// What a token may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum TokenAccess {
     Read,
@@ -47,6 +48,7 @@ impl std::str::FromStr for TokenAccess {
 
 /// An API token as stored: never its secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiToken {
     /// `T-1`, `T-2`, … within the workspace.
     pub id: String,

@@ -181,12 +181,7 @@ mod tests {
 
     #[test]
     fn only_an_admin_logged_in_is_an_admin() {
-        let user = |access| {
-            principal(Credential::User {
-                team: None,
-                access,
-            })
-        };
+        let user = |access| principal(Credential::User { team: None, access });
         assert!(Admin::of(&user(Access::Admin)).is_ok());
         for p in [
             user(Access::Editor),

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use okapi_core::catalog::{self, Direction};
+use okapi_core::custom::KpiStatus;
 use okapi_core::mrr::{Movement, MrrBridge};
 use okapi_core::period::{Grain, Period};
 use okapi_core::retention::CohortRow;
@@ -95,6 +96,13 @@ pub struct CatalogEntry {
     /// `leading` or `lagging`; empty for a custom KPI.
     pub timing: String,
     pub formula: String,
+    /// A custom KPI's governance, from `okapi.toml` (`null` for the
+    /// catalog's): who owns it, the question it is meant to raise, where it
+    /// is in its lifecycle and when it is reviewed next.
+    pub owner: Option<String>,
+    pub question: Option<String>,
+    pub status: Option<KpiStatus>,
+    pub review_date: Option<NaiveDate>,
 }
 
 /// The catalog, then the custom KPIs of `settings`.
@@ -108,6 +116,10 @@ pub fn catalog(settings: &Settings) -> Vec<CatalogEntry> {
         audience: k.audience.as_str().to_string(),
         timing: k.timing.as_str().to_string(),
         formula: k.formula.to_string(),
+        owner: None,
+        question: None,
+        status: None,
+        review_date: None,
     });
     let custom = settings.custom_kpis.iter().map(|k| CatalogEntry {
         id: k.id.clone(),
@@ -118,6 +130,10 @@ pub fn catalog(settings: &Settings) -> Vec<CatalogEntry> {
         audience: "both".into(),
         timing: String::new(),
         formula: k.formula_text(),
+        owner: k.owner.clone(),
+        question: k.question.clone(),
+        status: Some(k.status),
+        review_date: k.review_date,
     });
     builtin.chain(custom).collect()
 }

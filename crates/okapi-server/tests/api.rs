@@ -108,6 +108,11 @@ fn d(s: &str) -> NaiveDate {
 }
 
 async fn served() -> (tempfile::TempDir, Workspace, SocketAddr) {
+    served_with("").await
+}
+
+/// [`served`], with `settings` added to its `okapi.toml`.
+async fn served_with(settings: &str) -> (tempfile::TempDir, Workspace, SocketAddr) {
     let dir = tempfile::tempdir().unwrap();
     workspace::init(InitRequest {
         dir: dir.path().to_path_buf(),
@@ -118,6 +123,10 @@ async fn served() -> (tempfile::TempDir, Workspace, SocketAddr) {
     })
     .await
     .unwrap();
+    let toml = dir.path().join("okapi.toml");
+    let mut text = std::fs::read_to_string(&toml).unwrap();
+    text.push_str(settings);
+    std::fs::write(&toml, text).unwrap();
     let loc = Location {
         dir: dir.path().to_path_buf(),
         config: None,
@@ -793,13 +802,52 @@ async fn an_upload_replaces_a_table_only_when_every_row_is_valid() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_catalog_lists_every_kpi_with_its_definition() {
-    let (_dir, ws, addr) = served().await;
+    let (_dir, ws, addr) = served_with(
+        r#"
+[[kpi]]
+id = "ltv_to_cac"
+name = "LTV to CAC"
+formula = "ltv / cac"
+unit = "ratio"
+direction = "higher"
+owner = "finance"
+question = "Are we buying customers we can afford?"
+status = "adopted"
+review_date = "2027-06-30"
+
+[[kpi]]
+id = "won_deals"
+sql = "SELECT okapi_period(start_date) AS period_start, COUNT(*) AS value FROM subscriptions GROUP BY 1"
+unit = "count"
+"#,
+    )
+    .await;
     let reader = tokens::create(&ws, "dashboard", TokenAccess::Read, Utc::now())
         .await
         .unwrap();
     let r = call(addr, "GET", "/api/v1/catalog", Some(&reader.secret), None).await;
     let list = r.body.as_array().unwrap();
-    assert_eq!(list.len(), okapi_core::catalog::CATALOG.len());
+    // The catalog's KPIs, then the two custom ones, in the order declared.
+    let n = okapi_core::catalog::CATALOG.len();
+    assert_eq!(list.len(), n + 2);
+    assert_eq!(
+        list[n],
+        serde_json::json!({
+            "id": "ltv_to_cac", "name": "LTV to CAC", "stage": "custom (adopted)",
+            "unit": "ratio", "direction": "higher", "audience": "both", "timing": "",
+            "formula": "ltv / cac", "owner": "finance",
+            "question": "Are we buying customers we can afford?",
+            "status": "adopted", "review_date": "2027-06-30"
+        })
+    );
+    // Left out: no owner, question or review date; a custom KPI starts as
+    // proposed.
+    let won = &list[n + 1];
+    assert_eq!(won["id"], "won_deals");
+    assert_eq!(won["status"], "proposed");
+    assert!(won["owner"].is_null() && won["question"].is_null() && won["review_date"].is_null());
+    // The catalog's own KPIs have no such governance.
+    assert!(list[0]["status"].is_null() && list[0]["owner"].is_null());
     let nrr = list
         .iter()
         .find(|k| k["id"] == "net_revenue_retention")

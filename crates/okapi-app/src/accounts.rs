@@ -114,6 +114,7 @@ pub async fn has_admin(ws: &Workspace) -> Result<bool, AppError> {
 /// A login session just opened: its secret is the session cookie (left
 /// out of `Debug` and of the serialized form).
 #[derive(Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginSession {
     #[serde(skip)]
     pub secret: String,

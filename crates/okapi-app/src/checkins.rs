@@ -37,6 +37,7 @@ pub struct CheckInRequest {
 
 /// A check-in written, with the key result's standing after it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckedIn {
     pub checkin: CheckIn,
     pub score: f64,

@@ -38,6 +38,7 @@ pub const SPARK_PERIODS: usize = 12;
 /// One KPI as a tile: its latest stored value, the change from the period
 /// before and a short series.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KpiTile {
     pub kpi: String,
     pub name: String,
@@ -60,6 +61,7 @@ pub struct KpiTile {
 /// One executive subject: its main KPI and, for the paired subjects, the
 /// one beside it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExecutiveTile {
     pub title: &'static str,
     pub main: KpiTile,
@@ -169,6 +171,7 @@ fn tile_of(
 
 /// A key result at risk, for the home page.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RiskyKr {
     pub key: String,
     pub title: String,
@@ -181,6 +184,7 @@ pub struct RiskyKr {
 
 /// The executive home.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Home {
     pub workspace: String,
     pub vision: Option<String>,
@@ -352,6 +356,7 @@ pub async fn kpi_page(
 /// A key result's page: its status in its cycle on `today` (score, pace,
 /// forecast, trend) and its check-ins.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KrPage {
     pub cycle: String,
     pub cycle_start: NaiveDate,
@@ -452,6 +457,7 @@ pub const STAGES: [&str; 6] = [
 
 /// One stage of the journey with its KPIs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StageKpis {
     pub stage: &'static str,
     pub kpis: Vec<KpiTile>,
@@ -460,6 +466,7 @@ pub struct StageKpis {
 /// The customer journey: the funnel in the last month stored, and each
 /// stage's KPIs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Journey {
     pub funnel: Vec<KpiTile>,
     pub stages: Vec<StageKpis>,

@@ -83,6 +83,7 @@ fn day_or_last(engine: &Engine, at: Option<NaiveDate>) -> Result<NaiveDate, AppE
 
 /// One entry of the KPI catalog, built-in or custom.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CatalogEntry {
     pub id: String,
     pub name: String,
@@ -259,6 +260,7 @@ pub(crate) fn mrr_of(
 
 /// Paying accounts without activity in the window ending on a day.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InactiveReport {
     pub at: NaiveDate,
     pub window_days: u32,

@@ -19,6 +19,7 @@ use serde::Serialize;
 /// What kind of failure an error is: stable, part of the API (the `code` of
 /// an error body) and of the command line's exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Code {
     /// The request breaks a rule: a bad argument, an unknown KPI, a

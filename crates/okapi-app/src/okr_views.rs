@@ -115,6 +115,7 @@ pub async fn status(
 
 /// An objective in the alignment tree, with the objectives aligned under it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TreeNode {
     pub key: String,
     pub title: String,
@@ -122,6 +123,9 @@ pub struct TreeNode {
     pub score: Option<f64>,
     pub grade: Option<&'static str>,
     pub at_risk: bool,
+    /// The objectives aligned under this one (the tree is its own schema:
+    /// the document refers to it rather than unfolding it).
+    #[cfg_attr(feature = "openapi", schema(no_recursion))]
     pub children: Vec<TreeNode>,
 }
 
@@ -249,6 +253,7 @@ pub async fn stale(ws: &Workspace, on: NaiveDate, cadence: Option<u32>) -> Resul
 
 /// A check-in with the key result's score once it was made.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryRow {
     #[serde(flatten)]
     pub checkin: CheckIn,
@@ -258,6 +263,7 @@ pub struct HistoryRow {
 /// A key result and its check-ins, oldest first, each with the score it
 /// gave.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct History {
     pub key_result: okapi_store::KeyResult,
     pub checkins: Vec<HistoryRow>,

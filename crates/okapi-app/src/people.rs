@@ -54,6 +54,7 @@ pub async fn save_team(ws: &Workspace, change: TeamChange) -> Result<Team, AppEr
 
 /// A team with the keys of its members.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TeamMembers {
     #[serde(flatten)]
     pub team: Team,

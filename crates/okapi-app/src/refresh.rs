@@ -44,6 +44,7 @@ use crate::workspace::Workspace;
 
 /// What a refresh did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RefreshReport {
     /// Nothing changed since the last refresh, which was kept: the other
     /// fields describe that refresh (its sets are not listed).
@@ -67,6 +68,7 @@ pub struct RefreshReport {
 /// One set of values stored: a grain and a segment (`""` for all
 /// accounts).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SetCount {
     pub grain: Grain,
     pub segment: String,
@@ -76,6 +78,7 @@ pub struct SetCount {
 
 /// A set of values by its grain and segment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SetName {
     pub grain: Grain,
     pub segment: String,
@@ -83,6 +86,7 @@ pub struct SetName {
 
 /// A key result's KPI link left out of a refresh.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SkippedLink {
     pub key_result: String,
     pub reason: String,

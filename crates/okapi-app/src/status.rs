@@ -12,6 +12,7 @@ use okapi_store::{CheckIn, Cycle, KeyResult, Objective};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KrStatus {
     pub key: String,
     pub objective: String,
@@ -42,6 +43,7 @@ pub struct KrStatus {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ObjectiveStatus {
     pub key: String,
     pub title: String,
@@ -62,6 +64,7 @@ pub struct ObjectiveStatus {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CycleStatus {
     pub cycle: Cycle,
     /// The day pace is measured on.

@@ -18,6 +18,7 @@ pub const PREFIX: &str = "okapi_";
 /// A token just created, with its secret: the only time it is shown (it
 /// is serialized, for the one who created it, but never in `Debug`).
 #[derive(Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewToken {
     pub token: ApiToken,
     pub secret: String,

@@ -23,6 +23,7 @@ pub const MAX_UPLOAD_BYTES: usize = 256 * 1024 * 1024;
 
 /// A table uploaded and put in place.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Uploaded {
     pub table: &'static str,
     /// The file now holding the table, relative to the data directory.

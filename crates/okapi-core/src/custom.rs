@@ -49,6 +49,7 @@ pub const MAX_CUSTOM_KPIS: usize = 1_000;
 /// The lifecycle of a custom KPI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum KpiStatus {
     Proposed,
     Trial,

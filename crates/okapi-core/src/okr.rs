@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 /// A cycle's state: `planning` → `active` → `closed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum CycleState {
     Planning,
     Active,
@@ -20,6 +21,7 @@ pub enum CycleState {
 /// An objective's state: `draft` → `in review` → `active` → `closed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ObjectiveState {
     Draft,
     InReview,
@@ -42,6 +44,7 @@ crate::impl_words!(ObjectiveState, "objective state", {
 /// How a key result gets its value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum KrKind {
     /// A number updated by check-ins.
     Metric,
@@ -62,6 +65,7 @@ crate::impl_words!(KrKind, "key result kind", {
 /// What a key result counts: effort, tangible results or impact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum KrType {
     Input,
     Output,
@@ -76,6 +80,7 @@ crate::impl_words!(KrType, "key result type", {
 /// The confidence given with a check-in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Confidence {
     OnTrack,
     AtRisk,

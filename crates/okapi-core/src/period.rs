@@ -113,6 +113,7 @@ pub fn date_of(day: DayNum) -> NaiveDate {
 /// How long a period is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Grain {
     Day,
     Week,

@@ -30,6 +30,7 @@ pub mod titles;
 /// Level of an objective's owner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Level {
     Company,
     Team,
@@ -39,6 +40,7 @@ pub enum Level {
 /// Where in the funnel a KR measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Funnel {
     Top,
     Middle,
@@ -48,6 +50,7 @@ pub enum Funnel {
 /// Maturity of the program a KR measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Maturity {
     Starting,
     Scaling,

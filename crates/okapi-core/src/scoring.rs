@@ -116,6 +116,7 @@ pub fn objective_score(krs: &[(f64, f64)]) -> Result<Option<f64>, ScoreError> {
 /// Red, yellow or green.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Grade {
     Red,
     Yellow,

@@ -17,12 +17,16 @@ impl From<AppError> for ApiError {
     }
 }
 
-#[derive(Debug, Serialize)]
-struct Body<'a> {
+/// An error: its stable code (whose HTTP status is the response's) and
+/// what was refused and why.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub(crate) struct Body<'a> {
     code: Code,
     message: &'a str,
     /// The rows refused, for `invalid_rows`: the first ones in full.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<okapi_engine::load::RowIssue>>)]
     issues: Option<&'a okapi_engine::load::Issues>,
 }
 

@@ -1,7 +1,10 @@
 //! The routes of `/api/v1`: each authenticates, calls one use case of the
 //! application layer and answers its result as JSON. The settings (the
-//! vision, teams, people, API tokens) are in [`settings`].
+//! vision, teams, people, API tokens) are in [`settings`]; the OpenAPI
+//! document of them all, from the `#[utoipa::path]` of each handler, in
+//! [`openapi`].
 
+mod openapi;
 mod settings;
 
 use axum::body::Bytes;
@@ -21,6 +24,7 @@ use okapi_core::okr::Confidence;
 use okapi_core::period::Grain;
 use okapi_store::StoredKpiValue;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::auth::Auth;
@@ -52,6 +56,7 @@ pub fn api() -> Router<AppState> {
             put(upload).layer(DefaultBodyLimit::max(okapi_app::upload::MAX_UPLOAD_BYTES)),
         )
         .merge(settings::routes())
+        .route("/api/v1/openapi.json", get(openapi::document))
         .fallback(|| async { respond(okapi_app::Code::NotFound, "no such route") })
 }
 
@@ -61,13 +66,22 @@ fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
         .map_err(|e| ApiError(AppError::Invalid(e.body_text())))
 }
 
-#[derive(Debug, Serialize)]
+/// The workspace served.
+#[derive(Debug, Serialize, ToSchema)]
 struct WorkspaceInfo {
     id: String,
     vision: Option<String>,
     profile: &'static str,
 }
 
+/// The workspace: its id, vision and profile (`b2b` or `b2c`).
+#[utoipa::path(get, path = "/api/v1/workspace", tag = "workspace",
+    responses(
+        (status = 200, description = "The workspace", body = WorkspaceInfo),
+        (status = 401, response = openapi::Unauthenticated),
+        (status = 500, response = openapi::Internal),
+        (status = 503, response = openapi::Unavailable),
+    ))]
 async fn workspace(State(st): State<AppState>, Auth(_): Auth) -> ApiResult<WorkspaceInfo> {
     Ok(Json(WorkspaceInfo {
         id: st.ws.id.clone(),
@@ -77,7 +91,15 @@ async fn workspace(State(st): State<AppState>, Auth(_): Auth) -> ApiResult<Works
 }
 
 /// Every KPI the workspace knows: the catalog's, then its custom ones,
-/// with name, stage, unit, direction and formula.
+/// with name, stage, unit, direction and formula; a custom KPI's owner,
+/// question, status and review date.
+#[utoipa::path(get, path = "/api/v1/catalog", tag = "kpis",
+    responses(
+        (status = 200, description = "The catalog's KPIs, then the custom ones", body = Vec<okapi_app::data::CatalogEntry>),
+        (status = 401, response = openapi::Unauthenticated),
+        (status = 500, response = openapi::Internal),
+        (status = 503, response = openapi::Unavailable),
+    ))]
 async fn catalog(
     State(st): State<AppState>,
     Auth(_): Auth,
@@ -85,12 +107,24 @@ async fn catalog(
     Ok(Json(okapi_app::data::catalog(&st.ws.settings)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct KpiQuery {
+    /// `day`, `week`, `month` (default), `quarter` or `year`.
     grain: Option<Grain>,
+    /// `column=value` (`plan=pro`); all accounts when left out.
     segment: Option<String>,
 }
 
+/// Every KPI's value in the latest period stored.
+#[utoipa::path(get, path = "/api/v1/kpis", tag = "kpis", params(KpiQuery),
+    responses(
+        (status = 200, description = "Each KPI's value in the latest period stored (empty before the first refresh)", body = Vec<StoredKpiValue>),
+        (status = 400, response = openapi::Invalid),
+        (status = 401, response = openapi::Unauthenticated),
+        (status = 500, response = openapi::Internal),
+        (status = 503, response = openapi::Unavailable),
+    ))]
 async fn kpis(
     State(st): State<AppState>,
     Auth(_): Auth,
@@ -106,6 +140,17 @@ async fn kpis(
     Ok(Json(values))
 }
 
+/// One KPI's stored series, oldest first.
+#[utoipa::path(get, path = "/api/v1/kpis/{id}", tag = "kpis",
+    params(("id" = String, Path, description = "The KPI's id (`mrr`)"), KpiQuery),
+    responses(
+        (status = 200, description = "The KPI's stored values, oldest first", body = Vec<StoredKpiValue>),
+        (status = 400, response = openapi::Invalid),
+        (status = 401, response = openapi::Unauthenticated),
+        (status = 404, response = openapi::NotFound),
+        (status = 500, response = openapi::Internal),
+        (status = 503, response = openapi::Unavailable),
+    ))]
 async fn kpi_series(
     State(st): State<AppState>,
     Auth(_): Auth,
@@ -125,6 +170,13 @@ async fn kpi_series(
 
 /// The executive home: the seven executive subjects, the key results at
 /// risk, the inactive paying customers, the findings.
+#[utoipa::path(get, path = "/api/v1/home", tag = "workspace",
+    responses(
+        (status = 200, description = "The executive home", body = okapi_app::dashboard::Home),
+        (status = 401, response = openapi::Unauthenticated),
+        (status = 500, response = openapi::Internal),
+        (status = 503, response = openapi::Unavailable),
+    ))]
 async fn home(State(st): State<AppState>, Auth(_): Auth) -> ApiResult<okapi_app::dashboard::Home> {
     Ok(Json(
         okapi_app::dashboard::home(&st.ws, Utc::now().date_naive()).await?,
@@ -132,6 +184,13 @@ async fn home(State(st): State<AppState>, Auth(_): Auth) -> ApiResult<okapi_app:
 }
 
 /// The customer journey: the funnel and each stage's KPIs.
+#[utoipa::path(get, path = "/api/v1/journey", tag = "kpis",
+    responses(
+        (status = 200, description = "The customer journey", body = okapi_app::dashboard::Journey),
+        (status = 401, response = openapi::Unauthenticated),
+        (status = 500, response = openapi::Internal),
+        (status = 503, response = openapi::Unavailable),
+    ))]
 async fn journey(
     State(st): State<AppState>,
     Auth(_): Auth,
@@ -141,6 +200,16 @@ async fn journey(
 
 /// A key result's page: its status in its cycle today, its check-ins and
 /// its KPI's latest stored value.
+#[utoipa::path(get, path = "/api/v1/key-results/{key}", tag = "okrs",
+    params(("key" = String, Path, description = "The key result's key")),
+    responses(
+        (status = 200, description = "The key result's page", body = okapi_app::dashboard::KrPage),
+        (status = 400, response = openapi::Invalid),
+        (status = 401, response = openapi::Unauthenticated),
+        (status = 404, response = openapi::NotFound),
+        (status = 500, response = openapi::Internal),
+        (status = 503, response = openapi::Unavailable),
+    ))]
 async fn key_result(
     State(st): State<AppState>,
     Auth(_): Auth,
@@ -151,11 +220,16 @@ async fn key_result(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct OkrQuery {
+    /// The cycle's key; the active cycle when left out.
     cycle: Option<String>,
+    /// The day of the status (default: today, or the cycle's last day).
     at: Option<NaiveDate>,
+    /// Only this team's objectives.
     team: Option<String>,
+    /// Only what this person owns.
     owner: Option<String>,
 }
 
@@ -172,6 +246,17 @@ async fn status_of(st: &AppState, q: OkrQuery) -> Result<CycleStatus, ApiError> 
     Ok(okr_views::status(&st.ws, query, Utc::now().date_naive()).await?)
 }
 
+/// A cycle's status: its objectives and key results with scores, grades,
+/// pace and forecast.
+#[utoipa::path(get, path = "/api/v1/okrs", tag = "okrs", params(OkrQuery),
+    responses(
+        (status = 200, description = "The cycle's status", body = CycleStatus),
+        (status = 400, response = openapi::Invalid),
+        (status = 401, response = openapi::Unauthenticated),
+        (status = 404, response = openapi::NotFound),
+        (status = 500, response = openapi::Internal),
+        (status = 503, response = openapi::Unavailable),
+    ))]
 async fn okrs(
     State(st): State<AppState>,
     Auth(_): Auth,
@@ -180,6 +265,16 @@ async fn okrs(
     Ok(Json(status_of(&st, query(q)?).await?))
 }
 
+/// A cycle's alignment tree: objectives under their parents.
+#[utoipa::path(get, path = "/api/v1/okrs/tree", tag = "okrs", params(OkrQuery),
+    responses(
+        (status = 200, description = "The alignment tree's roots", body = Vec<TreeNode>),
+        (status = 400, response = openapi::Invalid),
+        (status = 401, response = openapi::Unauthenticated),
+        (status = 404, response = openapi::NotFound),
+        (status = 500, response = openapi::Internal),
+        (status = 503, response = openapi::Unavailable),
+    ))]
 async fn tree(
     State(st): State<AppState>,
     Auth(_): Auth,
@@ -189,6 +284,18 @@ async fn tree(
     Ok(Json(okr_views::tree(&status)))
 }
 
+/// A key result and its check-ins, oldest first, each with the score it
+/// gave.
+#[utoipa::path(get, path = "/api/v1/key-results/{key}/checkins", tag = "okrs",
+    params(("key" = String, Path, description = "The key result's key")),
+    responses(
+        (status = 200, description = "The key result and its check-ins", body = History),
+        (status = 400, response = openapi::Invalid),
+        (status = 401, response = openapi::Unauthenticated),
+        (status = 404, response = openapi::NotFound),
+        (status = 500, response = openapi::Internal),
+        (status = 503, response = openapi::Unavailable),
+    ))]
 async fn history(
     State(st): State<AppState>,
     Auth(_): Auth,
@@ -197,15 +304,35 @@ async fn history(
     Ok(Json(okr_views::history(&st.ws, &key).await?))
 }
 
-#[derive(Debug, Deserialize)]
+/// A check-in; every field may be left out.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CheckInBody {
+    /// The key result's value; a KPI-linked key result without one reads
+    /// its KPI.
     value: Option<f64>,
     confidence: Option<Confidence>,
     note: Option<String>,
+    /// The day checked in (default: today).
     at: Option<NaiveDate>,
 }
 
+/// A check-in on a key result: by an admin, an editor of the key result's
+/// team or its owner, or a writing token.
+#[utoipa::path(post, path = "/api/v1/key-results/{key}/checkins", tag = "okrs",
+    params(("key" = String, Path, description = "The key result's key")),
+    request_body = CheckInBody,
+    responses(
+        (status = 201, description = "Checked in: the score it gives, the expected progress, pace and forecast", body = CheckedIn),
+        (status = 400, response = openapi::Invalid),
+        (status = 401, response = openapi::Unauthenticated),
+        (status = 403, response = openapi::Forbidden),
+        (status = 404, response = openapi::NotFound),
+        (status = 409, response = openapi::Conflict),
+        (status = 422, response = openapi::Unprocessable),
+        (status = 500, response = openapi::Internal),
+        (status = 503, response = openapi::Unavailable),
+    ))]
 async fn check_in(
     State(st): State<AppState>,
     Auth(principal): Auth,
@@ -226,22 +353,44 @@ async fn check_in(
     Ok((StatusCode::CREATED, Json(done)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct UploadQuery {
     /// `csv`, `jsonl` or `parquet` (default `csv`).
     format: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+/// A table's file replaced.
+#[derive(Debug, Serialize, ToSchema)]
 struct UploadAnswer {
     #[serde(flatten)]
     uploaded: okapi_app::upload::Uploaded,
-    /// The stored KPI values are being recomputed.
+    /// The stored KPI values are being recomputed (`started`).
     refresh: &'static str,
 }
 
 /// Replaces a table's file with the body, once every row of it is valid,
-/// then refreshes the stored KPI values in the background.
+/// then refreshes the stored KPI values in the background: an admin's or a
+/// writing token's.
+#[utoipa::path(put, path = "/api/v1/data/{table}", tag = "data",
+    params(("table" = String, Path, description = "The table (`subscriptions`, `events`, …)"), UploadQuery),
+    request_body(description = "The table's whole file, in the format of `format` (at most 256 MiB)",
+        content(
+            (String = "text/csv"),
+            (String = "application/x-ndjson"),
+            (openapi::FileBytes = "application/octet-stream"),
+        )),
+    responses(
+        (status = 200, description = "The table's file replaced; the refresh started", body = UploadAnswer),
+        (status = 400, response = openapi::Invalid),
+        (status = 401, response = openapi::Unauthenticated),
+        (status = 403, response = openapi::Forbidden),
+        (status = 404, response = openapi::NotFound),
+        (status = 413, description = "The body is larger than 256 MiB", body = String, content_type = "text/plain"),
+        (status = 422, response = openapi::Unprocessable),
+        (status = 500, response = openapi::Internal),
+        (status = 503, response = openapi::Unavailable),
+    ))]
 async fn upload(
     State(st): State<AppState>,
     Auth(principal): Auth,
@@ -268,15 +417,28 @@ async fn upload(
 }
 
 /// A login's body; no `Debug`, so the password cannot be printed.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct LoginBody {
+    /// The user's key, or their email address.
     user: String,
+    #[schema(format = Password)]
     password: String,
 }
 
 /// Logs in: answers who and until when, and sets the session cookie
 /// (HttpOnly, SameSite=Lax, Secure when the server is behind TLS).
+#[utoipa::path(post, path = "/api/v1/login", tag = "session", security(()),
+    request_body = LoginBody,
+    responses(
+        (status = 200, description = "Logged in", body = okapi_app::accounts::LoginSession,
+            headers(("Set-Cookie" = String, description = "The session cookie, `okapi_session`"))),
+        (status = 400, response = openapi::Invalid),
+        (status = 401, response = openapi::Unauthenticated),
+        (status = 429, response = openapi::TooManyRequests),
+        (status = 500, response = openapi::Internal),
+        (status = 503, response = openapi::Unavailable),
+    ))]
 async fn login(
     State(st): State<AppState>,
     axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
@@ -295,7 +457,22 @@ async fn login(
     Ok(([(axum::http::header::SET_COOKIE, cookie)], Json(session)))
 }
 
+/// A session ended.
+#[derive(Debug, Serialize, ToSchema)]
+struct LoggedOut {
+    logged_out: bool,
+}
+
 /// Logs out: the session ends and the cookie is cleared.
+#[utoipa::path(post, path = "/api/v1/logout", tag = "session",
+    responses(
+        (status = 200, description = "Logged out", body = LoggedOut,
+            headers(("Set-Cookie" = String, description = "The session cookie, cleared"))),
+        (status = 401, response = openapi::Unauthenticated),
+        (status = 403, response = openapi::Forbidden),
+        (status = 500, response = openapi::Internal),
+        (status = 503, response = openapi::Unavailable),
+    ))]
 async fn logout(
     State(st): State<AppState>,
     Auth(_): Auth,
@@ -310,11 +487,18 @@ async fn logout(
     );
     Ok((
         [(axum::http::header::SET_COOKIE, cleared)],
-        Json(serde_json::json!({ "logged_out": true })),
+        Json(LoggedOut { logged_out: true }),
     ))
 }
 
 /// The last refresh of the stored KPI values (`null` before the first).
+#[utoipa::path(get, path = "/api/v1/refresh", tag = "kpis",
+    responses(
+        (status = 200, description = "The last refresh, or `null` before the first", body = Option<okapi_store::KpiRefresh>),
+        (status = 401, response = openapi::Unauthenticated),
+        (status = 500, response = openapi::Internal),
+        (status = 503, response = openapi::Unavailable),
+    ))]
 async fn last_refresh(
     State(st): State<AppState>,
     Auth(_): Auth,
@@ -322,7 +506,8 @@ async fn last_refresh(
     Ok(Json(stored::last_refresh(&st.ws).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct RefreshQuery {
     /// Recompute even when nothing changed.
     #[serde(default)]
@@ -331,6 +516,16 @@ struct RefreshQuery {
 
 /// Refreshes the stored KPI values now and answers what was done (an
 /// admin's or a writing token's).
+#[utoipa::path(post, path = "/api/v1/refresh", tag = "kpis", params(RefreshQuery),
+    responses(
+        (status = 200, description = "What the refresh recomputed, or that nothing changed", body = okapi_app::refresh::RefreshReport),
+        (status = 400, response = openapi::Invalid),
+        (status = 401, response = openapi::Unauthenticated),
+        (status = 403, response = openapi::Forbidden),
+        (status = 422, response = openapi::Unprocessable),
+        (status = 500, response = openapi::Internal),
+        (status = 503, response = openapi::Unavailable),
+    ))]
 async fn refresh_now(
     State(st): State<AppState>,
     Auth(principal): Auth,
@@ -343,9 +538,12 @@ async fn refresh_now(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ReportQuery {
+    /// The cycle's key; the active cycle when left out.
     cycle: Option<String>,
+    /// The day of the status (default: today, or the cycle's last day).
     at: Option<NaiveDate>,
     /// `markdown` (default) or `html`.
     format: Option<String>,
@@ -353,6 +551,17 @@ struct ReportQuery {
 
 /// A cycle's OKR report to download: Markdown, or one self-contained HTML
 /// page that prints to PDF.
+#[utoipa::path(get, path = "/api/v1/report", tag = "okrs", params(ReportQuery),
+    responses(
+        (status = 200, description = "The report, as a file to save",
+            content((String = "text/markdown"), (String = "text/html")),
+            headers(("Content-Disposition" = String, description = "`attachment`, with the file's name"))),
+        (status = 400, response = openapi::Invalid),
+        (status = 401, response = openapi::Unauthenticated),
+        (status = 404, response = openapi::NotFound),
+        (status = 500, response = openapi::Internal),
+        (status = 503, response = openapi::Unavailable),
+    ))]
 async fn report(
     State(st): State<AppState>,
     Auth(_): Auth,

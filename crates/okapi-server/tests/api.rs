@@ -496,7 +496,7 @@ async fn the_security_matrix_holds_for_every_route() {
     let token = r#"{"name": "ci", "access": "write"}"#;
     // (method, path, body, then the status for: a reading token, a writing
     // token, a viewer, an editor of another team, an admin)
-    let routes: [(&str, &str, Option<&str>, [u16; 5]); 24] = [
+    let routes: [(&str, &str, Option<&str>, [u16; 5]); 25] = [
         ("GET", "/api/v1/workspace", None, [200; 5]),
         ("GET", "/api/v1/home", None, [200; 5]),
         ("GET", "/api/v1/journey", None, [200; 5]),
@@ -558,6 +558,8 @@ async fn the_security_matrix_holds_for_every_route() {
             None,
             [403, 403, 403, 403, 200],
         ),
+        // The API's description is anyone's, with or without credentials.
+        ("GET", "/api/v1/openapi.json", None, [200; 5]),
         ("GET", "/api/v1/no-such-route", None, [404; 5]),
     ];
     for (method, path, body, expected) in routes {
@@ -588,9 +590,14 @@ async fn the_security_matrix_holds_for_every_route() {
             let headers: Vec<(&str, &str)> =
                 headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
             let r = call_with(addr, method, path, &headers, body).await;
-            // An unknown route is not found for anyone; every other route
-            // asks for credentials before it says anything.
-            let want = if expected[0] == 404 { 404 } else { 401 };
+            // An unknown route is not found for anyone, the API's
+            // description is there for anyone; every other route asks for
+            // credentials before it says anything.
+            let want = match (expected[0], path) {
+                (404, _) => 404,
+                (_, "/api/v1/openapi.json") => 200,
+                _ => 401,
+            };
             assert_eq!(r.status, want, "{method} {path} with {who}: {}", r.body);
             assert_eq!(
                 settings_of(&ws).await,

@@ -26,6 +26,7 @@ const BATCH: usize = 200;
 
 /// One stored KPI value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StoredKpiValue {
     pub kpi: String,
     /// `column=value`, or `""` for all accounts.
@@ -45,6 +46,7 @@ pub struct StoredKpiValue {
 
 /// A workspace's last refresh of its stored KPI values.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KpiRefresh {
     pub computed_at: DateTime<Utc>,
     /// The fingerprint of the data files.

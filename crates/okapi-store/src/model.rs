@@ -24,6 +24,7 @@ pub struct Workspace {
 
 /// A team and its mission.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Team {
     pub key: String,
     pub name: String,
@@ -33,6 +34,7 @@ pub struct Team {
 /// A person. Password hashes, when the server adds them, are never part of
 /// this value, so they never reach exports or output.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub key: String,
     pub name: String,
@@ -43,6 +45,7 @@ pub struct User {
 
 /// A time box: a quarter, a year or any date range (both ends inclusive).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Cycle {
     pub key: String,
     pub name: String,
@@ -98,6 +101,7 @@ impl Objective {
 
 /// A key result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KeyResult {
     pub key: String,
     pub objective: String,
@@ -199,6 +203,7 @@ impl KeyResult {
 /// Manual or computed from the linked KPI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum CheckInSource {
     Manual,
     Kpi,
@@ -207,6 +212,7 @@ okapi_core::impl_words!(CheckInSource, "check-in source", { Manual => "manual", 
 
 /// One check-in: history, never changed once written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckIn {
     /// Order of writing within the workspace.
     pub seq: i64,

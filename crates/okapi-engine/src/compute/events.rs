@@ -1049,6 +1049,7 @@ impl Daily {
 
 /// A paying account with no recent activity.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InactiveAccount {
     pub account_id: String,
     pub mrr: Decimal,

@@ -59,6 +59,7 @@ const MAX_VALUE_CHARS: usize = 200;
 /// Where a row is in its file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(tag = "kind", content = "number", rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Location {
     /// Line in a text file (CSV, JSON lines), 1-based; the CSV header is line 1.
     Line(u64),
@@ -77,6 +78,7 @@ impl fmt::Display for Location {
 
 /// One problem with one cell (or a whole row, when `column` is empty).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RowIssue {
     pub file: String,
     pub location: Location,

@@ -20,6 +20,7 @@ use crate::day_bits::DayBits;
 
 /// The quality report of one table.
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TableQuality {
     pub table: String,
     pub file: String,

@@ -650,6 +650,17 @@ pub async fn logins_and_their_sessions_hold_per_workspace(db: Db) {
     );
     let mut r = db.store.read_session("acme").await.unwrap();
     assert_eq!(r.admins().await.unwrap(), 1);
+    // Each user's access, and whether they may log in; ana alone is an
+    // admin, and has a password.
+    let accesses = r.accesses().await.unwrap();
+    assert_eq!(accesses.get("ana"), Some(&(Access::Admin, true)));
+    assert_eq!(
+        accesses
+            .values()
+            .filter(|(a, p)| *a == Access::Admin || *p)
+            .count(),
+        1
+    );
     r.commit().await.unwrap();
 
     // Another workspace cannot reach acme's user, nor close its session.
@@ -662,6 +673,7 @@ pub async fn logins_and_their_sessions_hold_per_workspace(db: Db) {
         o.set_login("ana", Access::Viewer, None).await,
         Err(StoreError::NotFound { .. })
     ));
+    assert!(o.accesses().await.unwrap().is_empty());
     o.close_login_session("aa11", t0).await.unwrap();
     o.commit().await.unwrap();
     assert!(

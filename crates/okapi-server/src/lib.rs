@@ -1,13 +1,17 @@
-//! okapi's server: the REST API under `/api/v1`, an adapter over the
-//! application layer ([`okapi_app`]) like the command line.
+//! okapi's server: the pages people use ([`pages`]) and the REST API under
+//! `/api/v1`, both adapters over the application layer ([`okapi_app`])
+//! like the command line.
 //!
-//! Every route is authenticated: a request carries a bearer token
-//! (`Authorization: Bearer okapi_…`) of the workspace served, and a change
-//! needs a token that may write ([`auth`]). Errors are `{ "code",
-//! "message" }` with the status the application's code table gives
-//! ([`error`]); a handler that panics answers 500, and the server goes on.
-//! Every response carries security headers (no sniffing, no framing, no
-//! referrer, a content security policy that allows nothing to load).
+//! Every route but the login, the login page, the pages' assets and the
+//! OpenAPI document is authenticated: an API request carries a bearer
+//! token (`Authorization: Bearer okapi_…`) of the workspace served or the
+//! login session cookie ([`auth`]); a page needs the session cookie and
+//! otherwise redirects to the login. Errors are `{ "code", "message" }`
+//! with the status the application's code table gives ([`error`]); a
+//! handler that panics answers 500, and the server goes on. Every response
+//! carries security headers (no sniffing, no framing, no referrer, and a
+//! content security policy: nothing loads for the API, only the server's
+//! own script and stylesheet for the pages).
 
 pub mod auth;
 pub mod error;

@@ -1179,6 +1179,7 @@ async fn pages_need_a_session_and_refuse_changes_from_elsewhere() {
         "/kpis/mrr",
         "/okrs",
         "/krs/KR-1",
+        "/settings",
     ] {
         for headers in [
             vec![],
@@ -1232,6 +1233,38 @@ async fn pages_need_a_session_and_refuse_changes_from_elsewhere() {
     }
     let h = okapi_app::okr_views::history(&ws, "KR-1").await.unwrap();
     assert_eq!(h.checkins.len(), 1, "only the admin's check-in is written");
+
+    // Settings change only for an admin, and only from this server's pages.
+    let vision = |text: &str| format!("vision={text}");
+    for (who, cookie, site, text, want) in [
+        ("the viewer", viewer, "same-origin", "Viewers+rule", 403),
+        (
+            "the admin from another site",
+            admin,
+            "cross-site",
+            "Elsewhere",
+            403,
+        ),
+        ("the admin", admin, "same-origin", "Customers+first", 303),
+    ] {
+        let body = vision(text);
+        let headers = [
+            ("Cookie", cookie.to_string()),
+            ("Sec-Fetch-Site", site.to_string()),
+            (
+                "Content-Type",
+                "application/x-www-form-urlencoded".to_string(),
+            ),
+            ("Content-Length", body.len().to_string()),
+        ];
+        let h: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let r = raw(addr, "POST", "/settings/vision", &h, &body).await;
+        assert_eq!(r.0, want, "{who}");
+    }
+    assert_eq!(
+        okapi_app::people::vision(&ws).await.unwrap().as_deref(),
+        Some("Customers first")
+    );
     assert_eq!(h.checkins[0].checkin.value, Some(3.0));
     assert_eq!(h.checkins[0].checkin.note.as_deref(), Some("from the page"));
 

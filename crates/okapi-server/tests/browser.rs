@@ -551,6 +551,69 @@ async fn people_use_the_pages_in_a_browser() {
     assert_eq!(h.checkins[0].checkin.value, Some(4.0));
     assert_eq!(h.checkins[0].checkin.author.as_deref(), Some("carl"));
 
+    // Settings: the admin creates a reading token, sees its secret once,
+    // the token opens the API, and revoked it opens nothing.
+    c.find(Locator::Css("nav.main a[href='/settings']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "#people").await;
+    assert!(text(&c, "#people").await.contains("mia"));
+    c.find(Locator::Css(
+        "form[action='/settings/tokens'] input[name=name]",
+    ))
+    .await
+    .unwrap()
+    .send_keys("wall-screen")
+    .await
+    .unwrap();
+    c.find(Locator::Css("form[action='/settings/tokens'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let secret = wait_for(&c, "#token-secret").await.text().await.unwrap();
+    assert!(secret.starts_with("okapi_"), "{secret}");
+    shot(&c, "settings").await;
+    let api = |secret: String| {
+        format!(
+            "return fetch('/api/v1/workspace', {{credentials: 'omit', headers: {{Authorization: 'Bearer {secret}'}}}}).then(r => r.status)"
+        )
+    };
+    let status = c.execute(&api(secret.clone()), vec![]).await.unwrap();
+    assert_eq!(status, serde_json::json!(200));
+    let id = c
+        .find(Locator::Css("#tokens tr[data-token]"))
+        .await
+        .unwrap()
+        .attr("data-token")
+        .await
+        .unwrap()
+        .unwrap();
+    c.find(Locator::Css(&format!(
+        "form[action='/settings/tokens/{id}/revoke'] button"
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    wait_for(&c, "p.notice").await;
+    assert!(
+        text(&c, &format!("tr[data-token='{id}']"))
+            .await
+            .contains("revoked")
+    );
+    assert!(
+        c.find(Locator::Css("#token-secret")).await.is_err(),
+        "a secret shown twice"
+    );
+    let status = c.execute(&api(secret), vec![]).await.unwrap();
+    assert_eq!(status, serde_json::json!(401));
+
     // Log out; the marketing editor may read KR-2 (sales') but not check in.
     c.find(Locator::Css("form[action='/logout'] button"))
         .await
@@ -578,6 +641,22 @@ async fn people_use_the_pages_in_a_browser() {
     shot(&c, "kr-refused").await;
     let h = okapi_app::okr_views::history(&ws, "KR-2").await.unwrap();
     assert!(h.checkins.is_empty(), "the refused check-in was written");
+
+    // An editor reads the settings but sees neither people nor tokens, and
+    // a token made anyway is refused.
+    c.goto(&format!("http://{addr}/settings")).await.unwrap();
+    wait_for(&c, "#teams-h").await;
+    assert!(c.find(Locator::Css("#people")).await.is_err());
+    assert!(c.find(Locator::Css("#tokens-h")).await.is_err());
+    let status = c
+        .execute(
+            "return fetch('/settings/tokens', {method: 'POST', headers: {'Content-Type': 'application/x-www-form-urlencoded'}, body: 'name=mine&access=write'}).then(r => r.status)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, serde_json::json!(403));
+    assert_eq!(okapi_app::tokens::list(&ws).await.unwrap().len(), 1);
 
     c.close().await.unwrap();
 }

@@ -24,6 +24,7 @@ mod kr;
 mod login;
 mod mrr;
 mod okrs;
+mod settings;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -58,6 +59,12 @@ pub fn pages() -> Router<AppState> {
         .route("/okrs", get(okrs::page))
         .route("/krs/{key}", get(kr::page))
         .route("/krs/{key}/check-in", post(kr::check_in))
+        .route("/settings", get(settings::page))
+        .route("/settings/vision", post(settings::vision))
+        .route("/settings/teams", post(settings::team))
+        .route("/settings/people/{key}", post(settings::person))
+        .route("/settings/tokens", post(settings::create_token))
+        .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
         .route("/assets/{name}", get(assets::asset))
 }
 
@@ -121,6 +128,7 @@ const NAV: &[(&str, &str)] = &[
     ("/customers", "Customers"),
     ("/kpis", "KPIs"),
     ("/okrs", "OKRs"),
+    ("/settings", "Settings"),
 ];
 
 /// A whole page: header with navigation and who is logged in, `body`.

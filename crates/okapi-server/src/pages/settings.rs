@@ -198,10 +198,6 @@ pub async fn page(
     render(&st, &viewer, notice.as_deref(), None).await
 }
 
-fn admin_of(viewer: &Principal) -> Result<Admin, Response> {
-    Admin::of(viewer).map_err(fail)
-}
-
 fn saved(what: &str) -> Response {
     let what: String = url::form_urlencoded::byte_serialize(what.as_bytes()).collect();
     Redirect::to(&format!("/settings?saved={what}")).into_response()
@@ -218,7 +214,7 @@ pub async fn vision(
     Viewer(viewer): Viewer,
     Form(f): Form<VisionForm>,
 ) -> PageResult {
-    let a = admin_of(&viewer)?;
+    let a = Admin::of(&viewer).map_err(fail)?;
     admin::set_vision(&st.ws, &a, &f.vision)
         .await
         .map_err(fail)?;
@@ -238,7 +234,7 @@ pub async fn team(
     Viewer(viewer): Viewer,
     Form(f): Form<TeamForm>,
 ) -> PageResult {
-    let a = admin_of(&viewer)?;
+    let a = Admin::of(&viewer).map_err(fail)?;
     let given = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     admin::save_team(
         &st.ws,
@@ -266,7 +262,7 @@ pub async fn person(
     Path(key): Path<String>,
     Form(f): Form<AccessForm>,
 ) -> PageResult {
-    let a = admin_of(&viewer)?;
+    let a = Admin::of(&viewer).map_err(fail)?;
     admin::save_person(
         &st.ws,
         &a,
@@ -295,7 +291,7 @@ pub async fn create_token(
     Viewer(viewer): Viewer,
     Form(f): Form<TokenForm>,
 ) -> PageResult {
-    let a = admin_of(&viewer)?;
+    let a = Admin::of(&viewer).map_err(fail)?;
     let made = admin::create_token(&st.ws, &a, &f.name, f.access, Utc::now())
         .await
         .map_err(fail)?;
@@ -308,7 +304,7 @@ pub async fn revoke_token(
     Viewer(viewer): Viewer,
     Path(id): Path<String>,
 ) -> PageResult {
-    let a = admin_of(&viewer)?;
+    let a = Admin::of(&viewer).map_err(fail)?;
     admin::revoke_token(&st.ws, &a, &id, Utc::now())
         .await
         .map_err(fail)?;

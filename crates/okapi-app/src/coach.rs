@@ -45,8 +45,17 @@ fn draft_of(o: &Objective, krs: &[KeyResult]) -> DraftObjective {
 }
 
 /// The measured sales cycle: `sales_cycle_length` of the latest quarter
-/// with deals won, or `None` without deal data.
-fn measured_sales_cycle(ws: &Workspace) -> Option<(f64, String)> {
+/// with deals won, or `None` without deal data. Read from the stored
+/// values when a refresh stored them, else from the data.
+async fn measured_sales_cycle(ws: &Workspace) -> Option<(f64, String)> {
+    if let Ok(stored) = crate::stored::series(ws, "sales_cycle_length", Grain::Quarter, "").await
+        && !stored.is_empty()
+    {
+        return stored.iter().rev().find_map(|v| {
+            let value = v.value.as_deref()?.parse::<f64>().ok()?;
+            Some((value, format!("quarter of {}", v.period_start)))
+        });
+    }
     let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
     let h = reader
         .history("sales_cycle_length", None, Grain::Quarter)
@@ -146,7 +155,7 @@ pub async fn review(
             )
         }
     };
-    let measured = measured_sales_cycle(ws);
+    let measured = measured_sales_cycle(ws).await;
     let ctx = ReviewContext {
         cycle_days,
         sales_cycle_days: measured.as_ref().map(|m| m.0),

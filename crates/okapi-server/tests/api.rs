@@ -1179,6 +1179,7 @@ async fn pages_need_a_session_and_refuse_changes_from_elsewhere() {
         "/kpis/mrr",
         "/okrs",
         "/krs/KR-1",
+        "/review",
         "/settings",
     ] {
         for headers in [

@@ -489,6 +489,32 @@ async fn people_use_the_pages_in_a_browser() {
     assert!(nested.is_ok(), "O-2 is not shown under O-1");
     shot(&c, "okrs").await;
 
+    // The coach: each objective has one key result where about three are
+    // usual (okrs.md), so each gets that note.
+    c.find(Locator::Css("nav.main a[href='/review']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "#findings").await;
+    let notes = c
+        .find_all(Locator::Css("#findings tr[data-rule=kr-count]"))
+        .await
+        .unwrap();
+    assert_eq!(notes.len(), 2);
+    for n in &notes {
+        assert!(n.text().await.unwrap().contains("1 key result(s)"));
+    }
+    shot(&c, "review").await;
+    c.find(Locator::Css("nav.main a[href='/okrs']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "ul.tree").await;
+
     // Check in on KR-1: 0 → 10, a value of 4 scores 0.40.
     c.find(Locator::Css("tr[data-kr=KR-1] a"))
         .await

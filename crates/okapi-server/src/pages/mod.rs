@@ -24,6 +24,7 @@ mod kr;
 mod login;
 mod mrr;
 mod okrs;
+mod review;
 mod settings;
 
 use axum::Router;
@@ -59,6 +60,7 @@ pub fn pages() -> Router<AppState> {
         .route("/okrs", get(okrs::page))
         .route("/krs/{key}", get(kr::page))
         .route("/krs/{key}/check-in", post(kr::check_in))
+        .route("/review", get(review::page))
         .route("/settings", get(settings::page))
         .route("/settings/vision", post(settings::vision))
         .route("/settings/teams", post(settings::team))
@@ -128,6 +130,7 @@ const NAV: &[(&str, &str)] = &[
     ("/customers", "Customers"),
     ("/kpis", "KPIs"),
     ("/okrs", "OKRs"),
+    ("/review", "Review"),
     ("/settings", "Settings"),
 ];
 

@@ -296,7 +296,14 @@ pub struct KpiPage {
     /// The segments stored for this KPI at this grain (`""`: all).
     pub segments: Vec<String>,
     pub key_results: Vec<LinkedKr>,
+    /// What people said in the surveys of the tile's period (only NPS
+    /// comments on the NPS page, only CSAT ones on the CSAT page), newest
+    /// first, at most [`COMMENTS_SHOWN`].
+    pub comments: Vec<okapi_engine::compute::SurveyComment>,
 }
+
+/// How many survey comments a KPI's page shows.
+pub const COMMENTS_SHOWN: usize = 12;
 
 /// The page of KPI `id` at `grain` for `segment` (`""`: all accounts).
 pub async fn kpi_page(
@@ -339,7 +346,25 @@ pub async fn kpi_page(
         .collect();
     segments.sort();
     segments.dedup();
+    let comments = match (
+        tile.period,
+        stored::view::<Vec<okapi_engine::compute::SurveyComment>>(ws, views::COMMENTS).await?,
+    ) {
+        (Some(start), Some(Ok(all))) => {
+            let period = okapi_core::period::Period::containing(grain, start);
+            all.into_iter()
+                .filter(|c| period.contains(c.day))
+                .filter(|c| match id {
+                    "nps" | "csat" => c.kind == id,
+                    _ => true,
+                })
+                .take(COMMENTS_SHOWN)
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     Ok(KpiPage {
+        comments,
         owner: custom.and_then(|k| k.owner.clone()),
         question: custom.and_then(|k| k.question.clone()),
         review_date: custom.and_then(|k| k.review_date),

@@ -218,6 +218,7 @@ fn views(engine: &Engine, settings: &Settings) -> Vec<(&'static str, String)> {
             views::RETENTION,
             doc(data::retention_of(engine, Grain::Month)),
         ),
+        (views::COMMENTS, doc(Ok(engine.survey_comments()))),
     ]
 }
 
@@ -233,6 +234,11 @@ pub mod views {
     pub const TTV: &str = "ttv";
     /// [`crate::data::RetentionReport`] by month.
     pub const RETENTION: &str = "retention";
+    /// The survey responses with a comment
+    /// ([`okapi_engine::compute::SurveyComment`]), newest first.
+    pub const COMMENTS: &str = "comments";
+    /// Every view a refresh stores.
+    pub const ALL: [&str; 6] = [INACTIVE, MRR, HEALTH, TTV, RETENTION, COMMENTS];
 }
 
 /// What [`compute`] gives: the sets of values, the views, the links it
@@ -329,8 +335,11 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
     let mut r = ws.read_session().await?;
     let krs = r.key_results(None).await?;
     let last = r.last_kpi_refresh().await?;
-    // A refresh stored before views were stored has none: compute again.
-    let has_views = r.stored_view(views::INACTIVE).await?.is_some();
+    // A refresh stored before a view was added lacks it: compute again.
+    let mut has_views = true;
+    for name in views::ALL {
+        has_views &= r.stored_view(name).await?.is_some();
+    }
     r.commit().await?;
 
     let links = links_of(&krs);

@@ -86,6 +86,7 @@ async fn workspace() -> (tempfile::TempDir, Workspace) {
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
     std::fs::write(data.join("subscriptions.csv"), SUBSCRIPTIONS).unwrap();
+    std::fs::write(data.join("surveys.csv"), SURVEYS).unwrap();
     let loc = Location {
         dir: dir.path().to_path_buf(),
         config: None,
@@ -229,6 +230,17 @@ async fn browser(driver: &Driver) -> Client {
         .await
         .expect("a chromium session")
 }
+
+/// Survey responses: one comment in February, two in March, and a March
+/// score without a comment. The churn page of March shows the two March
+/// comments, the newest first.
+const SURVEYS: &str = "\
+responded_at,kind,score,account_id,user_id,comment
+2026-02-10T10:00:00Z,nps,9,a1,,Everything we needed
+2026-03-05T10:00:00Z,nps,3,a5,,Too expensive for what we use
+2026-03-12T10:00:00Z,csat,2,a6,,Support took a week to answer
+2026-03-15T10:00:00Z,nps,10,a3,,
+";
 
 fn shots() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
@@ -442,6 +454,22 @@ async fn people_use_the_pages_in_a_browser() {
         .await
         .unwrap();
     assert_eq!(dots.len(), 2);
+    let said: Vec<String> = {
+        let mut out = Vec::new();
+        for li in c.find_all(Locator::Css("#comments li")).await.unwrap() {
+            out.push(li.text().await.unwrap());
+        }
+        out
+    };
+    assert_eq!(said.len(), 2, "{said:?}");
+    assert!(
+        said[0].starts_with("“Support took a week to answer”"),
+        "{said:?}"
+    );
+    assert!(
+        said[1].starts_with("“Too expensive for what we use”"),
+        "{said:?}"
+    );
     shot(&c, "kpi-month").await;
     c.find(Locator::Css("a[data-grain=week]"))
         .await

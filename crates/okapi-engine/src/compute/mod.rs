@@ -780,6 +780,44 @@ impl Engine {
         Ok(self.health_on(scan, day_num(at), &ctx)?)
     }
 
+    /// The survey responses that carry a comment, newest first: the
+    /// qualitative context shown beside the numbers. Empty without a
+    /// surveys table (or without comments in it).
+    pub fn survey_comments(&self) -> Vec<SurveyComment> {
+        let zone = self.settings.time_zone;
+        let mut out = Vec::new();
+        let Some(t) = self.tables.get(&Table::Surveys) else {
+            return out;
+        };
+        for b in &t.batches {
+            let (Some(k), Some(s), Some(at), Some(c)) = (
+                col::<StringArray>(b, "kind"),
+                col::<datafusion::arrow::array::Int64Array>(b, "score"),
+                col::<TimestampMicrosecondArray>(b, "responded_at"),
+                col::<StringArray>(b, "comment"),
+            ) else {
+                continue;
+            };
+            let account = col::<StringArray>(b, "account_id");
+            for i in 0..b.num_rows() {
+                if !c.is_valid(i) || c.value(i).trim().is_empty() {
+                    continue;
+                }
+                out.push(SurveyComment {
+                    day: date_of(zone.day_of(at.value(i))),
+                    kind: k.value(i).to_string(),
+                    score: s.value(i),
+                    account_id: account
+                        .filter(|a| a.is_valid(i))
+                        .map(|a| a.value(i).to_string()),
+                    comment: c.value(i).to_string(),
+                });
+            }
+        }
+        out.sort_by(|a, b| b.day.cmp(&a.day).then(a.comment.cmp(&b.comment)));
+        out
+    }
+
     /// NPS responses and tickets per account, read once for every day scored.
     fn health_context<'a>(&self, scan: &'a EventsScan) -> HealthContext<'a> {
         let zone = self.settings.time_zone;
@@ -1099,6 +1137,19 @@ pub struct AccountHealth {
     pub score: f64,
     pub signals: okapi_core::health::HealthSignals,
     pub inputs: okapi_core::health::HealthInputs,
+}
+
+/// A survey response with a comment.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SurveyComment {
+    /// The day it was given, in the workspace's time zone.
+    pub day: NaiveDate,
+    /// `nps` or `csat`.
+    pub kind: String,
+    pub score: i64,
+    pub account_id: Option<String>,
+    pub comment: String,
 }
 
 /// One KPI value in one period.

@@ -135,6 +135,22 @@ pub async fn page(
                     @if let Some(r) = p.review_date { dt { "Review on" } dd { (r) } }
                 }
             }
+            section.card aria-labelledby="voice-h" {
+                h2 #voice-h { "What customers said" }
+                @if p.comments.is_empty() {
+                    p.empty { "No survey comment in this period. Comments come from the surveys table's " code { "comment" } " column." }
+                } @else {
+                    p.small.muted { "Survey comments of the period" @if let Some(d) = p.tile.period { " from " (d) } ", newest first." }
+                    ul #comments {
+                        @for c in &p.comments {
+                            li {
+                                "“" (c.comment) "”"
+                                span.small.muted { " · " (c.kind.to_uppercase()) " " (c.score) " · " (c.day) @if let Some(a) = &c.account_id { " · " (a) } }
+                            }
+                        }
+                    }
+                }
+            }
             section.card aria-labelledby="krs-h" {
                 h2 #krs-h { "Key results on this KPI" }
                 @if p.key_results.is_empty() {

@@ -40,6 +40,8 @@ pub enum Code {
     Forbidden,
     /// Too many attempts (logins): wait and try again.
     TooManyRequests,
+    /// The request's body is larger than allowed (an upload).
+    TooLarge,
     /// The database cannot be reached, or its schema is not this build's.
     Unavailable,
     /// A bug or an unexpected failure; the message says what failed.
@@ -48,7 +50,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, for tables and tests.
-    pub const ALL: [Code; 10] = [
+    pub const ALL: [Code; 11] = [
         Code::Invalid,
         Code::InvalidRows,
         Code::InvalidData,
@@ -57,6 +59,7 @@ impl Code {
         Code::Unauthenticated,
         Code::Forbidden,
         Code::TooManyRequests,
+        Code::TooLarge,
         Code::Unavailable,
         Code::Internal,
     ];
@@ -72,6 +75,7 @@ impl Code {
             Code::Unauthenticated => "unauthenticated",
             Code::Forbidden => "forbidden",
             Code::TooManyRequests => "too_many_requests",
+            Code::TooLarge => "too_large",
             Code::Unavailable => "unavailable",
             Code::Internal => "internal",
         }
@@ -87,6 +91,7 @@ impl Code {
             Code::Unauthenticated => 401,
             Code::Forbidden => 403,
             Code::TooManyRequests => 429,
+            Code::TooLarge => 413,
             Code::Unavailable => 503,
             Code::Internal => 500,
         }
@@ -147,6 +152,9 @@ pub enum AppError {
     /// Too many attempts: the message says when to try again.
     #[error("{0}")]
     TooManyRequests(String),
+    /// A body larger than allowed.
+    #[error("{0}")]
+    TooLarge(String),
     /// A request that needs something the workspace lacks (no data
     /// directory outside a workspace, no dates in the data).
     #[error("{0}")]
@@ -200,6 +208,7 @@ impl AppError {
             AppError::Unauthenticated(_) => Code::Unauthenticated,
             AppError::Forbidden(_) => Code::Forbidden,
             AppError::TooManyRequests(_) => Code::TooManyRequests,
+            AppError::TooLarge(_) => Code::TooLarge,
             AppError::Conflict(_) => Code::Conflict,
             AppError::Internal(_) => Code::Internal,
             AppError::Context { source, .. } => source.code(),
@@ -319,6 +328,7 @@ mod tests {
             (Code::Unauthenticated, 401, 2),
             (Code::Forbidden, 403, 2),
             (Code::TooManyRequests, 429, 2),
+            (Code::TooLarge, 413, 2),
             (Code::Unavailable, 503, 2),
             (Code::Internal, 500, 2),
         ];

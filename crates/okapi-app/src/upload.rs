@@ -4,6 +4,11 @@
 //! with every row issue ([`crate::Code::InvalidRows`]); a table kept in
 //! another format before (`events.csv` replaced by `events.parquet`) loses
 //! its old file once the new one is in place, so the table never has two.
+//!
+//! The server streams a body to disk as it arrives ([`StagedUpload`]): an
+//! upload never sits in memory whole, and one past [`MAX_UPLOAD_BYTES`] is
+//! refused (`too_large`) as soon as it passes the bound, its staged file
+//! removed.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -42,6 +47,87 @@ impl Drop for Staging {
     }
 }
 
+/// An upload being written: a hidden directory beside the data files (the
+/// same file system, so the file moves into place by a rename), removed
+/// however the upload ends.
+pub struct StagedUpload {
+    staging: Staging,
+    table: Table,
+    format: Format,
+    path: PathBuf,
+    file: tokio::fs::File,
+    written: usize,
+}
+
+impl std::fmt::Debug for StagedUpload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StagedUpload")
+            .field("path", &self.path)
+            .field("written", &self.written)
+            .finish()
+    }
+}
+
+impl StagedUpload {
+    /// Starts the upload of `table` in `format` into the workspace.
+    pub async fn begin(ws: &Workspace, table: Table, format: Format) -> Result<Self, AppError> {
+        let data = ws.data_dir();
+        tokio::fs::create_dir_all(&data)
+            .await
+            .map_err(AppError::write_to(&data))?;
+        let staging = Staging(data.join(format!(".upload-{}", random_hex::<8>()?)));
+        tokio::fs::create_dir(&staging.0)
+            .await
+            .map_err(AppError::write_to(&staging.0))?;
+        let path = staging
+            .0
+            .join(format!("{}.{}", table.name(), format.extension()));
+        let file = tokio::fs::File::create(&path)
+            .await
+            .map_err(AppError::write_to(&path))?;
+        Ok(StagedUpload {
+            staging,
+            table,
+            format,
+            path,
+            file,
+            written: 0,
+        })
+    }
+
+    /// Appends `chunk`; refused (`too_large`) past [`MAX_UPLOAD_BYTES`].
+    pub async fn write(&mut self, chunk: &[u8]) -> Result<(), AppError> {
+        use tokio::io::AsyncWriteExt;
+        self.written = self.written.saturating_add(chunk.len());
+        if self.written > MAX_UPLOAD_BYTES {
+            return Err(AppError::TooLarge(format!(
+                "the upload is larger than the {MAX_UPLOAD_BYTES} bytes an upload may hold"
+            )));
+        }
+        self.file
+            .write_all(chunk)
+            .await
+            .map_err(AppError::write_to(&self.path))
+    }
+
+    /// Validates the file written and, when every row is valid, makes it
+    /// the workspace's file of its table.
+    pub async fn finish(mut self, ws: &Workspace) -> Result<Uploaded, AppError> {
+        use tokio::io::AsyncWriteExt;
+        self.file
+            .flush()
+            .await
+            .map_err(AppError::write_to(&self.path))?;
+        self.file
+            .sync_all()
+            .await
+            .map_err(AppError::write_to(&self.path))?;
+        let data = ws.data_dir();
+        let zone = ws.settings.time_zone;
+        tokio::task::spawn_blocking(move || put_in_place(&data, self, zone)).await?
+    }
+}
+
 /// Validates `bytes` as the file of `table` in `format` and, when every
 /// row is valid, makes it the workspace's file of that table.
 pub async fn upload(
@@ -50,36 +136,26 @@ pub async fn upload(
     format: Format,
     bytes: Vec<u8>,
 ) -> Result<Uploaded, AppError> {
-    if bytes.len() > MAX_UPLOAD_BYTES {
-        return Err(AppError::input(
-            "file",
-            format!(
-                "is {} bytes, more than the {MAX_UPLOAD_BYTES} an upload may hold",
-                bytes.len()
-            ),
-        ));
-    }
-    let data = ws.data_dir();
-    let zone = ws.settings.time_zone;
-    tokio::task::spawn_blocking(move || put_in_place(&data, table, format, &bytes, zone)).await?
+    let mut staged = StagedUpload::begin(ws, table, format).await?;
+    staged.write(&bytes).await?;
+    staged.finish(ws).await
 }
 
 fn put_in_place(
     data: &Path,
-    table: Table,
-    format: Format,
-    bytes: &[u8],
+    staged: StagedUpload,
     zone: okapi_core::timezone::Zone,
 ) -> Result<Uploaded, AppError> {
-    std::fs::create_dir_all(data).map_err(AppError::write_to(data))?;
-    // A hidden directory beside the data files: the same file system, so
-    // the file moves into place by a rename.
-    let staging = Staging(data.join(format!(".upload-{}", random_hex::<8>()?)));
-    std::fs::create_dir(&staging.0).map_err(AppError::write_to(&staging.0))?;
+    let StagedUpload {
+        staging,
+        table,
+        format,
+        path: staged,
+        file,
+        ..
+    } = staged;
+    drop(file);
     let name = format!("{}.{}", table.name(), format.extension());
-    let staged = staging.0.join(&name);
-    std::fs::write(&staged, bytes).map_err(AppError::write_to(&staged))?;
-
     let dir = DataDir {
         root: staging.0.clone(),
         files: BTreeMap::from([(

@@ -194,3 +194,48 @@ async fn key_results_read_their_kpis_from_one_load() {
         together.history("mrr", None, Grain::Month).unwrap()
     );
 }
+
+/// An upload streamed in chunks is refused as soon as it passes the bound,
+/// before the chunk that passes it is written, and leaves nothing behind:
+/// no table file, no staging directory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_past_the_bound_is_refused_and_leaves_nothing() {
+    use okapi_app::upload::{MAX_UPLOAD_BYTES, StagedUpload};
+    use okapi_app::workspace::{self, InitRequest, Workspace};
+    use okapi_core::data_model::Table;
+    use okapi_engine::source::Format;
+    let dir = tempfile::tempdir().unwrap();
+    workspace::init(InitRequest {
+        dir: dir.path().to_path_buf(),
+        database_url: None,
+        profile: okapi_core::settings::Profile::B2b,
+        name: Some("Acme".into()),
+        id: None,
+    })
+    .await
+    .unwrap();
+    let ws = Workspace::open(&okapi_app::Location {
+        dir: dir.path().to_path_buf(),
+        config: None,
+        database_url: None,
+    })
+    .await
+    .unwrap();
+    let mut staged = StagedUpload::begin(&ws, Table::Subscriptions, Format::Csv)
+        .await
+        .unwrap();
+    let header = b"subscription_id,account_id,plan,mrr,start_date,end_date\n";
+    staged.write(header).await.unwrap();
+    // The bound less what was written fits; one byte more does not.
+    let header = header.len();
+    let rest = vec![b' '; MAX_UPLOAD_BYTES - header + 1];
+    let e = staged.write(&rest).await.unwrap_err();
+    assert_eq!(e.code(), okapi_app::Code::TooLarge);
+    assert_eq!(e.code().http_status(), 413);
+    drop(staged);
+    let left: Vec<_> = std::fs::read_dir(ws.data_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

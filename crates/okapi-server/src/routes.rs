@@ -7,8 +7,6 @@
 mod openapi;
 mod settings;
 
-use axum::body::Bytes;
-use axum::extract::DefaultBodyLimit;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -51,10 +49,7 @@ pub fn api() -> Router<AppState> {
             "/api/v1/key-results/{key}/checkins",
             get(history).post(check_in),
         )
-        .route(
-            "/api/v1/data/{table}",
-            put(upload).layer(DefaultBodyLimit::max(okapi_app::upload::MAX_UPLOAD_BYTES)),
-        )
+        .route("/api/v1/data/{table}", put(upload))
         .merge(settings::routes())
         .route("/api/v1/openapi.json", get(openapi::document))
         .fallback(|| async { respond(okapi_app::Code::NotFound, "no such route") })
@@ -386,7 +381,7 @@ struct UploadAnswer {
         (status = 401, response = openapi::Unauthenticated),
         (status = 403, response = openapi::Forbidden),
         (status = 404, response = openapi::NotFound),
-        (status = 413, description = "The body is larger than 256 MiB", body = String, content_type = "text/plain"),
+        (status = 413, response = openapi::TooLarge),
         (status = 422, response = openapi::Unprocessable),
         (status = 500, response = openapi::Internal),
         (status = 503, response = openapi::Unavailable),
@@ -396,13 +391,24 @@ async fn upload(
     Auth(principal): Auth,
     Path(table): Path<String>,
     q: Result<Query<UploadQuery>, QueryRejection>,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> ApiResult<UploadAnswer> {
+    use http_body_util::BodyExt;
     okapi_app::accounts::may_manage_data(&principal)?;
     let table = okapi_app::inputs::table(&table)?;
     let q = query(q)?;
     let format = okapi_app::inputs::data_format(q.format.as_deref().unwrap_or("csv"))?;
-    let uploaded = okapi_app::upload::upload(&st.ws, table, format, body.to_vec()).await?;
+    // The body goes to disk as it arrives, never whole in memory.
+    let mut staged = okapi_app::upload::StagedUpload::begin(&st.ws, table, format).await?;
+    let mut body = body;
+    while let Some(frame) = body.frame().await {
+        let frame =
+            frame.map_err(|e| ApiError(AppError::Invalid(format!("the upload broke off: {e}"))))?;
+        if let Some(chunk) = frame.data_ref() {
+            staged.write(chunk).await?;
+        }
+    }
+    let uploaded = staged.finish(&st.ws).await?;
     let ws = st.ws.clone();
     tokio::spawn(async move {
         match okapi_app::refresh::refresh_workspace(&ws, false).await {

@@ -66,6 +66,10 @@ error_response!(
     TooManyRequests,
     "`too_many_requests`: too many login attempts; the message says when to try again"
 );
+error_response!(
+    TooLarge,
+    "`too_large`: the body is larger than an upload may hold (256 MiB)"
+);
 error_response!(Internal, "`internal`: a bug or an unexpected failure");
 error_response!(
     Unavailable,
@@ -152,6 +156,7 @@ impl Modify for Security {
             Conflict,
             Unprocessable,
             TooManyRequests,
+            TooLarge,
             Internal,
             Unavailable
         )

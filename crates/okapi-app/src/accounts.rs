@@ -134,6 +134,30 @@ impl std::fmt::Debug for LoginSession {
     }
 }
 
+/// The user key a login names: `user` itself, or the key of the user whose
+/// email address it is (in any case); what login attempts are counted
+/// by, so that an account's key and its email share one limit. An email
+/// no user has is its own name, lowercased, which no user key matches (a
+/// key has no `@`).
+pub async fn account_of(ws: &Workspace, user: &str) -> Result<String, AppError> {
+    let user = user.trim();
+    if !user.contains('@') {
+        return Ok(user.to_string());
+    }
+    let mut r = ws.read_session().await?;
+    let users = r.users().await?;
+    r.commit().await?;
+    Ok(users
+        .into_iter()
+        .find(|u| {
+            u.email
+                .as_deref()
+                .is_some_and(|e| e.trim().eq_ignore_ascii_case(user))
+        })
+        .map(|u| u.key)
+        .unwrap_or_else(|| user.to_lowercase()))
+}
+
 /// Logs `user` (a user's key, or their email address, in any case) in
 /// with `password`.
 pub async fn login(
@@ -143,22 +167,8 @@ pub async fn login(
     now: DateTime<Utc>,
 ) -> Result<LoginSession, AppError> {
     let refused = || AppError::Unauthenticated("wrong user or password".into());
+    let key = account_of(ws, user).await?;
     let mut r = ws.read_session().await?;
-    let user = user.trim();
-    let key = if user.contains('@') {
-        r.users()
-            .await?
-            .into_iter()
-            .find(|u| {
-                u.email
-                    .as_deref()
-                    .is_some_and(|e| e.trim().eq_ignore_ascii_case(user))
-            })
-            .map(|u| u.key)
-            .unwrap_or_default()
-    } else {
-        user.to_string()
-    };
     let found = match r.login(&key).await {
         Ok(l) => Some(l),
         Err(okapi_store::StoreError::NotFound { .. }) => None,

@@ -451,7 +451,9 @@ async fn login(
     body: Result<Json<LoginBody>, JsonRejection>,
 ) -> Result<impl axum::response::IntoResponse, ApiError> {
     let Json(body) = body.map_err(|e| ApiError(AppError::Invalid(e.body_text())))?;
-    st.login_limits.attempt(peer.ip(), &body.user)?;
+    // Counted by account: its key and its email share one limit.
+    let account = okapi_app::accounts::account_of(&st.ws, &body.user).await?;
+    st.login_limits.attempt(peer.ip(), &account)?;
     let session = okapi_app::accounts::login(&st.ws, &body.user, body.password, Utc::now()).await?;
     let cookie = format!(
         "{}={}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}{}",

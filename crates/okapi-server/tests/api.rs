@@ -1086,6 +1086,32 @@ async fn login_attempts_are_limited_per_account() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_accounts_key_and_email_share_one_limit() {
+    let (_dir, ws, addr) = served().await;
+    okapi_app::people::save_user(
+        &ws,
+        okapi_app::people::UserChange {
+            key: "dora".into(),
+            email: Some("Dora@Acme.test".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    // Guesses alternate between the key and the email (in another case):
+    // they count against one account.
+    for i in 0..okapi_server::limits::PER_ACCOUNT_PER_MINUTE {
+        let user = if i % 2 == 0 { "dora" } else { "dora@acme.TEST" };
+        let body = format!(r#"{{"user": "{user}", "password": "guess number {i}"}}"#);
+        let r = call(addr, "POST", "/api/v1/login", None, Some(&body)).await;
+        assert_eq!(r.status, 401);
+    }
+    let body = r#"{"user": "dora@acme.test", "password": "one more guess"}"#;
+    let r = call(addr, "POST", "/api/v1/login", None, Some(body)).await;
+    assert_eq!(r.status, 429);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cycle_report_downloads_as_markdown_or_html() {
     let (_dir, ws, addr) = served().await;
     let reader = tokens::create(&ws, "dashboard", TokenAccess::Read, Utc::now())

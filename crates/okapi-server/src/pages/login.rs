@@ -89,7 +89,12 @@ pub async fn submit(
             StatusCode::FORBIDDEN,
         );
     }
-    if let Err(e) = st.login_limits.attempt(peer.ip(), &f.user) {
+    // Counted by account: its key and its email share one limit.
+    let account = match okapi_app::accounts::account_of(&st.ws, &f.user).await {
+        Ok(a) => a,
+        Err(e) => return super::error_page(&e),
+    };
+    if let Err(e) = st.login_limits.attempt(peer.ip(), &account) {
         return render(
             &next,
             &f.user,

@@ -474,6 +474,96 @@ pub fn heatmap(rows: &[(String, Vec<Option<f64>>)], label: &str) -> String {
     svg
 }
 
+/// Colours of the phases of a timeline, in order (they repeat past six).
+const PHASES: [&str; 6] = [
+    "#2f6fdb", "#8250df", "#bf8700", "#1a7f37", "#cf222e", "#57606a",
+];
+
+/// Onboarding timelines: one horizontal bar per row, made of its phases
+/// end to end, each as long as its days (on one scale for every row), in
+/// the colour of its phase as the legend names it. A row is (label,
+/// [(phase, days)]); `phases` names every phase in the legend's order.
+pub fn timelines(rows: &[(String, Vec<(String, f64)>)], phases: &[String], label: &str) -> String {
+    const W: f64 = 720.0;
+    const LEFT: f64 = 90.0;
+    const RIGHT: f64 = 70.0;
+    const ROW: f64 = 22.0;
+    const LINE: f64 = 18.0;
+    // The legend, wrapped onto as many lines as it needs.
+    let mut legend = Vec::with_capacity(phases.len());
+    let (mut x, mut line) = (0.0, 0.0);
+    for p in phases {
+        let width = 14.0 + 7.0 * p.chars().count() as f64 + 16.0;
+        if x > 0.0 && x + width > W {
+            x = 0.0;
+            line += 1.0;
+        }
+        legend.push((p, x, line * LINE));
+        x += width;
+    }
+    let legend_h = (line + 1.0) * LINE + 8.0;
+    let h = legend_h + ROW * rows.len() as f64;
+    let mut svg = format!(
+        "<svg class=\"chart timelines\" viewBox=\"0 0 {W} {h}\" width=\"100%\" role=\"img\" aria-label=\"{}\">",
+        esc(label)
+    );
+    let colour = |phase: &str| {
+        let i = phases.iter().position(|p| p == phase).unwrap_or(0);
+        PHASES.get(i % PHASES.len()).copied().unwrap_or(SERIES)
+    };
+    for (p, x, y) in legend {
+        let _ = write!(
+            svg,
+            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"10\" height=\"10\" fill=\"{}\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" fill=\"{INK}\">{}</text>",
+            y + 4.0,
+            colour(p),
+            x + 14.0,
+            y + 13.0,
+            esc(p)
+        );
+    }
+    let longest = rows
+        .iter()
+        .map(|(_, steps)| steps.iter().map(|(_, d)| d.max(0.0)).sum::<f64>())
+        .fold(0.0_f64, f64::max);
+    let scale = if longest > 0.0 {
+        (W - LEFT - RIGHT) / longest
+    } else {
+        0.0
+    };
+    for (r, (name, steps)) in rows.iter().enumerate() {
+        let y = legend_h + ROW * r as f64;
+        let _ = write!(
+            svg,
+            "<text x=\"0\" y=\"{:.1}\" font-size=\"11\" fill=\"#1f2328\">{}</text>",
+            y + 14.0,
+            esc(name)
+        );
+        let mut at = LEFT;
+        for (phase, days) in steps {
+            let w = days.max(0.0) * scale;
+            let _ = write!(
+                svg,
+                "<rect x=\"{at:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"{:.1}\" fill=\"{}\"><title>{}: {days:.1} days</title></rect>",
+                y + 3.0,
+                ROW - 6.0,
+                colour(phase),
+                esc(phase)
+            );
+            at += w;
+        }
+        let total: f64 = steps.iter().map(|(_, d)| d.max(0.0)).sum();
+        let _ = write!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" fill=\"{INK}\">{total:.1} d</text>",
+            at + 6.0,
+            y + 14.0
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -598,6 +688,38 @@ mod tests {
         );
         assert!(svg.contains(">100%<") && svg.contains(">25%<"));
         assert_eq!(svg.matches("<rect").count(), 2);
+    }
+
+    #[test]
+    fn timelines_lay_phases_end_to_end_on_one_scale() {
+        // The longest row, 10 days, spans the 560 px between the labels
+        // and the totals (720 - 90 - 70): 56 px a day. The second row's
+        // 2-day phase is 112 px wide and starts at 90.
+        let phases = vec!["signed → live".to_string(), "live → value".to_string()];
+        let svg = timelines(
+            &[
+                (
+                    "a1".into(),
+                    vec![(phases[0].clone(), 4.0), (phases[1].clone(), 6.0)],
+                ),
+                ("a2".into(), vec![(phases[0].clone(), 2.0)]),
+            ],
+            &phases,
+            "onboarding",
+        );
+        assert!(
+            svg.contains("x=\"90.0\" y=\"29.0\" width=\"224.0\""),
+            "{svg}"
+        );
+        assert!(
+            svg.contains("x=\"314.0\" y=\"29.0\" width=\"336.0\""),
+            "{svg}"
+        );
+        assert!(
+            svg.contains("x=\"90.0\" y=\"51.0\" width=\"112.0\""),
+            "{svg}"
+        );
+        assert!(svg.contains(">10.0 d<") && svg.contains(">2.0 d<"));
     }
 
     #[test]

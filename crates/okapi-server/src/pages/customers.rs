@@ -40,6 +40,39 @@ fn slowest_first(r: &TtvReport) -> Vec<&okapi_core::ttv::AccountTtv> {
     done
 }
 
+/// One account's timeline: its name and its phases with their days.
+type Timeline = (String, Vec<(String, f64)>);
+
+/// The slowest accounts' timelines as phases with their days, and every
+/// phase named, in the order they happen.
+fn timeline_rows(slowest: &[&okapi_core::ttv::AccountTtv]) -> (Vec<Timeline>, Vec<String>) {
+    const MICROS_PER_DAY: f64 = 86_400_000_000.0;
+    // Phases in the order they happen, as the bars show them.
+    let mut phases: Vec<String> = Vec::new();
+    let rows = slowest
+        .iter()
+        .map(|a| {
+            let steps = a
+                .steps
+                .windows(2)
+                .filter_map(|w| match w {
+                    [(from, t0), (to, t1)] => {
+                        Some((format!("{from} → {to}"), (t1 - t0) as f64 / MICROS_PER_DAY))
+                    }
+                    _ => None,
+                })
+                .collect::<Vec<_>>();
+            for (p, _) in &steps {
+                if !phases.contains(p) {
+                    phases.push(p.clone());
+                }
+            }
+            (a.account.clone(), steps)
+        })
+        .collect();
+    (rows, phases)
+}
+
 /// `GET /customers`.
 pub async fn page(State(st): State<AppState>, Viewer(viewer): Viewer) -> PageResult {
     let inactive = stored::view::<InactiveReport>(&st.ws, views::INACTIVE)
@@ -110,19 +143,10 @@ pub async fn page(State(st): State<AppState>, Viewer(viewer): Viewer) -> PageRes
                         }
                     }
                     @let slowest = slowest_first(r);
-                    h3 { "The slowest onboardings" }
-                    table {
-                        thead { tr { th { "Account" } th.n { "Days to value" } th { "Milestones" } } }
-                        tbody {
-                            @for a in slowest.iter().take(SHOWN) {
-                                tr {
-                                    td { (a.account) }
-                                    td.n { (a.days.map_or("—".to_string(), |d| format!("{d:.1}"))) }
-                                    td.small { (a.steps.iter().map(|(m, _)| m.as_str()).collect::<Vec<_>>().join(" → ")) }
-                                }
-                            }
-                        }
-                    }
+                    @let shown: Vec<_> = slowest.iter().take(SHOWN).copied().collect();
+                    @let (rows, phases) = timeline_rows(&shown);
+                    h3 { "The slowest onboardings, phase by phase" }
+                    (svg(okapi_app::charts::timelines(&rows, &phases, "the slowest onboardings, phase by phase")))
                 }
             }
         }

@@ -262,6 +262,19 @@ async fn text(c: &Client, css: &str) -> String {
         .unwrap()
 }
 
+/// How many visible form fields of the page have no label (neither inside
+/// one nor named by one's `for`).
+async fn unlabelled(c: &Client) -> u64 {
+    c.execute(
+        "return [...document.querySelectorAll('input:not([type=hidden]), select, textarea')].filter(e => !e.closest('label') && !(e.id && document.querySelector('label[for=\"' + e.id + '\"]'))).length",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .as_u64()
+    .unwrap()
+}
+
 /// Waits until `css` matches, for pages that htmx swaps in.
 async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
     c.wait()
@@ -375,6 +388,24 @@ async fn people_use_the_pages_in_a_browser() {
         7
     );
     shot(&c, "home").await;
+
+    // The keyboard: the first Tab lands on the link that skips to the
+    // content.
+    c.find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys("\u{E004}")
+        .await
+        .unwrap();
+    let focused = c.active_element().await.unwrap();
+    assert_eq!(focused.text().await.unwrap(), "Skip to content");
+    // The page prints (to PDF, as a browser does).
+    let pdf = c
+        .print(fantoccini::wd::PrintConfiguration::default())
+        .await
+        .unwrap();
+    assert!(pdf.starts_with(b"%PDF"), "not a PDF");
+    std::fs::write(shots().join("home.pdf"), &pdf).unwrap();
 
     // The MRR bridge of March: 950 on February 28, a5 (100) and a6 (50)
     // churned, nothing else moved: 800 at the end.
@@ -564,6 +595,7 @@ async fn people_use_the_pages_in_a_browser() {
         .await
         .unwrap()
         .len();
+    assert_eq!(unlabelled(&c).await, 0, "a form field without a label");
     let value = c.find(Locator::Css("input[name=value]")).await.unwrap();
     value.clear().await.unwrap();
     value.send_keys("4").await.unwrap();
@@ -632,6 +664,7 @@ async fn people_use_the_pages_in_a_browser() {
     let secret = wait_for(&c, "#token-secret").await.text().await.unwrap();
     assert!(secret.starts_with("okapi_"), "{secret}");
     shot(&c, "settings").await;
+    assert_eq!(unlabelled(&c).await, 0, "a form field without a label");
     let api = |secret: String| {
         format!(
             "return fetch('/api/v1/workspace', {{credentials: 'omit', headers: {{Authorization: 'Bearer {secret}'}}}}).then(r => r.status)"

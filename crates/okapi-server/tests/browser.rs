@@ -262,6 +262,27 @@ async fn text(c: &Client, css: &str) -> String {
         .unwrap()
 }
 
+/// Marks the page's header, to tell a partial update (the mark stays)
+/// from a new page (it goes).
+async fn mark_header(c: &Client) {
+    c.execute(
+        "document.querySelector('header.top').dataset.mark = 'kept'",
+        vec![],
+    )
+    .await
+    .unwrap();
+}
+
+async fn header_marked(c: &Client) -> bool {
+    c.execute(
+        "return document.querySelector('header.top').dataset.mark === 'kept'",
+        vec![],
+    )
+    .await
+    .unwrap()
+        == serde_json::json!(true)
+}
+
 /// How many visible form fields of the page have no label (neither inside
 /// one nor named by one's `for`).
 async fn unlabelled(c: &Client) -> u64 {
@@ -502,6 +523,7 @@ async fn people_use_the_pages_in_a_browser() {
         "{said:?}"
     );
     shot(&c, "kpi-month").await;
+    mark_header(&c).await;
     c.find(Locator::Css("a[data-grain=week]"))
         .await
         .unwrap()
@@ -605,6 +627,7 @@ async fn people_use_the_pages_in_a_browser() {
         .send_keys("Four renewals signed in the first weeks")
         .await
         .unwrap();
+    mark_header(&c).await;
     c.find(Locator::Css("form[action='/krs/KR-1/check-in'] button"))
         .await
         .unwrap()
@@ -620,6 +643,10 @@ async fn people_use_the_pages_in_a_browser() {
         .await
         .unwrap();
     assert_eq!(after.as_deref(), Some("0.40"));
+    assert!(
+        header_marked(&c).await,
+        "the check-in reloaded the whole page"
+    );
     assert_eq!(text(&c, "#current").await, "4");
     assert!(text(&c, "#checkins").await.contains("Four renewals signed"));
     // The chart gained its first check-in: a dot it did not have.

@@ -87,6 +87,8 @@ pub async fn page(
         p.small { a href="/kpis" { "KPIs" } " / " (p.entry.stage) }
         h1 { (p.entry.name) }
         p.lead { (p.entry.formula) }
+        // What a grain or segment changes, swapped alone by htmx.
+        div #kpi-main {
         div.tiles {
             div.tile {
                 span.name { "Latest " (grain.as_str()) }
@@ -105,7 +107,7 @@ pub async fn page(
             h2 #series-h { "Over time" }
             nav.tabs aria-label="Grain" {
                 @for g in Grain::ALL {
-                    a href=(link(g, &segment)) aria-current=[(g == grain).then_some("true")] data-grain=(g.as_str()) { (g.as_str()) }
+                    a href=(link(g, &segment)) hx-get=(link(g, &segment)) hx-target="#kpi-main" hx-select="#kpi-main" hx-swap="outerHTML" hx-push-url="true" aria-current=[(g == grain).then_some("true")] data-grain=(g.as_str()) { (g.as_str()) }
                 }
                 @if p.segments.len() > 1 || !segment.is_empty() {
                     span.muted.small { "Segment:" }
@@ -166,6 +168,7 @@ pub async fn page(
                     }
                 }
             }
+        }
         }
     };
     Ok(layout(&st, &viewer, &p.entry.name, "/kpis", body).into_response())

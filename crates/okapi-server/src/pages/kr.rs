@@ -47,10 +47,10 @@ pub async fn page(
             @if let Some(kpi) = &k.kpi { " · follows " a href=(format!("/kpis/{kpi}")) { (kpi) } }
             @if let Some(o) = &k.owner { " · owned by " (o) }
         }
-        @if done.checked_in.is_some() {
-            p.notice role="status" { "Check-in saved." }
-        }
         div #kr {
+            @if done.checked_in.is_some() {
+                p.notice role="status" { "Check-in saved." }
+            }
             div.tiles {
                 div.tile {
                     span.name { "Score" }
@@ -103,7 +103,8 @@ pub async fn page(
                 section.card aria-labelledby="checkin-h" {
                     h2 #checkin-h { "Check in" }
                     @if may_check_in {
-                        form.stack method="post" action=(format!("/krs/{}/check-in", k.key)) {
+                        // htmx posts it and swaps only this key result's part of the page.
+                        form.stack method="post" action=(format!("/krs/{}/check-in", k.key)) hx-post=(format!("/krs/{}/check-in", k.key)) hx-target="#kr" hx-select="#kr" hx-swap="outerHTML" {
                             label {
                                 "Value" @if !unit.is_empty() { " (" (unit) ")" }
                                 input type="number" step="any" name="value" value=[prefill.map(|v| v.to_string())] required;

@@ -42,6 +42,9 @@ pub enum Code {
     TooManyRequests,
     /// The request's body is larger than allowed (an upload).
     TooLarge,
+    /// The path exists, but not with this method (the server's answer
+    /// only).
+    MethodNotAllowed,
     /// The database cannot be reached, or its schema is not this build's.
     Unavailable,
     /// A bug or an unexpected failure; the message says what failed.
@@ -50,7 +53,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, for tables and tests.
-    pub const ALL: [Code; 11] = [
+    pub const ALL: [Code; 12] = [
         Code::Invalid,
         Code::InvalidRows,
         Code::InvalidData,
@@ -60,6 +63,7 @@ impl Code {
         Code::Forbidden,
         Code::TooManyRequests,
         Code::TooLarge,
+        Code::MethodNotAllowed,
         Code::Unavailable,
         Code::Internal,
     ];
@@ -76,6 +80,7 @@ impl Code {
             Code::Forbidden => "forbidden",
             Code::TooManyRequests => "too_many_requests",
             Code::TooLarge => "too_large",
+            Code::MethodNotAllowed => "method_not_allowed",
             Code::Unavailable => "unavailable",
             Code::Internal => "internal",
         }
@@ -92,6 +97,7 @@ impl Code {
             Code::Forbidden => 403,
             Code::TooManyRequests => 429,
             Code::TooLarge => 413,
+            Code::MethodNotAllowed => 405,
             Code::Unavailable => 503,
             Code::Internal => 500,
         }
@@ -329,6 +335,7 @@ mod tests {
             (Code::Forbidden, 403, 2),
             (Code::TooManyRequests, 429, 2),
             (Code::TooLarge, 413, 2),
+            (Code::MethodNotAllowed, 405, 2),
             (Code::Unavailable, 503, 2),
             (Code::Internal, 500, 2),
         ];

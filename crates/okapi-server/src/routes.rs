@@ -53,6 +53,12 @@ pub fn api() -> Router<AppState> {
         .merge(settings::routes())
         .route("/api/v1/openapi.json", get(openapi::document))
         .fallback(|| async { respond(okapi_app::Code::NotFound, "no such route") })
+        .method_not_allowed_fallback(|method: axum::http::Method| async move {
+            respond(
+                okapi_app::Code::MethodNotAllowed,
+                &format!("this path does not answer {method}"),
+            )
+        })
 }
 
 /// A query string refused, as an `invalid` error.

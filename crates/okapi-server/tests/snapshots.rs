@@ -293,6 +293,7 @@ async fn every_route_answers_as_its_snapshot() {
         ("tokens", "GET", "/api/v1/tokens", None),
         ("token_revoke", "DELETE", "/api/v1/tokens/T-1", None),
         ("no_route", "GET", "/api/v1/no-such-route", None),
+        ("wrong_method", "DELETE", "/api/v1/okrs", None),
     ];
     for (name, method, path, body) in routes {
         let (status, mut value) = call(addr, &cookie, method, path, *body).await;

@@ -70,6 +70,10 @@ error_response!(
     TooLarge,
     "`too_large`: the body is larger than an upload may hold (256 MiB)"
 );
+error_response!(
+    MethodNotAllowed,
+    "`method_not_allowed`: the path exists, but not with this method"
+);
 error_response!(Internal, "`internal`: a bug or an unexpected failure");
 error_response!(
     Unavailable,
@@ -157,6 +161,7 @@ impl Modify for Security {
             Unprocessable,
             TooManyRequests,
             TooLarge,
+            MethodNotAllowed,
             Internal,
             Unavailable
         )

@@ -2,7 +2,7 @@
 //! on the key results of a served workspace (SQLite, one writer
 //! connection: the others wait their turn), each check-in answered `201`
 //! is stored exactly once, and none is stored that was not answered.
-//! (`benches/serve.rs` runs the same for a fixed time on a large
+//! (`bench/serve` runs the same for a fixed time on a large
 //! workspace.)
 
 #![allow(

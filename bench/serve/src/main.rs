@@ -1,7 +1,8 @@
 //! A load generator for the server, run in one process with it on loopback.
 //!
 //! ```sh
-//! cargo bench --workspace --bench serve -- --workspace DIR [options]
+//! cargo build --release --workspace --bins
+//! target/release/okapi-serve-bench --workspace DIR [options]
 //! ```
 //!
 //! `DIR` is a workspace whose KPI values are already stored (`okapi
@@ -41,7 +42,7 @@
     clippy::expect_used,
     clippy::indexing_slicing,
     clippy::panic
-)] // a benchmark's driver
+)] // a benchmark's driver, not library code
 
 use std::collections::BTreeMap;
 use std::error::Error;
@@ -63,7 +64,7 @@ use okapi_store::{Access, TokenAccess};
 type BoxError = Box<dyn Error + Send + Sync>;
 
 const USAGE: &str = "\
-usage: cargo bench --workspace --bench serve -- --workspace DIR [options]
+usage: okapi-serve-bench --workspace DIR [options]
 
   --workspace DIR        a workspace whose KPI values are stored (okapi refresh)
   --mode M               read, writers or all (default all)
@@ -93,8 +94,7 @@ struct Options {
     target_p99_ms: f64,
 }
 
-/// The options, or `None` when no workspace was given (as when `cargo
-/// bench` or `cargo test --benches` runs every bench without arguments).
+/// The options, or `None` when asked for help.
 fn options() -> Result<Option<Options>, BoxError> {
     let mut workspace = None;
     let mut o = Options {
@@ -118,8 +118,6 @@ fn options() -> Result<Option<Options>, BoxError> {
                 .ok_or_else(|| format!("{arg} needs a value\n{USAGE}"))
         };
         match arg.as_str() {
-            // Passed by `cargo bench` to every bench target.
-            "--bench" => {}
             "--workspace" => workspace = Some(PathBuf::from(value()?)),
             "--mode" => match value()?.as_str() {
                 "read" => (o.read, o.writers_mode) = (true, false),
@@ -143,10 +141,7 @@ fn options() -> Result<Option<Options>, BoxError> {
             a => return Err(format!("unknown argument {a}\n{USAGE}").into()),
         }
     }
-    let Some(workspace) = workspace else {
-        println!("serve: no --workspace given, nothing measured\n{USAGE}");
-        return Ok(None);
-    };
+    let workspace = workspace.ok_or_else(|| format!("--workspace is needed\n{USAGE}"))?;
     if o.connections == 0 || o.writers == 0 || o.server_threads == 0 || o.client_threads == 0 {
         return Err("connections, writers and threads must be at least 1".into());
     }

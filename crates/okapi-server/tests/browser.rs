@@ -296,6 +296,26 @@ async fn unlabelled(c: &Client) -> u64 {
     .unwrap()
 }
 
+/// Clicks the element `css` matches.
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("`{css}`: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Types `text` into the element `css` matches.
+async fn type_into(c: &Client, css: &str, text: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("`{css}`: {e}"))
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
 /// Waits until `css` matches, for pages that htmx swaps in.
 async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
     c.wait()
@@ -310,24 +330,9 @@ async fn log_in(c: &Client, addr: SocketAddr, user: &str, to: &str) {
     // Not logged in: the login page, which comes back here after.
     wait_for(c, "input[name=user]").await;
     assert!(c.current_url().await.unwrap().path() == "/login");
-    c.find(Locator::Css("input[name=user]"))
-        .await
-        .unwrap()
-        .send_keys(user)
-        .await
-        .unwrap();
-    c.find(Locator::Css("input[name=password]"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(c, "input[name=user]", user).await;
+    type_into(c, "input[name=password]", PASSWORD).await;
+    click(c, "button[type=submit]").await;
     wait_for(c, "main#main h1").await;
     c.wait()
         .at_most(Duration::from_secs(10))
@@ -349,24 +354,9 @@ async fn people_use_the_pages_in_a_browser() {
     c.goto(&format!("http://{addr}/")).await.unwrap();
     wait_for(&c, "input[name=user]").await;
     shot(&c, "login").await;
-    c.find(Locator::Css("input[name=user]"))
-        .await
-        .unwrap()
-        .send_keys("carl@acme.test")
-        .await
-        .unwrap();
-    c.find(Locator::Css("input[name=password]"))
-        .await
-        .unwrap()
-        .send_keys("not the password")
-        .await
-        .unwrap();
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(&c, "input[name=user]", "carl@acme.test").await;
+    type_into(&c, "input[name=password]", "not the password").await;
+    click(&c, "button[type=submit]").await;
     let refused = wait_for(&c, "p.error").await.text().await.unwrap();
     assert!(refused.contains("Wrong email"), "{refused}");
 
@@ -412,12 +402,7 @@ async fn people_use_the_pages_in_a_browser() {
 
     // The keyboard: the first Tab lands on the link that skips to the
     // content.
-    c.find(Locator::Css("body"))
-        .await
-        .unwrap()
-        .send_keys("\u{E004}")
-        .await
-        .unwrap();
+    type_into(&c, "body", "\u{E004}").await;
     let focused = c.active_element().await.unwrap();
     assert_eq!(focused.text().await.unwrap(), "Skip to content");
     // The page prints (to PDF, as a browser does).
@@ -430,12 +415,7 @@ async fn people_use_the_pages_in_a_browser() {
 
     // The MRR bridge of March: 950 on February 28, a5 (100) and a6 (50)
     // churned, nothing else moved: 800 at the end.
-    c.find(Locator::Css("nav.main a[href='/mrr']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "nav.main a[href='/mrr']").await;
     wait_for(&c, "#months").await;
     assert_eq!(text(&c, "#bridge-h").await, "The bridge of March 2026");
     let summaries = c.find_all(Locator::Css("details summary")).await.unwrap();
@@ -457,12 +437,7 @@ async fn people_use_the_pages_in_a_browser() {
 
     // The journey: without visits or leads only the new customers of March
     // (none) are known.
-    c.find(Locator::Css("nav.main a[href='/journey']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "nav.main a[href='/journey']").await;
     wait_for(&c, "#funnel-h").await;
     let funnel = text(&c, "svg.funnel").await;
     assert!(
@@ -472,31 +447,16 @@ async fn people_use_the_pages_in_a_browser() {
     shot(&c, "journey").await;
     // Customers: without events nobody can be called inactive, and the
     // page says why rather than showing an empty list.
-    c.find(Locator::Css("nav.main a[href='/customers']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "nav.main a[href='/customers']").await;
     wait_for(&c, "#inactive-h").await;
     let inactive = text(&c, "#inactive-h + p.empty").await;
     assert!(inactive.contains("no events table"), "{inactive}");
     shot(&c, "customers").await;
-    c.find(Locator::Css("nav.main a[href='/']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "nav.main a[href='/']").await;
     wait_for(&c, "a.tile[data-kpi=customer_churn_rate]").await;
 
     // A KPI's page, then another grain.
-    c.find(Locator::Css("a.tile[data-kpi=customer_churn_rate]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "a.tile[data-kpi=customer_churn_rate]").await;
     wait_for(&c, "#latest").await;
     assert_eq!(text(&c, "h1").await, "Customer churn rate");
     assert_eq!(text(&c, "#latest").await, "40.0%");
@@ -524,12 +484,7 @@ async fn people_use_the_pages_in_a_browser() {
     );
     shot(&c, "kpi-month").await;
     mark_header(&c).await;
-    c.find(Locator::Css("a[data-grain=week]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "a[data-grain=week]").await;
     wait_for(&c, "a[data-grain=week][aria-current=true]").await;
     assert!(
         c.current_url()
@@ -555,12 +510,7 @@ async fn people_use_the_pages_in_a_browser() {
     shot(&c, "kpi-week").await;
 
     // The OKR tree: the sales objective under the company's.
-    c.find(Locator::Css("nav.main a[href='/okrs']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "nav.main a[href='/okrs']").await;
     wait_for(&c, "ul.tree").await;
     let nested = c
         .find(Locator::Css(
@@ -572,12 +522,7 @@ async fn people_use_the_pages_in_a_browser() {
 
     // The coach: each objective has one key result where about three are
     // usual (okrs.md), so each gets that note.
-    c.find(Locator::Css("nav.main a[href='/review']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "nav.main a[href='/review']").await;
     wait_for(&c, "#findings").await;
     let notes = c
         .find_all(Locator::Css("#findings tr[data-rule=kr-count]"))
@@ -588,21 +533,11 @@ async fn people_use_the_pages_in_a_browser() {
         assert!(n.text().await.unwrap().contains("1 key result(s)"));
     }
     shot(&c, "review").await;
-    c.find(Locator::Css("nav.main a[href='/okrs']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "nav.main a[href='/okrs']").await;
     wait_for(&c, "ul.tree").await;
 
     // Check in on KR-1: 0 → 10, a value of 4 scores 0.40.
-    c.find(Locator::Css("tr[data-kr=KR-1] a"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "tr[data-kr=KR-1] a").await;
     wait_for(&c, "#score").await;
     let before = c
         .find(Locator::Css("#score"))
@@ -621,19 +556,14 @@ async fn people_use_the_pages_in_a_browser() {
     let value = c.find(Locator::Css("input[name=value]")).await.unwrap();
     value.clear().await.unwrap();
     value.send_keys("4").await.unwrap();
-    c.find(Locator::Css("textarea[name=note]"))
-        .await
-        .unwrap()
-        .send_keys("Four renewals signed in the first weeks")
-        .await
-        .unwrap();
+    type_into(
+        &c,
+        "textarea[name=note]",
+        "Four renewals signed in the first weeks",
+    )
+    .await;
     mark_header(&c).await;
-    c.find(Locator::Css("form[action='/krs/KR-1/check-in'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "form[action='/krs/KR-1/check-in'] button").await;
     wait_for(&c, "p.notice").await;
     let after = c
         .find(Locator::Css("#score"))
@@ -666,28 +596,16 @@ async fn people_use_the_pages_in_a_browser() {
 
     // Settings: the admin creates a reading token, sees its secret once,
     // the token opens the API, and revoked it opens nothing.
-    c.find(Locator::Css("nav.main a[href='/settings']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "nav.main a[href='/settings']").await;
     wait_for(&c, "#people").await;
     assert!(text(&c, "#people").await.contains("mia"));
-    c.find(Locator::Css(
+    type_into(
+        &c,
         "form[action='/settings/tokens'] input[name=name]",
-    ))
-    .await
-    .unwrap()
-    .send_keys("wall-screen")
-    .await
-    .unwrap();
-    c.find(Locator::Css("form[action='/settings/tokens'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+        "wall-screen",
+    )
+    .await;
+    click(&c, "form[action='/settings/tokens'] button").await;
     let secret = wait_for(&c, "#token-secret").await.text().await.unwrap();
     assert!(secret.starts_with("okapi_"), "{secret}");
     shot(&c, "settings").await;
@@ -707,14 +625,11 @@ async fn people_use_the_pages_in_a_browser() {
         .await
         .unwrap()
         .unwrap();
-    c.find(Locator::Css(&format!(
-        "form[action='/settings/tokens/{id}/revoke'] button"
-    )))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    click(
+        &c,
+        &format!("form[action='/settings/tokens/{id}/revoke'] button"),
+    )
+    .await;
     wait_for(&c, "p.notice").await;
     assert!(
         text(&c, &format!("tr[data-token='{id}']"))
@@ -729,12 +644,7 @@ async fn people_use_the_pages_in_a_browser() {
     assert_eq!(status, serde_json::json!(401));
 
     // Log out; the marketing editor may read KR-2 (sales') but not check in.
-    c.find(Locator::Css("form[action='/logout'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "form[action='/logout'] button").await;
     wait_for(&c, "input[name=user]").await;
     log_in(&c, addr, "mia", "/krs/KR-2").await;
     assert!(

@@ -14,7 +14,7 @@ use crate::secrets::{random_bytes, random_hex, sha256_hex};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{DateTime, TimeDelta, Utc};
-use okapi_store::{Access, Login, Store};
+use okapi_store::{Access, Login};
 use serde::Serialize;
 
 use crate::error::AppError;
@@ -205,11 +205,10 @@ pub async fn logout(ws: &Workspace, secret: &str, now: DateTime<Utc>) -> Result<
     Ok(())
 }
 
-/// The principal of a session `secret` of `workspace`, refused when it is
-/// unknown, expired, or another workspace's.
+/// The principal of a session `secret` of the workspace, refused when it
+/// is unknown, expired, or another workspace's.
 pub async fn authenticate_session(
-    store: &Store,
-    workspace: &str,
+    ws: &Workspace,
     secret: &str,
     now: DateTime<Utc>,
 ) -> Result<Principal, AppError> {
@@ -217,16 +216,21 @@ pub async fn authenticate_session(
     if !secret.starts_with(PREFIX) {
         return Err(refused());
     }
-    let Some(login) = store
-        .login_by_session(&sha256_hex(secret.as_bytes()), now)
-        .await?
-    else {
+    let hash = sha256_hex(secret.as_bytes());
+    let found = ws
+        .memo
+        .sessions
+        .get_or_read(&ws.store, hash.clone(), || async {
+            ws.store.session_login(&hash).await
+        })
+        .await?;
+    let Some((login, expires_at)) = found.as_ref() else {
         return Err(refused());
     };
-    if login.workspace != workspace || login.password_hash.is_none() {
+    if *expires_at <= now || login.workspace != ws.id || login.password_hash.is_none() {
         return Err(refused());
     }
-    Ok(principal_of(login))
+    Ok(principal_of(login.clone()))
 }
 
 fn principal_of(login: Login) -> Principal {

@@ -16,6 +16,8 @@
 //! KPI's direction says is better, *bad* the other way, neither when
 //! unchanged or unknown.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use okapi_core::catalog::Direction;
 use okapi_core::period::Grain;
@@ -206,16 +208,27 @@ pub struct Home {
 
 /// The cycle status the pages read (the active cycle, else the latest),
 /// or `None` when the workspace has no cycle.
-async fn current_status(ws: &Workspace, today: NaiveDate) -> Result<Option<CycleStatus>, AppError> {
-    match okr_views::status(ws, StatusQuery::default(), today).await {
+async fn current_status(
+    ws: &Workspace,
+    today: NaiveDate,
+) -> Result<Option<Arc<CycleStatus>>, AppError> {
+    match okr_views::status_shared(ws, StatusQuery::default(), today).await {
         Ok(st) => Ok(Some(st)),
         Err(AppError::Missing(_)) => Ok(None),
         Err(e) => Err(e),
     }
 }
 
-/// The executive home on `today`.
-pub async fn home(ws: &Workspace, today: NaiveDate) -> Result<Home, AppError> {
+/// The executive home on `today`, kept in the workspace's memo until the
+/// database changes ([`crate::memo`]).
+pub async fn home(ws: &Workspace, today: NaiveDate) -> Result<Arc<Home>, AppError> {
+    ws.memo
+        .home
+        .get_or_read(&ws.store, (ws.id.clone(), today), || read_home(ws, today))
+        .await
+}
+
+async fn read_home(ws: &Workspace, today: NaiveDate) -> Result<Home, AppError> {
     let mut tiles = Vec::new();
     for (title, main, also) in executive_subjects(ws.settings.profile) {
         let main = tile(ws, main, Grain::Month, "").await?;
@@ -262,7 +275,7 @@ pub async fn home(ws: &Workspace, today: NaiveDate) -> Result<Home, AppError> {
         profile: ws.settings.profile.as_str(),
         refreshed: stored::last_refresh(ws).await?,
         tiles,
-        cycle: status.map(|s| s.cycle.key),
+        cycle: status.map(|s| s.cycle.key.clone()),
         at_risk,
         inactive,
         inactive_unavailable,

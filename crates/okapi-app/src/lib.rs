@@ -15,6 +15,8 @@
 //! Modules:
 //! - [`error`]: the error type and the code table;
 //! - [`location`]: where a workspace, its settings and its database are;
+//! - [`memo`]: what requests read most, kept while the database has not
+//!   changed;
 //! - [`inputs`]: validated inputs shared by several use cases;
 //! - [`workspace`]: an open workspace, `init` and `migrate`;
 //! - [`people`]: the vision, teams and users;
@@ -67,6 +69,7 @@ pub mod inputs;
 pub mod key_results;
 pub mod kpi_reader;
 pub mod location;
+pub mod memo;
 pub mod objectives;
 pub mod okr_file;
 pub mod okr_views;

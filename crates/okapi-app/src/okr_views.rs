@@ -3,6 +3,7 @@
 //! alignment tree, stale key results and a key result's history.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{NaiveDate, NaiveTime};
 use okapi_core::okr::{Confidence, CycleState, KrKind};
@@ -72,6 +73,33 @@ pub struct StatusQuery {
 
 /// A cycle's status on a day.
 pub async fn status(
+    ws: &Workspace,
+    q: StatusQuery,
+    today: NaiveDate,
+) -> Result<CycleStatus, AppError> {
+    Ok(Arc::unwrap_or_clone(status_shared(ws, q, today).await?))
+}
+
+/// [`status`], shared: a status read from the database alone (not live,
+/// not filtered) is kept in the workspace's memo until the database
+/// changes ([`crate::memo`]), so that the pages and the API read a cycle's
+/// check-ins once per change instead of once per request.
+pub async fn status_shared(
+    ws: &Workspace,
+    q: StatusQuery,
+    today: NaiveDate,
+) -> Result<Arc<CycleStatus>, AppError> {
+    if q.live || q.filter.team.is_some() || q.filter.owner.is_some() {
+        return Ok(Arc::new(read_status(ws, q, today).await?));
+    }
+    let key = (ws.id.clone(), q.cycle.clone(), q.at.unwrap_or(today));
+    ws.memo
+        .status
+        .get_or_read(&ws.store, key, || read_status(ws, q, today))
+        .await
+}
+
+async fn read_status(
     ws: &Workspace,
     q: StatusQuery,
     today: NaiveDate,

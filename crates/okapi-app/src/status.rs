@@ -73,19 +73,21 @@ pub struct CycleStatus {
     pub objectives: Vec<ObjectiveStatus>,
 }
 
-/// The score after each check-in with a value.
+/// The score after each check-in with a value (one pass over them).
 fn trend(kr: &KeyResult, checkins: &[&CheckIn]) -> Vec<(NaiveDate, f64)> {
-    let mut values = Vec::new();
-    let mut out = Vec::new();
-    for c in checkins {
-        if let Some(v) = c.value {
-            values.push(v);
-            if let Ok(s) = kr.score(&values) {
-                out.push((c.at.date_naive(), s));
-            }
-        }
-    }
-    out
+    let dated: Vec<(NaiveDate, f64)> = checkins
+        .iter()
+        .filter_map(|c| Some((c.at.date_naive(), c.value?)))
+        .collect();
+    let values: Vec<f64> = dated.iter().map(|(_, v)| *v).collect();
+    let Ok(scores) = kr.running_scores(&values) else {
+        return Vec::new();
+    };
+    dated
+        .iter()
+        .zip(scores)
+        .filter_map(|((day, _), s)| Some((*day, s?)))
+        .collect()
 }
 
 pub fn kr_status(

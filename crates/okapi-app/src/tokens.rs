@@ -6,7 +6,7 @@
 
 use crate::secrets::{random_hex, sha256_hex};
 use chrono::{DateTime, Utc};
-use okapi_store::{ApiToken, Store, TokenAccess};
+use okapi_store::{ApiToken, TokenAccess};
 use serde::Serialize;
 
 use crate::error::AppError;
@@ -117,29 +117,33 @@ impl Principal {
     }
 }
 
-/// The principal of a bearer `secret` for `workspace`: refused when the
+/// The principal of a bearer `secret` for the workspace: refused when the
 /// secret is not a token's, the token was revoked, or it is another
 /// workspace's. The refusals do not say which, nor echo the secret.
-pub async fn authenticate(
-    store: &Store,
-    workspace: &str,
-    secret: &str,
-) -> Result<Principal, AppError> {
+pub async fn authenticate(ws: &Workspace, secret: &str) -> Result<Principal, AppError> {
     let refused = || AppError::Unauthenticated("invalid or revoked token".into());
     if !secret.starts_with(PREFIX) {
         return Err(refused());
     }
-    let Some((ws, token)) = store.token_by_hash(&sha256_hex(secret.as_bytes())).await? else {
+    let hash = sha256_hex(secret.as_bytes());
+    let found = ws
+        .memo
+        .tokens
+        .get_or_read(&ws.store, hash.clone(), || async {
+            ws.store.token_by_hash(&hash).await
+        })
+        .await?;
+    let Some((owner, token)) = found.as_ref() else {
         return Err(refused());
     };
-    if ws != workspace || token.revoked_at.is_some() {
+    if *owner != ws.id || token.revoked_at.is_some() {
         return Err(refused());
     }
     Ok(Principal {
-        workspace: ws,
-        name: token.name,
+        workspace: owner.clone(),
+        name: token.name.clone(),
         credential: Credential::Token {
-            id: token.id,
+            id: token.id.clone(),
             access: token.access,
         },
     })

@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::data::DataSource;
 use crate::error::AppError;
 use crate::location::Location;
+use crate::memo::Memos;
 
 /// An open workspace.
 #[derive(Debug, Clone)]
@@ -23,6 +24,8 @@ pub struct Workspace {
     pub settings_text: String,
     pub id: String,
     pub store: Store,
+    /// What is read most, kept between requests while nothing changed.
+    pub memo: Arc<Memos>,
 }
 
 impl Workspace {
@@ -90,6 +93,7 @@ impl Workspace {
             settings_text: text,
             id,
             store,
+            memo: Arc::default(),
         })
     }
 

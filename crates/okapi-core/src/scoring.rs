@@ -95,6 +95,28 @@ impl KrMeasure {
     }
 }
 
+impl KrMeasure {
+    /// The score after each of `values` (oldest first): element `i` is
+    /// [`KrMeasure::score`] of `values[i]` with `values[..i]` as history,
+    /// `None` where that is an error (a value that is not finite). One pass:
+    /// a long check-in history costs no more than its length.
+    pub fn running_scores(&self, values: &[f64]) -> Result<Vec<Option<f64>>, ScoreError> {
+        self.validate()?;
+        let mut held = true;
+        let mut out = Vec::with_capacity(values.len());
+        for &v in values {
+            out.push(match self {
+                KrMeasure::Threshold { line, above } => {
+                    held &= if *above { v >= *line } else { v <= *line };
+                    v.is_finite().then_some(if held { 1.0 } else { 0.0 })
+                }
+                _ => self.score(Some(v), &[]).ok(),
+            });
+        }
+        Ok(out)
+    }
+}
+
 /// The weighted mean of `(score, weight)` pairs; `None` without KRs.
 pub fn objective_score(krs: &[(f64, f64)]) -> Result<Option<f64>, ScoreError> {
     if krs.is_empty() {
@@ -143,6 +165,49 @@ pub fn flagged_at_close(committed: bool, score: f64) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn running_scores_are_each_prefix_scored_alone() {
+        let values = [5.0, 12.0, f64::NAN, 9.0, 15.0, 20.0, 3.0];
+        for m in [
+            KrMeasure::Numeric {
+                baseline: 10.0,
+                target: 20.0,
+            },
+            KrMeasure::Numeric {
+                baseline: 20.0,
+                target: 10.0,
+            },
+            KrMeasure::Milestone,
+            KrMeasure::Threshold {
+                line: 8.0,
+                above: true,
+            },
+            KrMeasure::Threshold {
+                line: 16.0,
+                above: false,
+            },
+        ] {
+            for n in 1..=values.len() {
+                let running = m.running_scores(&values[..n]).unwrap();
+                assert_eq!(running.len(), n);
+                for (i, got) in running.iter().enumerate() {
+                    let alone = m.score(Some(values[i]), &values[..i]).ok();
+                    assert_eq!(*got, alone, "{m:?} after value {i}");
+                }
+            }
+        }
+        // By hand: a line at or above 8 holds for 12 only after 5 broke it.
+        let t = KrMeasure::Threshold {
+            line: 8.0,
+            above: true,
+        };
+        assert_eq!(
+            t.running_scores(&[9.0, 12.0, 7.0, 12.0]).unwrap(),
+            vec![Some(1.0), Some(1.0), Some(0.0), Some(0.0)]
+        );
+    }
+
     use super::*;
 
     fn numeric(baseline: f64, target: f64) -> KrMeasure {

@@ -75,12 +75,11 @@ impl FromRequestParts<AppState> for Auth {
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
                 .ok_or_else(missing)?;
-            let principal = authenticate(&state.ws.store, &state.ws.id, secret).await?;
+            let principal = authenticate(&state.ws, secret).await?;
             return Ok(Auth(principal));
         }
         let secret = cookie(&parts.headers, SESSION_COOKIE).ok_or_else(missing)?;
-        let principal =
-            authenticate_session(&state.ws.store, &state.ws.id, secret, Utc::now()).await?;
+        let principal = authenticate_session(&state.ws, secret, Utc::now()).await?;
         let reads = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if !reads && !same_site(&parts.headers) {
             return Err(ApiError(AppError::Forbidden(

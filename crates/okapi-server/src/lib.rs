@@ -49,6 +49,9 @@ pub fn router_with(ws: Workspace, secure_cookies: bool) -> Router {
         secure_cookies,
         login_limits: Arc::default(),
     };
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        runtime.spawn(notice_changes(Arc::downgrade(&state.ws)));
+    }
     let headers: [(HeaderName, &'static str); 3] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
@@ -79,6 +82,24 @@ pub fn router_with(ws: Workspace, secure_cookies: bool) -> Router {
         header::CACHE_CONTROL,
         HeaderValue::from_static("no-store"),
     ))
+}
+
+/// Looks for another process's changes to the workspace's database every
+/// [`okapi_app::memo::NOTICE_EVERY`], so that what the server keeps in
+/// memory is read again after them (`okapi refresh`, a check-in or a
+/// revoked token from the command line); ends when the router is dropped.
+async fn notice_changes(ws: std::sync::Weak<Workspace>) {
+    let mut ticks = tokio::time::interval(okapi_app::memo::NOTICE_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let Some(ws) = ws.upgrade() else {
+            return;
+        };
+        if let Err(e) = ws.store.notice_changes(&ws.id).await {
+            tracing::warn!(error = %e, "could not look for changes to the database");
+        }
+    }
 }
 
 /// Serves the API for `ws` on `listener` until the process ends.

@@ -179,9 +179,8 @@ async fn kpi_series(
         (status = 503, response = openapi::Unavailable),
     ))]
 async fn home(State(st): State<AppState>, Auth(_): Auth) -> ApiResult<okapi_app::dashboard::Home> {
-    Ok(Json(
-        okapi_app::dashboard::home(&st.ws, Utc::now().date_naive()).await?,
-    ))
+    let home = okapi_app::dashboard::home(&st.ws, Utc::now().date_naive()).await?;
+    Ok(Json(std::sync::Arc::unwrap_or_clone(home)))
 }
 
 /// The customer journey: the funnel and each stage's KPIs.
@@ -235,6 +234,15 @@ struct OkrQuery {
 }
 
 async fn status_of(st: &AppState, q: OkrQuery) -> Result<CycleStatus, ApiError> {
+    Ok(std::sync::Arc::unwrap_or_clone(
+        shared_status_of(st, q).await?,
+    ))
+}
+
+async fn shared_status_of(
+    st: &AppState,
+    q: OkrQuery,
+) -> Result<std::sync::Arc<CycleStatus>, ApiError> {
     let query = StatusQuery {
         cycle: q.cycle,
         at: q.at,
@@ -244,7 +252,7 @@ async fn status_of(st: &AppState, q: OkrQuery) -> Result<CycleStatus, ApiError> 
             owner: q.owner,
         },
     };
-    Ok(okr_views::status(&st.ws, query, Utc::now().date_naive()).await?)
+    Ok(okr_views::status_shared(&st.ws, query, Utc::now().date_naive()).await?)
 }
 
 /// A cycle's status: its objectives and key results with scores, grades,
@@ -281,7 +289,7 @@ async fn tree(
     Auth(_): Auth,
     q: Result<Query<OkrQuery>, QueryRejection>,
 ) -> ApiResult<Vec<TreeNode>> {
-    let status = status_of(&st, query(q)?).await?;
+    let status = shared_status_of(&st, query(q)?).await?;
     Ok(Json(okr_views::tree(&status)))
 }
 

@@ -1727,3 +1727,87 @@ async fn an_admin_sets_the_vision() {
     assert_eq!((r.status, r.body["vision"].is_null()), (200, true));
     assert_eq!(okapi_app::people::vision(&ws).await.unwrap(), None);
 }
+
+/// The objective `O-1`'s score in the OKR tree, as `token` reads it.
+async fn tree_score(addr: SocketAddr, token: &str) -> Value {
+    let r = call(
+        addr,
+        "GET",
+        "/api/v1/okrs/tree?cycle=2027-Q1",
+        Some(token),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body[0]["score"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_the_server_keeps_in_memory_follows_every_change() {
+    let (dir, ws, addr) = served().await;
+    let reader = tokens::create(&ws, "dashboard", TokenAccess::Read, Utc::now())
+        .await
+        .unwrap();
+    let writer = tokens::create(&ws, "ci", TokenAccess::Write, Utc::now())
+        .await
+        .unwrap();
+    // No check-in yet: 0. Read twice, so the second comes from memory.
+    assert_eq!(tree_score(addr, &reader.secret).await, 0.0);
+    assert_eq!(tree_score(addr, &reader.secret).await, 0.0);
+
+    // A check-in through the server shows on the very next request: 5 of
+    // 10 scores 0.5.
+    let r = call(
+        addr,
+        "POST",
+        "/api/v1/key-results/KR-1/checkins",
+        Some(&writer.secret),
+        Some(r#"{"value": 5, "at": "2027-02-15"}"#),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(tree_score(addr, &reader.secret).await, 0.5);
+
+    // Another process on the same database (its own connections, as the
+    // command line has): its check-in of 8 (0.8) and its revocation of the
+    // reading token show within the half second the server looks every,
+    // given a generous bound for a loaded machine.
+    let loc = Location {
+        dir: dir.path().to_path_buf(),
+        config: None,
+        database_url: None,
+    };
+    let elsewhere = Workspace::open(&loc).await.unwrap();
+    okapi_app::checkins::check_in(
+        &elsewhere,
+        okapi_app::checkins::CheckInRequest {
+            kr: "KR-1".into(),
+            value: Some(8.0),
+            at: Some(d("2027-02-20")),
+            ..Default::default()
+        },
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut score = tree_score(addr, &reader.secret).await;
+    while score != 0.8 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        score = tree_score(addr, &reader.secret).await;
+    }
+    assert_eq!(score, 0.8, "another process's check-in never showed");
+
+    tokens::revoke(&elsewhere, &reader.token.id, Utc::now())
+        .await
+        .unwrap();
+    let mut status = 200;
+    while status == 200 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let r = call(addr, "GET", "/api/v1/okrs/tree", Some(&reader.secret), None).await;
+        status = r.status;
+    }
+    assert_eq!(status, 401, "a token revoked elsewhere still read");
+    // The writing token, read again after the change, still works.
+    assert_eq!(tree_score(addr, &writer.secret).await, 0.8);
+}

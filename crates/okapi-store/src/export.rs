@@ -63,7 +63,11 @@ impl Store {
             });
         }
         insert_workspace(&mut tx, &doc.workspace).await?;
-        let mut s = Session::new(Reader::new(tx, doc.workspace.clone(), self.backend()));
+        let notice = self.commit_notice(0);
+        let mut s = Session::new(
+            Reader::new(tx, doc.workspace.clone(), self.backend()),
+            notice,
+        );
         let total = doc.teams.len()
             + doc.users.len()
             + doc.cycles.len()

@@ -198,6 +198,19 @@ impl Store {
         sha256_hex: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<Login>, StoreError> {
+        Ok(self
+            .session_login(sha256_hex)
+            .await?
+            .filter(|(_, expires_at)| *expires_at > now)
+            .map(|(login, _)| login))
+    }
+
+    /// The login of the session whose secret has SHA-256 `sha256_hex`,
+    /// and when the session expires (expired or not), if it is open.
+    pub async fn session_login(
+        &self,
+        sha256_hex: &str,
+    ) -> Result<Option<(Login, DateTime<Utc>)>, StoreError> {
         let row = sqlx::query(
             "SELECT s.workspace_id, s.user_key, s.expires_at, u.team_key, u.access, u.password_hash \
              FROM login_sessions s JOIN users u \
@@ -210,15 +223,16 @@ impl Store {
         let Some(row) = row else {
             return Ok(None);
         };
-        if parse_time(&row.try_get::<String, _>("expires_at")?)? <= now {
-            return Ok(None);
-        }
-        Ok(Some(Login {
-            workspace: row.try_get("workspace_id")?,
-            user: row.try_get("user_key")?,
-            team: row.try_get("team_key")?,
-            access: word(&row.try_get::<String, _>("access")?)?,
-            password_hash: row.try_get("password_hash")?,
-        }))
+        let expires_at = parse_time(&row.try_get::<String, _>("expires_at")?)?;
+        Ok(Some((
+            Login {
+                workspace: row.try_get("workspace_id")?,
+                user: row.try_get("user_key")?,
+                team: row.try_get("team_key")?,
+                access: word(&row.try_get::<String, _>("access")?)?,
+                password_hash: row.try_get("password_hash")?,
+            },
+            expires_at,
+        )))
     }
 }

@@ -194,6 +194,12 @@ impl KeyResult {
         }
     }
 
+    /// The score after each of `values` (oldest first), in one pass;
+    /// `None` where a value cannot be scored.
+    pub fn running_scores(&self, values: &[f64]) -> Result<Vec<Option<f64>>, ScoreError> {
+        self.measure()?.running_scores(values)
+    }
+
     /// The score's grade.
     pub fn grade_of(score: f64) -> Grade {
         grade_band(score)

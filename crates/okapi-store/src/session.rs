@@ -22,7 +22,7 @@ use crate::model::{
     CheckIn, ClosedKr, ClosedObjective, Cycle, KeyResult, NewCheckIn, Objective, Team, User,
 };
 use crate::reader::{Reader, Table, fmt_time};
-use crate::store::Backend;
+use crate::store::{Backend, CommitNotice};
 
 /// The largest weight a key result may have.
 pub const MAX_WEIGHT: f64 = 1000.0;
@@ -34,6 +34,7 @@ fn b(v: bool) -> i64 {
 /// A transaction over one workspace's rows that may write.
 pub struct Session {
     reader: Reader,
+    notice: CommitNotice,
 }
 
 impl Deref for Session {
@@ -50,13 +51,15 @@ impl DerefMut for Session {
 }
 
 impl Session {
-    pub(crate) fn new(reader: Reader) -> Self {
-        Session { reader }
+    pub(crate) fn new(reader: Reader, notice: CommitNotice) -> Self {
+        Session { reader, notice }
     }
 
     /// Keeps everything done in this session.
     pub async fn commit(self) -> Result<(), StoreError> {
+        let id = self.reader.ws.id.clone();
         self.reader.tx.commit().await?;
+        self.notice.committed(&id);
         Ok(())
     }
 

@@ -1,8 +1,11 @@
 //! Opening a database, its schema version and migrations.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -156,6 +159,46 @@ pub struct Store {
     /// write; on PostgreSQL the same pool.
     readers: AnyPool,
     backend: Backend,
+    /// What this process knows of the changes to the database (see
+    /// [`Store::generation`]).
+    changes: Arc<Changes>,
+}
+
+/// Changes to a database, as a process sees them: a counter of its own
+/// committed writes and of the others' it has noticed, and the revision of
+/// each workspace it saw last.
+///
+/// Every write session raises its workspace's revision (the `version` of
+/// its row) when it starts, so another process's commit is seen by reading
+/// that number ([`Store::notice_changes`]).
+#[derive(Debug, Default)]
+struct Changes {
+    generation: AtomicU64,
+    seen: Mutex<HashMap<String, i64>>,
+}
+
+impl Changes {
+    /// A write session of workspace `id` at `revision` committed.
+    fn committed(&self, id: &str, revision: i64) {
+        if let Ok(mut seen) = self.seen.lock() {
+            let r = seen.entry(id.to_string()).or_insert(revision);
+            *r = (*r).max(revision);
+        }
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+/// Records, when a write session commits, that the database changed.
+#[derive(Debug, Clone)]
+pub(crate) struct CommitNotice {
+    changes: Arc<Changes>,
+    revision: i64,
+}
+
+impl CommitNotice {
+    pub(crate) fn committed(&self, id: &str) {
+        self.changes.committed(id, self.revision);
+    }
 }
 
 /// Read connections to an embedded database.
@@ -242,6 +285,7 @@ impl Store {
             pool,
             readers,
             backend,
+            changes: Arc::default(),
         })
     }
 
@@ -361,10 +405,66 @@ impl Store {
     /// Starts a transaction scoped to workspace `id` that reads and writes:
     /// everything done through the session is committed together or not at
     /// all.
+    ///
+    /// A session raises the workspace's revision when it starts (which
+    /// also locks the workspace's row on PostgreSQL: writers of one
+    /// workspace take turns, as they do on SQLite), so that others see
+    /// that it changed once it commits.
     pub async fn session(&self, id: &str) -> Result<Session, StoreError> {
         let mut tx = self.begin().await?;
-        let ws = bound_workspace(&mut tx, id).await?;
-        Ok(Session::new(Reader::new(tx, ws, self.backend)))
+        let row = sqlx::query(
+            "UPDATE workspaces SET version = version + 1 WHERE id = $1 \
+             RETURNING id, name, vision, profile, created_at, version",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Err(StoreError::NotFound {
+                kind: "workspace",
+                key: id.to_string(),
+            });
+        };
+        let ws = workspace_from_row(&row)?;
+        let notice = self.commit_notice(row.try_get("version")?);
+        Ok(Session::new(Reader::new(tx, ws, self.backend), notice))
+    }
+
+    pub(crate) fn commit_notice(&self, revision: i64) -> CommitNotice {
+        CommitNotice {
+            changes: self.changes.clone(),
+            revision,
+        }
+    }
+
+    /// A number that changes whenever this process commits a write to the
+    /// database, or notices another's ([`Store::notice_changes`]): what was
+    /// read from the database while it held one value may be reused as
+    /// long as it holds it.
+    pub fn generation(&self) -> u64 {
+        self.changes.generation.load(Ordering::Acquire)
+    }
+
+    /// Reads workspace `id`'s revision and raises [`Store::generation`]
+    /// when another process changed the workspace since this one last
+    /// looked (or committed). Returns whether it did.
+    pub async fn notice_changes(&self, id: &str) -> Result<bool, StoreError> {
+        let revision: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM workspaces WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.readers)
+                .await?;
+        let Some(revision) = revision else {
+            return Ok(false);
+        };
+        let changed = match self.changes.seen.lock() {
+            Ok(mut seen) => seen.insert(id.to_string(), revision) != Some(revision),
+            Err(_) => true,
+        };
+        if changed {
+            self.changes.generation.fetch_add(1, Ordering::AcqRel);
+        }
+        Ok(changed)
     }
 
     /// Starts a transaction scoped to workspace `id` that only reads, from

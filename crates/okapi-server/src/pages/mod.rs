@@ -80,18 +80,12 @@ impl FromRequestParts<AppState> for Viewer {
         let Some(secret) = cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(to_login(parts));
         };
-        let principal = match okapi_app::accounts::authenticate_session(
-            &st.ws.store,
-            &st.ws.id,
-            secret,
-            Utc::now(),
-        )
-        .await
-        {
-            Ok(p) => p,
-            Err(AppError::Unauthenticated(_)) => return Err(to_login(parts)),
-            Err(e) => return Err(error_page(&e)),
-        };
+        let principal =
+            match okapi_app::accounts::authenticate_session(&st.ws, secret, Utc::now()).await {
+                Ok(p) => p,
+                Err(AppError::Unauthenticated(_)) => return Err(to_login(parts)),
+                Err(e) => return Err(error_page(&e)),
+            };
         let reads = matches!(parts.method, Method::GET | Method::HEAD);
         if !reads && !same_site(&parts.headers) {
             return Err(error_page(&AppError::Forbidden(

@@ -35,6 +35,7 @@ pub mod custom;
 pub mod data_model;
 pub mod formulas;
 pub mod health;
+pub mod insights;
 pub mod measures;
 pub mod mrr;
 pub mod okr;

@@ -17,6 +17,7 @@
 //! - [`location`]: where a workspace, its settings and its database are;
 //! - [`memo`]: what requests read most, kept while the database has not
 //!   changed;
+//! - [`insights`]: anomalies, dissonances and OKR risks, in sentences;
 //! - [`inputs`]: validated inputs shared by several use cases;
 //! - [`workspace`]: an open workspace, `init` and `migrate`;
 //! - [`people`]: the vision, teams and users;
@@ -66,6 +67,7 @@ pub mod demo_okrs;
 pub mod error;
 pub mod fault;
 pub mod inputs;
+pub mod insights;
 pub mod key_results;
 pub mod kpi_reader;
 pub mod location;

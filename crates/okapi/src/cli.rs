@@ -280,6 +280,15 @@ pub enum Command {
         #[command(subcommand)]
         cmd: crate::serve::TokenCmd,
     },
+    /// What the stored KPIs and the current cycle say together: anomalies,
+    /// dissonances between journey stages, OKRs at risk.
+    Insights {
+        /// Read the OKR risks on this day (default: today).
+        #[arg(long)]
+        at: Option<chrono::NaiveDate>,
+        #[arg(long, value_enum, default_value_t)]
+        format: crate::okr::args::Format,
+    },
     /// Compute every KPI at every grain and store the values for pages to read.
     Refresh {
         /// Recompute even when neither the data files nor the definitions changed.

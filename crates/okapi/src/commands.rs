@@ -38,6 +38,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     };
     let command = match cli.command {
         Command::Refresh { force, format } => return Ok(crate::refresh::run(&loc, force, format)),
+        Command::Insights { at, format } => return Ok(crate::insights::run(&loc, at, format)),
         Command::Serve {
             listen,
             refresh_every,

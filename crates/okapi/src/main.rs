@@ -5,6 +5,7 @@
 
 mod cli;
 mod commands;
+mod insights;
 mod okr;
 mod refresh;
 mod render;

@@ -102,10 +102,11 @@ pub struct Anomaly {
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     let n = values.len();
+    let at = |i: usize| values.get(i).copied().unwrap_or(f64::NAN);
     match n {
         0 => f64::NAN,
-        _ if n % 2 == 1 => values[n / 2],
-        _ => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+        _ if n % 2 == 1 => at(n / 2),
+        _ => (at(n / 2 - 1) + at(n / 2)) / 2.0,
     }
 }
 
@@ -138,7 +139,9 @@ pub fn find(
                 .filter_map(|d| by_day.get(&d).copied())
                 .collect()
         } else {
-            series[..i]
+            series
+                .get(..i)
+                .unwrap_or_default()
                 .iter()
                 .rev()
                 .take(rule.baseline)

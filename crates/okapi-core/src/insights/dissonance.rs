@@ -68,8 +68,9 @@ pub struct Monthly<'a> {
 
 fn move_in(series: &[(NaiveDate, Option<f64>)], month: NaiveDate, baseline: usize) -> Option<Move> {
     let i = series.iter().position(|(d, _)| *d == month)?;
-    let after = series[i].1.filter(|v| v.is_finite())?;
-    let before: Vec<f64> = series[..i]
+    let after = series.get(i)?.1.filter(|v| v.is_finite())?;
+    let before: Vec<f64> = series
+        .get(..i)?
         .iter()
         .rev()
         .take(baseline)

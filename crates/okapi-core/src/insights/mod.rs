@@ -108,7 +108,6 @@ pub const PAIRS: &[(&str, &str, &[&str])] = &[
         "signup_to_pql_rate",
         &["marketing", "product"],
     ),
-    ("signups", "signup_to_pql_rate", &["marketing", "product"]),
     ("time_to_pql", "pql_to_customer_rate", &["product", "sales"]),
     ("mqls", "lead_conversion_rate", &["marketing", "sales"]),
 ];

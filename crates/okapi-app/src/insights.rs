@@ -1,0 +1,407 @@
+//! Insights: what the stored KPI values and the OKRs say together, in
+//! sentences an executive reads (the maths is `okapi_core::insights`).
+//!
+//! Read from the values the last refresh stored, never from the data:
+//!
+//! - **anomalies** in the real-time KPIs: each day of the last
+//!   [`DAYS_JUDGED`] days (counts and amounts) and each week of the last
+//!   [`WEEKS_JUDGED`] weeks (every real-time KPI), complete periods only
+//!   (the data's last day is the last day stored at day grain);
+//! - **dissonances** between adjacent journey stages in each of the last
+//!   [`MONTHS_JUDGED`] complete months;
+//! - **OKR risks** in the current cycle: key results behind pace, without
+//!   a check-in for longer than the cadence, and committed objectives whose
+//!   forecast ends below 1.0.
+//!
+//! Newest first within each kind.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, Days, NaiveDate};
+use okapi_core::catalog::Direction;
+use okapi_core::insights::anomaly::{self, AnomalyRule};
+use okapi_core::insights::dissonance::{self, DissonanceRule, Monthly, Move};
+use okapi_core::insights::{Cadence, anomaly_grains, cadence, default_pairs, series_kind};
+use okapi_core::period::Grain;
+use okapi_core::units::with_unit;
+use okapi_engine::compute::kpi_info;
+use serde::Serialize;
+
+use crate::error::AppError;
+use crate::okr_views::{self, StatusQuery};
+use crate::status::stale_days;
+use crate::workspace::Workspace;
+
+/// Days back from the data's last day whose daily values are judged.
+pub const DAYS_JUDGED: u64 = 28;
+/// Weeks back whose weekly values are judged.
+pub const WEEKS_JUDGED: u64 = 8;
+/// Complete months back judged for dissonances.
+pub const MONTHS_JUDGED: u32 = 3;
+
+/// A KPI's value far from its usual.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AnomalyFinding {
+    pub kpi: String,
+    pub name: String,
+    pub grain: Grain,
+    /// The period's first day.
+    pub period: NaiveDate,
+    pub unit: String,
+    pub value: f64,
+    pub expected: f64,
+    pub low: f64,
+    pub high: f64,
+    /// Spreads from the usual, signed.
+    pub score: f64,
+    /// Whether the move is good news given the KPI's direction.
+    pub good: bool,
+    /// For a week: its days that were anomalies the same way too (folded
+    /// into the week's finding rather than listed apart).
+    pub days: Vec<NaiveDate>,
+    pub sentence: String,
+}
+
+/// Two adjacent stages pulling apart.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DissonanceFinding {
+    /// The month's first day.
+    pub period: NaiveDate,
+    pub first: String,
+    pub first_name: String,
+    pub next: String,
+    pub next_name: String,
+    pub first_move: Move,
+    pub next_move: Move,
+    pub teams: Vec<String>,
+    pub sentence: String,
+}
+
+/// What puts a key result or an objective at risk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum OkrRiskKind {
+    BehindPace,
+    Stale,
+    ForecastBelowTarget,
+}
+
+/// A key result or committed objective at risk.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OkrRisk {
+    pub kind: OkrRiskKind,
+    /// The key result's key (the objective's for a forecast).
+    pub key: String,
+    pub title: String,
+    pub owner: Option<String>,
+    pub sentence: String,
+}
+
+/// Everything found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Insights {
+    /// The data's last day (the last day stored); `None` before the first
+    /// refresh.
+    pub data_through: Option<NaiveDate>,
+    pub anomalies: Vec<AnomalyFinding>,
+    pub dissonances: Vec<DissonanceFinding>,
+    /// The cycle the OKR risks are read in.
+    pub cycle: Option<String>,
+    pub okr_risks: Vec<OkrRisk>,
+}
+
+/// A stored series: period start and value.
+type Series = Vec<(NaiveDate, Option<f64>)>;
+
+fn number(v: &okapi_store::StoredKpiValue) -> Option<f64> {
+    v.value.as_deref().and_then(|t| t.parse::<f64>().ok())
+}
+
+fn period_words(grain: Grain, start: NaiveDate) -> String {
+    match grain {
+        Grain::Day => format!("on {}", start.format("%a %-d %b %Y")),
+        Grain::Week => format!("in the week of {}", start.format("%-d %b %Y")),
+        Grain::Month => format!("in {}", start.format("%B %Y")),
+        _ => format!("in the period from {start}"),
+    }
+}
+
+fn percent(change: f64) -> String {
+    format!("{:.0} %", change.abs() * 100.0)
+}
+
+/// Folds the daily anomalies of a KPI into its weekly one, when the week
+/// they fall in is an anomaly the same way: one finding says it.
+fn fold_days(all: Vec<AnomalyFinding>) -> Vec<AnomalyFinding> {
+    let (mut weeks, days): (Vec<_>, Vec<_>) = all.into_iter().partition(|a| a.grain != Grain::Day);
+    let mut kept = Vec::new();
+    for d in days {
+        let week = okapi_core::period::Period::containing(Grain::Week, d.period).start;
+        match weeks.iter_mut().find(|w| {
+            w.kpi == d.kpi
+                && w.grain == Grain::Week
+                && w.period == week
+                && (w.score > 0.0) == (d.score > 0.0)
+        }) {
+            Some(w) => w.days.push(d.period),
+            None => kept.push(d),
+        }
+    }
+    for w in &mut weeks {
+        if !w.days.is_empty() {
+            w.days.sort();
+            let list: Vec<String> = w
+                .days
+                .iter()
+                .map(|d| d.format("%a %-d").to_string())
+                .collect();
+            w.sentence
+                .push_str(&format!(" Day by day too: {}.", list.join(", ")));
+        }
+    }
+    weeks.extend(kept);
+    weeks
+}
+
+/// The insights of the workspace on `today`.
+pub async fn insights(ws: &Workspace, today: NaiveDate) -> Result<Insights, AppError> {
+    let settings = &ws.settings;
+    let mut s = ws.read_session().await?;
+    let through = s
+        .latest_kpi_values("", Grain::Day)
+        .await?
+        .iter()
+        .map(|v| v.period_start)
+        .max();
+    let mut series: BTreeMap<(String, Grain), Series> = BTreeMap::new();
+    let mut wanted: Vec<(String, Grain)> = Vec::new();
+    for k in okapi_core::catalog::CATALOG {
+        if cadence(k.id) == Cadence::RealTime && kpi_info(settings, k.id).is_some() {
+            for g in anomaly_grains(k.unit) {
+                wanted.push((k.id.to_string(), *g));
+            }
+        }
+    }
+    let pairs = default_pairs();
+    for p in &pairs {
+        for id in [&p.first, &p.next] {
+            wanted.push((id.clone(), Grain::Month));
+        }
+    }
+    for (kpi, grain) in wanted {
+        if series.contains_key(&(kpi.clone(), grain)) {
+            continue;
+        }
+        let values = s.kpi_series(&kpi, "", grain).await?;
+        series.insert(
+            (kpi, grain),
+            values.iter().map(|v| (v.period_start, number(v))).collect(),
+        );
+    }
+    s.commit().await?;
+
+    let mut anomalies = Vec::new();
+    let mut dissonances = Vec::new();
+    if let Some(through) = through {
+        for ((kpi, grain), values) in &series {
+            if *grain == Grain::Month {
+                continue;
+            }
+            let Some(def) = okapi_core::catalog::find(kpi) else {
+                continue;
+            };
+            let kind = series_kind(def.unit);
+            let back = match grain {
+                Grain::Day => DAYS_JUDGED - 1,
+                _ => 7 * WEEKS_JUDGED,
+            };
+            let from = through.checked_sub_days(Days::new(back)).unwrap_or(through);
+            let rule = AnomalyRule::for_series(kind, *grain);
+            for a in anomaly::find(values, *grain, kind, &rule, from, through) {
+                let up = a.score > 0.0;
+                let good = up == (def.direction == Direction::Higher);
+                let unit = def.unit.as_str();
+                let sentence = format!(
+                    "{} was {} {}, against {} usually ({} to {}): {:.1} times its usual spread {} — {} news.",
+                    def.name,
+                    with_unit(a.value, Some(unit)),
+                    period_words(*grain, a.period),
+                    with_unit(a.expected, Some(unit)),
+                    with_unit(a.low.max(0.0), Some(unit)),
+                    with_unit(a.high, Some(unit)),
+                    a.score.abs(),
+                    if up { "above" } else { "below" },
+                    if good { "good" } else { "bad" },
+                );
+                anomalies.push(AnomalyFinding {
+                    kpi: kpi.clone(),
+                    name: def.name.to_string(),
+                    grain: *grain,
+                    period: a.period,
+                    unit: unit.to_string(),
+                    value: a.value,
+                    expected: a.expected,
+                    low: a.low,
+                    high: a.high,
+                    score: a.score,
+                    good,
+                    days: Vec::new(),
+                    sentence,
+                });
+            }
+        }
+        anomalies = fold_days(anomalies);
+        let from = through
+            .with_day(1)
+            .and_then(|m| m.checked_sub_months(chrono::Months::new(MONTHS_JUDGED)))
+            .unwrap_or(through);
+        for p in &pairs {
+            let (Some(a), Some(b)) = (
+                okapi_core::catalog::find(&p.first),
+                okapi_core::catalog::find(&p.next),
+            ) else {
+                continue;
+            };
+            let empty = Vec::new();
+            let first = series
+                .get(&(p.first.clone(), Grain::Month))
+                .unwrap_or(&empty);
+            let next = series
+                .get(&(p.next.clone(), Grain::Month))
+                .unwrap_or(&empty);
+            for d in dissonance::find(
+                Monthly {
+                    series: first,
+                    direction: a.direction,
+                },
+                Monthly {
+                    series: next,
+                    direction: b.direction,
+                },
+                &DissonanceRule::default(),
+                from,
+                through,
+            ) {
+                let verb = |change: f64| if change > 0.0 { "rose" } else { "fell" };
+                let sentence = format!(
+                    "In {}, {} {} {} (from {} to {}) while {} {} {} (from {} to {}): the gain upstream may be the loss downstream — {} should talk.",
+                    d.period.format("%B %Y"),
+                    a.name,
+                    verb(d.first.change),
+                    percent(d.first.change),
+                    with_unit(d.first.before, Some(a.unit.as_str())),
+                    with_unit(d.first.after, Some(a.unit.as_str())),
+                    b.name,
+                    verb(d.next.change),
+                    percent(d.next.change),
+                    with_unit(d.next.before, Some(b.unit.as_str())),
+                    with_unit(d.next.after, Some(b.unit.as_str())),
+                    p.teams.join(" and "),
+                );
+                dissonances.push(DissonanceFinding {
+                    period: d.period,
+                    first: p.first.clone(),
+                    first_name: a.name.to_string(),
+                    next: p.next.clone(),
+                    next_name: b.name.to_string(),
+                    first_move: d.first,
+                    next_move: d.next,
+                    teams: p.teams.clone(),
+                    sentence,
+                });
+            }
+        }
+    }
+    anomalies.sort_by(|x, y| y.period.cmp(&x.period).then(x.kpi.cmp(&y.kpi)));
+    dissonances.sort_by_key(|x| std::cmp::Reverse(x.period));
+
+    let (cycle, okr_risks) = okr_risks(ws, today).await?;
+    Ok(Insights {
+        data_through: through,
+        anomalies,
+        dissonances,
+        cycle,
+        okr_risks,
+    })
+}
+
+async fn okr_risks(
+    ws: &Workspace,
+    today: NaiveDate,
+) -> Result<(Option<String>, Vec<OkrRisk>), AppError> {
+    let st = match okr_views::status_shared(ws, StatusQuery::default(), today).await {
+        Ok(st) => st,
+        Err(AppError::Missing(_)) => return Ok((None, Vec::new())),
+        Err(e) => return Err(e),
+    };
+    let mut out = Vec::new();
+    if st.cycle.state != okapi_core::okr::CycleState::Active {
+        return Ok((Some(st.cycle.key.clone()), out));
+    }
+    let cadence = i64::from(ws.settings.okrs.checkin_cadence);
+    for o in &st.objectives {
+        for k in &o.krs {
+            let owner = k.owner.clone().or(o.owner.clone());
+            if k.at_risk {
+                out.push(OkrRisk {
+                    kind: OkrRiskKind::BehindPace,
+                    key: k.key.clone(),
+                    title: k.title.clone(),
+                    owner: owner.clone(),
+                    sentence: format!(
+                        "{} ({}) scores {:.2} where {:.2} of its time has passed: behind pace.",
+                        k.key, k.title, k.score, k.expected
+                    ),
+                });
+            }
+            let days = stale_days(&st.cycle, k.last_checkin, st.on);
+            if days > cadence {
+                out.push(OkrRisk {
+                    kind: OkrRiskKind::Stale,
+                    key: k.key.clone(),
+                    title: k.title.clone(),
+                    owner,
+                    sentence: match k.last_checkin {
+                        Some(t) => format!(
+                            "{} ({}) was last checked in on {}, {days} days ago (the cadence is {cadence}).",
+                            k.key,
+                            k.title,
+                            t.date_naive()
+                        ),
+                        None => format!(
+                            "{} ({}) has had no check-in in the {days} days since the cycle began.",
+                            k.key, k.title
+                        ),
+                    },
+                });
+            }
+        }
+        if o.committed && !o.krs.is_empty() {
+            let pairs: Vec<(f64, f64)> = o
+                .krs
+                .iter()
+                .map(|k| (k.forecast.unwrap_or(k.score), k.weight))
+                .collect();
+            if let Ok(Some(f)) = okapi_core::scoring::objective_score(&pairs)
+                && f < 1.0
+            {
+                out.push(OkrRisk {
+                    kind: OkrRiskKind::ForecastBelowTarget,
+                    key: o.key.clone(),
+                    title: o.title.clone(),
+                    owner: o.owner.clone(),
+                    sentence: format!(
+                        "Committed objective {} ({}) is forecast to end at {f:.2}: a commitment must reach 1.0.",
+                        o.key, o.title
+                    ),
+                });
+            }
+        }
+    }
+    Ok((Some(st.cycle.key.clone()), out))
+}

@@ -201,9 +201,28 @@ pub struct Home {
     /// first refresh; `unavailable` says why the data cannot tell).
     pub inactive: Option<InactiveReport>,
     pub inactive_unavailable: Option<String>,
-    /// Anomalies and dissonances found in the data (none are looked for
-    /// yet: the section is there, empty).
-    pub findings: Vec<String>,
+    /// Dissonances, then anomalies, newest first, at most
+    /// [`FINDINGS_SHOWN`] ([`crate::insights`]).
+    pub findings: Vec<Finding>,
+    /// Findings beyond those shown (`okapi insights` lists them all).
+    pub more_findings: usize,
+}
+
+/// How many findings the home shows.
+pub const FINDINGS_SHOWN: usize = 8;
+
+/// An anomaly or a dissonance, as the home shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Finding {
+    /// `anomaly` or `dissonance`.
+    pub kind: &'static str,
+    /// The KPI (for a dissonance, the stage that sank).
+    pub kpi: String,
+    /// The period's first day.
+    pub period: NaiveDate,
+    pub good: bool,
+    pub sentence: String,
 }
 
 /// The cycle status the pages read (the active cycle, else the latest),
@@ -258,6 +277,25 @@ async fn read_home(ws: &Workspace, today: NaiveDate) -> Result<Home, AppError> {
                 .collect()
         })
         .unwrap_or_default();
+    let found = crate::insights::insights(ws, today).await?;
+    let findings: Vec<Finding> = found
+        .dissonances
+        .into_iter()
+        .map(|d| Finding {
+            kind: "dissonance",
+            kpi: d.next,
+            period: d.period,
+            good: false,
+            sentence: d.sentence,
+        })
+        .chain(found.anomalies.into_iter().map(|a| Finding {
+            kind: "anomaly",
+            kpi: a.kpi,
+            period: a.period,
+            good: a.good,
+            sentence: a.sentence,
+        }))
+        .collect();
     let (inactive, inactive_unavailable) =
         match stored::view::<InactiveReport>(ws, views::INACTIVE).await? {
             None => (None, None),
@@ -279,7 +317,8 @@ async fn read_home(ws: &Workspace, today: NaiveDate) -> Result<Home, AppError> {
         at_risk,
         inactive,
         inactive_unavailable,
-        findings: Vec::new(),
+        more_findings: findings.len().saturating_sub(FINDINGS_SHOWN),
+        findings: findings.into_iter().take(FINDINGS_SHOWN).collect(),
     })
 }
 

@@ -20,7 +20,8 @@
 //! matter. Its *expected range* is the band inside which it would not be
 //! one; its *score* how many spreads away it is.
 //!
-//! Only complete periods are judged: a week whose last day is after the
+//! A measure whose median is zero (an amount that is usually nothing) is
+//! not judged: it has no scale. Only complete periods are judged: a week whose last day is after the
 //! data's last day would look like a dip.
 
 use chrono::{Days, NaiveDate};
@@ -152,6 +153,12 @@ pub fn find(
             continue;
         }
         let expected = median(&mut base);
+        // An amount or a rate usually at zero has no scale to be judged
+        // against (a tiny company's first churned MRR is news, but no
+        // anomaly of a series).
+        if kind == SeriesKind::Measure && expected == 0.0 {
+            continue;
+        }
         let mut deviations: Vec<f64> = base.iter().map(|v| (v - expected).abs()).collect();
         let mad = median(&mut deviations) * 1.4826;
         let floor = match kind {
@@ -377,6 +384,29 @@ mod tests {
                 &rule(Grain::Day),
                 d("2024-01-01"),
                 last
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn an_amount_usually_nothing_is_not_judged() {
+        // Churned MRR of a company of three accounts: nothing for months,
+        // then 50.
+        let start = d("2025-01-06");
+        let mut weeks: Vec<(NaiveDate, Option<f64>)> = (0..20u64)
+            .map(|i| (start + Days::new(7 * i), Some(0.0)))
+            .collect();
+        weeks[19].1 = Some(50.0);
+        let r = AnomalyRule::for_series(SeriesKind::Measure, Grain::Week);
+        assert!(
+            find(
+                &weeks,
+                Grain::Week,
+                SeriesKind::Measure,
+                &r,
+                start,
+                d("2025-12-31")
             )
             .is_empty()
         );

@@ -14,7 +14,7 @@ const CSS: &str = include_str!("../../assets/okapi.css");
 const HTMX: &str = include_str!("../../assets/htmx-2.0.11.min.js");
 
 /// The stylesheet's path; its version is bumped when it changes.
-pub const CSS_PATH: &str = "/assets/okapi-7.css";
+pub const CSS_PATH: &str = "/assets/okapi-8.css";
 /// htmx's path, named by its version.
 pub const HTMX_PATH: &str = "/assets/htmx-2.0.11.min.js";
 

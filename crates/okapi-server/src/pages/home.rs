@@ -128,10 +128,21 @@ pub async fn page(State(st): State<AppState>, Viewer(viewer): Viewer) -> PageRes
         }
         section.card aria-labelledby="findings-h" {
             h2 #findings-h { "Findings" }
-            @if home.findings.is_empty() {
-                p.empty { "Anomalies in the daily and weekly KPIs, and dissonances between the journey's stages, will be listed here once okapi looks for them." }
+            @if home.refreshed.is_none() {
+                p.empty { "Anomalies and dissonances are looked for in the stored KPI values: they appear after the first refresh." }
+            } @else if home.findings.is_empty() {
+                p.empty { "Nothing unusual: no anomaly in the real-time KPIs' last days and weeks, no dissonance between the journey's stages in the last months." }
             } @else {
-                ul { @for f in &home.findings { li { (f) } } }
+                ul.findings {
+                    @for f in &home.findings {
+                        li class=(if f.good { "good" } else { "bad" }) data-kind=(f.kind) data-kpi=(f.kpi) {
+                            a href=(format!("/kpis/{}", f.kpi)) { (f.sentence) }
+                        }
+                    }
+                }
+                @if home.more_findings > 0 {
+                    p.small { (home.more_findings) " more: " code { "okapi insights" } " lists them all." }
+                }
             }
         }
     };

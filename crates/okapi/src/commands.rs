@@ -37,8 +37,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         database_url: cli.database_url.clone(),
     };
     let command = match cli.command {
-        Command::Refresh { force, format } => return Ok(crate::refresh::run(&loc, force, format)),
-        Command::Insights { at, format } => return Ok(crate::insights::run(&loc, at, format)),
+        Command::Refresh { force, format } => return crate::refresh::run(&loc, force, format),
+        Command::Insights { at, format } => return crate::insights::run(&loc, at, format),
         Command::Serve {
             listen,
             refresh_every,

@@ -11,38 +11,14 @@ use okapi_app::insights::Insights;
 use crate::okr::args::Format;
 
 /// Reads the insights on `at` (default: today) and prints them.
-pub fn run(loc: &Location, at: Option<NaiveDate>, format: Format) -> ExitCode {
-    let rt = match crate::okr::workspace::runtime() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return ExitCode::from(2);
-        }
-    };
+pub fn run(loc: &Location, at: Option<NaiveDate>, format: Format) -> anyhow::Result<ExitCode> {
+    let rt = crate::okr::workspace::runtime()?;
     let today = at.unwrap_or_else(|| Utc::now().date_naive());
     let found = rt.block_on(async {
         let ws = okapi_app::workspace::Workspace::open(loc).await?;
         okapi_app::insights::insights(&ws, today).await
-    });
-    let found = match found {
-        Ok(f) => f,
-        Err(e) => return crate::commands::fail(&e),
-    };
-    let mut out = std::io::stdout().lock();
-    let written = match format {
-        Format::Json => serde_json::to_string_pretty(&found)
-            .map_err(std::io::Error::other)
-            .and_then(|text| writeln!(out, "{text}")),
-        Format::Table => print(&mut out, &found),
-    };
-    match written {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
-        }
-    }
+    })?;
+    crate::render::emit(format, &found, print)
 }
 
 fn print(out: &mut dyn Write, f: &Insights) -> std::io::Result<()> {

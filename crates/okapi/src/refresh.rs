@@ -10,34 +10,10 @@ use okapi_app::refresh::RefreshReport;
 use crate::okr::args::Format;
 
 /// Runs the refresh and prints what it computed, or that nothing changed.
-pub fn run(loc: &Location, force: bool, format: Format) -> ExitCode {
-    let rt = match crate::okr::workspace::runtime() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return ExitCode::from(2);
-        }
-    };
-    let report = match rt.block_on(okapi_app::refresh::refresh(loc, force)) {
-        Ok(r) => r,
-        Err(e) => return crate::commands::fail(&e),
-    };
-    let mut out = std::io::stdout().lock();
-    let written = match format {
-        Format::Json => serde_json::to_string_pretty(&report)
-            .map_err(std::io::Error::other)
-            .and_then(|text| writeln!(out, "{text}")),
-        Format::Table => print(&mut out, &report),
-    };
-    match written {
-        Ok(()) => ExitCode::SUCCESS,
-        // A reader that stopped early (`okapi refresh | head`).
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
-        }
-    }
+pub fn run(loc: &Location, force: bool, format: Format) -> anyhow::Result<ExitCode> {
+    let rt = crate::okr::workspace::runtime()?;
+    let report = rt.block_on(okapi_app::refresh::refresh(loc, force))?;
+    crate::render::emit(format, &report, print)
 }
 
 fn print(out: &mut dyn Write, r: &RefreshReport) -> std::io::Result<()> {

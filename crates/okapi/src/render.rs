@@ -125,6 +125,24 @@ pub fn json_str(s: &str) -> String {
     serde_json::Value::String(s.to_string()).to_string()
 }
 
+/// Writes a use case's result to standard output: as pretty JSON, or as
+/// `table` prints it for people. A reader that stops early is handled by
+/// `main` (the error's chain holds the broken pipe).
+pub fn emit<T: serde::Serialize>(
+    format: crate::okr::args::Format,
+    value: &T,
+    table: fn(&mut dyn Write, &T) -> std::io::Result<()>,
+) -> anyhow::Result<std::process::ExitCode> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        crate::okr::args::Format::Json => {
+            writeln!(out, "{}", serde_json::to_string_pretty(value)?)?
+        }
+        crate::okr::args::Format::Table => table(&mut out, value)?,
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

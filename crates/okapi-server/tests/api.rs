@@ -15,13 +15,13 @@ use std::net::SocketAddr;
 use chrono::{NaiveDate, Utc};
 use okapi_app::cycles::{self, NewCycle};
 use okapi_app::objectives::{self, ObjectiveFields};
-use okapi_app::workspace::{self, InitRequest, Workspace};
-use okapi_app::{Location, tokens};
+use okapi_app::tokens;
+use okapi_app::workspace::Workspace;
 use okapi_core::okr::KrKind;
-use okapi_core::settings::Profile;
 use okapi_store::{KeyResult, TokenAccess};
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+mod support;
 
 struct Response {
     status: u16,
@@ -59,47 +59,11 @@ async fn call_with(
     headers: &[(&str, &str)],
     body: Option<&str>,
 ) -> Response {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (name, value) in headers {
-        req.push_str(&format!("{name}: {value}\r\n"));
-    }
-    if let Some(b) = body {
-        req.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{b}",
-            b.len()
-        ));
-    } else {
-        req.push_str("\r\n");
-    }
-    stream.write_all(req.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .filter_map(|l| l.split_once(": "))
-        .map(|(n, v)| (n.to_string(), v.to_string()))
-        .collect();
-    let body = if body.is_empty() {
-        Value::Null
-    } else {
-        // JSON, but for a download (a report): its text.
-        serde_json::from_str(body).unwrap_or_else(|_| Value::String(body.to_string()))
-    };
+    let a = support::request(addr, method, path, headers, body).await;
     Response {
-        status,
-        headers,
-        body,
+        status: a.status,
+        body: a.json(),
+        headers: a.headers,
     }
 }
 
@@ -113,26 +77,7 @@ async fn served() -> (tempfile::TempDir, Workspace, SocketAddr) {
 
 /// [`served`], with `settings` added to its `okapi.toml`.
 async fn served_with(settings: &str) -> (tempfile::TempDir, Workspace, SocketAddr) {
-    let dir = tempfile::tempdir().unwrap();
-    workspace::init(InitRequest {
-        dir: dir.path().to_path_buf(),
-        database_url: None,
-        profile: Profile::B2b,
-        name: Some("Acme".into()),
-        id: None,
-    })
-    .await
-    .unwrap();
-    let toml = dir.path().join("okapi.toml");
-    let mut text = std::fs::read_to_string(&toml).unwrap();
-    text.push_str(settings);
-    std::fs::write(&toml, text).unwrap();
-    let loc = Location {
-        dir: dir.path().to_path_buf(),
-        config: None,
-        database_url: None,
-    };
-    let ws = Workspace::open(&loc).await.unwrap();
+    let (dir, ws) = support::new_workspace(None, settings).await;
     cycles::create(&ws, NewCycle::default(), d("2027-02-10"))
         .await
         .unwrap();
@@ -154,10 +99,7 @@ async fn served_with(settings: &str) -> (tempfile::TempDir, Workspace, SocketAdd
     let mut s = ws.session().await.unwrap();
     s.create_key_result(&kr).await.unwrap();
     s.commit().await.unwrap();
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(okapi_server::serve(listener, ws.clone()));
+    let addr = support::serve(&ws).await;
     (dir, ws, addr)
 }
 
@@ -352,11 +294,7 @@ async fn the_server_refreshes_the_stored_kpis_it_serves() {
     let reader = tokens::create(&ws, "dashboard", TokenAccess::Read, Utc::now())
         .await
         .unwrap();
-    let loc = Location {
-        dir: dir.path().to_path_buf(),
-        config: None,
-        database_url: None,
-    };
+    let loc = support::location(&dir);
     tokio::spawn(okapi_server::refresh_every(
         loc,
         std::time::Duration::from_secs(3600),
@@ -1338,25 +1276,9 @@ async fn raw(
     headers: &[(&str, &str)],
     body: &str,
 ) -> (u16, String, Option<String>) {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (name, value) in headers {
-        req.push_str(&format!("{name}: {value}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    stream.write_all(req.as_bytes()).await.unwrap();
-    let mut out = Vec::new();
-    stream.read_to_end(&mut out).await.unwrap();
-    let text = String::from_utf8_lossy(&out).to_string();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    let location = head
-        .lines()
-        .filter_map(|l| l.split_once(": "))
-        .find(|(n, _)| n.eq_ignore_ascii_case("location"))
-        .map(|(_, v)| v.to_string());
-    (status, body.to_string(), location)
+    let a = support::send(addr, method, path, headers, body).await;
+    let location = a.header("location").map(str::to_string);
+    (a.status, a.text, location)
 }
 
 /// A person `key` with `access` and a password, logged in: their session
@@ -1772,11 +1694,7 @@ async fn what_the_server_keeps_in_memory_follows_every_change() {
     // command line has): its check-in of 8 (0.8) and its revocation of the
     // reading token show within the half second the server looks every,
     // given a generous bound for a loaded machine.
-    let loc = Location {
-        dir: dir.path().to_path_buf(),
-        config: None,
-        database_url: None,
-    };
+    let loc = support::location(&dir);
     let elsewhere = Workspace::open(&loc).await.unwrap();
     okapi_app::checkins::check_in(
         &elsewhere,

@@ -13,10 +13,7 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use okapi_app::Location;
-use okapi_app::workspace::{self, InitRequest, Workspace};
-use okapi_core::settings::Profile;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+mod support;
 
 /// Every route of `/api/v1`, as the router answers it: a route added to the
 /// router must be added here, and to the document.
@@ -58,48 +55,17 @@ fn repo_file(path: &str) -> PathBuf {
 }
 
 async fn served() -> (tempfile::TempDir, SocketAddr) {
-    let dir = tempfile::tempdir().unwrap();
-    workspace::init(InitRequest {
-        dir: dir.path().to_path_buf(),
-        database_url: None,
-        profile: Profile::B2b,
-        name: Some("Acme".into()),
-        id: None,
-    })
-    .await
-    .unwrap();
-    let loc = Location {
-        dir: dir.path().to_path_buf(),
-        config: None,
-        database_url: None,
-    };
-    let ws = Workspace::open(&loc).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(okapi_server::serve(listener, ws));
+    let (dir, ws) = support::new_workspace(None, "").await;
+    let addr = support::serve(&ws).await;
     (dir, addr)
 }
 
 /// One request without credentials; answers the status, the
 /// `Content-Type` and the body.
 async fn call(addr: SocketAddr, method: &str, path: &str) -> (u16, Option<String>, String) {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let req = format!(
-        "{} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
-        method.to_uppercase()
-    );
-    stream.write_all(req.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    let kind = head
-        .lines()
-        .filter_map(|l| l.split_once(": "))
-        .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
-        .map(|(_, v)| v.to_string());
-    (status, kind, body.to_string())
+    let a = support::request(addr, &method.to_uppercase(), path, &[], None).await;
+    let kind = a.header("content-type").map(str::to_string);
+    (a.status, kind, a.text)
 }
 
 /// The document the server serves.

@@ -21,18 +21,17 @@
 use std::net::SocketAddr;
 
 use chrono::{NaiveDate, Utc};
-use okapi_app::Location;
 use okapi_app::accounts;
 use okapi_app::cycles::{self, NewCycle};
 use okapi_app::objectives::{self, ObjectiveFields};
 use okapi_app::people::{self, TeamChange, UserChange};
-use okapi_app::workspace::{self, InitRequest, Workspace};
+use okapi_app::workspace::Workspace;
 use okapi_core::okr::KrKind;
 use okapi_core::review::Level;
-use okapi_core::settings::Profile;
 use okapi_store::{Access, KeyResult};
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+mod support;
 
 const SUBSCRIPTIONS: &str = "\
 subscription_id,account_id,plan,mrr,start_date,end_date
@@ -51,25 +50,10 @@ fn d(s: &str) -> NaiveDate {
 }
 
 async fn workspace() -> (tempfile::TempDir, Workspace, String) {
-    let dir = tempfile::tempdir().unwrap();
-    workspace::init(InitRequest {
-        dir: dir.path().to_path_buf(),
-        database_url: None,
-        profile: Profile::B2b,
-        name: Some("Acme".into()),
-        id: Some("acme".into()),
-    })
-    .await
-    .unwrap();
+    let (dir, ws) = support::new_workspace(Some("acme"), "").await;
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
     std::fs::write(data.join("subscriptions.csv"), SUBSCRIPTIONS).unwrap();
-    let loc = Location {
-        dir: dir.path().to_path_buf(),
-        config: None,
-        database_url: None,
-    };
-    let ws = Workspace::open(&loc).await.unwrap();
     cycles::create(&ws, NewCycle::default(), d("2025-11-10"))
         .await
         .unwrap();
@@ -164,29 +148,15 @@ async fn call_full(
     path: &str,
     body: Option<&str>,
 ) -> (u16, Value, Option<String>) {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nCookie: {cookie}\r\nSec-Fetch-Site: same-origin\r\n"
-    );
-    let body = body.unwrap_or("");
-    req.push_str(&format!(
-        "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    ));
-    stream.write_all(req.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    let value = serde_json::from_str(body).unwrap_or_else(|_| Value::String(body.to_string()));
-    let set_cookie = head
-        .lines()
-        .filter_map(|l| l.split_once(": "))
-        .find(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
-        .and_then(|(_, v)| v.split(';').next())
+    let headers = [("Cookie", cookie), ("Sec-Fetch-Site", "same-origin")];
+    // Every request says its body is JSON, even an empty one.
+    let a = support::request(addr, method, path, &headers, Some(body.unwrap_or(""))).await;
+    let set_cookie = a
+        .header("set-cookie")
+        .and_then(|v| v.split(';').next())
         .map(str::to_string);
-    (status, value, set_cookie)
+    let value = serde_json::from_str(&a.text).unwrap_or_else(|_| Value::String(a.text.clone()));
+    (a.status, value, set_cookie)
 }
 
 /// Replaces what differs from run to run: times, secrets, fingerprints,
@@ -341,19 +311,17 @@ async fn every_route_answers_as_its_snapshot() {
     // An upload, last: it replaces the data the rest was read from.
     let upload =
         "subscription_id,account_id,plan,mrr,start_date,end_date\ns1,a1,pro,100,2026-01-01,\n";
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let req = format!(
-        "PUT /api/v1/data/subscriptions HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nCookie: {cookie}\r\nSec-Fetch-Site: same-origin\r\nContent-Type: text/csv\r\nContent-Length: {}\r\n\r\n{upload}",
-        upload.len()
-    );
-    stream.write_all(req.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let mut value: Value = serde_json::from_str(body).unwrap();
+    let length = upload.len().to_string();
+    let headers = [
+        ("Cookie", cookie.as_str()),
+        ("Sec-Fetch-Site", "same-origin"),
+        ("Content-Type", "text/csv"),
+        ("Content-Length", length.as_str()),
+    ];
+    let a = support::send(addr, "PUT", "/api/v1/data/subscriptions", &headers, upload).await;
+    let mut value: Value = serde_json::from_str(&a.text).unwrap();
     redact(&mut value);
-    let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let status = a.status;
     insta::assert_json_snapshot!(
         "upload",
         serde_json::json!({ "status": status, "body": value })

@@ -18,12 +18,12 @@ use std::net::SocketAddr;
 use chrono::{NaiveDate, Utc};
 use okapi_app::cycles::{self, NewCycle};
 use okapi_app::objectives::{self, ObjectiveFields};
-use okapi_app::workspace::{self, InitRequest, Workspace};
-use okapi_app::{Location, okr_views, tokens};
+use okapi_app::workspace::Workspace;
+use okapi_app::{okr_views, tokens};
 use okapi_core::okr::KrKind;
-use okapi_core::settings::Profile;
 use okapi_store::{KeyResult, TokenAccess};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+mod support;
 
 const WRITERS: usize = 16;
 const EACH: usize = 20;
@@ -32,22 +32,7 @@ const KRS: usize = 4;
 /// A workspace with an active cycle, one objective and [`KRS`] key
 /// results, served on an ephemeral port.
 async fn served() -> (tempfile::TempDir, Workspace, SocketAddr) {
-    let dir = tempfile::tempdir().unwrap();
-    workspace::init(InitRequest {
-        dir: dir.path().to_path_buf(),
-        database_url: None,
-        profile: Profile::B2b,
-        name: Some("Acme".into()),
-        id: None,
-    })
-    .await
-    .unwrap();
-    let loc = Location {
-        dir: dir.path().to_path_buf(),
-        config: None,
-        database_url: None,
-    };
-    let ws = Workspace::open(&loc).await.unwrap();
+    let (dir, ws) = support::new_workspace(None, "").await;
     let day = NaiveDate::from_ymd_opt(2027, 2, 10).unwrap();
     cycles::create(&ws, NewCycle::default(), day).await.unwrap();
     cycles::activate(&ws, "2027-Q1").await.unwrap();
@@ -70,27 +55,16 @@ async fn served() -> (tempfile::TempDir, Workspace, SocketAddr) {
         s.create_key_result(&kr).await.unwrap();
     }
     s.commit().await.unwrap();
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(okapi_server::serve(listener, ws.clone()));
+    let addr = support::serve(&ws).await;
     (dir, ws, addr)
 }
 
 /// POSTs `body` to `path` with `token` on a fresh connection; the status.
 async fn post(addr: SocketAddr, path: &str, token: &str, body: &str) -> u16 {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let req = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
-         Authorization: Bearer {token}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(req.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    text.split(' ').nth(1).unwrap().parse().unwrap()
+    let auth = format!("Bearer {token}");
+    support::request(addr, "POST", path, &[("Authorization", &auth)], Some(body))
+        .await
+        .status
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

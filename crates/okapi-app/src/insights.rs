@@ -4,7 +4,7 @@
 //! Read from the values the last refresh stored, never from the data:
 //!
 //! - **anomalies** in the real-time KPIs: each day of the last
-//!   [`DAYS_JUDGED`] days (counts and amounts) and each week of the last
+//!   [`DAYS_JUDGED`] days (counts) and each week of the last
 //!   [`WEEKS_JUDGED`] weeks (every real-time KPI), complete periods only
 //!   (the data's last day is the last day stored at day grain);
 //! - **dissonances** between adjacent journey stages in each of the last

@@ -70,12 +70,13 @@ pub fn cadence(id: &str) -> Cadence {
     }
 }
 
-/// The grains anomalies are looked for at, for a KPI of `unit`: counts and
-/// amounts by day and by week; rates and ratios, whose daily values rest on
-/// a handful of events, by week only.
+/// The grains anomalies are looked for at, for a KPI of `unit`: counts by
+/// day and by week; amounts, rates and ratios by week only (a day's new MRR
+/// is one sale or none, a day's rate rests on a handful of events: their
+/// daily values are lumpy, not unusual).
 pub fn anomaly_grains(unit: Unit) -> &'static [Grain] {
     match unit {
-        Unit::Count | Unit::Money => &[Grain::Day, Grain::Week],
+        Unit::Count => &[Grain::Day, Grain::Week],
         _ => &[Grain::Week],
     }
 }

@@ -29,6 +29,7 @@
 //! assert_eq!(churn.value.unwrap().as_f64(), 50.0);
 //! ```
 
+pub mod alerting;
 pub mod calibration;
 pub mod catalog;
 pub mod custom;

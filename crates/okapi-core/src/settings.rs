@@ -37,6 +37,10 @@
 //! query_memory = 512           # MiB of working memory
 //! query_rows = 100000          # rows returned
 //!
+//! [insights]                   # pairs compared, thresholds: see `alerting`
+//! [[webhook]]                  # where alerts go: see `alerting`
+//! [[alert]]                    # when they fire: see `alerting`
+//!
 //! [[kpi]]                      # custom KPIs, see `custom`
 //! id = "ltv_to_cac"
 //! formula = "ltv / cac"
@@ -50,6 +54,7 @@ use std::fmt;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::alerting::{AlertRule, InsightSettings, Webhook};
 use crate::custom::{CustomKpi, CustomKpiSpec};
 use crate::health::HealthWeights;
 use crate::timezone::Zone;
@@ -115,6 +120,12 @@ struct RawSettings {
     okrs: RawOkrs,
     #[serde(default)]
     limits: RawLimits,
+    #[serde(default)]
+    insights: crate::alerting::RawInsights,
+    #[serde(default)]
+    webhook: Vec<crate::alerting::RawWebhook>,
+    #[serde(default)]
+    alert: Vec<crate::alerting::RawAlert>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -233,6 +244,12 @@ pub struct Settings {
     pub okrs: OkrSettings,
     /// Limits of custom SQL KPI queries.
     pub limits: QueryLimits,
+    /// What the insights compare (`[insights]`).
+    pub insights: InsightSettings,
+    /// Where alerts go (`[[webhook]]`).
+    pub webhooks: Vec<Webhook>,
+    /// When alerts fire (`[[alert]]`).
+    pub alerts: Vec<AlertRule>,
 }
 
 impl Default for Settings {
@@ -256,6 +273,9 @@ impl Default for Settings {
             workspace: WorkspaceSettings::default(),
             okrs: OkrSettings::default(),
             limits: QueryLimits::default(),
+            insights: InsightSettings::default(),
+            webhooks: Vec::new(),
+            alerts: Vec::new(),
         }
     }
 }
@@ -373,6 +393,12 @@ impl Settings {
                 l.max_rows,
             )?,
         };
+        let custom: Vec<String> = s.custom_kpis.iter().map(|k| k.id.clone()).collect();
+        let known_kpi =
+            |id: &str| crate::catalog::find(id).is_some() || custom.iter().any(|c| c == id);
+        s.insights = crate::alerting::insights(raw.insights, &known_kpi)?;
+        s.webhooks = crate::alerting::webhooks(raw.webhook)?;
+        s.alerts = crate::alerting::alerts(raw.alert, &s.webhooks, &known_kpi)?;
         Ok(s)
     }
 }

@@ -83,6 +83,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0007_stored_views.sql"),
         include_str!("../migrations/postgres/0007_stored_views.sql"),
     ),
+    (
+        8,
+        "findings and alerts",
+        include_str!("../migrations/sqlite/0008_findings_and_alerts.sql"),
+        include_str!("../migrations/postgres/0008_findings_and_alerts.sql"),
+    ),
 ];
 
 /// The schema version this build reads and writes.

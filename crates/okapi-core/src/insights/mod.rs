@@ -6,10 +6,13 @@
 //! - [`anomaly`]: a period far outside what the same kind of period usually
 //!   gives (robust, weekday-aware).
 //! - [`dissonance`]: one journey stage improving while the next one sinks.
+//! - [`customers`]: accounts whose health fell sharply, onboardings stuck
+//!   in a phase.
 //! - [`PAIRS`]: the adjacent stages okapi compares unless told otherwise,
 //!   with the teams each pair concerns.
 
 pub mod anomaly;
+pub mod customers;
 pub mod dissonance;
 
 use serde::Serialize;

@@ -11,9 +11,16 @@
 //!   [`MONTHS_JUDGED`] complete months;
 //! - **OKR risks** in the current cycle: key results behind pace, without
 //!   a check-in for longer than the cadence, and committed objectives whose
-//!   forecast ends below 1.0.
+//!   forecast ends below 1.0;
+//! - **customer risks** on the data's last day, from the views the refresh
+//!   stored: inactive paying accounts (largest MRR first), accounts whose
+//!   health score fell sharply in four weeks, onboardings stuck in a phase
+//!   well beyond its usual length, and the slowest onboarding phase.
 //!
-//! Newest first within each kind.
+//! Newest first within each kind. Every finding carries a stable `id`
+//! (kind, subject, period): the same finding found at the next refresh has
+//! the same id, which is how [`crate::findings`] keeps its first-seen time
+//! and acknowledgement, shown here as `seen`.
 
 use std::collections::BTreeMap;
 
@@ -21,7 +28,7 @@ use chrono::{Datelike, Days, NaiveDate};
 use okapi_core::catalog::Direction;
 use okapi_core::insights::anomaly::{self, AnomalyRule};
 use okapi_core::insights::dissonance::{self, DissonanceRule, Monthly, Move};
-use okapi_core::insights::{Cadence, anomaly_grains, cadence, default_pairs, series_kind};
+use okapi_core::insights::{Cadence, anomaly_grains, cadence, series_kind};
 use okapi_core::period::Grain;
 use okapi_core::units::with_unit;
 use okapi_engine::compute::kpi_info;
@@ -43,6 +50,7 @@ pub const MONTHS_JUDGED: u32 = 3;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AnomalyFinding {
+    pub id: String,
     pub kpi: String,
     pub name: String,
     pub grain: Grain,
@@ -61,12 +69,14 @@ pub struct AnomalyFinding {
     /// into the week's finding rather than listed apart).
     pub days: Vec<NaiveDate>,
     pub sentence: String,
+    pub seen: Option<Seen>,
 }
 
 /// Two adjacent stages pulling apart.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DissonanceFinding {
+    pub id: String,
     /// The month's first day.
     pub period: NaiveDate,
     pub first: String,
@@ -77,6 +87,7 @@ pub struct DissonanceFinding {
     pub next_move: Move,
     pub teams: Vec<String>,
     pub sentence: String,
+    pub seen: Option<Seen>,
 }
 
 /// What puts a key result or an objective at risk.
@@ -93,12 +104,89 @@ pub enum OkrRiskKind {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OkrRisk {
+    pub id: String,
     pub kind: OkrRiskKind,
     /// The key result's key (the objective's for a forecast).
     pub key: String,
     pub title: String,
     pub owner: Option<String>,
     pub sentence: String,
+    pub seen: Option<Seen>,
+}
+
+impl OkrRiskKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OkrRiskKind::BehindPace => "behind_pace",
+            OkrRiskKind::Stale => "stale",
+            OkrRiskKind::ForecastBelowTarget => "forecast_below_target",
+        }
+    }
+}
+
+/// What puts a customer at risk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum CustomerRiskKind {
+    /// Pays, and nobody used the product in the inactivity window.
+    InactiveAccount,
+    /// Its health score fell sharply in four weeks.
+    HealthDrop,
+    /// Its onboarding waits in a phase far longer than usual.
+    StuckOnboarding,
+}
+
+impl CustomerRiskKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CustomerRiskKind::InactiveAccount => "inactive_account",
+            CustomerRiskKind::HealthDrop => "health_drop",
+            CustomerRiskKind::StuckOnboarding => "stuck_onboarding",
+        }
+    }
+}
+
+/// A customer at risk.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CustomerRisk {
+    pub id: String,
+    pub kind: CustomerRiskKind,
+    pub account: String,
+    /// Its MRR on the data's last day, when known.
+    pub mrr: Option<f64>,
+    /// Days inactive, or days waiting in the phase.
+    pub days: Option<f64>,
+    pub sentence: String,
+    pub seen: Option<Seen>,
+}
+
+/// The onboarding phase that takes longest.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SlowPhase {
+    pub id: String,
+    pub from: String,
+    pub to: String,
+    pub mean_days: f64,
+    /// Its share of the mean time to value (0–1).
+    pub share: f64,
+    /// Onboardings stuck in it now.
+    pub stuck: u64,
+    pub sentence: String,
+    pub seen: Option<Seen>,
+}
+
+/// What the stored findings say of one found again: when it was first
+/// found, whether this refresh is the first to find it, and whether
+/// someone acknowledged it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Seen {
+    pub first_seen: chrono::DateTime<chrono::Utc>,
+    pub last_seen: chrono::DateTime<chrono::Utc>,
+    pub acknowledged: Option<okapi_store::Acknowledgement>,
 }
 
 /// Everything found.
@@ -113,6 +201,8 @@ pub struct Insights {
     /// The cycle the OKR risks are read in.
     pub cycle: Option<String>,
     pub okr_risks: Vec<OkrRisk>,
+    pub customer_risks: Vec<CustomerRisk>,
+    pub slow_phase: Option<SlowPhase>,
 }
 
 /// A stored series: period start and value.
@@ -187,7 +277,7 @@ pub async fn insights(ws: &Workspace, today: NaiveDate) -> Result<Insights, AppE
             }
         }
     }
-    let pairs = default_pairs();
+    let pairs = settings.insights.pairs.clone();
     for p in &pairs {
         for id in [&p.first, &p.next] {
             wanted.push((id.clone(), Grain::Month));
@@ -239,6 +329,7 @@ pub async fn insights(ws: &Workspace, today: NaiveDate) -> Result<Insights, AppE
                     if good { "good" } else { "bad" },
                 );
                 anomalies.push(AnomalyFinding {
+                    id: format!("anomaly:{kpi}:{}:{}", grain.as_str(), a.period),
                     kpi: kpi.clone(),
                     name: def.name.to_string(),
                     grain: *grain,
@@ -252,6 +343,7 @@ pub async fn insights(ws: &Workspace, today: NaiveDate) -> Result<Insights, AppE
                     good,
                     days: Vec::new(),
                     sentence,
+                    seen: None,
                 });
             }
         }
@@ -304,6 +396,7 @@ pub async fn insights(ws: &Workspace, today: NaiveDate) -> Result<Insights, AppE
                     p.teams.join(" and "),
                 );
                 dissonances.push(DissonanceFinding {
+                    id: format!("dissonance:{}>{}:{}", p.first, p.next, d.period),
                     period: d.period,
                     first: p.first.clone(),
                     first_name: a.name.to_string(),
@@ -313,6 +406,7 @@ pub async fn insights(ws: &Workspace, today: NaiveDate) -> Result<Insights, AppE
                     next_move: d.next,
                     teams: p.teams.clone(),
                     sentence,
+                    seen: None,
                 });
             }
         }
@@ -321,13 +415,18 @@ pub async fn insights(ws: &Workspace, today: NaiveDate) -> Result<Insights, AppE
     dissonances.sort_by_key(|x| std::cmp::Reverse(x.period));
 
     let (cycle, okr_risks) = okr_risks(ws, today).await?;
-    Ok(Insights {
+    let (customer_risks, slow_phase) = customer_risks(ws).await?;
+    let mut found = Insights {
         data_through: through,
         anomalies,
         dissonances,
         cycle,
         okr_risks,
-    })
+        customer_risks,
+        slow_phase,
+    };
+    crate::findings::annotate(ws, &mut found).await?;
+    Ok(found)
 }
 
 async fn okr_risks(
@@ -349,6 +448,8 @@ async fn okr_risks(
             let owner = k.owner.clone().or(o.owner.clone());
             if k.at_risk {
                 out.push(OkrRisk {
+                    id: format!("behind_pace:{}", k.key),
+                    seen: None,
                     kind: OkrRiskKind::BehindPace,
                     key: k.key.clone(),
                     title: k.title.clone(),
@@ -362,6 +463,8 @@ async fn okr_risks(
             let days = stale_days(&st.cycle, k.last_checkin, st.on);
             if days > cadence {
                 out.push(OkrRisk {
+                    id: format!("stale:{}", k.key),
+                    seen: None,
                     kind: OkrRiskKind::Stale,
                     key: k.key.clone(),
                     title: k.title.clone(),
@@ -391,6 +494,8 @@ async fn okr_risks(
                 && f < 1.0
             {
                 out.push(OkrRisk {
+                    id: format!("forecast_below_target:{}", o.key),
+                    seen: None,
                     kind: OkrRiskKind::ForecastBelowTarget,
                     key: o.key.clone(),
                     title: o.title.clone(),
@@ -404,4 +509,167 @@ async fn okr_risks(
         }
     }
     Ok((Some(st.cycle.key.clone()), out))
+}
+
+fn money(v: f64) -> String {
+    with_unit(v, Some("money"))
+}
+
+/// The customer risks on the data's last day, from the stored views (none
+/// before the first refresh, or when the data cannot give a view).
+async fn customer_risks(
+    ws: &Workspace,
+) -> Result<(Vec<CustomerRisk>, Option<SlowPhase>), AppError> {
+    use crate::data::{HealthReport, InactiveReport, TtvReport};
+    use crate::refresh::views;
+    use crate::stored::view;
+    use okapi_core::insights::customers::{
+        HEALTH_DROP_DAYS, HealthDropRule, StuckRule, health_drops, stuck_onboardings,
+    };
+    use rust_decimal::prelude::ToPrimitive;
+
+    fn ok<T>(v: Option<Result<T, String>>) -> Option<T> {
+        v.and_then(Result::ok)
+    }
+    let inactive: Option<InactiveReport> = ok(view(ws, views::INACTIVE).await?);
+    let health: Option<HealthReport> = ok(view(ws, views::HEALTH).await?);
+    let before: Option<HealthReport> = ok(view(ws, views::HEALTH_BEFORE).await?);
+    let ttv: Option<TtvReport> = ok(view(ws, views::TTV).await?);
+    let mrr_of: BTreeMap<&str, f64> = health
+        .iter()
+        .flat_map(|h| &h.accounts)
+        .map(|a| (a.account_id.as_str(), a.mrr.to_f64().unwrap_or(0.0)))
+        .collect();
+    let mut out = Vec::new();
+
+    if let Some(r) = &inactive {
+        for a in &r.accounts {
+            let mrr = a.mrr.to_f64().unwrap_or(0.0);
+            let since = a.last_active.clone().unwrap_or_else(|| "never".into());
+            out.push(CustomerRisk {
+                id: format!("inactive_account:{}:{since}", a.account_id),
+                kind: CustomerRiskKind::InactiveAccount,
+                account: a.account_id.clone(),
+                mrr: Some(mrr),
+                days: a.days_since_last_activity.map(|d| d as f64),
+                sentence: match (&a.last_active, a.days_since_last_activity) {
+                    (Some(last), Some(days)) => format!(
+                        "{} pays {} a month and nobody has used the product for {days} days (last active {last}).",
+                        a.account_id,
+                        money(mrr)
+                    ),
+                    _ => format!(
+                        "{} pays {} a month and nobody has ever used the product.",
+                        a.account_id,
+                        money(mrr)
+                    ),
+                },
+                seen: None,
+            });
+        }
+    }
+
+    if let (Some(now), Some(before)) = (&health, &before) {
+        let score = |r: &HealthReport| -> Vec<(String, f64)> {
+            r.accounts
+                .iter()
+                .map(|a| (a.account_id.clone(), a.score))
+                .collect()
+        };
+        let rule = HealthDropRule {
+            min_points: ws.settings.insights.health_drop,
+        };
+        for d in health_drops(&score(before), &score(now), rule) {
+            let mrr = mrr_of.get(d.account.as_str()).copied();
+            out.push(CustomerRisk {
+                id: format!("health_drop:{}", d.account),
+                kind: CustomerRiskKind::HealthDrop,
+                account: d.account.clone(),
+                mrr,
+                days: None,
+                sentence: format!(
+                    "{}'s health score fell from {:.0} to {:.0} in {HEALTH_DROP_DAYS} days{}.",
+                    d.account,
+                    d.before,
+                    d.now,
+                    mrr.map(|m| format!(" ({} a month)", money(m)))
+                        .unwrap_or_default()
+                ),
+                seen: None,
+            });
+        }
+    }
+
+    let mut slow = None;
+    if let Some(t) = &ttv {
+        // The clock of a stuck onboarding: the end of the data's last day.
+        let last = health
+            .as_ref()
+            .map(|h| h.at)
+            .or(inactive.as_ref().map(|i| i.at));
+        let rule = StuckRule {
+            times_median: ws.settings.insights.stuck_after,
+            ..StuckRule::default()
+        };
+        let mut stuck_in: BTreeMap<String, u64> = BTreeMap::new();
+        if let Some(last) = last {
+            let now = last
+                .succ_opt()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| t.and_utc().timestamp_micros())
+                .unwrap_or(i64::MAX);
+            // Only the onboardings of accounts paying now (when known).
+            let paying = |a: &str| health.is_none() || mrr_of.contains_key(a);
+            for s in stuck_onboardings(&t.accounts, now, rule, paying) {
+                *stuck_in.entry(s.phase.from.clone()).or_default() += 1;
+                let mrr = mrr_of.get(s.account.as_str()).copied();
+                out.push(CustomerRisk {
+                    id: format!("stuck_onboarding:{}:{}", s.account, s.phase.from),
+                    kind: CustomerRiskKind::StuckOnboarding,
+                    account: s.account.clone(),
+                    mrr,
+                    days: Some(s.days),
+                    sentence: format!(
+                        "{}'s onboarding has waited {:.0} days since {} for {}; that phase usually takes {:.1} days (9 in 10 within {:.1}).",
+                        s.account,
+                        s.days,
+                        s.phase.from,
+                        s.phase.to,
+                        s.phase.median_days,
+                        s.phase.p90_days
+                    ),
+                    seen: None,
+                });
+            }
+        }
+        let total: f64 = t.phases.iter().map(|p| p.mean_days).sum();
+        if let Some(p) = t.phases.first()
+            && total > 0.0
+        {
+            let share = p.mean_days / total;
+            let stuck = stuck_in.get(&p.from).copied().unwrap_or(0);
+            slow = Some(SlowPhase {
+                id: format!("slow_phase:{}>{}", p.from, p.to),
+                from: p.from.clone(),
+                to: p.to.clone(),
+                mean_days: p.mean_days,
+                share,
+                stuck,
+                sentence: format!(
+                    "Onboarding is slowest from {} to {}: {:.1} days on average, {:.0} % of the time to value{}.",
+                    p.from,
+                    p.to,
+                    p.mean_days,
+                    share * 100.0,
+                    match stuck {
+                        0 => String::new(),
+                        1 => "; 1 onboarding is stuck there now".to_string(),
+                        n => format!("; {n} onboardings are stuck there now"),
+                    }
+                ),
+                seen: None,
+            });
+        }
+    }
+    Ok((out, slow))
 }

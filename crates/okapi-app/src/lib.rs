@@ -66,6 +66,7 @@ pub mod demo;
 pub mod demo_okrs;
 pub mod error;
 pub mod fault;
+pub mod findings;
 pub mod inputs;
 pub mod insights;
 pub mod key_results;

@@ -63,6 +63,9 @@ pub struct RefreshReport {
     /// Sets removed because nothing computes them any more.
     pub removed: Vec<SetName>,
     pub duration_ms: u64,
+    /// The findings of the insights, recorded after the values (also when
+    /// nothing changed: OKR risks move with check-ins and days).
+    pub findings: crate::findings::RecordedFindings,
 }
 
 /// One set of values stored: a grain and a segment (`""` for all
@@ -213,6 +216,18 @@ fn views(engine: &Engine, settings: &Settings) -> Vec<(&'static str, String)> {
                 .and_then(|p| data::mrr_of(engine, p, true))),
         ),
         (views::HEALTH, doc(data::health_of(engine, None))),
+        (
+            views::HEALTH_BEFORE,
+            doc(engine
+                .data_range()
+                .and_then(|(_, last)| {
+                    last.checked_sub_days(chrono::Days::new(
+                        okapi_core::insights::customers::HEALTH_DROP_DAYS,
+                    ))
+                })
+                .ok_or_else(|| AppError::Invalid("the data has no dates".into()))
+                .and_then(|day| data::health_of(engine, Some(day)))),
+        ),
         (views::TTV, doc(data::ttv_of(engine))),
         (
             views::RETENTION,
@@ -230,6 +245,10 @@ pub mod views {
     pub const MRR: &str = "mrr";
     /// [`crate::data::HealthReport`] on the data's last day.
     pub const HEALTH: &str = "health";
+    /// [`crate::data::HealthReport`] four weeks before the data's last day
+    /// (`okapi_core::insights::customers::HEALTH_DROP_DAYS`), to find
+    /// sharp drops.
+    pub const HEALTH_BEFORE: &str = "health_before";
     /// [`crate::data::TtvReport`].
     pub const TTV: &str = "ttv";
     /// [`crate::data::RetentionReport`] by month.
@@ -238,7 +257,15 @@ pub mod views {
     /// ([`okapi_engine::compute::SurveyComment`]), newest first.
     pub const COMMENTS: &str = "comments";
     /// Every view a refresh stores.
-    pub const ALL: [&str; 6] = [INACTIVE, MRR, HEALTH, TTV, RETENTION, COMMENTS];
+    pub const ALL: [&str; 7] = [
+        INACTIVE,
+        MRR,
+        HEALTH,
+        HEALTH_BEFORE,
+        TTV,
+        RETENTION,
+        COMMENTS,
+    ];
 }
 
 /// What [`compute`] gives: the sets of values, the views, the links it
@@ -355,6 +382,7 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
         && last.fingerprint == fingerprint
         && last.definitions == definitions
     {
+        let findings = record_findings(ws).await?;
         return Ok(RefreshReport {
             unchanged: true,
             computed_at: last.computed_at,
@@ -365,6 +393,7 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
             skipped: Vec::new(),
             removed: Vec::new(),
             duration_ms: duration_ms(started),
+            findings,
         });
     }
 
@@ -479,6 +508,7 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
     .await?;
     s.commit().await?;
     counts.sort_by(|a, b| (a.grain, &a.segment).cmp(&(b.grain, &b.segment)));
+    let findings = record_findings(ws).await?;
     Ok(RefreshReport {
         unchanged: false,
         computed_at,
@@ -489,7 +519,15 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
         skipped,
         removed,
         duration_ms,
+        findings,
     })
+}
+
+/// Records the insights found now ([`crate::findings::record`]).
+async fn record_findings(ws: &Workspace) -> Result<crate::findings::RecordedFindings, AppError> {
+    let now = Utc::now();
+    let (_, recorded) = crate::findings::record(ws, now.date_naive(), now).await?;
+    Ok(recorded)
 }
 
 fn duration_ms(started: Instant) -> u64 {

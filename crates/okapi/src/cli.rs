@@ -282,7 +282,10 @@ pub enum Command {
     },
     /// What the stored KPIs and the current cycle say together: anomalies,
     /// dissonances between journey stages, OKRs at risk.
+    #[command(args_conflicts_with_subcommands = true)]
     Insights {
+        #[command(subcommand)]
+        cmd: Option<crate::insights::InsightsCmd>,
         /// Read the OKR risks on this day (default: today).
         #[arg(long)]
         at: Option<chrono::NaiveDate>,

@@ -38,7 +38,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     };
     let command = match cli.command {
         Command::Refresh { force, format } => return crate::refresh::run(&loc, force, format),
-        Command::Insights { at, format } => return crate::insights::run(&loc, at, format),
+        Command::Insights { cmd, at, format } => {
+            return match cmd {
+                None => crate::insights::run(&loc, at, format),
+                Some(cmd) => crate::insights::run_cmd(&loc, cmd),
+            };
+        }
         Command::Serve {
             listen,
             refresh_every,

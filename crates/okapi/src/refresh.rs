@@ -29,7 +29,7 @@ fn print(out: &mut dyn Write, r: &RefreshReport) -> std::io::Result<()> {
             "{} values of {} KPIs kept (data {short}…); `okapi refresh --force` recomputes them.",
             r.values, r.kpis
         )?;
-        return Ok(());
+        return print_findings(out, r);
     }
     writeln!(
         out,
@@ -74,6 +74,26 @@ fn print(out: &mut dyn Write, r: &RefreshReport) -> std::io::Result<()> {
     }
     for s in &r.skipped {
         writeln!(out, "skipped {}: {}", s.key_result, s.reason)?;
+    }
+    print_findings(out, r)
+}
+
+/// The findings line, and the new ones (at most [`NEW_SHOWN`]).
+fn print_findings(out: &mut dyn Write, r: &RefreshReport) -> std::io::Result<()> {
+    const NEW_SHOWN: usize = 10;
+    let f = &r.findings;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Insights: {} findings, {} new (`okapi insights` lists them).",
+        f.current,
+        f.new.len()
+    )?;
+    for n in f.new.iter().take(NEW_SHOWN) {
+        writeln!(out, "  new: {}", n.sentence)?;
+    }
+    if f.new.len() > NEW_SHOWN {
+        writeln!(out, "  … and {} more", f.new.len() - NEW_SHOWN)?;
     }
     Ok(())
 }

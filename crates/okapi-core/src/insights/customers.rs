@@ -114,13 +114,12 @@ pub struct StuckOnboarding {
 
 /// The `q` quantile (0–1) of sorted values, by linear interpolation.
 fn quantile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let pos = q * (sorted.len() - 1) as f64;
+    let pos = q * sorted.len().saturating_sub(1) as f64;
     let lo = pos.floor() as usize;
-    let hi = pos.ceil() as usize;
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+    match (sorted.get(lo), sorted.get(pos.ceil() as usize)) {
+        (Some(a), Some(b)) => a + (b - a) * (pos - lo as f64),
+        _ => f64::NAN,
+    }
 }
 
 /// The usual length of each phase, by its first milestone, from the

@@ -528,7 +528,7 @@ pub fn xlsx_bytes(book: &Workbook) -> Result<Vec<u8>> {
             }
         }
         ws.set_freeze_panes(1, 0).map_err(xlsx_error)?;
-        ws.set_autofit_max_width(60);
+        ws.set_autofit_max_width(420);
         ws.autofit();
     }
     wb.save_to_buffer().map_err(xlsx_error)

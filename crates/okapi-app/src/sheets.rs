@@ -403,9 +403,7 @@ pub async fn workbook(ws: &Workspace, cycle: &str, today: NaiveDate) -> Result<W
                         KrCol::Confidence => {
                             Cell::opt_text(st.and_then(|s| s.confidence).map(|c| c.as_str()))
                         }
-                        KrCol::LastNote => {
-                            Cell::opt_text(st.and_then(|s| s.last_note.as_deref()))
-                        }
+                        KrCol::LastNote => Cell::opt_text(st.and_then(|s| s.last_note.as_deref())),
                         KrCol::Unit => Cell::opt_text(k.unit.as_deref()),
                         KrCol::KrOwner => Cell::opt_text(k.owner.as_deref()),
                         KrCol::Kpi => Cell::opt_text(k.kpi.as_deref()),
@@ -672,10 +670,20 @@ fn calamine_cell(d: &calamine::Data) -> Cell {
 /// when the workbook has them. Other sheets are left alone.
 fn read_xlsx(path: &Path, bytes: Vec<u8>) -> Result<(RawSheet, Option<RawSheet>)> {
     use calamine::Reader;
-    let mut wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
-        .map_err(|e| AppError::Invalid(format!("{}: not a readable .xlsx file: {e}", path.display())))?;
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| {
+            AppError::Invalid(format!(
+                "{}: not a readable .xlsx file: {e}",
+                path.display()
+            ))
+        })?;
     let names = wb.sheet_names();
-    let find = |want: &str| names.iter().find(|n| n.trim().eq_ignore_ascii_case(want)).cloned();
+    let find = |want: &str| {
+        names
+            .iter()
+            .find(|n| n.trim().eq_ignore_ascii_case(want))
+            .cloned()
+    };
     let mut read = |name: &str| -> Result<RawSheet> {
         let range = wb
             .worksheet_range(name)
@@ -723,10 +731,12 @@ fn read_csv(path: &Path, bytes: &[u8]) -> Result<RawSheet> {
     let mut rows = Vec::new();
     for (i, rec) in r.records().enumerate() {
         let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
-        let rec = rec.map_err(|e| {
-            AppError::Invalid(format!("{}, row {number}: {e}", path.display()))
-        })?;
-        rows.push((number, rec.iter().map(|s| Cell::Text(s.to_string())).collect()));
+        let rec =
+            rec.map_err(|e| AppError::Invalid(format!("{}, row {number}: {e}", path.display())))?;
+        rows.push((
+            number,
+            rec.iter().map(|s| Cell::Text(s.to_string())).collect(),
+        ));
     }
     Ok(RawSheet {
         place: path.display().to_string(),
@@ -824,8 +834,8 @@ impl<T: Copy + Eq + std::hash::Hash> Table<T> {
                     )));
                 }
             }
-            if let Some(i) = (header.len()..cells.len())
-                .find(|&i| cells.get(i).is_some_and(|c| !c.is_blank()))
+            if let Some(i) =
+                (header.len()..cells.len()).find(|&i| cells.get(i).is_some_and(|c| !c.is_blank()))
             {
                 return Err(AppError::Invalid(format!(
                     "{}, row {n}, column {}: a value in a column with no header",
@@ -937,10 +947,7 @@ impl<T: Copy + Eq + std::hash::Hash> Row<'_, T> {
                     "true" | "yes" | "1" => Some(true),
                     "false" | "no" | "0" => Some(false),
                     _ => {
-                        return Err(self.err(
-                            col,
-                            format!("`{}` is not true or false", s.trim()),
-                        ));
+                        return Err(self.err(col, format!("`{}` is not true or false", s.trim())));
                     }
                 }
             }
@@ -983,7 +990,10 @@ impl<T: Copy + Eq + std::hash::Hash> Row<'_, T> {
         match self.instant(col)? {
             None => Ok(None),
             Some(t) if t.time() == NaiveTime::MIN => Ok(Some(t.date())),
-            Some(t) => Err(self.err(col, format!("`{t}` is a date with a time; a date is wanted"))),
+            Some(t) => Err(self.err(
+                col,
+                format!("`{t}` is a date with a time; a date is wanted"),
+            )),
         }
     }
 
@@ -1113,7 +1123,9 @@ fn parse_key_results(table: &Table<KrCol>, parsed: &mut Parsed) -> Result<()> {
                 };
                 let reason = match kind {
                     "team" => format!("there is no team `{k}` (add it with `okapi team add {k}`)"),
-                    "user" => format!("there is no user `{k}` (add them with `okapi user add {k}`)"),
+                    "user" => {
+                        format!("there is no user `{k}` (add them with `okapi user add {k}`)")
+                    }
                     _ => format!("there is no objective `{k}`"),
                 };
                 parsed.refs.push((kind, k, row.err(col, reason)));
@@ -1221,7 +1233,10 @@ fn parse_key_results(table: &Table<KrCol>, parsed: &mut Parsed) -> Result<()> {
             return Err(AppError::Invalid(format!(
                 "{}, row {row}{}: objective `{}` has no title on any of its rows",
                 table.place,
-                col.map_or(String::new(), |(i, h)| format!(", column {} `{h}`", letters(*i))),
+                col.map_or(String::new(), |(i, h)| format!(
+                    ", column {} `{h}`",
+                    letters(*i)
+                )),
                 acc.key.get_ref()
             )));
         };
@@ -1392,7 +1407,8 @@ async fn resolve(s: &mut okapi_store::ReadSession, parsed: &mut Parsed) -> Resul
             ),
             None => {
                 let implied = okr_file::dates_from_key(&key).is_some();
-                let dated = cols.contains_key(&KrCol::CycleStart) && cols.contains_key(&KrCol::CycleEnd);
+                let dated =
+                    cols.contains_key(&KrCol::CycleStart) && cols.contains_key(&KrCol::CycleEnd);
                 if !implied && !dated {
                     return Err(err);
                 }
@@ -1548,9 +1564,8 @@ pub async fn import(loc: &Location, path: &Path, dry_run: bool) -> Result<Import
     let mut s = ws.session().await?;
     let mut changes =
         okr_file::apply_at(&mut s, &parsed.file, &parsed.rows, &ws.settings, &baselines).await?;
-    changes.extend(
-        import_checkins(&mut s, &parsed.checkins, ws.settings.okrs.pace_tolerance).await?,
-    );
+    changes
+        .extend(import_checkins(&mut s, &parsed.checkins, ws.settings.okrs.pace_tolerance).await?);
     if !dry_run {
         s.commit().await?;
     }

@@ -138,11 +138,34 @@ async fn set_up(dir: &Path) -> Workspace {
     okr_file::apply_file(&loc(dir), Path::new("okrs.toml"), OKRS, false)
         .await
         .unwrap();
-    check_in(&ws, "KR-1", "2027-01-10", 110.0, "first deals", Confidence::OnTrack).await;
+    check_in(
+        &ws,
+        "KR-1",
+        "2027-01-10",
+        110.0,
+        "first deals",
+        Confidence::OnTrack,
+    )
+    .await;
     check_in(&ws, "KR-3", "2027-01-31", 4.2, "", Confidence::AtRisk).await;
-    check_in(&ws, "KR-1", "2027-02-01", 120.0, "a comma, and \"quotes\"", Confidence::OnTrack)
-        .await;
-    check_in(&ws, "KR-1", "2027-02-01", 120.0, "same day, same value", Confidence::AtRisk).await;
+    check_in(
+        &ws,
+        "KR-1",
+        "2027-02-01",
+        120.0,
+        "a comma, and \"quotes\"",
+        Confidence::OnTrack,
+    )
+    .await;
+    check_in(
+        &ws,
+        "KR-1",
+        "2027-02-01",
+        120.0,
+        "same day, same value",
+        Confidence::AtRisk,
+    )
+    .await;
     check_in(&ws, "KR-2", "2027-02-10", 1.0, "live", Confidence::OnTrack).await;
     ws
 }
@@ -259,7 +282,10 @@ async fn the_workbook_holds_what_was_set_up() {
         .find(|&r| at(r, "KR") == Data::String("KR-1".into()))
         .unwrap();
     assert_eq!(at(kr1, "objective"), Data::String("O-1".into()));
-    assert_eq!(at(kr1, "objective title"), Data::String("Win the mid-market".into()));
+    assert_eq!(
+        at(kr1, "objective title"),
+        Data::String("Win the mid-market".into())
+    );
     assert_eq!(at(kr1, "owner"), Data::String("ana".into()));
     assert_eq!(at(kr1, "team"), Data::String("growth".into()));
     assert_eq!(at(kr1, "KR owner"), Data::String("bob".into()));
@@ -272,7 +298,10 @@ async fn the_workbook_holds_what_was_set_up() {
     assert_eq!(at(kr1, "score"), Data::Float(0.4));
     assert_eq!(at(kr1, "grade"), Data::String("yellow".into()));
     assert_eq!(at(kr1, "confidence"), Data::String("at_risk".into()));
-    assert_eq!(at(kr1, "last note"), Data::String("same day, same value".into()));
+    assert_eq!(
+        at(kr1, "last note"),
+        Data::String("same day, same value".into())
+    );
     assert_eq!(at(kr1, "committed"), Data::Bool(true));
     let o2 = (1..rows.len())
         .find(|&r| at(r, "objective") == Data::String("O-2".into()))
@@ -363,7 +392,9 @@ async fn a_bad_cell_is_refused_with_its_place_and_nothing_is_written() {
         .unwrap_err();
     let msg = e.to_string();
     assert!(
-        msg.contains("plan.xlsx, sheet `Key results`, row 4, column I `baseline`: `lots` is not a number"),
+        msg.contains(
+            "plan.xlsx, sheet `Key results`, row 4, column I `baseline`: `lots` is not a number"
+        ),
         "{msg}"
     );
     let mut s = ws.read_session().await.unwrap();

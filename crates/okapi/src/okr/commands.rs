@@ -648,7 +648,7 @@ pub fn apply(loc: &Location, path: &Path, dry_run: bool, format: Format) -> Resu
 /// What applying a file or importing a sheet did, row by row.
 fn print_changes(changes: &[file::Change], dry_run: bool, format: Format) -> Result<ExitCode> {
     let count = |a: &str| changes.iter().filter(|c| c.action == a).count();
-    say(format, &changes, || {
+    say(format, changes, || {
         let mut out = String::new();
         for c in changes.iter().filter(|c| c.action != "unchanged") {
             out.push_str(&format!("{:<9} {} {}\n", c.action, c.kind, c.key));

@@ -748,6 +748,7 @@ fn read_csv(path: &Path, bytes: &[u8]) -> Result<RawSheet> {
 /// A sheet whose header was matched against the columns `T`.
 struct Table<T: 'static> {
     place: String,
+    columns: &'static [(T, &'static str)],
     /// Column index of each column present, and its header as written.
     index: HashMap<T, (usize, String)>,
     rows: Vec<(u32, Vec<Cell>)>,
@@ -762,7 +763,11 @@ fn norm(h: &str) -> String {
 
 impl<T: Copy + Eq + std::hash::Hash> Table<T> {
     /// Matches the first row against `columns`; `required` must be there.
-    fn new(mut raw: RawSheet, columns: &[(T, &str)], required: &[T]) -> Result<Table<T>> {
+    fn new(
+        mut raw: RawSheet,
+        columns: &'static [(T, &'static str)],
+        required: &[T],
+    ) -> Result<Table<T>> {
         // The header is the first row with anything in it.
         let first = raw
             .rows
@@ -846,6 +851,7 @@ impl<T: Copy + Eq + std::hash::Hash> Table<T> {
         }
         Ok(Table {
             place: raw.place,
+            columns,
             index,
             rows,
         })
@@ -885,16 +891,19 @@ impl<T: Copy + Eq + std::hash::Hash> Row<'_, T> {
 
     /// An error about a cell of the row.
     fn err(&self, col: T, reason: impl std::fmt::Display) -> AppError {
-        let (letter, name) = self
-            .table
-            .index
-            .get(&col)
-            .map(|(i, h)| (letters(*i), h.as_str()))
-            .unwrap_or_default();
-        AppError::Invalid(format!(
-            "{}, column {letter} `{name}`: {reason}",
-            self.place()
-        ))
+        let column = match self.table.index.get(&col) {
+            Some((i, h)) => format!("column {} `{h}`", letters(*i)),
+            None => {
+                let name = self
+                    .table
+                    .columns
+                    .iter()
+                    .find(|(c, _)| *c == col)
+                    .map_or("", |(_, h)| *h);
+                format!("column `{name}` (not in the sheet)")
+            }
+        };
+        AppError::Invalid(format!("{}, {column}: {reason}", self.place()))
     }
 
     fn checked(&self, col: T) -> Result<&Cell> {
@@ -1066,18 +1075,17 @@ struct Parsed {
 
 /// Records `value` for `col` in `into`, refusing one that differs from an
 /// earlier row's.
-fn merge<T: Copy + Eq + std::hash::Hash>(
+fn merge(
     into: &mut BTreeMap<KrCol, (String, u32)>,
     col: KrCol,
     value: Option<String>,
-    row: &Row<'_, T>,
+    row: &Row<'_, KrCol>,
     of: &str,
-    err_col: T,
 ) -> Result<()> {
     let Some(v) = value else { return Ok(()) };
     match into.get(&col) {
         Some((have, at)) if *have != v => Err(row.err(
-            err_col,
+            col,
             format!(
                 "`{v}` differs from row {at} (`{have}`): the rows of {of} agree (or are left blank after the first)"
             ),
@@ -1159,7 +1167,7 @@ fn parse_key_results(table: &Table<KrCol>, parsed: &mut Parsed) -> Result<()> {
             (KrCol::Committed, committed),
             (KrCol::ObjectiveState, row.text(KrCol::ObjectiveState)?),
         ] {
-            merge(&mut acc.cols, col, value, &row, &of, col)?;
+            merge(&mut acc.cols, col, value, &row, &of)?;
         }
 
         // The cycle's columns, per cycle.
@@ -1185,7 +1193,7 @@ fn parse_key_results(table: &Table<KrCol>, parsed: &mut Parsed) -> Result<()> {
             (KrCol::CycleEnd, day(KrCol::CycleEnd)?),
             (KrCol::CycleState, row.text(KrCol::CycleState)?),
         ] {
-            merge(cols, col, value, &row, &of, col)?;
+            merge(cols, col, value, &row, &of)?;
         }
 
         let Some(kr) = row.key(KrCol::Kr, "key result")? else {

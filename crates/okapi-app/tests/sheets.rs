@@ -352,6 +352,25 @@ async fn a_bad_cell_is_refused_with_its_place_and_nothing_is_written() {
     assert!(s.objectives(None).await.unwrap().is_empty());
     s.commit().await.unwrap();
 
+    // An objective's rows disagree on its title.
+    std::fs::write(
+        &csv,
+        "cycle,objective,objective title,KR,KR title,baseline,target\n\
+         2027-Q1,O-1,Win the mid-market,KR-1,More customers,100,150\n\
+         2027-Q1,O-1,Win the enterprise,KR-2,Less churn,6,5\n",
+    )
+    .unwrap();
+    let msg = sheets::import(&loc(dir.path()), &csv, false)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains(
+            "plan.csv, row 3, column C `objective title`: `Win the enterprise` differs from row 2"
+        ),
+        "{msg}"
+    );
+
     // A rule broken after the first rows were applied: nothing written
     // either (a metric key result needs a baseline).
     std::fs::write(

@@ -31,6 +31,7 @@
 //! - [`okr_views`]: a cycle's status, its alignment tree, stale key
 //!   results and a key result's history;
 //! - [`okr_file`]: OKRs as code, a TOML file applied in one transaction;
+//! - [`sheets`]: a cycle as a spreadsheet (xlsx or CSV), and back;
 //! - [`fault`]: the fault-injection point of the crash-safety tests;
 //! - [`kpi_reader`]: KPI values for KPI-linked key results;
 //! - [`status`]: a cycle's scores, pace and forecast on a day;
@@ -81,6 +82,7 @@ pub mod refresh;
 pub mod report_html;
 pub mod report_markdown;
 mod secrets;
+pub mod sheets;
 pub mod staging;
 pub mod status;
 pub mod stored;

@@ -381,6 +381,36 @@ fn cycle_dates(c: &CycleSpec) -> Result<(NaiveDate, NaiveDate)> {
     Ok((start, end))
 }
 
+/// Where the rows of an OKR file are, for the errors about them: a TOML
+/// file's lines ([`Lines`]), or a spreadsheet's rows
+/// ([`crate::sheets`]).
+pub trait Locate {
+    /// The file as a whole.
+    fn file(&self) -> String;
+    /// The row whose key is `key` (its span says where it is).
+    fn at(&self, key: &Spanned<String>) -> String;
+}
+
+/// A TOML file's rows: `path:line`.
+pub struct Lines<'a> {
+    pub path: &'a Path,
+    pub text: &'a str,
+}
+
+impl Locate for Lines<'_> {
+    fn file(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn at(&self, key: &Spanned<String>) -> String {
+        format!(
+            "{}:{}",
+            self.path.display(),
+            line_of(self.text, key.span().start)
+        )
+    }
+}
+
 /// Checks every key a file names, before anything is read or written:
 /// keys well-formed (see `okapi_store::check_key`: a number after the last
 /// `-` of at most 15 digits, so no counter overflows) and unique within
@@ -388,8 +418,12 @@ fn cycle_dates(c: &CycleSpec) -> Result<(NaiveDate, NaiveDate)> {
 /// file's objectives without loops and at most
 /// [`okapi_store::MAX_ALIGNMENT_DEPTH`] deep. Errors name the line.
 pub fn check_keys(file: &OkrFile, path: &Path, text: &str) -> Result<()> {
-    let at =
-        |key: &Spanned<String>| format!("{}:{}", path.display(), line_of(text, key.span().start));
+    check_keys_at(file, &Lines { path, text })
+}
+
+/// [`check_keys`], the errors placed by `loc`.
+pub fn check_keys_at(file: &OkrFile, loc: &dyn Locate) -> Result<()> {
+    let at = |key: &Spanned<String>| loc.at(key);
     let mut seen: HashSet<(&str, String)> = HashSet::new();
     let mut check = |kind: &'static str, key: &Spanned<String>, refs: Vec<(&str, Option<&str>)>| {
         check_key(kind, key.get_ref()).with_context(|| at(key))?;
@@ -439,7 +473,7 @@ pub fn check_keys(file: &OkrFile, path: &Path, text: &str) -> Result<()> {
             .iter()
             .find(|o| o.key.get_ref() == e.key())
             .map(|o| at(&o.key))
-            .unwrap_or_else(|| path.display().to_string());
+            .unwrap_or_else(|| loc.file());
         bail!("{line}: {e}");
     }
     Ok(())
@@ -455,15 +489,25 @@ pub type DataBaselines = HashMap<String, f64>;
 /// What is needed is read in `s`, which ends before the KPIs are computed;
 /// `apply` then writes with the values in a session of its own.
 pub async fn data_baselines(
-    mut s: okapi_store::ReadSession,
+    s: okapi_store::ReadSession,
     file: &OkrFile,
     path: &Path,
     text: &str,
     settings: &Settings,
     kpis: &mut KpiReader<'_>,
 ) -> Result<DataBaselines> {
-    let at =
-        |key: &Spanned<String>| format!("{}:{}", path.display(), line_of(text, key.span().start));
+    data_baselines_at(s, file, &Lines { path, text }, settings, kpis).await
+}
+
+/// [`data_baselines`], the errors placed by `loc`.
+pub async fn data_baselines_at(
+    mut s: okapi_store::ReadSession,
+    file: &OkrFile,
+    loc: &dyn Locate,
+    settings: &Settings,
+    kpis: &mut KpiReader<'_>,
+) -> Result<DataBaselines> {
+    let at = |key: &Spanned<String>| loc.at(key);
     let mut wanted = Vec::new();
     for o in &file.objectives {
         for k in &o.krs {
@@ -538,9 +582,19 @@ pub async fn apply(
     settings: &Settings,
     baselines: &DataBaselines,
 ) -> Result<Vec<Change>> {
-    check_keys(file, path, text)?;
-    let at =
-        |key: &Spanned<String>| format!("{}:{}", path.display(), line_of(text, key.span().start));
+    apply_at(s, file, &Lines { path, text }, settings, baselines).await
+}
+
+/// [`apply`], the errors placed by `loc`.
+pub async fn apply_at(
+    s: &mut Session,
+    file: &OkrFile,
+    loc: &dyn Locate,
+    settings: &Settings,
+    baselines: &DataBaselines,
+) -> Result<Vec<Change>> {
+    check_keys_at(file, loc)?;
+    let at = |key: &Spanned<String>| loc.at(key);
     let mut changes = Vec::new();
     let note = |changes: &mut Vec<Change>, kind, key: &str, action| {
         if action != "unchanged" {

@@ -23,6 +23,8 @@ mod okr_file_fuzz;
 mod okr_files;
 #[path = "cli/okr_readings.rs"]
 mod okr_readings;
+#[path = "cli/okr_sheets.rs"]
+mod okr_sheets;
 #[path = "cli/okrs.rs"]
 mod okrs;
 #[path = "cli/outputs.rs"]

@@ -24,6 +24,14 @@ pub enum Format {
     Json,
 }
 
+/// A spreadsheet's format: `xlsx` (one workbook) or `csv` (the key
+/// results, and their check-ins in `NAME.checkins.csv` beside them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SheetFormat {
+    Xlsx,
+    Csv,
+}
+
 /// `markdown` (also plain text), `html` (one page, printable) or `json`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum ReportFormat {
@@ -361,6 +369,27 @@ pub enum OkrCmd {
     },
     /// Apply an OKRs-as-code file (TOML); applying it twice changes nothing.
     Apply {
+        file: PathBuf,
+        /// Show what would change without writing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Write a cycle as a spreadsheet: one row per key result, and its
+    /// check-ins (see docs/sheets.md).
+    Export {
+        #[arg(long)]
+        cycle: String,
+        #[arg(long = "format", value_enum)]
+        sheet: SheetFormat,
+        /// Default: the cycle's key, `2027-Q1.xlsx`.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Apply a spreadsheet (.xlsx, or .csv) like `okr apply` a file:
+    /// matched by key, importing it twice changes nothing.
+    Import {
         file: PathBuf,
         /// Show what would change without writing.
         #[arg(long)]

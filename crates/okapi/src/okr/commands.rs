@@ -16,13 +16,14 @@ use okapi_store::{KeyResult, Objective, Team};
 use serde::Serialize;
 
 use super::args::{
-    CheckinArgs, CycleCmd, Format, InitArgs, KrFields, ObjectiveFields, TeamCmd, UserCmd,
+    CheckinArgs, CycleCmd, Format, InitArgs, KrFields, ObjectiveFields, SheetFormat, TeamCmd,
+    UserCmd,
 };
 use super::file::{self, KrSpec, word};
 use super::workspace::{Location, Workspace};
 use crate::cli::ProfileArg;
 use okapi_app::workspace as app_ws;
-use okapi_app::{checkins, cycles, key_results, objectives, people, templates, transfer};
+use okapi_app::{checkins, cycles, key_results, objectives, people, sheets, templates, transfer};
 
 pub fn print_json<T: Serialize>(v: &T) -> Result<()> {
     // Rendered first, so that a closed pipe surfaces as an I/O error (which
@@ -641,8 +642,13 @@ pub fn apply(loc: &Location, path: &Path, dry_run: bool, format: Format) -> Resu
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let changes =
         tokio::runtime::Handle::current().block_on(file::apply_file(loc, path, &text, dry_run))?;
+    print_changes(&changes, dry_run, format)
+}
+
+/// What applying a file or importing a sheet did, row by row.
+fn print_changes(changes: &[file::Change], dry_run: bool, format: Format) -> Result<ExitCode> {
     let count = |a: &str| changes.iter().filter(|c| c.action == a).count();
-    say(format, &changes, || {
+    say(format, changes, || {
         let mut out = String::new();
         for c in changes.iter().filter(|c| c.action != "unchanged") {
             out.push_str(&format!("{:<9} {} {}\n", c.action, c.kind, c.key));
@@ -660,6 +666,47 @@ pub fn apply(loc: &Location, path: &Path, dry_run: bool, format: Format) -> Resu
         ));
         out
     })
+}
+
+// ---- spreadsheets -----------------------------------------------------------
+
+pub fn sheet_export(
+    loc: &Location,
+    cycle: &str,
+    format: SheetFormat,
+    out: Option<std::path::PathBuf>,
+) -> Result<ExitCode> {
+    let format = match format {
+        SheetFormat::Xlsx => sheets::SheetFormat::Xlsx,
+        SheetFormat::Csv => sheets::SheetFormat::Csv,
+    };
+    let out = out.unwrap_or_else(|| format!("{cycle}.{}", format.extension()).into());
+    let ws = Workspace::open(loc)?;
+    let done = ws.block_on(sheets::export(&ws, cycle, format, &out, today()))?;
+    say(Format::Table, &done, || {
+        format!(
+            "Exported cycle `{}` to {}: {} objectives, {} key results, {} check-ins.",
+            done.cycle,
+            done.files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" and "),
+            done.objectives,
+            done.key_results,
+            done.checkins
+        )
+    })
+}
+
+pub fn sheet_import(
+    loc: &Location,
+    path: &Path,
+    dry_run: bool,
+    format: Format,
+) -> Result<ExitCode> {
+    let done = tokio::runtime::Handle::current().block_on(sheets::import(loc, path, dry_run))?;
+    print_changes(&done.changes, dry_run, format)
 }
 
 // ---- export and import ----------------------------------------------------

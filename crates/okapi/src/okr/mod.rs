@@ -105,6 +105,12 @@ pub fn run(loc: &Location, cmd: Command) -> Result<std::result::Result<ExitCode,
                 dry_run,
                 format,
             } => c::apply(loc, &file, dry_run, format)?,
+            OkrCmd::Export { cycle, sheet, out } => c::sheet_export(loc, &cycle, sheet, out)?,
+            OkrCmd::Import {
+                file,
+                dry_run,
+                format,
+            } => c::sheet_import(loc, &file, dry_run, format)?,
         },
         other => return Ok(Err(other)),
     }))

@@ -56,6 +56,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod alerts;
 pub mod calibration;
 pub mod charts;
 pub mod checkins;

@@ -66,6 +66,8 @@ pub struct RefreshReport {
     /// The findings of the insights, recorded after the values (also when
     /// nothing changed: OKR risks move with check-ins and days).
     pub findings: crate::findings::RecordedFindings,
+    /// The alerts the rules raised from them, sent after the findings.
+    pub alerts: crate::alerts::AlertsReport,
 }
 
 /// One set of values stored: a grain and a segment (`""` for all
@@ -382,7 +384,7 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
         && last.fingerprint == fingerprint
         && last.definitions == definitions
     {
-        let findings = record_findings(ws).await?;
+        let (findings, alerts) = record_findings(ws).await?;
         return Ok(RefreshReport {
             unchanged: true,
             computed_at: last.computed_at,
@@ -394,6 +396,7 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
             removed: Vec::new(),
             duration_ms: duration_ms(started),
             findings,
+            alerts,
         });
     }
 
@@ -508,7 +511,7 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
     .await?;
     s.commit().await?;
     counts.sort_by(|a, b| (a.grain, &a.segment).cmp(&(b.grain, &b.segment)));
-    let findings = record_findings(ws).await?;
+    let (findings, alerts) = record_findings(ws).await?;
     Ok(RefreshReport {
         unchanged: false,
         computed_at,
@@ -520,14 +523,25 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
         removed,
         duration_ms,
         findings,
+        alerts,
     })
 }
 
-/// Records the insights found now ([`crate::findings::record`]).
-async fn record_findings(ws: &Workspace) -> Result<crate::findings::RecordedFindings, AppError> {
+/// Records the insights found now ([`crate::findings::record`]), then
+/// sends the alerts they raise ([`crate::alerts::evaluate`]).
+async fn record_findings(
+    ws: &Workspace,
+) -> Result<
+    (
+        crate::findings::RecordedFindings,
+        crate::alerts::AlertsReport,
+    ),
+    AppError,
+> {
     let now = Utc::now();
-    let (_, recorded) = crate::findings::record(ws, now.date_naive(), now).await?;
-    Ok(recorded)
+    let (found, recorded) = crate::findings::record(ws, now.date_naive(), now).await?;
+    let alerts = crate::alerts::evaluate(ws, &crate::findings::flatten(&found)).await?;
+    Ok((recorded, alerts))
 }
 
 fn duration_ms(started: Instant) -> u64 {

@@ -512,8 +512,10 @@ fn classify(
         (None, Some(m)) => m.to_string(),
         (None, None) => String::new(),
     };
+    // The key names the source alone: a source's visitors under several
+    // mediums (`google / organic`, `google / cpc`) share its counter.
     // Plausible leaves the source of direct traffic empty.
-    let key = match key_of(&label) {
+    let key = match key_of(source.or(medium).unwrap_or("")) {
         k if k.is_empty() && tool == Tool::Plausible => "direct".to_string(),
         k if k.is_empty() => "none".to_string(),
         k => k,
@@ -556,8 +558,8 @@ pub fn channel_of_group(group: &str) -> Option<&'static str> {
 
 /// The channel of a traffic source and medium (either may be absent): the
 /// medium decides when it says something (`cpc` → paid, `email`, `social`,
-/// `organic`, `referral`), else the source ([`channel_of_source`]). With
-/// neither, no channel.
+/// `organic`), else the source ([`channel_of_source`]). With neither, no
+/// channel.
 pub fn channel_of(source: Option<&str>, medium: Option<&str>) -> Option<&'static str> {
     let m = medium.map(|m| m.trim().to_lowercase()).unwrap_or_default();
     let by_medium = match m.as_str() {
@@ -568,7 +570,8 @@ pub fn channel_of(source: Option<&str>, medium: Option<&str>) -> Option<&'static
         "social" | "social-network" | "social_network" | "social-media" | "social_media"
         | "sm" | "organic_social" | "organic-social" => Some("social"),
         "organic" => Some("organic"),
-        "referral" => Some("referral"),
+        // `referral` says no more than the source does (a social network
+        // is social).
         _ => None,
     };
     match (by_medium, source) {
@@ -681,7 +684,6 @@ pub fn channel_of_source(source: &str) -> &'static str {
 
 /// What an import did to the `visits` table.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VisitsWritten {
     /// The file now holding the table, relative to the data directory.
     pub file: String,
@@ -925,6 +927,8 @@ mod tests {
         assert_eq!(channel_of(Some("google"), Some("organic")), Some("organic"));
         assert_eq!(channel_of(Some("(direct)"), Some("(none)")), Some("direct"));
         assert_eq!(channel_of(Some("mailchimp"), Some("email")), Some("email"));
+        assert_eq!(channel_of(Some("l.facebook.com"), Some("referral")), Some("social"));
+        assert_eq!(channel_of(Some("github.com"), Some("referral")), Some("referral"));
         assert_eq!(channel_of(None, None), None);
         for (group, channel) in [
             ("Organic Search", Some("organic")),

@@ -12,8 +12,8 @@
 
 use std::path::PathBuf;
 
-use okapi_engine::web_analytics::{self, Export, VisitsWritten};
 pub use okapi_engine::web_analytics::Tool;
+use okapi_engine::web_analytics::{self, Export, VisitsWritten};
 use serde::Serialize;
 
 use crate::data::DataSource;

@@ -41,7 +41,11 @@ fn data_dir(settings: Settings, files: &[(&str, &str)]) -> (tempfile::TempDir, D
     (dir, src)
 }
 
-async fn import(src: &DataSource, tool: Tool, name: &str) -> Result<VisitsImported, okapi_app::AppError> {
+async fn import(
+    src: &DataSource,
+    tool: Tool,
+    name: &str,
+) -> Result<VisitsImported, okapi_app::AppError> {
     import_visits(
         src,
         ImportVisits {
@@ -70,8 +74,12 @@ fn visits(dir: &Path) -> Vec<(String, String, String)> {
 fn channels(rows: &[(String, String, String)]) -> BTreeMap<String, u64> {
     let mut m = BTreeMap::new();
     for (_, _, c) in rows {
-        *m.entry(if c.is_empty() { "none".into() } else { c.clone() })
-            .or_insert(0) += 1;
+        *m.entry(if c.is_empty() {
+            "none".into()
+        } else {
+            c.clone()
+        })
+        .or_insert(0) += 1;
     }
     m
 }
@@ -154,7 +162,11 @@ async fn importing_the_same_export_twice_leaves_the_same_file() {
         .await
         .unwrap();
     assert_eq!(
-        (again.written.imported, again.written.replaced, again.written.kept),
+        (
+            again.written.imported,
+            again.written.replaced,
+            again.written.kept
+        ),
         (31, 31, 0)
     );
     assert_eq!(std::fs::read(dir.path().join("visits.csv")).unwrap(), first);
@@ -187,11 +199,7 @@ ts,visitor_id,channel
     assert_eq!(rows.len(), 18);
     assert_eq!(
         rows[0],
-        (
-            "2026-10-31T09:00:00Z".into(),
-            "v1".into(),
-            "organic".into()
-        )
+        ("2026-10-31T09:00:00Z".into(), "v1".into(), "organic".into())
     );
     assert_eq!(rows[1].1, "plausible:2026-11-01:1");
     assert_eq!(rows[10].1, "plausible:2026-11-01:10");
@@ -249,8 +257,14 @@ async fn a_ga4_channel_group_export_skips_its_comments_and_totals() {
             "direct".into()
         )
     );
-    assert!(rows.iter().any(|r| r.1 == "ga4:2026-11-01:organic-search:6"));
-    assert!(rows.iter().any(|r| r.1 == "ga4:2026-11-03:unassigned:1" && r.2.is_empty()));
+    assert!(
+        rows.iter()
+            .any(|r| r.1 == "ga4:2026-11-01:organic-search:6")
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.1 == "ga4:2026-11-03:unassigned:1" && r.2.is_empty())
+    );
 }
 
 /// Source / medium: the medium decides when it says something (cpc,
@@ -276,8 +290,14 @@ async fn a_ga4_source_medium_export_maps_mediums_then_sources() {
         ])
     );
     let rows = visits(dir.path());
-    assert!(rows.iter().any(|r| r.1 == "ga4:2026-11-01:google:5" && r.2 == "paid"));
-    assert!(rows.iter().any(|r| r.1 == "ga4:2026-11-01:direct:4" && r.2 == "direct"));
+    assert!(
+        rows.iter()
+            .any(|r| r.1 == "ga4:2026-11-01:google:5" && r.2 == "paid")
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.1 == "ga4:2026-11-01:direct:4" && r.2 == "direct")
+    );
 }
 
 /// Days are the workspace's: in Paris, 1 November starts at 23:00 UTC the
@@ -411,14 +431,24 @@ async fn a_missing_column_is_named() {
         .unwrap_err();
     assert_eq!(e.code(), Code::InvalidData);
     let msg = e.to_string();
-    assert!(msg.contains("plausible-no-visitors.csv: line 1: missing column `visitors`"), "{msg}");
-    assert!(msg.contains("columns found: date, source, pageviews"), "{msg}");
+    assert!(
+        msg.contains("plausible-no-visitors.csv: line 1: missing column `visitors`"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("columns found: date, source, pageviews"),
+        "{msg}"
+    );
     assert!(!dir.path().join("visits.csv").exists());
     // A GA4 export without a users column.
     let e = import(&src, Tool::Ga4, "plausible-visitors.csv")
         .await
         .unwrap_err();
-    assert!(e.to_string().contains("missing column `Total users` (or `Active users`)"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("missing column `Total users` (or `Active users`)"),
+        "{e}"
+    );
 }
 
 /// A table kept as JSON lines becomes `visits.csv`, its old file removed.

@@ -248,7 +248,7 @@ impl Export {
                 tool.title(),
                 match tool {
                     Tool::Plausible =>
-                        "`date` and `visitors`, and `source` for channels (the `imported_sources_…csv` or `imported_visitors_…csv` of its CSV export)",
+                        "`date` and `visitors`, and `source` for channels, as in the `imported_sources_…csv` and `imported_visitors_…csv` files of its CSV export",
                     Tool::Ga4 =>
                         "`Date` and `Total users` (or `Active users`), and a channel group or source column for channels",
                 },
@@ -286,11 +286,7 @@ impl Export {
                 issues.push(issue(
                     "",
                     "",
-                    format!(
-                        "{} field(s), the header has {}",
-                        record.len(),
-                        header.len()
-                    ),
+                    format!("{} field(s), the header has {}", record.len(), header.len()),
                 ));
                 continue;
             }
@@ -567,8 +563,8 @@ pub fn channel_of(source: Option<&str>, medium: Option<&str>) -> Option<&'static
         | "paid-search" | "paidsocial" | "paid_social" | "paid-social" | "display" | "banner"
         | "ads" | "ad" => Some("paid"),
         "email" | "e-mail" | "e_mail" | "newsletter" => Some("email"),
-        "social" | "social-network" | "social_network" | "social-media" | "social_media"
-        | "sm" | "organic_social" | "organic-social" => Some("social"),
+        "social" | "social-network" | "social_network" | "social-media" | "social_media" | "sm"
+        | "organic_social" | "organic-social" => Some("social"),
         "organic" => Some("organic"),
         // `referral` says no more than the source does (a social network
         // is social).
@@ -927,8 +923,14 @@ mod tests {
         assert_eq!(channel_of(Some("google"), Some("organic")), Some("organic"));
         assert_eq!(channel_of(Some("(direct)"), Some("(none)")), Some("direct"));
         assert_eq!(channel_of(Some("mailchimp"), Some("email")), Some("email"));
-        assert_eq!(channel_of(Some("l.facebook.com"), Some("referral")), Some("social"));
-        assert_eq!(channel_of(Some("github.com"), Some("referral")), Some("referral"));
+        assert_eq!(
+            channel_of(Some("l.facebook.com"), Some("referral")),
+            Some("social")
+        );
+        assert_eq!(
+            channel_of(Some("github.com"), Some("referral")),
+            Some("referral")
+        );
         assert_eq!(channel_of(None, None), None);
         for (group, channel) in [
             ("Organic Search", Some("organic")),

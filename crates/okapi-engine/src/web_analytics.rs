@@ -218,18 +218,24 @@ impl Export {
                 }
             )));
         };
-        let end = lines[start..]
+        let end = lines
             .iter()
+            .skip(start)
             .position(|l| skip(l))
             .map_or(lines.len(), |n| start + n);
-        if let Some(extra) = lines[end..].iter().position(|l| !skip(l)) {
+        if let Some(extra) = lines.iter().skip(end).position(|l| !skip(l)) {
             return Err(file_error(format!(
                 "line {}: a second table follows the first (line {}); export one table with the date and at most one source or channel dimension",
                 end + extra + 1,
                 start + 1
             )));
         }
-        let block: String = lines[start..end].concat();
+        let block: String = lines
+            .iter()
+            .skip(start)
+            .take(end - start)
+            .copied()
+            .collect();
         let header_line = start as u64 + 1;
 
         let mut reader = csv::ReaderBuilder::new()
@@ -256,6 +262,8 @@ impl Export {
             ))
         })?;
 
+        let name = |i: usize| header.get(i).map_or("", String::as_str);
+        let (date_name, visitors_name) = (name(columns.date), name(columns.visitors));
         let mut issues = Issues::new();
         let mut totals_skipped = 0u64;
         let mut sums: BTreeMap<(NaiveDate, String, Option<&'static str>), (String, u64)> =
@@ -302,8 +310,6 @@ impl Export {
                 totals_skipped += 1;
                 continue;
             }
-            let date_name = &header[columns.date];
-            let visitors_name = &header[columns.visitors];
             let date = match parse_date(date_cell) {
                 Ok(d) => Some(d),
                 Err(reason) => {

@@ -45,6 +45,7 @@
 //!   executive summary ([`demo_okrs`] writes the OKRs, [`staging`] builds
 //!   the directory beside its place and renames it in);
 //! - [`upload`]: a table's file validated whole, then put in place;
+//! - [`visits`]: a web-analytics export imported into the `visits` table;
 //! - [`charts`]: SVG charts shared by the pages and the reports;
 //! - [`dashboard`]: what the pages show, composed from stored values;
 //! - [`report_markdown`], [`report_html`]: a cycle's OKR report, shared by
@@ -91,6 +92,7 @@ pub mod templates;
 pub mod tokens;
 pub mod transfer;
 pub mod upload;
+pub mod visits;
 pub mod workspace;
 
 pub use error::{AppError, Code};

@@ -4,7 +4,8 @@
 //! tables ([`source`]), loading and validating them with a data-quality
 //! report ([`load`]), and computing the KPI catalog per period
 //! ([`compute`]) on Apache DataFusion and dedicated Arrow kernels. The
-//! [`demo`] module writes a realistic demo company.
+//! [`demo`] module writes a realistic demo company; [`web_analytics`]
+//! turns web-analytics exports into rows of the `visits` table.
 //!
 //! Everything read is someone else's input and is held to bounds (see
 //! `docs/data-model.md`, "Input bounds", and `docs/workspace.md`,
@@ -43,6 +44,7 @@ pub mod demo;
 pub mod error;
 pub mod load;
 pub mod source;
+pub mod web_analytics;
 
 pub use error::EngineError;
 

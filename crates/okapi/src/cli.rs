@@ -152,6 +152,11 @@ pub enum Command {
         #[arg(long, value_enum)]
         format: Option<OutputFormat>,
     },
+    /// Bring data from other tools into the data directory (`import-visits`).
+    Data {
+        #[command(subcommand)]
+        cmd: crate::data::DataCmd,
+    },
     /// Compute KPIs per period.
     Kpi {
         /// Data directory (default: the workspace's, inside a workspace).

@@ -50,6 +50,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             behind_tls,
         } => return crate::serve::serve(&loc, &listen, refresh_every, behind_tls),
         Command::Token { cmd } => return crate::serve::token(&loc, cmd),
+        Command::Data { cmd } => return crate::data::run(&loc, cmd),
         other => other,
     };
     let command = match crate::okr::run(&loc, command)? {

@@ -35,6 +35,8 @@ mod ranges_and_segments;
 mod refresh;
 #[path = "cli/store_safety.rs"]
 mod store_safety;
+#[path = "cli/visits.rs"]
+mod visits;
 
 use std::path::Path;
 use std::process::Command;

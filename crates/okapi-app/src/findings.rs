@@ -164,6 +164,19 @@ pub async fn list(ws: &Workspace, all: bool) -> Result<FindingList, AppError> {
     Ok(FindingList { ran_at, findings })
 }
 
+/// Acknowledges the finding `id` as `principal` (one who may change
+/// things: an admin, an editor or a writing token), with an optional note.
+pub async fn acknowledge_as(
+    ws: &Workspace,
+    principal: &crate::tokens::Principal,
+    id: &str,
+    note: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<StoredFinding, AppError> {
+    principal.require_write()?;
+    acknowledge(ws, id, &principal.name, note, now).await
+}
+
 /// Acknowledges the finding `id` as `by`, with an optional note.
 pub async fn acknowledge(
     ws: &Workspace,

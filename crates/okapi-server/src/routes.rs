@@ -1,9 +1,11 @@
 //! The routes of `/api/v1`: each authenticates, calls one use case of the
 //! application layer and answers its result as JSON. The settings (the
-//! vision, teams, people, API tokens) are in [`settings`]; the OpenAPI
+//! vision, teams, people, API tokens) are in [`settings`]; the insights,
+//! findings and alert log in [`insights`]; the OpenAPI
 //! document of them all, from the `#[utoipa::path]` of each handler, in
 //! [`openapi`].
 
+mod insights;
 mod openapi;
 mod settings;
 
@@ -51,6 +53,7 @@ pub fn api() -> Router<AppState> {
         )
         .route("/api/v1/data/{table}", put(upload))
         .merge(settings::routes())
+        .merge(insights::routes())
         .route("/api/v1/openapi.json", get(openapi::document))
         .fallback(|| async { respond(okapi_app::Code::NotFound, "no such route") })
         .method_not_allowed_fallback(|method: axum::http::Method| async move {

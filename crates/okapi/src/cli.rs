@@ -152,6 +152,11 @@ pub enum Command {
         #[arg(long, value_enum)]
         format: Option<OutputFormat>,
     },
+    /// The alerts sent to webhooks after refreshes (`log`).
+    Alerts {
+        #[command(subcommand)]
+        cmd: crate::alerts::AlertsCmd,
+    },
     /// Bring data from other tools into the data directory (`import-visits`).
     Data {
         #[command(subcommand)]

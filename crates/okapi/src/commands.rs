@@ -51,6 +51,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         } => return crate::serve::serve(&loc, &listen, refresh_every, behind_tls),
         Command::Token { cmd } => return crate::serve::token(&loc, cmd),
         Command::Data { cmd } => return crate::data::run(&loc, cmd),
+        Command::Alerts { cmd } => return crate::alerts::run(&loc, cmd),
         other => other,
     };
     let command = match crate::okr::run(&loc, command)? {

@@ -3,6 +3,7 @@
 //! Arguments are parsed by clap ([`cli`]), then each command loads what it
 //! needs through `okapi_engine` and prints with [`render`].
 
+mod alerts;
 mod cli;
 mod commands;
 mod data;

@@ -95,5 +95,19 @@ fn print_findings(out: &mut dyn Write, r: &RefreshReport) -> std::io::Result<()>
     if f.new.len() > NEW_SHOWN {
         writeln!(out, "  … and {} more", f.new.len() - NEW_SHOWN)?;
     }
+    let a = &r.alerts;
+    if a.delivered + a.failed + a.deferred > 0 {
+        writeln!(
+            out,
+            "Alerts: {} delivered, {} failed{} (`okapi alerts log` lists them).",
+            a.delivered,
+            a.failed,
+            if a.deferred > 0 {
+                format!(", {} left for the next refresh", a.deferred)
+            } else {
+                String::new()
+            }
+        )?;
+    }
     Ok(())
 }

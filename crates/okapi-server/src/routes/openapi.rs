@@ -148,6 +148,10 @@ impl Modify for Security {
         super::settings::tokens,
         super::settings::create_token,
         super::settings::revoke_token,
+        super::insights::insights,
+        super::insights::list,
+        super::insights::acknowledge,
+        super::insights::deliveries,
         document,
     ),
     components(
@@ -174,6 +178,7 @@ impl Modify for Security {
         (name = "kpis", description = "KPI values, the catalog, the refresh of stored values"),
         (name = "okrs", description = "Cycles, objectives, key results and check-ins"),
         (name = "data", description = "The workspace's data files"),
+        (name = "insights", description = "Anomalies, dissonances, OKR and customer risks; findings and their acknowledgement; the alert log"),
         (name = "settings", description = "The vision, teams, people and their access, API tokens"),
         (name = "document", description = "This document"),
     )

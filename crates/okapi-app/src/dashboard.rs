@@ -352,6 +352,11 @@ pub struct KpiPage {
     /// comments on the NPS page, only CSAT ones on the CSAT page), newest
     /// first, at most [`COMMENTS_SHOWN`].
     pub comments: Vec<okapi_engine::compute::SurveyComment>,
+    /// Watched day by day and week by week, or read as a quarterly trend.
+    pub cadence: okapi_core::insights::Cadence,
+    /// The current findings about this KPI (its anomalies, the
+    /// dissonances it is part of), the most recent period first.
+    pub findings: Vec<okapi_store::StoredFinding>,
 }
 
 /// How many survey comments a KPI's page shows.
@@ -415,8 +420,24 @@ pub async fn kpi_page(
         }
         _ => Vec::new(),
     };
+    let mut findings: Vec<okapi_store::StoredFinding> = {
+        let mut s = ws.read_session().await?;
+        let current = s.findings(true).await?;
+        s.commit().await?;
+        current
+            .into_iter()
+            .filter(|f| match f.kind.as_str() {
+                "anomaly" | "threshold" => f.subject == id,
+                "dissonance" => f.subject.split('>').any(|k| k == id),
+                _ => false,
+            })
+            .collect()
+    };
+    findings.sort_by(|a, b| b.period.cmp(&a.period).then(a.id.cmp(&b.id)));
     Ok(KpiPage {
         comments,
+        cadence: okapi_core::insights::cadence(id),
+        findings,
         owner: custom.and_then(|k| k.owner.clone()),
         question: custom.and_then(|k| k.question.clone()),
         review_date: custom.and_then(|k| k.review_date),

@@ -42,13 +42,13 @@ fn print(out: &mut dyn Write, log: &Vec<AlertDelivery>) -> std::io::Result<()> {
     }
     writeln!(
         out,
-        "{:<20} {:<10} {:<12} {:<9} {:>8}  ALERT",
+        "{:<20} {:<12} {:<16} {:<9} {:>8}  ALERT",
         "TRIED (UTC)", "WEBHOOK", "RULE", "STATUS", "ATTEMPTS"
     )?;
     for d in log {
         writeln!(
             out,
-            "{:<20} {:<10} {:<12} {:<9} {:>8}  {}",
+            "{:<20} {:<12} {:<16} {:<9} {:>8}  {}",
             d.last_try_at.format("%Y-%m-%d %H:%M:%S"),
             d.webhook,
             d.rule,
@@ -57,7 +57,7 @@ fn print(out: &mut dyn Write, log: &Vec<AlertDelivery>) -> std::io::Result<()> {
             d.sentence
         )?;
         if let Some(e) = &d.error {
-            writeln!(out, "{:>62}  why: {e}", "")?;
+            writeln!(out, "{:>70}  why: {e}", "")?;
         }
     }
     Ok(())

@@ -122,6 +122,21 @@ pub async fn page(
                 p.empty { "No values stored at this grain yet: they appear after the next refresh." }
             }
         }
+        @if !p.findings.is_empty() {
+            section.card #kpi-findings aria-labelledby="kpi-findings-h" {
+                h2 #kpi-findings-h { "What the insights found" }
+                ul.findings {
+                    @for f in &p.findings {
+                        li class=(if f.good { "good" } else { "bad" }) {
+                            (f.sentence)
+                            @if let Some(a) = &f.acknowledged {
+                                br; span.small.muted { "Acknowledged by " (a.by) @if let Some(n) = &a.note { ": " (n) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
         div.row {
             section.card aria-labelledby="def-h" {
                 h2 #def-h { "Definition" }
@@ -130,6 +145,7 @@ pub async fn page(
                     dt { "Stage" } dd { (p.entry.stage) }
                     dt { "Unit" } dd { (p.entry.unit) }
                     dt { "Better when" } dd { (p.entry.direction.as_str()) }
+                    dt { "Watched" } dd { (match p.cadence { okapi_core::insights::Cadence::RealTime => "day by day and week by week (anomalies found)", okapi_core::insights::Cadence::LongTerm => "as a quarterly trend (never alerted on daily noise)" }) }
                     @if !p.entry.timing.is_empty() { dt { "Indicator" } dd { (p.entry.timing) } }
                     dt { "For" } dd { (p.entry.audience) }
                     @if let Some(o) = &p.owner { dt { "Owner" } dd { (o) } }

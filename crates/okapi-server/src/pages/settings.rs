@@ -1,6 +1,7 @@
 //! Settings: the vision and profile, the teams and their members, the
-//! people and their access, the API tokens, and the KPI registry (the
-//! custom KPIs with their status).
+//! people and their access, the API tokens, the alert rules, webhooks and
+//! last deliveries (webhooks by name, never by address), and the KPI
+//! registry (the custom KPIs with their status).
 //!
 //! Everyone reads the vision, the teams and the registry; only an admin
 //! logged in sees the people and the tokens and changes anything
@@ -22,6 +23,9 @@ use serde::Deserialize;
 use super::format::time;
 use super::{PageResult, Viewer, fail, layout};
 use crate::AppState;
+
+/// Alert deliveries listed on the page.
+const DELIVERIES_SHOWN: u32 = 20;
 
 #[derive(Debug, Deserialize)]
 pub struct Done {
@@ -48,6 +52,11 @@ async fn render(
     };
     let custom = &st.ws.settings.custom_kpis;
     let is_admin = admin.is_some();
+    let hooks = &st.ws.settings.webhooks;
+    let rules = &st.ws.settings.alerts;
+    let deliveries = okapi_app::alerts::log(&st.ws, DELIVERIES_SHOWN)
+        .await
+        .map_err(fail)?;
     let body = html! {
         h1 { "Settings" }
         p.lead {
@@ -160,6 +169,72 @@ async fn render(
                     label { "Access" select name="access" { option value="read" { "read" } option value="write" { "write" } } }
                     button type="submit" { "Create a token" }
                 }
+            }
+        }
+        section.card aria-labelledby="alerts-h" {
+            h2 #alerts-h { "Alerts" }
+            @if rules.is_empty() {
+                p.empty { "No alert rule yet. Add " code { "[[webhook]]" } " and " code { "[[alert]]" } " tables to okapi.toml: after each refresh, what the rules match is posted to the webhooks." }
+            } @else {
+                h3 { "Rules" }
+                table #alert-rules {
+                    thead { tr { th { "Rule" } th { "Fires on" } th { "Webhooks" } } }
+                    tbody {
+                        @for r in rules {
+                            tr {
+                                td { (r.name) }
+                                td.small {
+                                    (r.when.finding_kind().replace('_', " "))
+                                    @if let Some(k) = &r.kpi { " of " a href=(format!("/kpis/{k}")) { (k) } }
+                                    @if let Some(a) = r.above { " above " (a) }
+                                    @if let Some(b) = r.below { " below " (b) }
+                                }
+                                td.small { (r.webhooks.join(", ")) }
+                            }
+                        }
+                    }
+                }
+                h3 { "Webhooks" }
+                table #webhooks {
+                    thead { tr { th { "Webhook" } th { "Body" } th { "Signed" } th { "Timeout, retries" } } }
+                    tbody {
+                        @for w in hooks {
+                            tr {
+                                td { (w.name) }
+                                td.small { (if w.format == okapi_core::alerting::WebhookFormat::Slack { "Slack text" } else { "JSON" }) }
+                                td.small { (if w.secret_env.is_some() { "HMAC-SHA256" } else { "no" }) }
+                                td.small { (w.timeout_secs) " s, " (w.retries) }
+                            }
+                        }
+                    }
+                }
+            }
+            h3 { "Last deliveries" }
+            @if deliveries.is_empty() {
+                p.empty { "No alert sent yet." }
+            } @else {
+                table #deliveries {
+                    thead { tr { th { "Tried" } th { "Webhook" } th { "Rule" } th { "Status" } th { "Alert" } } }
+                    tbody {
+                        @for d in &deliveries {
+                            tr data-status=(d.status) {
+                                td.small { (time(d.last_try_at)) }
+                                td { (d.webhook) }
+                                td.small { (d.rule) }
+                                td {
+                                    span.grade.(if d.status == "delivered" { "green" } else { "red" }) { (d.status) }
+                                    br;
+                                    span.small.muted {
+                                        (d.attempts) (if d.attempts == 1 { " attempt" } else { " attempts" })
+                                        @if let Some(e) = &d.error { " · " (e) }
+                                    }
+                                }
+                                td.small { (d.sentence) }
+                            }
+                        }
+                    }
+                }
+                p.small.muted { "Also " code { "okapi alerts log" } " and " code { "GET /api/v1/alerts/deliveries" } "." }
             }
         }
         section.card aria-labelledby="registry-h" {

@@ -22,7 +22,7 @@ pub async fn schema_is_versioned_and_upgrades(db: Db) {
         .create_workspace("acme", "Acme", "b2b", now())
         .await
         .unwrap();
-    assert_eq!(db.store.migrate().await.unwrap(), vec![2, 3, 4, 5, 6, 7]);
+    assert_eq!(db.store.migrate().await.unwrap(), vec![2, 3, 4, 5, 6, 7, 8]);
     assert_eq!(db.store.migrate().await.unwrap(), Vec::<i64>::new());
     db.store.check_schema().await.unwrap();
     assert_eq!(db.store.workspaces().await.unwrap().len(), 1);

@@ -211,15 +211,17 @@ pub struct Home {
 /// How many findings the home shows.
 pub const FINDINGS_SHOWN: usize = 8;
 
-/// An anomaly or a dissonance, as the home shows it.
+/// A finding as the home shows it: a dissonance, the slowest onboarding
+/// phase, the accounts whose health fell, an anomaly (in that order).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Finding {
-    /// `anomaly` or `dissonance`.
+    /// `dissonance`, `slow_phase`, `health_drop` or `anomaly`.
     pub kind: &'static str,
-    /// The KPI (for a dissonance, the stage that sank).
+    /// The KPI it links to (for a dissonance, the stage that sank).
     pub kpi: String,
-    /// The period's first day.
+    /// The period's first day (the data's last day for the onboarding
+    /// and health lines).
     pub period: NaiveDate,
     pub good: bool,
     pub sentence: String,
@@ -278,6 +280,39 @@ async fn read_home(ws: &Workspace, today: NaiveDate) -> Result<Home, AppError> {
         })
         .unwrap_or_default();
     let found = crate::insights::insights(ws, today).await?;
+    let on = found.data_through.unwrap_or(today);
+    // Customers: the slowest onboarding phase (with those stuck in it),
+    // then the accounts whose health fell sharply, in one line.
+    let drops: Vec<&str> = found
+        .customer_risks
+        .iter()
+        .filter(|r| r.kind == crate::insights::CustomerRiskKind::HealthDrop)
+        .map(|r| r.account.as_str())
+        .collect();
+    let health = (!drops.is_empty()).then(|| Finding {
+        kind: "health_drop",
+        kpi: "health_score".to_string(),
+        period: on,
+        good: false,
+        sentence: format!(
+            "{} paying {} lost {} health points or more in four weeks: {}.",
+            drops.len(),
+            if drops.len() == 1 {
+                "account"
+            } else {
+                "accounts"
+            },
+            ws.settings.insights.health_drop,
+            drops.join(", ")
+        ),
+    });
+    let onboarding = found.slow_phase.as_ref().map(|p| Finding {
+        kind: "slow_phase",
+        kpi: "time_to_value".to_string(),
+        period: on,
+        good: false,
+        sentence: p.sentence.clone(),
+    });
     let findings: Vec<Finding> = found
         .dissonances
         .into_iter()
@@ -288,6 +323,8 @@ async fn read_home(ws: &Workspace, today: NaiveDate) -> Result<Home, AppError> {
             good: false,
             sentence: d.sentence,
         })
+        .chain(onboarding)
+        .chain(health)
         .chain(found.anomalies.into_iter().map(|a| Finding {
             kind: "anomaly",
             kpi: a.kpi,

@@ -168,7 +168,13 @@ fn redact(v: &mut Value) {
                 let varies = k.ends_with("_at")
                     || matches!(
                         k.as_str(),
-                        "secret" | "fingerprint" | "definitions" | "duration_ms" | "on"
+                        "secret"
+                            | "fingerprint"
+                            | "definitions"
+                            | "duration_ms"
+                            | "on"
+                            | "first_seen"
+                            | "last_seen"
                     );
                 if varies && !v.is_null() {
                     *v = Value::String("[redacted]".into());
@@ -262,6 +268,9 @@ async fn every_route_answers_as_its_snapshot() {
         ),
         ("tokens", "GET", "/api/v1/tokens", None),
         ("token_revoke", "DELETE", "/api/v1/tokens/T-1", None),
+        ("insights", "GET", "/api/v1/insights?at=2025-12-31", None),
+        ("findings", "GET", "/api/v1/findings", None),
+        ("alert_deliveries", "GET", "/api/v1/alerts/deliveries", None),
         ("no_route", "GET", "/api/v1/no-such-route", None),
         ("wrong_method", "DELETE", "/api/v1/okrs", None),
     ];

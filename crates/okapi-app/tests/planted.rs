@@ -149,7 +149,8 @@ fn write_company(dir: &Path, planted: bool) {
             .unwrap();
             if let (Some(c), Some(acc)) = (customer_day, account) {
                 customers += 1;
-                let end = (customers % 8 == 0)
+                let end = customers
+                    .is_multiple_of(8)
                     .then(|| plus(c, 90))
                     .filter(|e| *e <= last);
                 // Onboarding.

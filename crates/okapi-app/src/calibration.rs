@@ -77,19 +77,24 @@ pub struct Calibration {
     pub proposals: Vec<Proposal>,
 }
 
-/// Calibrates targets at `percentile` (default
-/// [`DEFAULT_PERCENTILE`]) of comparable past windows.
-pub async fn calibrate(ws: &Workspace, percentile: Option<f64>) -> Result<Calibration, AppError> {
-    let pct = percentile.unwrap_or(DEFAULT_PERCENTILE);
-    if !(0.0..=100.0).contains(&pct) {
-        return Err(AppError::input("percentile", "must be between 0 and 100"));
-    }
+/// Every team's closed cycles, oldest first: how their key results scored
+/// against their targets (read from the store only).
+pub async fn past_cycles(ws: &Workspace) -> Result<Vec<TeamCycle>, AppError> {
     let mut s = ws.read_session().await?;
     let cycles = s.cycles().await?;
     let objectives = s.objectives(None).await?;
     let krs = s.key_results(None).await?;
     let checkins = s.checkins(None, None).await?;
     s.commit().await?;
+    Ok(team_cycles(&cycles, &objectives, &krs, &checkins))
+}
+
+fn team_cycles(
+    cycles: &[Cycle],
+    objectives: &[Objective],
+    krs: &[okapi_store::KeyResult],
+    checkins: &[okapi_store::CheckIn],
+) -> Vec<TeamCycle> {
     let obj: HashMap<&str, &Objective> = objectives.iter().map(|o| (o.key.as_str(), o)).collect();
     let team_of = |o: &Objective| {
         o.team.clone().unwrap_or_else(|| match o.level {
@@ -151,6 +156,24 @@ pub async fn calibrate(ws: &Workspace, percentile: Option<f64>) -> Result<Calibr
             });
         }
     }
+    rows
+}
+
+/// Calibrates targets at `percentile` (default
+/// [`DEFAULT_PERCENTILE`]) of comparable past windows.
+pub async fn calibrate(ws: &Workspace, percentile: Option<f64>) -> Result<Calibration, AppError> {
+    let pct = percentile.unwrap_or(DEFAULT_PERCENTILE);
+    if !(0.0..=100.0).contains(&pct) {
+        return Err(AppError::input("percentile", "must be between 0 and 100"));
+    }
+    let mut s = ws.read_session().await?;
+    let cycles = s.cycles().await?;
+    let objectives = s.objectives(None).await?;
+    let krs = s.key_results(None).await?;
+    let checkins = s.checkins(None, None).await?;
+    s.commit().await?;
+    let rows = team_cycles(&cycles, &objectives, &krs, &checkins);
+    let obj: HashMap<&str, &Objective> = objectives.iter().map(|o| (o.key.as_str(), o)).collect();
     // Proposals for the KPI-linked KRs of cycles still open.
     let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
     let open: Vec<&str> = cycles

@@ -93,6 +93,7 @@ pub mod tokens;
 pub mod transfer;
 pub mod upload;
 pub mod visits;
+pub mod weekly;
 pub mod workspace;
 
 pub use error::{AppError, Code};

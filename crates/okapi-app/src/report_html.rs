@@ -66,7 +66,7 @@ fn chart(k: &KrStatus, start: NaiveDate, end: NaiveDate) -> String {
 }
 
 /// The page.
-pub fn report(w: &Workspace, st: &CycleStatus) -> String {
+pub fn report(w: &Workspace, st: &CycleStatus, past: &[crate::calibration::TeamCycle]) -> String {
     let c = &st.cycle;
     let mut h = String::new();
     let _ = write!(
@@ -180,7 +180,29 @@ pub fn report(w: &Workspace, st: &CycleStatus) -> String {
         }
         h.push_str("</section>\n");
     }
-    h.push_str("</body></html>\n");
+    h.push_str("<section id=\"calibration\"><h2>Calibration against past cycles</h2>");
+    if past.is_empty() {
+        h.push_str("<p class=\"note\">No closed cycle yet: the calibration starts after the first one closes.</p>");
+    } else {
+        h.push_str("<table><thead><tr><th>Cycle</th><th>Team</th><th>Key results</th><th>Mean score</th><th>Green / yellow / red</th><th>Verdict</th></tr></thead><tbody>");
+        for t in past {
+            let _ = write!(
+                h,
+                "<tr><td>{}{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{:.2}</td><td class=\"n\">{} / {} / {}</td><td>{}</td></tr>",
+                esc(&t.cycle),
+                if t.cycle == c.key { " (this one)" } else { "" },
+                esc(&t.team),
+                t.key_results,
+                t.mean_score,
+                t.green,
+                t.yellow,
+                t.red,
+                esc(t.verdict)
+            );
+        }
+        h.push_str("</tbody></table>");
+    }
+    h.push_str("</section>\n</body></html>\n");
     h
 }
 

@@ -23,8 +23,13 @@ fn sparkline(trend: &[(NaiveDate, f64)]) -> String {
         .collect()
 }
 
-/// The report of `st` for workspace `w`.
-pub fn markdown(w: &okapi_store::Workspace, st: &CycleStatus) -> String {
+/// The report of `st` for workspace `w`, with the teams' past cycles for
+/// calibration.
+pub fn markdown(
+    w: &okapi_store::Workspace,
+    st: &CycleStatus,
+    past: &[crate::calibration::TeamCycle],
+) -> String {
     let mut md = String::new();
     let c = &st.cycle;
     let _ = writeln!(md, "# OKR report — {} ({} … {})\n", c.name, c.start, c.end);
@@ -146,6 +151,34 @@ pub fn markdown(w: &okapi_store::Workspace, st: &CycleStatus) -> String {
             );
         }
     }
+    md.push_str(&calibration_markdown(&st.cycle.key, past));
+    md
+}
+
+/// The calibration section: every team's closed cycles before `cycle`
+/// (and `cycle` itself once closed), mean score and verdict.
+fn calibration_markdown(cycle: &str, past: &[crate::calibration::TeamCycle]) -> String {
+    let mut md = String::from("\n## Calibration against past cycles\n\n");
+    if past.is_empty() {
+        md.push_str("No closed cycle yet: the calibration starts after the first one closes.\n");
+        return md;
+    }
+    md.push_str("| Cycle | Team | Key results | Mean score | Green / yellow / red | Verdict |\n|---|---|---|---|---|---|\n");
+    for t in past {
+        let _ = writeln!(
+            md,
+            "| {}{} | {} | {} | {:.2} | {} / {} / {} | {} |",
+            t.cycle,
+            if t.cycle == cycle { " (this one)" } else { "" },
+            t.team,
+            t.key_results,
+            t.mean_score,
+            t.green,
+            t.yellow,
+            t.red,
+            t.verdict
+        );
+    }
     md
 }
 
@@ -157,12 +190,13 @@ pub async fn report(
     html: bool,
 ) -> Result<String, crate::AppError> {
     let st = crate::okr_views::status(ws, q, today).await?;
+    let past = crate::calibration::past_cycles(ws).await?;
     let s = ws.read_session().await?;
     let workspace = s.workspace().clone();
     s.commit().await?;
     Ok(if html {
-        crate::report_html::report(&workspace, &st)
+        crate::report_html::report(&workspace, &st, &past)
     } else {
-        markdown(&workspace, &st)
+        markdown(&workspace, &st, &past)
     })
 }

@@ -428,3 +428,98 @@ async fn every_planted_event_is_found_where_it_was_put_and_nothing_else() {
         (OkrRiskKind::BehindPace, "KR-1")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_weekly_report_says_what_the_engine_and_the_store_say() {
+    let (_dir, ws) = company(true, 5.0).await;
+    let r = okapi_app::weekly::report(&ws, None, d("2026-11-30"))
+        .await
+        .unwrap();
+    // The week ends on the data's last day.
+    assert_eq!((r.from, r.to), (d("2026-10-25"), d(LAST)));
+
+    // Each executive KPI is October's value, as the engine computes it
+    // straight from the files, and September's before it.
+    let ids: Vec<String> = r.kpis.iter().map(|k| k.kpi.clone()).collect();
+    assert_eq!(ids.len(), 10);
+    let src = okapi_app::data::DataSource::new((*ws.settings).clone(), ws.data_dir());
+    let engine = okapi_app::data::kpis(
+        &src,
+        okapi_app::data::KpiQuery {
+            kpis: okapi_app::inputs::KpiSelection::new(&ws.settings, ids).unwrap(),
+            grain: Grain::Month,
+            range: okapi_app::inputs::DateRange::new(Some(d("2026-09-01")), Some(d(LAST))).unwrap(),
+            segment: None,
+        },
+    )
+    .await
+    .unwrap();
+    let computed = |kpi: &str, month: &str| {
+        engine
+            .rows
+            .iter()
+            .find(|row| row.kpi.id == kpi && row.period.start == d(month))
+            .and_then(|row| row.value.value.as_ref().map(|v| v.as_f64()))
+    };
+    for k in &r.kpis {
+        assert_eq!(
+            k.month.map(|m| m.to_string()).as_deref(),
+            Some("2026-10-01"),
+            "{k:?}"
+        );
+        let (now, before) = (
+            computed(&k.kpi, "2026-10-01"),
+            computed(&k.kpi, "2026-09-01"),
+        );
+        let close = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * a.abs().max(1.0),
+            (a, b) => a.is_none() && b.is_none(),
+        };
+        assert!(close(k.value, now), "{}: {:?} vs {now:?}", k.kpi, k.value);
+        assert!(
+            close(k.previous, before),
+            "{}: {:?} vs {before:?}",
+            k.kpi,
+            k.previous
+        );
+        assert!(k.series.len() <= 12 && k.series.last().map(|s| s.0) == k.month);
+    }
+
+    // The quiet accounts with their MRR; the week's one check-in.
+    let mut inactive: Vec<(String, Option<f64>, Option<f64>)> = r
+        .inactive
+        .iter()
+        .map(|a| (a.account.clone(), a.mrr, a.days_inactive))
+        .collect();
+    inactive.sort_by(|a, b| a.0.cmp(&b.0));
+    let want: Vec<(String, Option<f64>, Option<f64>)> = ["b390", "b391", "b392", "b393"]
+        .iter()
+        .map(|a| (a.to_string(), Some(200.0), Some(78.0)))
+        .collect();
+    assert_eq!(inactive, want);
+    assert_eq!(r.checkins.len(), 1);
+    assert_eq!(
+        (
+            r.checkins[0].key_result.as_str(),
+            r.checkins[0].day,
+            r.checkins[0].value
+        ),
+        ("KR-1", d(LAST), Some(5.0))
+    );
+    assert_eq!(r.insights.okr_risks.len(), 1);
+
+    // Both writings say the same.
+    let md = okapi_app::weekly::markdown(&r);
+    assert!(md.contains("| b390 | 200.00 | 78 |"), "{md}");
+    assert!(
+        md.contains("KR-1 Onboard 100 accounts in a week: 5"),
+        "{md}"
+    );
+    assert!(
+        md.contains("churn spike") || md.contains("Churned customers was"),
+        "{md}"
+    );
+    let html = okapi_app::weekly::html(&r);
+    assert!(html.starts_with("<!doctype html>") && !html.contains("<script"));
+    assert!(html.contains("<td>b390</td><td class=\"n\">200.00</td><td class=\"n\">78</td>"));
+}

@@ -47,6 +47,7 @@ pub fn api() -> Router<AppState> {
         .route("/api/v1/okrs", get(okrs))
         .route("/api/v1/okrs/tree", get(tree))
         .route("/api/v1/report", get(report))
+        .route("/api/v1/report/weekly", get(weekly_report))
         .route(
             "/api/v1/key-results/{key}/checkins",
             get(history).post(check_in),
@@ -561,6 +562,53 @@ async fn refresh_now(
     Ok(Json(
         okapi_app::refresh::refresh_workspace(&st.ws, q.force).await?,
     ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct WeeklyQuery {
+    /// The week's last day (default: the data's last day).
+    at: Option<NaiveDate>,
+    /// `markdown` (default), `html` or `json`.
+    format: Option<String>,
+}
+
+/// The executive report of the week to download: Markdown, one
+/// self-contained HTML page that prints to PDF, or JSON.
+#[utoipa::path(get, path = "/api/v1/report/weekly", tag = "insights", params(WeeklyQuery),
+    responses(
+        (status = 200, description = "The report, as a file to save",
+            content((String = "text/markdown"), (String = "text/html"), (okapi_app::weekly::WeeklyReport = "application/json")),
+            headers(("Content-Disposition" = String, description = "`attachment`, with the file's name"))),
+        (status = 400, response = openapi::Invalid),
+        (status = 401, response = openapi::Unauthenticated),
+        (status = 500, response = openapi::Internal),
+        (status = 503, response = openapi::Unavailable),
+    ))]
+async fn weekly_report(
+    State(st): State<AppState>,
+    Auth(_): Auth,
+    q: Result<Query<WeeklyQuery>, QueryRejection>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+    use axum::response::IntoResponse;
+    let q = query(q)?;
+    let r = okapi_app::weekly::report(&st.ws, q.at, Utc::now().date_naive()).await?;
+    let out = okapi_app::weekly::render(&r, q.format.as_deref().unwrap_or("markdown"))?;
+    Ok((
+        [
+            (CONTENT_TYPE, out.content_type.to_string()),
+            (
+                CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"weekly-report-{}.{}\"",
+                    r.to, out.extension
+                ),
+            ),
+        ],
+        out.text,
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -17,7 +17,7 @@ mod support;
 
 /// Every route of `/api/v1`, as the router answers it: a route added to the
 /// router must be added here, and to the document.
-const ROUTES: [(&str, &str); 30] = [
+const ROUTES: [(&str, &str); 31] = [
     ("post", "/api/v1/login"),
     ("post", "/api/v1/logout"),
     ("get", "/api/v1/workspace"),
@@ -37,6 +37,7 @@ const ROUTES: [(&str, &str); 30] = [
     ("put", "/api/v1/data/{table}"),
     ("put", "/api/v1/vision"),
     ("get", "/api/v1/insights"),
+    ("get", "/api/v1/report/weekly"),
     ("get", "/api/v1/findings"),
     ("post", "/api/v1/findings/{id}/ack"),
     ("get", "/api/v1/alerts/deliveries"),

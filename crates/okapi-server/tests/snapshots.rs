@@ -270,6 +270,12 @@ async fn every_route_answers_as_its_snapshot() {
         ("token_revoke", "DELETE", "/api/v1/tokens/T-1", None),
         ("insights", "GET", "/api/v1/insights?at=2025-12-31", None),
         ("findings", "GET", "/api/v1/findings", None),
+        (
+            "weekly_report",
+            "GET",
+            "/api/v1/report/weekly?at=2026-03-31&format=json",
+            None,
+        ),
         ("alert_deliveries", "GET", "/api/v1/alerts/deliveries", None),
         ("no_route", "GET", "/api/v1/no-such-route", None),
         ("wrong_method", "DELETE", "/api/v1/okrs", None),

@@ -120,8 +120,12 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: crate::okr::args::Format,
     },
-    /// The OKR report of a cycle (Markdown).
+    /// Reports: `weekly` (the executive report of the week) or `quarter`
+    /// (a cycle's OKR report, also what `okapi report` alone prints).
+    #[command(args_conflicts_with_subcommands = true)]
     Report {
+        #[command(subcommand)]
+        kind: Option<crate::okr::args::ReportKind>,
         #[arg(long)]
         cycle: Option<String>,
         #[arg(long)]

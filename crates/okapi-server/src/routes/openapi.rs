@@ -136,6 +136,7 @@ impl Modify for Security {
         super::okrs,
         super::tree,
         super::report,
+        super::weekly_report,
         super::key_result,
         super::history,
         super::check_in,

@@ -41,6 +41,33 @@ pub enum ReportFormat {
     Json,
 }
 
+/// Which report.
+#[derive(Debug, Subcommand)]
+pub enum ReportKind {
+    /// The executive report of the week: the executive KPIs with their
+    /// trend, what the insights found, inactive customers, OKRs at risk and
+    /// the week's check-ins.
+    Weekly {
+        /// The week's last day (default: the data's last day).
+        #[arg(long)]
+        at: Option<NaiveDate>,
+        #[arg(long, value_enum, default_value_t)]
+        format: ReportFormat,
+    },
+    /// A cycle's OKR report: every objective and key result with baseline,
+    /// target, value, score and grade, progress charts, reflections and
+    /// the calibration against past cycles.
+    Quarter {
+        /// The cycle (default: the active one).
+        #[arg(long)]
+        cycle: Option<String>,
+        #[arg(long)]
+        at: Option<NaiveDate>,
+        #[arg(long, value_enum, default_value_t)]
+        format: ReportFormat,
+    },
+}
+
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// Directory of the new workspace (created if missing).

@@ -44,7 +44,20 @@ pub fn run(loc: &Location, cmd: Command) -> Result<std::result::Result<ExitCode,
             format,
         } => views::review_cmd(loc, cycle, file.as_deref(), format)?,
         Command::Calibrate { percentile, format } => views::calibrate(loc, percentile, format)?,
-        Command::Report { cycle, at, format } => views::report(loc, cycle, at, format)?,
+        Command::Report {
+            kind,
+            cycle,
+            at,
+            format,
+        } => match kind {
+            None => views::report(loc, cycle, at, format)?,
+            Some(crate::okr::args::ReportKind::Quarter { cycle, at, format }) => {
+                views::report(loc, cycle, at, format)?
+            }
+            Some(crate::okr::args::ReportKind::Weekly { at, format }) => {
+                views::weekly(loc, at, format)?
+            }
+        },
         Command::Export { out } => c::export(loc, out.as_deref())?,
         Command::Import { file, format } => c::import(loc, &file, format)?,
         Command::Okr { cmd } => match *cmd {

@@ -413,6 +413,20 @@ pub fn calibrate(loc: &Location, percentile: Option<f64>, format: Format) -> Res
 
 // ---- report ---------------------------------------------------------------
 
+/// `okapi report weekly`.
+pub fn weekly(loc: &Location, at: Option<NaiveDate>, format: ReportFormat) -> Result<ExitCode> {
+    let ws = Workspace::open(loc)?;
+    let r = ws.block_on(okapi_app::weekly::report(&ws, at, today()))?;
+    let text = match format {
+        ReportFormat::Json => serde_json::to_string_pretty(&r)? + "\n",
+        ReportFormat::Html => okapi_app::weekly::html(&r),
+        ReportFormat::Markdown => okapi_app::weekly::markdown(&r),
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn report(
     loc: &Location,
     cycle: Option<String>,

@@ -37,7 +37,7 @@ th{font-weight:600;color:#57606a;font-size:.85rem}td.n{text-align:right;font-var
 .grade{display:inline-block;min-width:3.2rem;text-align:center;border-radius:1rem;padding:0 .5rem;font-weight:600}
 .red{background:#ffebe9;color:#a40e26}.yellow{background:#fff8c5;color:#7d4e00}.green{background:#dafbe1;color:#116329}
 .risk{color:#a40e26;font-weight:600}.note{color:#57606a;font-size:.9rem;margin:.2rem 0}
-svg{display:block}
+svg{display:block}td svg{max-width:100%;height:auto}
 @media print{body{margin:0;max-width:none}section{break-inside:avoid}}
 ";
 

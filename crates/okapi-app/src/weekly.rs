@@ -386,7 +386,7 @@ th{font-weight:600;color:#57606a;font-size:.85em}td.n{text-align:right;font-vari
 td.d{white-space:nowrap}td.good{color:#116329;font-weight:600}td.bad{color:#a40e26;font-weight:600}
 ul.found{padding-left:1.1em}ul.found li{margin:.25em 0}ul.found li.bad::marker{color:#a40e26}ul.found li.good::marker{color:#116329}
 .note{color:#57606a;font-size:.9em}
-svg{display:block}tr,li{break-inside:avoid}
+svg{display:block}td svg{max-width:100%;height:auto}tr,li{break-inside:avoid}
 @media print{body{margin:0;max-width:none;font-size:11px}a{color:inherit;text-decoration:none}}
 ";
 

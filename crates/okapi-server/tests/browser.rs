@@ -682,5 +682,46 @@ async fn people_use_the_pages_in_a_browser() {
     assert_eq!(status, serde_json::json!(403));
     assert_eq!(okapi_app::tokens::list(&ws).await.unwrap().len(), 1);
 
+    let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    // The reports, as files a person saves and opens: each lays out
+    // without scrolling sideways in a narrow window, and prints to PDF.
+    let weekly = okapi_app::weekly::report(&ws, Some(d("2026-03-31")), d("2026-03-31"))
+        .await
+        .unwrap();
+    let quarter = okapi_app::report_markdown::report(
+        &ws,
+        okapi_app::okr_views::StatusQuery::default(),
+        d("2026-03-31"),
+        true,
+    )
+    .await
+    .unwrap();
+    c.set_window_size(800, 1000).await.unwrap();
+    for (name, page) in [
+        ("weekly-report", okapi_app::weekly::html(&weekly)),
+        ("quarter-report", quarter),
+    ] {
+        let file = shots().join(format!("{name}.html"));
+        std::fs::write(&file, page).unwrap();
+        c.goto(&format!("file://{}", file.display())).await.unwrap();
+        wait_for(&c, "h1").await;
+        let overflow = c
+            .execute(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(overflow, serde_json::json!(0), "{name} scrolls sideways");
+        shot(&c, name).await;
+        let pdf = c
+            .print(fantoccini::wd::PrintConfiguration::default())
+            .await
+            .unwrap();
+        assert!(pdf.starts_with(b"%PDF"), "{name} is not a PDF");
+        std::fs::write(shots().join(format!("{name}.pdf")), &pdf).unwrap();
+    }
+    assert!(text(&c, "h1").await.starts_with("OKR report — "));
+
     c.close().await.unwrap();
 }

@@ -60,12 +60,20 @@ pub struct AlertsReport {
     pub deliveries: Vec<AlertDelivery>,
 }
 
-/// One alert to send: a rule's finding.
+/// One alert to send: a rule's finding (or the weekly report, with its
+/// whole text and document).
 #[derive(Debug, Clone)]
 struct Alert {
     rule: String,
     finding: NewFinding,
+    /// The Slack text instead of the finding's sentence.
+    text: Option<String>,
+    /// Added to the JSON body.
+    document: Option<(&'static str, serde_json::Value)>,
 }
+
+/// The rule name weekly reports are logged under.
+pub const WEEKLY_REPORT_RULE: &str = "weekly-report";
 
 /// The alerts the rules raise from the current, unacknowledged findings
 /// and the stored KPI values.
@@ -91,6 +99,8 @@ async fn matches(
                 out.push(Alert {
                     rule: rule.name.clone(),
                     finding: f,
+                    text: None,
+                    document: None,
                 });
             }
             continue;
@@ -102,6 +112,8 @@ async fn matches(
                 out.push(Alert {
                     rule: rule.name.clone(),
                     finding: f.clone(),
+                    text: None,
+                    document: None,
                 });
             }
         }
@@ -172,9 +184,13 @@ fn body(ws: &Workspace, alert: &Alert, format: WebhookFormat, now: DateTime<Utc>
         .unwrap_or_else(|| ws.id.clone());
     match format {
         WebhookFormat::Slack => serde_json::json!({
-            "text": format!("okapi · {company}: {}", alert.finding.sentence),
+            "text": match &alert.text {
+                Some(t) => t.clone(),
+                None => format!("okapi · {company}: {}", alert.finding.sentence),
+            },
         }),
-        WebhookFormat::Json => serde_json::json!({
+        WebhookFormat::Json => {
+            let mut v = serde_json::json!({
             "workspace": ws.id,
             "company": company,
             "rule": alert.rule,
@@ -185,7 +201,12 @@ fn body(ws: &Workspace, alert: &Alert, format: WebhookFormat, now: DateTime<Utc>
             "good": alert.finding.good,
             "text": alert.finding.sentence,
             "sent_at": now,
-        }),
+            });
+            if let (Some((key, doc)), Some(map)) = (&alert.document, v.as_object_mut()) {
+                map.insert((*key).to_string(), doc.clone());
+            }
+            v
+        }
     }
     .to_string()
 }
@@ -407,6 +428,67 @@ pub async fn evaluate(ws: &Workspace, found: &[NewFinding]) -> Result<AlertsRepo
                 error = d.error.as_deref().unwrap_or(""),
                 "alert not delivered"
             );
+            report.failed += 1;
+        }
+        report.deliveries.push(d);
+    }
+    Ok(report)
+}
+
+/// Posts the weekly report ([`crate::weekly`]) of the week that ended
+/// yesterday to the `[report] weekly_webhooks`, when `today` is the
+/// `weekly_day`; once per week and webhook (a failed post is tried again
+/// at the next call that day). `okapi serve` calls it every hour.
+pub async fn post_weekly(
+    ws: &Workspace,
+    today: chrono::NaiveDate,
+) -> Result<AlertsReport, AppError> {
+    use chrono::Datelike;
+    let settings = &ws.settings.report;
+    let mut report = AlertsReport::default();
+    if settings.weekly_webhooks.is_empty() || today.weekday() != settings.weekly_day {
+        return Ok(report);
+    }
+    let Some(yesterday) = today.pred_opt() else {
+        return Ok(report);
+    };
+    let r = crate::weekly::report(ws, Some(yesterday), today).await?;
+    let alert = Alert {
+        rule: WEEKLY_REPORT_RULE.to_string(),
+        finding: NewFinding {
+            id: format!("weekly_report:{}", r.to),
+            kind: "weekly_report".into(),
+            subject: "weekly_report".into(),
+            period: Some(r.from),
+            good: true,
+            sentence: format!("Weekly report, {} … {}", r.from, r.to),
+        },
+        text: Some(crate::weekly::markdown(&r)),
+        document: serde_json::to_value(&r).ok().map(|v| ("report", v)),
+    };
+    let client = client()?;
+    for name in &settings.weekly_webhooks {
+        let Some(hook) = ws.settings.webhooks.iter().find(|w| &w.name == name) else {
+            continue;
+        };
+        let earlier = {
+            let mut s = ws.read_session().await?;
+            let e = s
+                .alert_delivery(&alert.rule, &alert.finding.id, name)
+                .await?;
+            s.commit().await?;
+            e
+        };
+        if earlier.as_ref().is_some_and(|e| e.status == "delivered") {
+            continue;
+        }
+        let d = send(ws, &client, hook, &alert, earlier.as_ref()).await;
+        let mut s = ws.session().await?;
+        s.record_alert_delivery(&d).await?;
+        s.commit().await?;
+        if d.status == "delivered" {
+            report.delivered += 1;
+        } else {
             report.failed += 1;
         }
         report.deliveries.push(d);

@@ -266,3 +266,63 @@ webhooks = ["chat", "dead", "moved"]
     assert!(third.alerts.deliveries.iter().all(|d| d.webhook != "ops"));
     assert_eq!(count(&inbox, "ok"), inactive.len());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_weekly_report_is_posted_once_on_its_day() {
+    let (base, inbox) = receiver().await;
+    let dir = tempfile::tempdir().unwrap();
+    okapi_app::workspace::init(okapi_app::workspace::InitRequest {
+        dir: dir.path().to_path_buf(),
+        database_url: None,
+        profile: Profile::B2b,
+        name: Some("Acme".into()),
+        id: None,
+    })
+    .await
+    .unwrap();
+    let settings = dir.path().join("okapi.toml");
+    let mut text = std::fs::read_to_string(&settings).unwrap();
+    text.push_str(&format!(
+        "\n[[webhook]]\nname = \"chat\"\nurl = \"{base}/ok\"\n\n[report]\nweekly_webhooks = [\"chat\"]\nweekly_day = \"tuesday\"\n"
+    ));
+    std::fs::write(&settings, text).unwrap();
+    let ws = Workspace::open(&Location {
+        dir: dir.path().to_path_buf(),
+        config: None,
+        database_url: None,
+    })
+    .await
+    .unwrap();
+    let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+
+    // Monday 2026-11-30: not its day.
+    let r = alerts::post_weekly(&ws, d("2026-11-30")).await.unwrap();
+    assert_eq!((r.delivered, r.failed), (0, 0));
+    assert_eq!(count(&inbox, "ok"), 0);
+    // Tuesday 2026-12-01: the week from Tuesday 24 to Monday 30 November,
+    // as Slack text.
+    let r = alerts::post_weekly(&ws, d("2026-12-01")).await.unwrap();
+    assert_eq!(r.delivered, 1);
+    assert_eq!(count(&inbox, "ok"), 1);
+    let body = inbox.got.lock().unwrap()[0].2.clone();
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let text = json["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("# Weekly report — 2026-11-24 … 2026-11-30"),
+        "{text}"
+    );
+    assert!(text.contains("**Acme**"), "{text}");
+    // Later that day (the server looks every hour): not sent again.
+    let r = alerts::post_weekly(&ws, d("2026-12-01")).await.unwrap();
+    assert_eq!((r.delivered, r.failed), (0, 0));
+    assert_eq!(count(&inbox, "ok"), 1);
+    let log = alerts::log(&ws, 10).await.unwrap();
+    assert_eq!(
+        (
+            log[0].rule.as_str(),
+            log[0].finding_id.as_str(),
+            log[0].status.as_str()
+        ),
+        ("weekly-report", "weekly_report:2026-11-30", "delivered")
+    );
+}

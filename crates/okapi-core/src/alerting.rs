@@ -34,6 +34,12 @@
 //! webhooks = ["ops"]
 //! ```
 //!
+//! ```toml
+//! [report]
+//! weekly_webhooks = ["ops"] # `okapi serve` posts the weekly report there
+//! weekly_day = "monday"     # on this day (UTC), for the week that ended the day before
+//! ```
+//!
 //! Secrets never live in the file: a webhook's signing key is read from
 //! the environment variable `secret_env` names, and its address may be
 //! too (`url_env`).
@@ -80,6 +86,56 @@ pub(crate) struct RawWebhook {
     secret_env: Option<String>,
     timeout: Option<i64>,
     retries: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawReport {
+    #[serde(default)]
+    weekly_webhooks: Vec<String>,
+    weekly_day: Option<String>,
+}
+
+/// The `[report]` settings: where and when the server posts the weekly
+/// report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportSettings {
+    /// Webhooks the weekly report is posted to (none: it is not posted).
+    pub weekly_webhooks: Vec<String>,
+    /// The day it is posted, for the week that ended the day before.
+    pub weekly_day: chrono::Weekday,
+}
+
+impl Default for ReportSettings {
+    fn default() -> Self {
+        ReportSettings {
+            weekly_webhooks: Vec::new(),
+            weekly_day: chrono::Weekday::Mon,
+        }
+    }
+}
+
+/// Validates `[report]` against the webhooks.
+pub(crate) fn report(raw: RawReport, hooks: &[Webhook]) -> Result<ReportSettings, SettingsError> {
+    let mut s = ReportSettings::default();
+    for w in &raw.weekly_webhooks {
+        if !hooks.iter().any(|h| &h.name == w) {
+            return Err(invalid(
+                "report.weekly_webhooks",
+                format!("no [[webhook]] is named `{w}`"),
+            ));
+        }
+    }
+    s.weekly_webhooks = raw.weekly_webhooks;
+    if let Some(d) = raw.weekly_day {
+        s.weekly_day = d.parse().map_err(|_| {
+            invalid(
+                "report.weekly_day",
+                format!("`{d}` is not a day of the week (monday … sunday)"),
+            )
+        })?;
+    }
+    Ok(s)
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -421,6 +477,28 @@ webhooks = ["ops"]
                 Some(1000.0),
                 Grain::Month
             )
+        );
+    }
+
+    #[test]
+    fn the_weekly_report_goes_to_named_webhooks_on_a_named_day() {
+        let s = Settings::from_toml(
+            "[[webhook]]\nname = \"ops\"\nurl = \"http://x\"\n[report]\nweekly_webhooks = [\"ops\"]\nweekly_day = \"friday\"",
+        )
+        .unwrap();
+        assert_eq!(s.report.weekly_webhooks, vec!["ops"]);
+        assert_eq!(s.report.weekly_day, chrono::Weekday::Fri);
+        assert_eq!(
+            Settings::from_toml("").unwrap().report.weekly_day,
+            chrono::Weekday::Mon
+        );
+        let err = |text: &str| Settings::from_toml(text).unwrap_err().to_string();
+        assert!(
+            err("[report]\nweekly_webhooks = [\"ops\"]").contains("no [[webhook]] is named `ops`")
+        );
+        assert!(
+            err("[report]\nweekly_day = \"someday\"")
+                .contains("`someday` is not a day of the week")
         );
     }
 

@@ -40,6 +40,7 @@
 //! [insights]                   # pairs compared, thresholds: see `alerting`
 //! [[webhook]]                  # where alerts go: see `alerting`
 //! [[alert]]                    # when they fire: see `alerting`
+//! [report]                     # the weekly report posted: see `alerting`
 //!
 //! [[kpi]]                      # custom KPIs, see `custom`
 //! id = "ltv_to_cac"
@@ -126,6 +127,8 @@ struct RawSettings {
     webhook: Vec<crate::alerting::RawWebhook>,
     #[serde(default)]
     alert: Vec<crate::alerting::RawAlert>,
+    #[serde(default)]
+    report: crate::alerting::RawReport,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -250,6 +253,8 @@ pub struct Settings {
     pub webhooks: Vec<Webhook>,
     /// When alerts fire (`[[alert]]`).
     pub alerts: Vec<AlertRule>,
+    /// Where and when the weekly report is posted (`[report]`).
+    pub report: crate::alerting::ReportSettings,
 }
 
 impl Default for Settings {
@@ -276,6 +281,7 @@ impl Default for Settings {
             insights: InsightSettings::default(),
             webhooks: Vec::new(),
             alerts: Vec::new(),
+            report: crate::alerting::ReportSettings::default(),
         }
     }
 }
@@ -399,6 +405,7 @@ impl Settings {
         s.insights = crate::alerting::insights(raw.insights, &known_kpi)?;
         s.webhooks = crate::alerting::webhooks(raw.webhook)?;
         s.alerts = crate::alerting::alerts(raw.alert, &s.webhooks, &known_kpi)?;
+        s.report = crate::alerting::report(raw.report, &s.webhooks)?;
         Ok(s)
     }
 }

@@ -128,6 +128,35 @@ pub async fn serve_until(
     .await
 }
 
+/// Posts the weekly report of the workspace at `loc` when its day comes
+/// (`[report]` in okapi.toml; `okapi_app::alerts::post_weekly`), looking
+/// every hour. Runs until the process ends; a failure is logged and tried
+/// again an hour later.
+pub async fn post_reports(loc: okapi_app::Location) {
+    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(3600));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let ws = match okapi_app::workspace::Workspace::open(&loc).await {
+            Ok(ws) => ws,
+            Err(e) => {
+                tracing::error!(error = %e, "weekly report: the workspace cannot be opened");
+                continue;
+            }
+        };
+        match okapi_app::alerts::post_weekly(&ws, chrono::Utc::now().date_naive()).await {
+            Ok(r) if r.delivered + r.failed == 0 => {}
+            Ok(r) => tracing::info!(
+                delivered = r.delivered,
+                failed = r.failed,
+                "weekly report posted"
+            ),
+            Err(e) => tracing::error!(error = %e, "weekly report failed"),
+        }
+        ws.store.close().await;
+    }
+}
+
 /// Keeps the stored KPI values of the workspace at `loc` current: a
 /// refresh now, then one every `every` (each recomputes only when the data
 /// or the definitions changed; see `okapi_app::refresh`). Runs until the

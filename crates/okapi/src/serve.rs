@@ -60,6 +60,9 @@ pub fn serve(
             let every = std::time::Duration::from_secs(refresh_minutes.saturating_mul(60));
             tokio::spawn(okapi_server::refresh_every(loc.clone(), every));
         }
+        if !ws.settings.report.weekly_webhooks.is_empty() {
+            tokio::spawn(okapi_server::post_reports(loc.clone()));
+        }
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("listening on {listen}"))?;

@@ -396,6 +396,17 @@ pub struct KpiPage {
     pub findings: Vec<okapi_store::StoredFinding>,
 }
 
+/// The grain a KPI's page opens at: the quarter for the long-term KPIs
+/// read as quarterly trends (LTV, CAC, CAC payback, NRR, GRR:
+/// `okapi_core::insights::QUARTERLY_TRENDS`), else the month.
+pub fn default_grain(id: &str) -> Grain {
+    if okapi_core::insights::QUARTERLY_TRENDS.contains(&id) {
+        Grain::Quarter
+    } else {
+        Grain::Month
+    }
+}
+
 /// How many survey comments a KPI's page shows.
 pub const COMMENTS_SHOWN: usize = 12;
 

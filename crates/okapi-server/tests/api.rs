@@ -1169,6 +1169,25 @@ async fn pages_need_a_session_and_refuse_changes_from_elsewhere() {
         );
     }
 
+    // A KPI read as a quarterly trend opens at the quarter; the others at
+    // the month.
+    let page = |path: &'static str| {
+        let viewer = viewer.clone();
+        async move { call_with(addr, "GET", path, &[("Cookie", &viewer)], None).await }
+    };
+    let nrr = page("/kpis/net_revenue_retention").await;
+    let text = nrr.body.as_str().unwrap_or_default().to_string();
+    assert!(
+        text.contains("aria-current=\"true\" data-grain=\"quarter\""),
+        "{text}"
+    );
+    let mrr = page("/kpis/mrr").await;
+    let text = mrr.body.as_str().unwrap_or_default().to_string();
+    assert!(
+        text.contains("aria-current=\"true\" data-grain=\"month\""),
+        "{text}"
+    );
+
     // A check-in posted from a page: the viewer may not; the admin may, but
     // not from another site.
     let form = "value=3&confidence=on_track&note=from+the+page";

@@ -42,6 +42,18 @@ impl Cadence {
     }
 }
 
+/// The long-term KPIs read as quarterly trends: a month of them is mostly
+/// noise (a few renewals, a few large deals), so their page opens at the
+/// quarter.
+pub const QUARTERLY_TRENDS: &[&str] = &[
+    "ltv",
+    "ltv_cac",
+    "cac",
+    "cac_payback",
+    "net_revenue_retention",
+    "gross_revenue_retention",
+];
+
 /// The built-in KPIs watched in real time: what customers, leads and users
 /// do this week. Every other built-in KPI is long-term.
 pub const REAL_TIME: &[&str] = &[
@@ -138,10 +150,14 @@ mod tests {
         for id in REAL_TIME {
             assert!(find(id).is_some(), "{id}");
         }
+        for id in QUARTERLY_TRENDS {
+            assert!(find(id).is_some(), "{id}");
+            assert_eq!(cadence(id), Cadence::LongTerm, "{id}");
+        }
         for (a, b, _) in PAIRS {
             assert!(find(a).is_some() && find(b).is_some(), "{a} {b}");
         }
-        // The long-term examples are long-term.
+        // The long-term examples of docs/insights.md are long-term.
         for id in [
             "ltv",
             "cac",

@@ -68,7 +68,9 @@ pub async fn page(
     let q = q
         .map(|Query(q)| q)
         .map_err(|e| fail(okapi_app::AppError::Invalid(e.body_text())))?;
-    let grain = q.grain.unwrap_or(Grain::Month);
+    let grain = q
+        .grain
+        .unwrap_or_else(|| okapi_app::dashboard::default_grain(&id));
     let segment = q.segment.unwrap_or_default();
     let p = okapi_app::dashboard::kpi_page(&st.ws, &id, grain, &segment)
         .await

@@ -548,13 +548,47 @@ fn excel_date(d: NaiveDate) -> Result<rust_xlsxwriter::ExcelDateTime> {
     .map_err(xlsx_error)
 }
 
-/// A sheet as CSV text.
+/// Whether a spreadsheet would take text starting like `s` for a formula
+/// (`=`, `+`, `-`, `@`, a tab or a carriage return first).
+fn formula_like(s: &str) -> bool {
+    s.starts_with(['=', '+', '-', '@', '\t', '\r'])
+}
+
+/// A text cell as written to CSV: one that a spreadsheet would run as a
+/// formula (or one that already starts with the quote that disarms it)
+/// gets a leading `'`, which spreadsheets show as text and
+/// [`csv_cell`] takes off again. Numbers are not text: `-5` stays `-5`.
+fn csv_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    if formula_like(s)
+        || s.strip_prefix('\'')
+            .is_some_and(|r| formula_like(r) || r.starts_with('\''))
+    {
+        std::borrow::Cow::Owned(format!("'{s}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// A CSV cell as read: the quote [`csv_safe`] added is taken off.
+fn csv_cell(s: &str) -> String {
+    match s.strip_prefix('\'') {
+        Some(rest) if formula_like(rest) || rest.starts_with('\'') => rest.to_string(),
+        _ => s.to_string(),
+    }
+}
+
+/// A sheet as CSV text (text that a spreadsheet would run as a formula is
+/// disarmed: see [`csv_safe`]).
 pub fn csv_text(sheet: &Sheet) -> Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let err = |e: csv::Error| AppError::Internal(format!("writing CSV: {e}"));
     w.write_record(&sheet.headers).map_err(err)?;
     for row in &sheet.rows {
-        w.write_record(row.iter().map(Cell::to_text)).map_err(err)?;
+        w.write_record(row.iter().map(|c| match c {
+            Cell::Text(t) => csv_safe(t).into_owned(),
+            other => other.to_text(),
+        }))
+        .map_err(err)?;
     }
     let bytes = w
         .into_inner()
@@ -735,7 +769,7 @@ fn read_csv(path: &Path, bytes: &[u8]) -> Result<RawSheet> {
             rec.map_err(|e| AppError::Invalid(format!("{}, row {number}: {e}", path.display())))?;
         rows.push((
             number,
-            rec.iter().map(|s| Cell::Text(s.to_string())).collect(),
+            rec.iter().map(|s| Cell::Text(csv_cell(s))).collect(),
         ));
     }
     Ok(RawSheet {
@@ -1583,6 +1617,32 @@ pub async fn import(loc: &Location, path: &Path, dry_run: bool) -> Result<Import
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_a_spreadsheet_would_run_is_disarmed_in_csv_and_read_back_as_written() {
+        for (text, written) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+1 more", "'+1 more"),
+            ("-5 churned", "'-5 churned"),
+            ("@sum", "'@sum"),
+            ("\tcmd", "'\tcmd"),
+            ("'=already quoted", "''=already quoted"),
+            ("''", "'''"),
+            ("plain note", "plain note"),
+            ("it's fine", "it's fine"),
+            ("'quoted'", "'quoted'"),
+        ] {
+            assert_eq!(csv_safe(text), written, "{text}");
+            assert_eq!(csv_cell(written), text, "{written}");
+        }
+        // A number is not text: it is written as it is.
+        let sheet = Sheet {
+            name: "x",
+            headers: vec!["a", "b"],
+            rows: vec![vec![Cell::Number(-5.0), Cell::text("=1+1")]],
+        };
+        assert_eq!(csv_text(&sheet).unwrap(), "a,b\n-5,'=1+1\n");
+    }
 
     #[test]
     fn columns_are_lettered_like_a_spreadsheet() {

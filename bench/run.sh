@@ -9,7 +9,14 @@
 #   okapi demo --profile b2b --accounts 20000 --events <N> --months 36
 #              --end 2026-10-31 --seed 7 --quiet --out ...
 #
+# With --shape spread (or both), each size is also (or instead) benchmarked
+# on a second shape, <data-root>/events-<SIZE>-spread: the same company with
+# its events rewritten by bench/reshape_events.py (12 users per account,
+# instants uniform over the 36 months), so that neither shape can be tuned
+# for alone.
+#
 # Options:
+#   --shape S         demo (default), spread, or both
 #   --bin PATH        okapi binary (default $OKAPI_BIN, else $CARGO_TARGET_DIR/release/okapi,
 #                     else target/release/okapi; build it with
 #                     cargo build --release -p okapi)
@@ -39,6 +46,7 @@ accounts=20000
 threads=""
 duck=1
 check=1
+shape=demo
 sizes=()
 dirs=()
 
@@ -47,6 +55,7 @@ usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit "${1:-0}
 while [ $# -gt 0 ]; do
   case "$1" in
     --bin) bin="$2"; shift 2 ;;
+    --shape) shape="$2"; shift 2 ;;
     --data) dirs+=("$2"); shift 2 ;;
     --data-root) data_root="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
@@ -74,12 +83,13 @@ events_of() {  # 20m -> 20000000, 500k -> 500000, 1234 -> 1234
 }
 
 for s in "${sizes[@]}"; do events_of "$s" >/dev/null || exit 2; done
+case "$shape" in demo|spread|both) ;; *) echo "bad --shape: $shape (demo, spread or both)" >&2; exit 2 ;; esac
 [ -x "$bin" ] || { echo "okapi binary not found: $bin (build it, or pass --bin)" >&2; exit 1; }
 if [ ! -x /usr/bin/time ]; then
   echo "installing GNU time (/usr/bin/time)" >&2
   apt-get install -y time >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y time >/dev/null; }
 fi
-if [ "$duck" = 1 ] && ! python3 -c 'import duckdb' 2>/dev/null; then
+if { [ "$duck" = 1 ] || [ "$shape" != demo ]; } && ! python3 -c 'import duckdb' 2>/dev/null; then
   echo "installing duckdb (pip)" >&2
   pip install --quiet duckdb
 fi
@@ -98,7 +108,19 @@ for s in "${sizes[@]}"; do
     rm -rf "$d"
     mv "$d.partial" "$d"
   fi
-  dirs+=("$d")
+  if [ "$shape" != spread ]; then dirs+=("$d"); fi
+  if [ "$shape" != demo ]; then
+    sd="$d-spread"
+    if [ ! -f "$sd/.complete" ]; then
+      echo "reshaping $d into $sd ..." >&2
+      rm -rf "$sd.partial"
+      python3 "$here/reshape_events.py" "$d" "$sd.partial"
+      touch "$sd.partial/.complete"
+      rm -rf "$sd"
+      mv "$sd.partial" "$sd"
+    fi
+    dirs+=("$sd")
+  fi
 done
 
 work="$(mktemp -d /tmp/okapi-bench.XXXXXX)"

@@ -140,7 +140,9 @@ pub async fn tile(
     ))
 }
 
-fn tile_of(
+/// The tile of a KPI from its stored series (the last value, the one
+/// before, the change, the last [`SPARK_PERIODS`] periods).
+pub(crate) fn tile_of(
     id: &str,
     name: &str,
     unit: &str,

@@ -21,14 +21,14 @@ use okapi_core::period::Grain;
 use okapi_core::units::{with_unit, with_unit_or_dash};
 use serde::Serialize;
 
-use crate::dashboard::{change, executive_subjects};
+use crate::dashboard::executive_subjects;
 use crate::error::AppError;
 use crate::insights::{CustomerRiskKind, Insights};
 use crate::report_html::esc;
 use crate::workspace::Workspace;
 
 /// Months in a KPI's sparkline.
-pub const SPARK_MONTHS: usize = 12;
+pub const SPARK_MONTHS: usize = crate::dashboard::SPARK_PERIODS;
 
 /// One executive KPI in the week's report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -90,10 +90,6 @@ pub struct WeeklyReport {
     pub checkins: Vec<WeekCheckIn>,
 }
 
-fn number(v: &okapi_store::StoredKpiValue) -> Option<f64> {
-    v.value.as_deref().and_then(|t| t.parse::<f64>().ok())
-}
-
 /// The last day of the month starting on `start`.
 fn month_end(start: NaiveDate) -> NaiveDate {
     start
@@ -136,31 +132,29 @@ pub async fn report(
                     .into_iter()
                     .filter(|v| month_end(v.period_start) <= to)
                     .collect();
-            let last = series.last();
-            let value = last.and_then(number);
-            let previous = series.iter().rev().nth(1).and_then(number);
-            let (change, good) = change(value, previous, info.unit.as_str(), info.direction);
-            let skip = series.len().saturating_sub(SPARK_MONTHS);
+            let t = crate::dashboard::tile_of(
+                id,
+                &info.name,
+                info.unit.as_str(),
+                info.direction,
+                &series,
+            );
             kpis.push(WeeklyKpi {
                 subject: if id == main {
                     subject.to_string()
                 } else {
                     String::new()
                 },
-                kpi: id.to_string(),
-                name: info.name.clone(),
-                unit: info.unit.as_str().to_string(),
-                direction: info.direction,
-                month: last.map(|v| v.period_start),
-                value,
-                previous,
-                change,
-                good,
-                series: series
-                    .iter()
-                    .skip(skip)
-                    .map(|v| (v.period_start, number(v)))
-                    .collect(),
+                kpi: t.kpi,
+                name: t.name,
+                unit: t.unit,
+                direction: t.direction,
+                month: t.period,
+                value: t.value,
+                previous: t.previous,
+                change: t.change,
+                good: t.good,
+                series: t.series,
             });
         }
     }

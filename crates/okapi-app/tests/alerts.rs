@@ -258,7 +258,7 @@ webhooks = ["chat", "dead", "moved"]
     // An acknowledged finding raises no alert: acknowledge every inactive
     // account, forget their deliveries, refresh: nothing goes to `ops`.
     for id in &inactive {
-        findings::acknowledge(&ws, id, "ceo", None, chrono::Utc::now())
+        findings::acknowledge(&ws, id, "ana", None, chrono::Utc::now())
             .await
             .unwrap();
     }

@@ -243,7 +243,7 @@ async fn findings_are_kept_across_refreshes_with_their_first_sight_and_acknowled
         .find(|f| f.id == some)
         .unwrap()
         .first_seen;
-    let acked = findings::acknowledge(&ws, &some, "ceo", Some("  on it  ".into()), t1)
+    let acked = findings::acknowledge(&ws, &some, "ana", Some("  on it  ".into()), t1)
         .await
         .unwrap();
     assert_eq!(
@@ -256,7 +256,7 @@ async fn findings_are_kept_across_refreshes_with_their_first_sight_and_acknowled
     let now = findings::list(&ws, false).await.unwrap();
     let f = now.findings.iter().find(|f| f.id == some).unwrap();
     assert_eq!((f.first_seen, f.last_seen), (first_seen, t2));
-    assert_eq!(f.acknowledged.as_ref().unwrap().by, "ceo");
+    assert_eq!(f.acknowledged.as_ref().unwrap().by, "ana");
     // The insights show it.
     let annotated = insights(&ws, end).await.unwrap();
     let seen_ack = findings::flatten(&annotated).len() == flat.len()
@@ -309,7 +309,7 @@ async fn findings_are_kept_across_refreshes_with_their_first_sight_and_acknowled
     assert_eq!(history, ever);
 
     // An unknown id is refused by name.
-    let err = findings::acknowledge(&ws, "anomaly:nope", "ceo", None, t3)
+    let err = findings::acknowledge(&ws, "anomaly:nope", "ana", None, t3)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("anomaly:nope"), "{err}");

@@ -175,7 +175,7 @@ pub async fn calibrate(ws: &Workspace, percentile: Option<f64>) -> Result<Calibr
     let rows = team_cycles(&cycles, &objectives, &krs, &checkins);
     let obj: HashMap<&str, &Objective> = objectives.iter().map(|o| (o.key.as_str(), o)).collect();
     // Proposals for the KPI-linked KRs of cycles still open.
-    let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
+    let mut reader = KpiReader::new(&ws.settings, ws.data_location()?);
     let open: Vec<&str> = cycles
         .iter()
         .filter(|c| c.state != CycleState::Closed)

@@ -80,7 +80,7 @@ pub async fn check_in(
     let (value, source, period) = match (req.value, kr.kind) {
         (Some(v), _) => (Some(v), CheckInSource::Manual, None),
         (None, KrKind::Kpi) => {
-            let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
+            let mut reader = KpiReader::new(&ws.settings, ws.data_location()?);
             let (v, p) = reader.kr_value(&kr, on)?;
             (Some(v), CheckInSource::Kpi, Some(p))
         }
@@ -199,7 +199,7 @@ pub async fn refresh_krs(ws: &Workspace, on_day: NaiveDate) -> Result<KrRefresh,
     }
     s.commit().await?;
 
-    let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
+    let mut reader = KpiReader::new(&ws.settings, ws.data_location()?);
     reader.prefetch_krs(work.iter().map(|(_, kr, _)| kr))?;
     let mut writes = Vec::new();
     for (c, kr, history) in &work {

@@ -56,7 +56,7 @@ async fn measured_sales_cycle(ws: &Workspace) -> Option<(f64, String)> {
             Some((value, format!("quarter of {}", v.period_start)))
         });
     }
-    let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
+    let mut reader = KpiReader::new(&ws.settings, ws.data_location().ok()?);
     let h = reader
         .history("sales_cycle_length", None, Grain::Quarter)
         .ok()?;

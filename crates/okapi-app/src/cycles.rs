@@ -161,7 +161,7 @@ pub async fn close(ws: &Workspace, req: Close) -> Result<Vec<ClosedObjective>, A
     let history = s.checkins(None, Some(key)).await?;
     s.commit().await?;
 
-    let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
+    let mut reader = KpiReader::new(&ws.settings, ws.data_location()?);
     reader.prefetch_krs(krs.iter().filter(|k| k.kind == KrKind::Kpi))?;
     let mut last = Vec::new();
     for kr in krs.iter().filter(|k| k.kind == KrKind::Kpi) {

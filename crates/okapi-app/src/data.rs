@@ -23,7 +23,7 @@ use okapi_engine::compute::events::InactiveAccount;
 use okapi_engine::compute::{AccountHealth, Engine, KpiReport, Segment};
 use okapi_engine::load::quality::TableQuality;
 use okapi_engine::load::{Issues, Quarantine};
-use okapi_engine::source::DataDir;
+use okapi_engine::source::{DataDir, DataLocation};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -31,32 +31,44 @@ use crate::error::AppError;
 use crate::inputs::{self, DateRange, InactivityWindow, KpiSelection};
 use crate::location::Location;
 
-/// Settings and the data directory they apply to.
+/// Settings and the data they apply to (a directory, or a PostgreSQL
+/// schema).
 #[derive(Debug, Clone)]
 pub struct DataSource {
     pub settings: Arc<Settings>,
-    pub dir: PathBuf,
+    pub data: DataLocation,
 }
 
 impl DataSource {
-    pub fn new(settings: Settings, dir: PathBuf) -> DataSource {
+    pub fn new(settings: Settings, data: impl Into<DataLocation>) -> DataSource {
         DataSource {
             settings: Arc::new(settings),
-            dir,
+            data: data.into(),
         }
     }
 
-    /// The settings at `loc` and the data directory `given`, else the
-    /// workspace's.
+    /// The settings at `loc` and the data `given` (a directory or a
+    /// PostgreSQL URL), else the workspace's.
     pub async fn at(loc: &Location, given: Option<PathBuf>) -> Result<DataSource, AppError> {
         let settings = loc.settings().await?;
-        let dir = loc.data_dir(&settings, given)?;
-        Ok(DataSource::new(settings, dir))
+        let data = loc.data(&settings, given)?;
+        Ok(DataSource::new(settings, data))
+    }
+
+    /// The data directory, for what writes files into it; refused when
+    /// the data is in a database.
+    pub fn dir(&self) -> Result<&std::path::Path, AppError> {
+        self.data.dir().ok_or_else(|| {
+            AppError::Invalid(format!(
+                "the data is in PostgreSQL ({}); load tables there, not through okapi",
+                self.data
+            ))
+        })
     }
 
     /// Loads what the KPIs `ids` need. Blocking: call inside [`blocking`].
     fn engine(&self, ids: &[String], segment: Option<Segment>) -> Result<Engine, AppError> {
-        let dir = DataDir::open(&self.dir)?;
+        let dir = DataDir::open_location(&self.data)?;
         Ok(Engine::for_kpis(&dir, &self.settings, ids, segment)?)
     }
 }
@@ -157,7 +169,7 @@ pub struct CheckReport {
 pub async fn check(src: &DataSource, quarantine: Option<PathBuf>) -> Result<CheckReport, AppError> {
     let src = src.clone();
     blocking(move || {
-        let dir = DataDir::open(&src.dir)?;
+        let dir = DataDir::open_location(&src.data)?;
         let mut file = quarantine.as_deref().map(Quarantine::create).transpose()?;
         let outcome = okapi_engine::load::check(&dir, src.settings.time_zone, file.as_mut())?;
         let quarantined = file.map(Quarantine::commit).transpose()?;

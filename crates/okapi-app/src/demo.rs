@@ -102,7 +102,7 @@ pub async fn executive_summary(
         let executive: Vec<String> = catalog::EXECUTIVE.iter().map(|s| s.to_string()).collect();
         let mut ids = executive.clone();
         ids.extend(["mrr", "inactive_accounts"].map(String::from));
-        let dir = DataDir::open(&src.dir)?;
+        let dir = DataDir::open_location(&src.data)?;
         let engine = okapi_engine::compute::Engine::for_kpis(&dir, &src.settings, &ids, None)?;
         let last = Period::containing(Grain::Month, end);
         let mut first = last;

@@ -16,6 +16,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::error::AppError;
+use okapi_engine::source::DataLocation;
 
 type Result<T> = std::result::Result<T, AppError>;
 use chrono::{Days, NaiveDate, NaiveTime};
@@ -286,7 +287,7 @@ pub async fn create(dir: &Path, profile: Profile, end: NaiveDate) -> Result<Demo
             .pred_opt()
             .ok_or_else(|| AppError::Internal("a quarter before the calendar".into()))?,
     )?;
-    let mut reader = KpiReader::new(&settings, dir.to_path_buf());
+    let mut reader = KpiReader::new(&settings, DataLocation::Dir(dir.to_path_buf()));
     // Every KPI the plan reads, computed now in one pass over the data:
     // nothing is computed later, inside the write session.
     let planned: Vec<&'static str> = [true, false]

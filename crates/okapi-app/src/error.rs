@@ -250,6 +250,7 @@ fn engine_code(e: &EngineError) -> Code {
         EngineError::NoDirectory(_)
         | EngineError::NotADirectory(_)
         | EngineError::NoSubscriptions(_)
+        | EngineError::NoSubscriptionsTable(_)
         | EngineError::AmbiguousTable { .. }
         | EngineError::File { .. }
         | EngineError::Io { .. }
@@ -257,8 +258,9 @@ fn engine_code(e: &EngineError) -> Code {
         EngineError::Segment(_)
         | EngineError::CustomKpi { .. }
         | EngineError::Range(_)
-        | EngineError::SqlRefused(_) => Code::Invalid,
-        EngineError::Write { .. } => Code::Unavailable,
+        | EngineError::SqlRefused(_)
+        | EngineError::DataUrl { .. } => Code::Invalid,
+        EngineError::Write { .. } | EngineError::Database { .. } => Code::Unavailable,
         EngineError::Query(_) => Code::Internal,
     }
 }

@@ -30,7 +30,7 @@ pub async fn add(
         let o = s.objective(objective).await?;
         let cycle = s.cycle(&o.cycle).await?;
         s.commit().await?;
-        let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
+        let mut reader = KpiReader::new(&ws.settings, ws.data_location()?);
         Some(
             okr_file::data_baseline(&spec, &ws.settings, cycle.start, &mut reader)
                 .with_context(what)?,

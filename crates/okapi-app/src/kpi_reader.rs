@@ -9,7 +9,6 @@
 //! mid-October still gives October from what it holds.)
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use okapi_core::catalog::Direction;
@@ -17,7 +16,7 @@ use okapi_core::period::{Grain, Period};
 use okapi_core::settings::Settings;
 use okapi_engine::EngineError;
 use okapi_engine::compute::{Engine, Segment, kpi_info};
-use okapi_engine::source::DataDir;
+use okapi_engine::source::{DataDir, DataLocation};
 
 use crate::error::AppError;
 
@@ -66,15 +65,15 @@ type HistoryKey = (String, Option<String>, Grain);
 /// Reads KPI histories, each computed once per command.
 pub struct KpiReader<'a> {
     settings: &'a Settings,
-    data: PathBuf,
+    data: DataLocation,
     histories: HashMap<HistoryKey, Vec<Reading>>,
 }
 
 impl<'a> KpiReader<'a> {
-    pub fn new(settings: &'a Settings, data: PathBuf) -> Self {
+    pub fn new(settings: &'a Settings, data: impl Into<DataLocation>) -> Self {
         KpiReader {
             settings,
-            data,
+            data: data.into(),
             histories: HashMap::new(),
         }
     }
@@ -157,9 +156,9 @@ impl<'a> KpiReader<'a> {
             .map(|s| s.parse::<Segment>())
             .transpose()
             .map_err(AppError::Invalid)?;
-        let dir = DataDir::open(&self.data).map_err(|e| {
+        let dir = DataDir::open_location(&self.data).map_err(|e| {
             AppError::Engine(EngineError::File {
-                file: format!("data directory {}", self.data.display()),
+                file: format!("data {}", self.data),
                 reason: e.to_string(),
             })
         })?;
@@ -168,9 +167,9 @@ impl<'a> KpiReader<'a> {
             Err(EngineError::InvalidRows(issues)) => {
                 return Err(AppError::Invalid(format!(
                     "the data in {} has {} invalid row(s); run `okapi check --data {}`",
-                    self.data.display(),
+                    self.data,
                     issues.len(),
-                    self.data.display()
+                    self.data
                 )));
             }
             Err(e) => return Err(e.into()),
@@ -244,7 +243,7 @@ impl<'a> KpiReader<'a> {
                 AppError::Invalid(format!(
                     "KPI `{kpi}` has no value for a complete {} ending on or before {at} in {}",
                     grain.as_str(),
-                    self.data.display()
+                    self.data
                 ))
             })
     }

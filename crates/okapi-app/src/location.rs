@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use okapi_core::settings::Settings;
+use okapi_engine::source::{DataLocation, PostgresUrl};
 use okapi_store::sqlite_url;
 
 use crate::error::AppError;
@@ -70,16 +71,22 @@ impl Location {
         Ok(settings)
     }
 
-    /// The data directory: `given`, else the workspace's (`[workspace]
-    /// data` in its settings, relative to the settings file). Outside a
-    /// workspace a directory must be given.
-    pub fn data_dir(
+    /// Where the data is: `given` (a directory, or a PostgreSQL URL),
+    /// else the workspace's (`[workspace] data` in its settings, a
+    /// directory relative to the settings file or a URL). Outside a
+    /// workspace it must be given.
+    pub fn data(
         &self,
         settings: &Settings,
         given: Option<PathBuf>,
-    ) -> Result<PathBuf, AppError> {
+    ) -> Result<DataLocation, AppError> {
         if let Some(d) = given {
-            return Ok(d);
+            return Ok(match d.to_str() {
+                Some(text) if PostgresUrl::is_url(text) => {
+                    DataLocation::parse(text, Path::new(""))?
+                }
+                _ => DataLocation::Dir(d),
+            });
         }
         if settings.workspace.id.is_none() {
             return Err(AppError::input(
@@ -92,12 +99,10 @@ impl Location {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default();
-        let d = Path::new(settings.workspace.data.as_deref().unwrap_or("."));
-        Ok(if d.is_absolute() {
-            d.to_path_buf()
-        } else {
-            root.join(d)
-        })
+        Ok(DataLocation::from_setting(
+            settings.workspace.data.as_deref().unwrap_or("."),
+            &root,
+        )?)
     }
 }
 
@@ -122,16 +127,28 @@ mod tests {
             settings.inactivity_window,
             Settings::default().inactivity_window
         );
-        let e = loc.data_dir(&settings, None).unwrap_err();
+        let e = loc.data(&settings, None).unwrap_err();
         assert_eq!(e.code(), crate::Code::Invalid);
         assert!(
             e.to_string()
                 .starts_with("data DIR is required outside a workspace")
         );
         assert_eq!(
-            loc.data_dir(&settings, Some("elsewhere".into())).unwrap(),
-            PathBuf::from("elsewhere")
+            loc.data(&settings, Some("elsewhere".into())).unwrap(),
+            DataLocation::Dir(PathBuf::from("elsewhere"))
         );
+        // A PostgreSQL URL is a database schema, shown without its password.
+        let pg = loc
+            .data(
+                &settings,
+                Some("postgres://ana:pw@db:5433/acme?schema=analytics".into()),
+            )
+            .unwrap();
+        assert_eq!(
+            pg.to_string(),
+            "postgres://ana@db:5433/acme?schema=analytics"
+        );
+        assert!(pg.dir().is_none());
     }
 
     #[tokio::test]
@@ -145,8 +162,8 @@ mod tests {
         let loc = at(dir.path());
         let settings = loc.settings().await.unwrap();
         assert_eq!(
-            loc.data_dir(&settings, None).unwrap(),
-            dir.path().join("data")
+            loc.data(&settings, None).unwrap(),
+            DataLocation::Dir(dir.path().join("data"))
         );
         assert_eq!(loc.db_path(), dir.path().join("okapi.db"));
     }

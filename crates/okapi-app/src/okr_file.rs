@@ -554,7 +554,7 @@ pub async fn apply_file(
     let parsed = parse(path, text)?;
     check_keys(&parsed, path, text)?;
     let ws = crate::workspace::Workspace::open(loc).await?;
-    let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
+    let mut reader = KpiReader::new(&ws.settings, ws.data_location()?);
     let baselines = data_baselines(
         ws.read_session().await?,
         &parsed,

@@ -112,7 +112,7 @@ async fn read_status(
     s.commit().await?;
     let on = okapi_core::pace::status_day(c.start, c.end, q.at.unwrap_or(today));
     if q.live && c.state != CycleState::Closed {
-        let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
+        let mut reader = KpiReader::new(&ws.settings, ws.data_location()?);
         reader.prefetch_krs(krs.iter().filter(|k| k.kind == KrKind::Kpi))?;
         for k in krs.iter().filter(|k| k.kind == KrKind::Kpi) {
             let (value, period) = reader.kr_value(k, on)?;

@@ -1594,7 +1594,7 @@ pub async fn import(loc: &Location, path: &Path, dry_run: bool) -> Result<Import
     let mut s = ws.read_session().await?;
     resolve(&mut s, &mut parsed).await?;
     s.commit().await?;
-    let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
+    let mut reader = KpiReader::new(&ws.settings, ws.data_location()?);
     let baselines = okr_file::data_baselines_at(
         ws.read_session().await?,
         &parsed.file,

@@ -52,7 +52,7 @@ pub async fn from_template(
         c
     };
     let level = default_level(team.as_deref(), owner.as_deref(), parent.as_deref());
-    let mut reader = KpiReader::new(&ws.settings, ws.data_dir());
+    let mut reader = KpiReader::new(&ws.settings, ws.data_location()?);
     let mut planned = Vec::new();
     for tk in &t.krs {
         let kind = if tk.milestone {

@@ -71,7 +71,7 @@ impl std::fmt::Debug for StagedUpload {
 impl StagedUpload {
     /// Starts the upload of `table` in `format` into the workspace.
     pub async fn begin(ws: &Workspace, table: Table, format: Format) -> Result<Self, AppError> {
-        let data = ws.data_dir();
+        let data = ws.data_dir()?;
         tokio::fs::create_dir_all(&data)
             .await
             .map_err(AppError::write_to(&data))?;
@@ -122,7 +122,7 @@ impl StagedUpload {
             .sync_all()
             .await
             .map_err(AppError::write_to(&self.path))?;
-        let data = ws.data_dir();
+        let data = ws.data_dir()?;
         let zone = ws.settings.time_zone;
         tokio::task::spawn_blocking(move || put_in_place(&data, self, zone)).await?
     }
@@ -158,14 +158,7 @@ fn put_in_place(
     let name = format!("{}.{}", table.name(), format.extension());
     let dir = DataDir {
         root: staging.0.clone(),
-        files: BTreeMap::from([(
-            table,
-            SourceFile {
-                table,
-                path: staged.clone(),
-                format,
-            },
-        )]),
+        files: BTreeMap::from([(table, SourceFile::file(table, staged.clone(), format))]),
     };
     let outcome = okapi_engine::load::check(&dir, zone, None)?;
     if !outcome.issues.is_empty() {

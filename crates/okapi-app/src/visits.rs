@@ -48,11 +48,12 @@ pub async fn import_visits(
     let src = src.clone();
     tokio::task::spawn_blocking(move || {
         let export = Export::parse(input.tool, &input.file)?;
-        let written = web_analytics::write_visits(&src.dir, &export, src.settings.time_zone)?;
+        let dir = src.dir()?;
+        let written = web_analytics::write_visits(dir, &export, src.settings.time_zone)?;
         Ok(VisitsImported {
             tool: input.tool,
             export: export.file,
-            data: src.dir.display().to_string(),
+            data: dir.display().to_string(),
             written,
         })
     })

@@ -13,6 +13,7 @@ use crate::data::DataSource;
 use crate::error::AppError;
 use crate::location::Location;
 use crate::memo::Memos;
+use okapi_engine::source::DataLocation;
 
 /// An open workspace.
 #[derive(Debug, Clone)]
@@ -97,23 +98,31 @@ impl Workspace {
         })
     }
 
-    /// The data directory (`[workspace] data`, relative to the workspace).
-    pub fn data_dir(&self) -> PathBuf {
+    /// Where the data is (`[workspace] data`: a directory relative to the
+    /// workspace, or a PostgreSQL URL; checked when the settings were
+    /// read).
+    pub fn data_location(&self) -> Result<DataLocation, AppError> {
         let data = self.settings.workspace.data.as_deref().unwrap_or(".");
-        let p = Path::new(data);
-        if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            self.root.join(p)
+        Ok(DataLocation::from_setting(data, &self.root)?)
+    }
+
+    /// The data directory, for what writes files into it (uploads, the
+    /// visits import); refused when the data is in a database.
+    pub fn data_dir(&self) -> Result<PathBuf, AppError> {
+        match self.data_location()? {
+            DataLocation::Dir(d) => Ok(d),
+            DataLocation::Postgres(url) => Err(AppError::Invalid(format!(
+                "the workspace's data is in PostgreSQL ({url}); load tables there, not through okapi"
+            ))),
         }
     }
 
-    /// The workspace's settings over its data directory.
-    pub fn data(&self) -> DataSource {
-        DataSource {
+    /// The workspace's settings over its data.
+    pub fn data(&self) -> Result<DataSource, AppError> {
+        Ok(DataSource {
             settings: self.settings.clone(),
-            dir: self.data_dir(),
-        }
+            data: self.data_location()?,
+        })
     }
 
     /// A session (one transaction) that writes to this workspace. On

@@ -118,7 +118,10 @@ async fn invalid_rows_fail_with_their_code_and_every_row() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_directory_is_invalid_data_and_the_window_defaults_to_the_settings() {
-    let src = DataSource::new(Settings::default(), "/nonexistent/okapi-data".into());
+    let src = DataSource::new(
+        Settings::default(),
+        std::path::PathBuf::from("/nonexistent/okapi-data"),
+    );
     let e = data::ttv(&src).await.unwrap_err();
     assert_eq!(e.code(), Code::InvalidData);
     assert!(e.to_string().contains("/nonexistent/okapi-data"), "{e}");
@@ -233,7 +236,7 @@ async fn an_upload_past_the_bound_is_refused_and_leaves_nothing() {
     assert_eq!(e.code(), okapi_app::Code::TooLarge);
     assert_eq!(e.code().http_status(), 413);
     drop(staged);
-    let left: Vec<_> = std::fs::read_dir(ws.data_dir())
+    let left: Vec<_> = std::fs::read_dir(ws.data_dir().unwrap())
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();

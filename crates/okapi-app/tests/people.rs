@@ -46,8 +46,8 @@ async fn a_new_workspace_has_its_settings_its_data_dir_and_nothing_else() {
     let ws = new_workspace(dir.path()).await;
     assert_eq!(ws.id, "acme-analytics");
     assert_eq!(ws.settings.profile, Profile::B2c);
-    assert_eq!(ws.data_dir(), dir.path().join("data"));
-    assert!(ws.data_dir().is_dir());
+    assert_eq!(ws.data_dir().unwrap(), dir.path().join("data"));
+    assert!(ws.data_dir().unwrap().is_dir());
     assert_eq!(people::vision(&ws).await.unwrap(), None);
     assert!(people::teams(&ws).await.unwrap().is_empty());
 

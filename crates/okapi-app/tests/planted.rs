@@ -442,7 +442,7 @@ async fn the_weekly_report_says_what_the_engine_and_the_store_say() {
     // straight from the files, and September's before it.
     let ids: Vec<String> = r.kpis.iter().map(|k| k.kpi.clone()).collect();
     assert_eq!(ids.len(), 10);
-    let src = okapi_app::data::DataSource::new((*ws.settings).clone(), ws.data_dir());
+    let src = okapi_app::data::DataSource::new((*ws.settings).clone(), ws.data_dir().unwrap());
     let engine = okapi_app::data::kpis(
         &src,
         okapi_app::data::KpiQuery {

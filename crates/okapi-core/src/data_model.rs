@@ -195,6 +195,24 @@ impl Table {
         }
     }
 
+    /// The columns that name a row where it has no line or row number (a
+    /// database table): its id where it has one, else the values that tell
+    /// it from its neighbours.
+    pub fn key_columns(self) -> &'static [&'static str] {
+        match self {
+            Table::Subscriptions => &["subscription_id"],
+            Table::Accounts => &["account_id"],
+            Table::Leads => &["lead_id"],
+            Table::Deals => &["deal_id"],
+            Table::SupportTickets => &["ticket_id"],
+            Table::Events => &["ts", "user_id", "event"],
+            Table::Visits => &["ts", "visitor_id"],
+            Table::Spend => &["month", "category", "channel"],
+            Table::Surveys => &["responded_at", "kind", "account_id", "user_id"],
+            Table::Milestones => &["account_id", "milestone"],
+        }
+    }
+
     /// The column that places a row in time (for date ranges, ordering and
     /// gaps in the data-quality report).
     pub fn time_column(self) -> &'static str {
@@ -297,6 +315,11 @@ mod tests {
             assert!(t.column(t.time_column()).is_some(), "{t}: time column");
             if let Some(id) = t.id_column() {
                 assert!(t.column(id).unwrap().required, "{t}: id column is required");
+                assert_eq!(t.key_columns(), [id], "{t}: a row is named by its id");
+            }
+            // A row's name is made of the table's own columns.
+            for k in t.key_columns() {
+                assert!(t.column(k).is_some(), "{t}: key column {k}");
             }
         }
         assert_eq!(

@@ -44,6 +44,16 @@ pub enum EngineError {
     /// A custom KPI's SQL refused before it ran.
     #[error(transparent)]
     SqlRefused(#[from] crate::compute::sql::SqlRefused),
+    /// A data URL that cannot be read.
+    #[error("data URL: {reason}")]
+    DataUrl { reason: String },
+    /// A database that holds the data cannot be reached or read (the
+    /// message names it without its password).
+    #[error("{database}: {reason}")]
+    Database { database: String, reason: String },
+    /// No `subscriptions` table in a database schema.
+    #[error("no subscriptions table in {0}")]
+    NoSubscriptionsTable(String),
     #[error("cannot write {path}: {reason}")]
     Write { path: PathBuf, reason: String },
 }

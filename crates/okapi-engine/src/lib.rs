@@ -43,6 +43,7 @@ pub mod day_bits;
 pub mod demo;
 pub mod error;
 pub mod load;
+pub mod postgres;
 pub mod source;
 pub mod web_analytics;
 

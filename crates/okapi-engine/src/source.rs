@@ -1,8 +1,13 @@
-//! Finding a data directory's tables: one file per table, named after it,
-//! as CSV (`.csv`), Parquet (`.parquet`) or JSON lines (`.jsonl`).
+//! Finding a company's tables: in a data directory, one file per table,
+//! named after it, as CSV (`.csv`), Parquet (`.parquet`) or JSON lines
+//! (`.jsonl`); or in a PostgreSQL schema, one table each under the same
+//! names ([`DataLocation::Postgres`], read when okapi is built with the
+//! `postgres` feature).
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use okapi_core::data_model::Table;
 
@@ -14,6 +19,8 @@ pub enum Format {
     Csv,
     Parquet,
     JsonLines,
+    /// A table of a PostgreSQL schema.
+    Postgres,
 }
 
 impl Format {
@@ -23,6 +30,7 @@ impl Format {
             Format::Csv => "csv",
             Format::Parquet => "parquet",
             Format::JsonLines => "jsonl",
+            Format::Postgres => "postgres",
         }
     }
 
@@ -37,17 +45,34 @@ impl Format {
     }
 }
 
-/// One table's file.
+/// One table's file, or its table in a database.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceFile {
     pub table: Table,
+    /// The file; for a database table, its qualified name (`schema.table`).
     pub path: PathBuf,
     pub format: Format,
+    /// The database holding the table ([`Format::Postgres`] only).
+    pub database: Option<Arc<PostgresUrl>>,
 }
 
 impl SourceFile {
-    /// The name shown in messages: the file name.
+    /// A table's file.
+    pub fn file(table: Table, path: PathBuf, format: Format) -> SourceFile {
+        SourceFile {
+            table,
+            path,
+            format,
+            database: None,
+        }
+    }
+
+    /// The name shown in messages: the file name, or the database table's
+    /// qualified name.
     pub fn display_name(&self) -> String {
+        if self.database.is_some() {
+            return self.path.display().to_string();
+        }
         self.path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -55,14 +80,25 @@ impl SourceFile {
     }
 }
 
-/// The tables found in a data directory.
+/// The tables found in a data directory or a database schema.
 #[derive(Debug, Clone, Default)]
 pub struct DataDir {
+    /// The directory (empty for a database).
     pub root: PathBuf,
     pub files: BTreeMap<Table, SourceFile>,
 }
 
 impl DataDir {
+    /// Lists the tables at `location`: a directory's files
+    /// ([`DataDir::open`]), or a PostgreSQL schema's tables named after the
+    /// data model's (others are ignored; `subscriptions` is required).
+    pub fn open_location(location: &DataLocation) -> Result<DataDir, EngineError> {
+        match location {
+            DataLocation::Dir(dir) => DataDir::open(dir),
+            DataLocation::Postgres(url) => crate::postgres::open(url),
+        }
+    }
+
     /// Lists the table files of `root`. Files of unknown names are ignored;
     /// two files for one table are an error naming both; `subscriptions`
     /// is required.
@@ -97,11 +133,10 @@ impl DataDir {
             else {
                 continue;
             };
-            found.entry(table).or_default().push(SourceFile {
-                table,
-                path,
-                format,
-            });
+            found
+                .entry(table)
+                .or_default()
+                .push(SourceFile::file(table, path, format));
         }
         let mut files = BTreeMap::new();
         for (table, mut v) in found {
@@ -125,5 +160,186 @@ impl DataDir {
 
     pub fn get(&self, table: Table) -> Option<&SourceFile> {
         self.files.get(&table)
+    }
+}
+
+/// Where a company's data is: a directory of table files, or a schema of a
+/// PostgreSQL database. Shown (and logged) without its password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DataLocation {
+    Dir(PathBuf),
+    Postgres(Arc<PostgresUrl>),
+}
+
+impl DataLocation {
+    /// The `data` setting of a workspace file: as [`DataLocation::parse`],
+    /// refusing a URL that holds a password (a settings file is no place
+    /// for one: set `PGPASSWORD` instead).
+    pub fn from_setting(text: &str, base: &Path) -> Result<DataLocation, EngineError> {
+        let location = DataLocation::parse(text, base)?;
+        if let DataLocation::Postgres(url) = &location
+            && url.has_password()
+        {
+            return Err(EngineError::DataUrl {
+                reason: "`data` in okapi.toml holds a password; remove it from the URL and set PGPASSWORD in the environment".into(),
+            });
+        }
+        Ok(location)
+    }
+
+    /// `postgres://…` or `postgresql://…` is a database; anything else a
+    /// directory, relative to `base` unless absolute.
+    pub fn parse(text: &str, base: &Path) -> Result<DataLocation, EngineError> {
+        if PostgresUrl::is_url(text) {
+            return Ok(DataLocation::Postgres(Arc::new(PostgresUrl::parse(text)?)));
+        }
+        let p = Path::new(text);
+        Ok(DataLocation::Dir(if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            base.join(p)
+        }))
+    }
+
+    /// The directory, for a directory of files.
+    pub fn dir(&self) -> Option<&Path> {
+        match self {
+            DataLocation::Dir(d) => Some(d),
+            DataLocation::Postgres(_) => None,
+        }
+    }
+}
+
+impl From<PathBuf> for DataLocation {
+    fn from(p: PathBuf) -> DataLocation {
+        DataLocation::Dir(p)
+    }
+}
+
+impl fmt::Display for DataLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DataLocation::Dir(d) => write!(f, "{}", d.display()),
+            DataLocation::Postgres(u) => write!(f, "{u}"),
+        }
+    }
+}
+
+/// A PostgreSQL schema holding the data-model tables:
+/// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE?schema=SCHEMA`
+/// (schema `public` when not given; `sslmode` as libpq reads it, `prefer`
+/// when not given). A password not in the URL is taken from `PGPASSWORD`
+/// when the connection is made. The password is never shown: [`fmt::Display`]
+/// writes the URL without it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PostgresUrl {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    password: Option<String>,
+    pub database: String,
+    pub schema: String,
+    pub sslmode: String,
+}
+
+impl fmt::Debug for PostgresUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PostgresUrl({self})")
+    }
+}
+
+impl PostgresUrl {
+    /// Whether `text` is a PostgreSQL URL.
+    pub fn is_url(text: &str) -> bool {
+        text.starts_with("postgres://") || text.starts_with("postgresql://")
+    }
+
+    pub fn parse(text: &str) -> Result<PostgresUrl, EngineError> {
+        let bad = |reason: String| EngineError::DataUrl { reason };
+        let url = url::Url::parse(text).map_err(|e| bad(format!("not a URL: {e}")))?;
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8()
+                .map(|c| c.into_owned())
+                .map_err(|_| bad("the URL is not valid UTF-8 once decoded".into()))
+        };
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .map(|h| h.trim_start_matches('[').trim_end_matches(']').to_string())
+            .unwrap_or_else(|| "localhost".into());
+        let user = match url.username() {
+            "" => std::env::var("USER").unwrap_or_else(|_| "postgres".into()),
+            u => decode(u)?,
+        };
+        let password = url.password().map(decode).transpose()?;
+        let database = decode(url.path().trim_start_matches('/'))?;
+        if database.is_empty() {
+            return Err(bad(
+                "name the database after the host: postgres://HOST/DATABASE?schema=SCHEMA".into(),
+            ));
+        }
+        let mut schema = "public".to_string();
+        let mut sslmode = "prefer".to_string();
+        for (k, v) in url.query_pairs() {
+            match k.as_ref() {
+                "schema" | "search_path" => schema = v.into_owned(),
+                "sslmode" => match v.as_ref() {
+                    "disable" | "prefer" | "require" | "verify-ca" | "verify-full" => {
+                        sslmode = v.into_owned()
+                    }
+                    other => {
+                        return Err(bad(format!(
+                            "sslmode `{other}` is not one of disable, prefer, require, verify-ca, verify-full"
+                        )));
+                    }
+                },
+                other => {
+                    return Err(bad(format!(
+                        "unknown parameter `{other}` (okapi reads schema and sslmode)"
+                    )));
+                }
+            }
+        }
+        if schema.is_empty() {
+            return Err(bad("the schema is empty".into()));
+        }
+        Ok(PostgresUrl {
+            host,
+            port: url.port().unwrap_or(5432),
+            user,
+            password,
+            database,
+            schema,
+            sslmode,
+        })
+    }
+
+    /// Whether the URL itself holds a password.
+    pub fn has_password(&self) -> bool {
+        self.password.is_some()
+    }
+
+    /// The password: the URL's, else `PGPASSWORD`'s, else none.
+    pub fn password(&self) -> Option<String> {
+        self.password
+            .clone()
+            .or_else(|| std::env::var("PGPASSWORD").ok().filter(|p| !p.is_empty()))
+    }
+}
+
+impl fmt::Display for PostgresUrl {
+    /// The URL without its password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        write!(
+            f,
+            "postgres://{}@{host}:{}/{}?schema={}",
+            self.user, self.port, self.database, self.schema
+        )
     }
 }

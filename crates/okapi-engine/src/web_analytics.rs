@@ -737,11 +737,8 @@ pub fn write_visits(dir: &Path, export: &Export, zone: Zone) -> Result<VisitsWri
         .filter_map(|ext| {
             let path = dir.join(format!("{table}.{ext}"));
             let format = Format::from_extension(ext)?;
-            path.is_file().then_some(SourceFile {
-                table: Table::Visits,
-                path,
-                format,
-            })
+            path.is_file()
+                .then_some(SourceFile::file(Table::Visits, path, format))
         })
         .collect();
     if existing.len() > 1 {

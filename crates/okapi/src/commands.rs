@@ -64,7 +64,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let _entered = rt.enter();
     let settings = app!(block_on(loc.settings()));
     let data_of = |d: Option<PathBuf>| -> std::result::Result<DataSource, AppError> {
-        let dir = loc.data_dir(&settings, d)?;
+        let dir = loc.data(&settings, d)?;
         Ok(DataSource::new(settings.clone(), dir))
     };
     match command {

@@ -29,6 +29,8 @@ mod okr_sheets;
 mod okrs;
 #[path = "cli/outputs.rs"]
 mod outputs;
+#[path = "cli/postgres_source.rs"]
+mod postgres_source;
 #[path = "cli/ranges_and_segments.rs"]
 mod ranges_and_segments;
 #[path = "cli/refresh.rs"]

@@ -147,7 +147,7 @@ pub struct Sql {
 /// runtime when there is one (the application layer calls the engine on
 /// its blocking pool, so queries share the process's runtime), else on one
 /// runtime kept for the whole process, built on first use (tests, tools).
-fn run_blocking<T>(
+pub(crate) fn run_blocking<T>(
     work: impl std::future::Future<Output = Result<T, EngineError>>,
 ) -> Result<T, EngineError> {
     use tokio::runtime::{Handle, RuntimeFlavor};
@@ -163,7 +163,7 @@ fn run_blocking<T>(
                 tokio::runtime::Builder::new_multi_thread()
                     .worker_threads(2)
                     .thread_name("okapi-engine")
-                    .enable_time()
+                    .enable_all()
                     .build()
                     .map_err(|e| e.to_string())
             });

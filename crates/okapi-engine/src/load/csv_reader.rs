@@ -323,7 +323,7 @@ fn row_issue(
     Validated {
         batch: RecordBatch::new_empty(validator.schema()),
         rejected: vec![RejectedRow {
-            location: issue.location,
+            location: issue.location.clone(),
             values,
             issues: vec![issue.clone()],
         }],

@@ -235,7 +235,7 @@ pub fn read(
                 let v = Validated {
                     batch: RecordBatch::new_empty(validator.schema()),
                     rejected: vec![RejectedRow {
-                        location: i.location,
+                        location: i.location.clone(),
                         values: vec![("line".into(), i.value.clone())],
                         issues: vec![i.clone()],
                     }],

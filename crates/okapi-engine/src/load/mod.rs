@@ -56,15 +56,18 @@ pub const MAX_LINE_BYTES: usize = 1 << 20;
 /// holds the whole value).
 const MAX_VALUE_CHARS: usize = 200;
 
-/// Where a row is in its file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(tag = "kind", content = "number", rename_all = "lowercase")]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+/// Where a row is in its file, or, in a database table, which row it is.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(into = "LocationJson")]
 pub enum Location {
     /// Line in a text file (CSV, JSON lines), 1-based; the CSV header is line 1.
     Line(u64),
     /// Row of a Parquet file, 1-based.
     Row(u64),
+    /// A database row, named by its key columns as a `WHERE` clause would
+    /// (`subscription_id = 's-17'`); see
+    /// [`okapi_core::data_model::Table::key_columns`].
+    Key(String),
 }
 
 impl fmt::Display for Location {
@@ -72,6 +75,33 @@ impl fmt::Display for Location {
         match self {
             Location::Line(n) => write!(f, "line {n}"),
             Location::Row(n) => write!(f, "row {n}"),
+            Location::Key(k) => write!(f, "row {k}"),
+        }
+    }
+}
+
+/// Where a row is: `{"kind": "line", "number": 5}` in a text file,
+/// `{"kind": "row", "number": 3}` in a Parquet file, or
+/// `{"kind": "key", "key": "deal_id = 'd-1'"}` in a database table.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = Location))]
+pub enum LocationJson {
+    /// Line in a text file (CSV, JSON lines), 1-based; the CSV header is line 1.
+    Line { number: u64 },
+    /// Row of a Parquet file, 1-based.
+    Row { number: u64 },
+    /// A database row, named by its key columns as a `WHERE` clause would.
+    Key { key: String },
+}
+
+impl From<Location> for LocationJson {
+    fn from(l: Location) -> LocationJson {
+        match l {
+            Location::Line(number) => LocationJson::Line { number },
+            Location::Row(number) => LocationJson::Row { number },
+            Location::Key(key) => LocationJson::Key { key },
         }
     }
 }
@@ -81,6 +111,7 @@ impl fmt::Display for Location {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RowIssue {
     pub file: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = LocationJson))]
     pub location: Location,
     pub column: String,
     pub value: String,
@@ -121,14 +152,13 @@ impl Issues {
     /// Issues of one row come one after the other.
     pub fn push(&mut self, issue: RowIssue) {
         self.total += 1;
-        let row = (issue.file.as_str(), issue.location);
         if self
             .last_row
             .as_ref()
-            .is_none_or(|(f, l)| (f.as_str(), *l) != row)
+            .is_none_or(|(f, l)| (f.as_str(), l) != (issue.file.as_str(), &issue.location))
         {
             self.rows += 1;
-            self.last_row = Some((issue.file.clone(), issue.location));
+            self.last_row = Some((issue.file.clone(), issue.location.clone()));
         }
         if self.kept.len() < MAX_ISSUES_KEPT {
             let mut issue = issue;
@@ -185,7 +215,7 @@ impl Issues {
     }
 
     fn sort(&mut self) {
-        self.kept.sort_by_key(|i| i.location);
+        self.kept.sort_by(|a, b| a.location.cmp(&b.location));
     }
 }
 
@@ -239,6 +269,18 @@ pub fn scan_file(
     sink: &mut dyn FnMut(&RecordBatch) -> Result<(), EngineError>,
     rejects: RejectSink<'_>,
 ) -> Result<ScanOutcome, EngineError> {
+    scan_columns(file, None, quality, sink, rejects)
+}
+
+/// [`scan_file`] reading only the columns `only` where the source can
+/// leave the others unread (a database table); other columns are NULL.
+pub fn scan_columns(
+    file: &SourceFile,
+    only: Option<&[&str]>,
+    quality: &mut QualityAccumulator,
+    sink: &mut dyn FnMut(&RecordBatch) -> Result<(), EngineError>,
+    rejects: RejectSink<'_>,
+) -> Result<ScanOutcome, EngineError> {
     let mut outcome = ScanOutcome::default();
     let mut handle = |v: Validated| -> Result<(), EngineError> {
         quality.add_issues(&v.issues);
@@ -254,6 +296,11 @@ pub fn scan_file(
         }
         Ok(())
     };
+    if file.format == Format::Postgres {
+        crate::postgres::read(file, only, &mut handle)?;
+        outcome.issues.sort();
+        return Ok(outcome);
+    }
     let meta = std::fs::metadata(&file.path).map_err(|source| EngineError::Io {
         path: file.path.clone(),
         source,
@@ -271,6 +318,7 @@ pub fn scan_file(
         Format::Csv => csv_reader::read(file, &mut handle)?,
         Format::JsonLines => jsonl_reader::read(file, &mut handle)?,
         Format::Parquet => parquet_reader::read(file, &mut handle)?,
+        Format::Postgres => {}
     }
     outcome.issues.sort();
     Ok(outcome)

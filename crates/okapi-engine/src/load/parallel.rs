@@ -11,7 +11,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use okapi_core::timezone::Zone;
 
 use super::quality::QualityAccumulator;
-use super::{ScanOutcome, scan_file};
+use super::{ScanOutcome, scan_columns};
 use crate::error::EngineError;
 use crate::source::{Format, SourceFile};
 
@@ -33,7 +33,7 @@ pub fn scan_parallel<S: Send>(
     add: &(dyn Fn(&mut S, &RecordBatch) + Sync),
 ) -> Result<(Vec<Part<S>>, ScanOutcome), EngineError> {
     if file.format != Format::Parquet || threads <= 1 {
-        return single(file, zone, new_sink, add);
+        return single(file, only, zone, new_sink, add);
     }
     let (builder, _, _) = super::parquet_reader::open(file, only)?;
     let groups: Vec<u64> = builder
@@ -51,7 +51,7 @@ pub fn scan_parallel<S: Send>(
         })
         .collect::<Result<_, _>>()?;
     if groups.len() < 2 {
-        return single(file, zone, new_sink, add);
+        return single(file, only, zone, new_sink, add);
     }
     drop(builder);
     // Contiguous ranges of row groups with about equal rows. Row counts are
@@ -104,14 +104,16 @@ pub fn scan_parallel<S: Send>(
 
 fn single<S>(
     file: &SourceFile,
+    only: Option<&[&str]>,
     zone: Zone,
     new_sink: &(dyn Fn() -> S + Sync),
     add: &(dyn Fn(&mut S, &RecordBatch) + Sync),
 ) -> Result<(Vec<Part<S>>, ScanOutcome), EngineError> {
     let mut sink = new_sink();
     let mut quality = QualityAccumulator::new(file.table, file.display_name(), zone);
-    let outcome = scan_file(
+    let outcome = scan_columns(
         file,
+        only,
         &mut quality,
         &mut |b| {
             add(&mut sink, b);

@@ -91,9 +91,9 @@ impl QualityAccumulator {
 
     pub fn add_issues(&mut self, issues: &[RowIssue]) {
         for i in issues {
-            if self.last_invalid != Some(i.location) {
+            if self.last_invalid != Some(i.location.clone()) {
                 self.invalid_rows += 1;
-                self.last_invalid = Some(i.location);
+                self.last_invalid = Some(i.location.clone());
             }
             if i.reason.starts_with("duplicate ") {
                 self.duplicate_ids += 1;

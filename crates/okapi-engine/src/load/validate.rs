@@ -124,6 +124,9 @@ pub struct Validator {
     only: Option<Vec<String>>,
     /// Columns kept dictionary-encoded (see [`Validator::only_columns`]).
     dictionary: Vec<String>,
+    /// Rows are named by their key columns (a database table), not by
+    /// their place in a file.
+    by_key: bool,
 }
 
 /// A cell-level problem found while converting a column.
@@ -152,6 +155,7 @@ impl Validator {
             file,
             extras,
             seen_ids: HashMap::new(),
+            by_key: false,
             only: None,
             dictionary: Vec::new(),
         }
@@ -244,6 +248,35 @@ impl Validator {
         })
     }
 
+    /// Names rows by their key columns, as a `WHERE` clause would
+    /// (`deal_id = 'd-1'`, `ts = '…' AND user_id = 'u-1' AND event = 'login'`):
+    /// for database tables, whose rows have no line numbers.
+    pub fn name_rows_by_key(&mut self) {
+        self.by_key = true;
+    }
+
+    /// Row `row` of `raw` named by the table's key columns.
+    fn key_of(&self, raw: &RawBatch, row: usize) -> String {
+        let parts: Vec<String> = self
+            .table
+            .key_columns()
+            .iter()
+            .filter_map(|&c| raw.column(c).map(|a| (c, a)))
+            .map(|(c, a)| {
+                if a.is_null(row) {
+                    format!("{c} IS NULL")
+                } else {
+                    format!("{c} = '{}'", cell_text(a, row).replace('\'', "''"))
+                }
+            })
+            .collect();
+        if parts.is_empty() {
+            "(no key column read)".into()
+        } else {
+            parts.join(" AND ")
+        }
+    }
+
     /// Validates one batch.
     pub fn validate(&mut self, raw: RawBatch) -> Result<Validated, EngineError> {
         let n = raw.len();
@@ -301,9 +334,14 @@ impl Validator {
         let mut rejected: Vec<RejectedRow> = Vec::new();
         for i in &issues {
             // Issues are found on the rows of `raw`, so both lookups hit.
-            let (Some(&location), Some(kept)) = (raw.locations.get(i.row), keep.get_mut(i.row))
+            let (Some(location), Some(kept)) = (raw.locations.get(i.row), keep.get_mut(i.row))
             else {
                 continue;
+            };
+            let location = if self.by_key {
+                Location::Key(self.key_of(&raw, i.row))
+            } else {
+                location.clone()
             };
             let value = raw
                 .column(i.column)
@@ -319,7 +357,7 @@ impl Validator {
             if *kept {
                 *kept = false;
                 rejected.push(RejectedRow {
-                    location,
+                    location: issue.location.clone(),
                     values: raw
                         .columns
                         .iter()
@@ -466,10 +504,16 @@ impl Validator {
                     Some(first) => issues.push(CellIssue {
                         row,
                         column: id_col,
-                        reason: format!("duplicate {id_col} (first seen at {first})"),
+                        reason: match first {
+                            // A database row is named by this very id.
+                            _ if self.by_key => {
+                                format!("duplicate {id_col} (on more than one row)")
+                            }
+                            _ => format!("duplicate {id_col} (first seen at {first})"),
+                        },
                     }),
                     None => {
-                        self.seen_ids.insert(id.to_string(), *location);
+                        self.seen_ids.insert(id.to_string(), location.clone());
                     }
                 }
             }

@@ -14,6 +14,7 @@ use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
 
+use super::okrs::{init, json, ws};
 use super::{arg, okapi};
 
 /// The test database and a fresh schema in it, dropped at the end.
@@ -219,6 +220,44 @@ async fn every_kpi_from_postgresql_equals_the_same_tables_as_files() {
         "{}",
         check.stdout
     );
+
+    // A workspace whose data is the schema: a refresh stores the catalog
+    // and computes again every time (no fingerprint for a database).
+    let w = init();
+    let toml = w.path().join("okapi.toml");
+    let text = std::fs::read_to_string(&toml).unwrap();
+    let with_url = |u: &str| text.replace("data = \"data\"", &format!("data = \"{u}\""));
+    assert_ne!(with_url(&url), text, "the settings name a data directory");
+    std::fs::write(&toml, with_url(&url)).unwrap();
+    for _ in 0..2 {
+        let r = json(ws(w.path(), &["refresh", "--format", "json"]).expect_code(0));
+        assert_eq!(r["unchanged"], false, "{r}");
+        assert!(
+            r["fingerprint"].as_str().unwrap().starts_with("postgres:"),
+            "{r}"
+        );
+        assert!(r["values"].as_u64().unwrap() > 1_000, "{r}");
+    }
+    // The workspace's MRR is the files' (the latest month of each).
+    let kpi = |args: &[&str]| json(okapi(args).expect_code(0));
+    let from_files = kpi(&[
+        "kpi",
+        "--data",
+        &arg(&data),
+        "--kpi",
+        "mrr",
+        "--format",
+        "json",
+    ]);
+    let from_ws = json(ws(w.path(), &["kpi", "--kpi", "mrr", "--format", "json"]).expect_code(0));
+    assert_eq!(from_files, from_ws);
+    // A password has no place in okapi.toml.
+    let secret = url.replace("postgres://", "postgres://postgres:hunter2@");
+    std::fs::write(&toml, with_url(&secret)).unwrap();
+    let refused = ws(w.path(), &["refresh"]);
+    assert_ne!(refused.code, Some(0));
+    assert!(refused.stderr.contains("PGPASSWORD"), "{}", refused.stderr);
+    assert!(!refused.stderr.contains("hunter2"), "{}", refused.stderr);
     schema.drop().await;
 }
 

@@ -159,11 +159,12 @@ pub fn fingerprint_of(location: &DataLocation) -> Result<String, AppError> {
 }
 
 /// The fingerprint of the data directory `dir`: the SHA-256 of one line
-/// `name:size:mtime_ns` per table file, sorted by name. Blocking.
+/// `name:size:mtime_ns` per table file (each file of a partitioned table),
+/// sorted by name. Blocking.
 pub fn fingerprint(dir: &Path) -> Result<String, AppError> {
     let data = DataDir::open(dir)?;
     let mut lines = Vec::new();
-    for file in data.files.values() {
+    for file in data.files.values().flat_map(|f| f.files()) {
         let meta = std::fs::metadata(&file.path).map_err(|source| AppError::Read {
             path: file.path.clone(),
             source,

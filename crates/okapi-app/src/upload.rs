@@ -156,6 +156,12 @@ fn put_in_place(
     } = staged;
     drop(file);
     let name = format!("{}.{}", table.name(), format.extension());
+    if data.join(table.name()).is_dir() {
+        return Err(AppError::Invalid(format!(
+            "{table} is a partitioned directory ({table}/); add a Parquet file to it instead of uploading {name}",
+            table = table.name()
+        )));
+    }
     let dir = DataDir {
         root: staging.0.clone(),
         files: BTreeMap::from([(table, SourceFile::file(table, staged.clone(), format))]),

@@ -167,6 +167,7 @@ mod imp {
                     path: PathBuf::from(format!("{}.{}", url.schema, table.name())),
                     format: Format::Postgres,
                     database: Some(url.clone()),
+                    parts: Vec::new(),
                 },
             );
         }

@@ -1,6 +1,9 @@
 //! Finding a company's tables: in a data directory, one file per table,
 //! named after it, as CSV (`.csv`), Parquet (`.parquet`) or JSON lines
-//! (`.jsonl`); or in a PostgreSQL schema, one table each under the same
+//! (`.jsonl`), or a directory named after it holding Parquet files, laid
+//! out by partition as `events/date=2025-01-31/part-0.parquet` (any
+//! depth of `key=value` directories; read in path order); or in a
+//! PostgreSQL schema, one table each under the same
 //! names ([`DataLocation::Postgres`], read when okapi is built with the
 //! `postgres` feature).
 
@@ -54,6 +57,9 @@ pub struct SourceFile {
     pub format: Format,
     /// The database holding the table ([`Format::Postgres`] only).
     pub database: Option<Arc<PostgresUrl>>,
+    /// For a partitioned table (`path` a directory), its Parquet files in
+    /// path order; empty for a single file.
+    pub parts: Vec<PathBuf>,
 }
 
 impl SourceFile {
@@ -64,7 +70,19 @@ impl SourceFile {
             path,
             format,
             database: None,
+            parts: Vec::new(),
         }
+    }
+
+    /// The files of the table: its parts, or its one file.
+    pub fn files(&self) -> Vec<SourceFile> {
+        if self.parts.is_empty() {
+            return vec![self.clone()];
+        }
+        self.parts
+            .iter()
+            .map(|p| SourceFile::file(self.table, p.clone(), Format::Parquet))
+            .collect()
     }
 
     /// The name shown in messages: the file name, or the database table's
@@ -72,6 +90,9 @@ impl SourceFile {
     pub fn display_name(&self) -> String {
         if self.database.is_some() {
             return self.path.display().to_string();
+        }
+        if let Some(name) = partition_name(&self.path) {
+            return name;
         }
         self.path
             .file_name()
@@ -120,6 +141,23 @@ impl DataDir {
                 source,
             })?;
             let path = entry.path();
+            if path.is_dir() {
+                if let Some(table) = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(|n| n.parse::<Table>().ok())
+                {
+                    let parts = partition_files(&path)?;
+                    found.entry(table).or_default().push(SourceFile {
+                        table,
+                        path,
+                        format: Format::Parquet,
+                        database: None,
+                        parts,
+                    });
+                }
+                continue;
+            }
             if !path.is_file() {
                 continue;
             }
@@ -161,6 +199,70 @@ impl DataDir {
     pub fn get(&self, table: Table) -> Option<&SourceFile> {
         self.files.get(&table)
     }
+}
+
+/// The Parquet files of a partitioned table's directory `dir`, in path
+/// order: `*.parquet` in it and in its `key=value` subdirectories, at any
+/// depth (hidden files and other names are ignored). An empty directory
+/// is an error naming it.
+fn partition_files(dir: &Path) -> Result<Vec<PathBuf>, EngineError> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d).map_err(|source| EngineError::Io {
+            path: d.clone(),
+            source,
+        })?;
+        for entry in entries {
+            let entry = entry.map_err(|source| EngineError::Io {
+                path: d.clone(),
+                source,
+            })?;
+            let path = entry.path();
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            if name.starts_with('.') || name.starts_with('_') {
+                continue;
+            }
+            if path.is_dir() && name.contains('=') {
+                stack.push(path);
+            } else if path.is_file() && name.ends_with(".parquet") {
+                out.push(path);
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(EngineError::File {
+            file: dir.display().to_string(),
+            reason: "a table directory with no Parquet file (expected e.g. date=2025-01-31/part-0.parquet)".into(),
+        });
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// A part file's name in messages: from its table directory on
+/// (`events/date=2025-01-31/part-0.parquet`); `None` for a file that is not
+/// in a `key=value` directory.
+fn partition_name(path: &Path) -> Option<String> {
+    let mut names: Vec<String> = Vec::new();
+    let mut components = path.iter().rev();
+    names.push(components.next()?.to_string_lossy().into_owned());
+    for c in components {
+        let c = c.to_string_lossy().into_owned();
+        let hive = c.contains('=');
+        names.push(c);
+        if !hive {
+            break;
+        }
+    }
+    // The file, at least one `key=value`, and the table directory.
+    if names.len() < 3 || names.get(1).is_none_or(|n| !n.contains('=')) {
+        return None;
+    }
+    names.reverse();
+    Some(names.join("/"))
 }
 
 /// Where a company's data is: a directory of table files, or a schema of a

@@ -29,6 +29,8 @@ mod okr_sheets;
 mod okrs;
 #[path = "cli/outputs.rs"]
 mod outputs;
+#[path = "cli/partitioned.rs"]
+mod partitioned;
 #[path = "cli/postgres_source.rs"]
 mod postgres_source;
 #[path = "cli/ranges_and_segments.rs"]

@@ -281,6 +281,16 @@ pub fn scan_columns(
     sink: &mut dyn FnMut(&RecordBatch) -> Result<(), EngineError>,
     rejects: RejectSink<'_>,
 ) -> Result<ScanOutcome, EngineError> {
+    if !file.parts.is_empty() {
+        // A partitioned table: its files one after the other, each one's
+        // issues in its own order.
+        let mut outcome = ScanOutcome::default();
+        for part in file.files() {
+            let o = scan_columns(&part, only, quality, sink, rejects)?;
+            outcome.issues.append(o.issues);
+        }
+        return Ok(outcome);
+    }
     let mut outcome = ScanOutcome::default();
     let mut handle = |v: Validated| -> Result<(), EngineError> {
         quality.add_issues(&v.issues);

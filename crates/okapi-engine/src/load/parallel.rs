@@ -32,52 +32,60 @@ pub fn scan_parallel<S: Send>(
     new_sink: &(dyn Fn() -> S + Sync),
     add: &(dyn Fn(&mut S, &RecordBatch) + Sync),
 ) -> Result<(Vec<Part<S>>, ScanOutcome), EngineError> {
-    if file.format != Format::Parquet || threads <= 1 {
+    if file.format != Format::Parquet || (threads <= 1 && file.parts.is_empty()) {
         return single(file, only, zone, new_sink, add);
     }
-    let (builder, _, _) = super::parquet_reader::open(file, only)?;
-    let groups: Vec<u64> = builder
-        .metadata()
-        .row_groups()
-        .iter()
-        .map(|g| {
-            u64::try_from(g.num_rows()).map_err(|_| EngineError::File {
-                file: file.display_name(),
+    // Every row group of every file (one file, or a partitioned table's
+    // files in path order): (file, group, rows, first row in its file).
+    let files = file.files();
+    let mut units: Vec<Unit> = Vec::new();
+    for (f, part) in files.iter().enumerate() {
+        let (builder, _, _) = super::parquet_reader::open(part, only)?;
+        let mut offset = 0u64;
+        for (g, rg) in builder.metadata().row_groups().iter().enumerate() {
+            let rows = u64::try_from(rg.num_rows()).map_err(|_| EngineError::File {
+                file: part.display_name(),
                 reason: format!(
                     "not a readable Parquet file: its footer gives a row group {} rows",
-                    g.num_rows()
+                    rg.num_rows()
                 ),
-            })
-        })
-        .collect::<Result<_, _>>()?;
-    if groups.len() < 2 {
+            })?;
+            units.push(Unit {
+                file: f,
+                group: g,
+                rows,
+                offset,
+            });
+            offset = offset.saturating_add(rows);
+        }
+    }
+    if files.len() == 1 && units.len() < 2 {
         return single(file, only, zone, new_sink, add);
     }
-    drop(builder);
     // Contiguous ranges of row groups with about equal rows. Row counts are
     // i64 in the footer: their sums are taken in u128, where no file can
     // overflow them.
-    let total: u128 = groups.iter().map(|&n| u128::from(n)).sum();
-    let mut ranges: Vec<(usize, usize, u64)> = Vec::new(); // (first group, end group, first row offset)
-    let (mut start, mut acc, mut offset) = (0usize, 0u128, 0u64);
-    for (i, n) in groups.iter().enumerate() {
-        acc += u128::from(*n);
+    let threads = threads.max(1);
+    let total: u128 = units.iter().map(|u| u128::from(u.rows)).sum();
+    let mut ranges: Vec<&[Unit]> = Vec::new();
+    let (mut start, mut acc) = (0usize, 0u128);
+    for (i, u) in units.iter().enumerate() {
+        acc += u128::from(u.rows);
         let want = total * (ranges.len() as u128 + 1) / threads as u128;
         if acc >= want && ranges.len() + 1 < threads {
-            ranges.push((start, i + 1, offset));
-            offset = u64::try_from(acc).unwrap_or(u64::MAX);
+            ranges.push(units.get(start..i + 1).unwrap_or_default());
             start = i + 1;
         }
     }
-    if start < groups.len() {
-        ranges.push((start, groups.len(), offset));
+    if start < units.len() {
+        ranges.push(units.get(start..).unwrap_or_default());
     }
+    let files = &files;
     let results: Vec<Result<(Part<S>, ScanOutcome), EngineError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = ranges
             .iter()
-            .map(|&(first, end, offset)| {
-                scope
-                    .spawn(move || scan_part(file, only, zone, (first, end, offset), new_sink, add))
+            .map(|&range| {
+                scope.spawn(move || scan_part(file, files, range, only, zone, new_sink, add))
             })
             .collect();
         handles
@@ -102,6 +110,16 @@ pub fn scan_parallel<S: Send>(
     Ok((parts, outcome))
 }
 
+/// One row group of one file of a table.
+struct Unit {
+    /// Index of its file.
+    file: usize,
+    group: usize,
+    rows: u64,
+    /// Rows of the file before this group.
+    offset: u64,
+}
+
 fn single<S>(
     file: &SourceFile,
     only: Option<&[&str]>,
@@ -124,24 +142,37 @@ fn single<S>(
     Ok((vec![Part { sink, quality }], outcome))
 }
 
-/// Scans row groups `first..end`, whose first row is numbered `offset + 1`.
+/// Scans the row groups `units` (contiguous, in file order) of the files
+/// `files` of `table` into one part.
 fn scan_part<S>(
-    file: &SourceFile,
+    table: &SourceFile,
+    files: &[SourceFile],
+    units: &[Unit],
     only: Option<&[&str]>,
     zone: Zone,
-    (first, end, offset): (usize, usize, u64),
     new_sink: &(dyn Fn() -> S + Sync),
     add: &(dyn Fn(&mut S, &RecordBatch) + Sync),
 ) -> Result<(Part<S>, ScanOutcome), EngineError> {
     let mut sink = new_sink();
-    let mut quality = QualityAccumulator::new(file.table, file.display_name(), zone);
+    let mut quality = QualityAccumulator::new(table.table, table.display_name(), zone);
     let mut outcome = ScanOutcome::default();
-    super::parquet_reader::read_groups(
-        file,
-        only,
-        Some((first..end).collect()),
-        offset,
-        &mut |v| {
+    // Runs of groups of one file.
+    let mut i = 0;
+    while let Some(first) = units.get(i) {
+        let mut end = i + 1;
+        while units.get(end).is_some_and(|u| u.file == first.file) {
+            end += 1;
+        }
+        let groups: Vec<usize> = units
+            .get(i..end)
+            .unwrap_or_default()
+            .iter()
+            .map(|u| u.group)
+            .collect();
+        let Some(file) = files.get(first.file) else {
+            break;
+        };
+        super::parquet_reader::read_groups(file, only, Some(groups), first.offset, &mut |v| {
             quality.add_issues(&v.issues);
             quality.add(&v.batch);
             if v.batch.num_rows() > 0 {
@@ -151,7 +182,8 @@ fn scan_part<S>(
                 outcome.issues.push(i);
             }
             Ok(())
-        },
-    )?;
+        })?;
+        i = end;
+    }
     Ok((Part { sink, quality }, outcome))
 }

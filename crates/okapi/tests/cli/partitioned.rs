@@ -1,0 +1,157 @@
+//! A partitioned events table (`events/date=YYYY-MM-DD/*.parquet`, as
+//! DataFusion's `COPY … PARTITIONED BY` writes it) gives exactly the KPIs of
+//! the same events in one file, and a bad row is named by its part file.
+
+use std::path::Path;
+
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+
+use super::{arg, okapi};
+
+/// Copies the tables of `from` into `to`, the events partitioned by day.
+async fn partition(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_file() && p.file_name().unwrap() != "events.parquet" {
+            std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    let ctx = SessionContext::new();
+    ctx.register_parquet(
+        "events",
+        arg(&from.join("events.parquet")),
+        ParquetReadOptions::default(),
+    )
+    .await
+    .unwrap();
+    let out = to.join("events");
+    std::fs::create_dir_all(&out).unwrap();
+    ctx.sql(&format!(
+        "COPY (SELECT *, to_char(ts, '%Y-%m-%d') AS date FROM events) \
+         TO '{}/' STORED AS PARQUET PARTITIONED BY (date)",
+        arg(&out)
+    ))
+    .await
+    .unwrap()
+    .collect()
+    .await
+    .unwrap();
+}
+
+/// The files under `dir`, at any depth.
+fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_partitioned_by_day_gives_the_kpis_of_one_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = dir.path().join("one");
+    okapi(&[
+        "demo",
+        "--out",
+        &arg(&one),
+        "--accounts",
+        "120",
+        "--events",
+        "20000",
+        "--months",
+        "8",
+        "--end",
+        "2025-06-30",
+        "--quiet",
+    ])
+    .expect_code(0);
+    let parts = dir.path().join("parts");
+    partition(&one, &parts).await;
+    let written = files_under(&parts.join("events"));
+    // One directory per day with events: about 240 days in 8 months.
+    let days: std::collections::BTreeSet<_> = written
+        .iter()
+        .map(|p| p.parent().unwrap().to_path_buf())
+        .collect();
+    assert!(days.len() > 200, "{} day directories", days.len());
+    assert!(
+        days.iter().all(|d| d
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("date=")),
+        "hive-style directories"
+    );
+
+    for grain in ["day", "week", "month", "quarter"] {
+        let run = |d: &Path| {
+            let r = okapi(&[
+                "kpi",
+                "--data",
+                &arg(d),
+                "--grain",
+                grain,
+                "--format",
+                "json",
+            ]);
+            r.expect_code(0);
+            r.stdout
+        };
+        let (a, b) = (run(&one), run(&parts));
+        assert!(a.len() > 1_000, "{grain}: a real report");
+        assert_eq!(a, b, "{grain}: the partitioned table's KPIs differ");
+    }
+    let check = okapi(&["check", "--data", &arg(&parts)]);
+    check.expect_code(0);
+    assert!(check.stdout.contains("events (events)"), "{}", check.stdout);
+    assert!(
+        check.stdout.contains("rows: 20000 valid"),
+        "{}",
+        check.stdout
+    );
+
+    // A late file in one day's directory, with a row without its event.
+    let day = days.iter().next().unwrap();
+    let ctx = SessionContext::new();
+    ctx.sql(&format!(
+        "COPY (SELECT CAST('2024-11-01T08:00:00Z' AS TIMESTAMP) AS ts, 'u-late' AS user_id, \
+                'a-late' AS account_id, CAST(NULL AS VARCHAR) AS event) \
+         TO '{}' STORED AS PARQUET",
+        arg(&day.join("late.parquet"))
+    ))
+    .await
+    .unwrap()
+    .collect()
+    .await
+    .unwrap();
+    let bad = okapi(&["check", "--data", &arg(&parts)]);
+    assert_eq!(bad.code, Some(1), "{}", bad.stderr);
+    let day_name = day.file_name().unwrap().to_str().unwrap();
+    assert!(
+        bad.stderr.contains(&format!(
+            "events/{day_name}/late.parquet: row 1, column event: missing value"
+        )),
+        "{}",
+        bad.stderr
+    );
+    assert!(bad.stdout.contains("rows: 20000 valid, 1 invalid"), "{}", bad.stdout);
+
+    // `events/` beside `events.parquet` is ambiguous.
+    std::fs::remove_file(day.join("late.parquet")).unwrap();
+    std::fs::copy(one.join("events.parquet"), parts.join("events.parquet")).unwrap();
+    let both = okapi(&["kpi", "--data", &arg(&parts)]);
+    assert_ne!(both.code, Some(0));
+    assert!(
+        both.stderr.contains("several files for table events"),
+        "{}",
+        both.stderr
+    );
+}

@@ -36,7 +36,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use okapi_core::period::Grain;
 use okapi_core::settings::Settings;
 use okapi_engine::EngineError;
-use okapi_engine::compute::{Engine, KpiReport, Segment, kpi_info};
+use okapi_engine::compute::{Engine, EventsRefresh, KpiReport, Segment, kpi_info};
 use okapi_engine::source::{DataDir, DataLocation};
 use okapi_store::{KpiRefresh, StoredKpiValue};
 use serde::Serialize;
@@ -73,6 +73,10 @@ pub struct RefreshReport {
     pub findings: crate::findings::RecordedFindings,
     /// The alerts the rules raised from them, sent after the findings.
     pub alerts: crate::alerts::AlertsReport,
+    /// What was done with the events: every file scanned, only the files
+    /// added since the last refresh, or none (absent when nothing was
+    /// computed, or the data has no events table or is in a database).
+    pub events: Option<EventsRefresh>,
 }
 
 /// One set of values stored: a grain and a segment (`""` for all
@@ -291,11 +295,12 @@ pub mod views {
 }
 
 /// What [`compute`] gives: the sets of values, the views, the links it
-/// skipped.
+/// skipped, what it did with the events' saved state.
 type Computed = (
     Vec<ComputedSet>,
     Vec<(&'static str, String)>,
     Vec<SkippedLink>,
+    Option<EventsRefresh>,
 );
 
 /// Loads the data once for the catalog and computes it at every grain
@@ -304,11 +309,15 @@ fn compute(
     dir: &DataLocation,
     settings: &Settings,
     segmented: &Segmented,
+    cache: Option<&Path>,
 ) -> Result<Computed, AppError> {
     let data = DataDir::open_location(dir)?;
     let ids = KpiSelection::all(settings).ids().to_vec();
     let mut sets = Vec::new();
-    let engine = Engine::for_kpis(&data, settings, &ids, None)?;
+    let (engine, events) = match cache {
+        Some(cache) => Engine::for_kpis_cached(&data, settings, &ids, cache)?,
+        None => (Engine::for_kpis(&data, settings, &ids, None)?, None),
+    };
     for grain in Grain::ALL {
         let periods = engine.periods(grain, None, None)?;
         sets.push(ComputedSet {
@@ -368,7 +377,7 @@ fn compute(
             });
         }
     }
-    Ok((sets, views, skipped))
+    Ok((sets, views, skipped, events))
 }
 
 /// Computes and stores the workspace's KPI values (see the module's
@@ -421,6 +430,7 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
             duration_ms: duration_ms(started),
             findings,
             alerts,
+            events: None,
         });
     }
 
@@ -459,9 +469,15 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
     }
 
     let settings = Arc::clone(&ws.settings);
-    let (computed, views, more_skipped) = {
+    let cache = ws.events_state();
+    if force && let Some(c) = &cache {
+        // A forced refresh scans every events file again.
+        okapi_engine::compute::events::state::forget(c)?;
+    }
+    let (computed, views, more_skipped, events) = {
         let dir = dir.clone();
-        tokio::task::spawn_blocking(move || compute(&dir, &settings, &segmented)).await??
+        tokio::task::spawn_blocking(move || compute(&dir, &settings, &segmented, cache.as_deref()))
+            .await??
     };
     skipped.extend(more_skipped);
     skipped.sort_by(|a, b| a.key_result.cmp(&b.key_result));
@@ -548,6 +564,7 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
         duration_ms,
         findings,
         alerts,
+        events,
     })
 }
 

@@ -106,6 +106,15 @@ impl Workspace {
         Ok(DataLocation::from_setting(data, &self.root)?)
     }
 
+    /// Where the events scan's state is kept between refreshes
+    /// (`.okapi/events-state` beside the settings), for data in a directory.
+    pub fn events_state(&self) -> Option<PathBuf> {
+        match self.data_location() {
+            Ok(DataLocation::Dir(_)) => Some(self.root.join(".okapi").join("events-state")),
+            _ => None,
+        }
+    }
+
     /// The data directory, for what writes files into it (uploads, the
     /// visits import); refused when the data is in a database.
     pub fn data_dir(&self) -> Result<PathBuf, AppError> {

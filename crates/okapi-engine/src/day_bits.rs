@@ -29,6 +29,22 @@ impl DayBits {
         DayBits::default()
     }
 
+    /// The set as stored: the day of bit 0 of the first word (a multiple
+    /// of 64) and the words.
+    pub fn parts(&self) -> (DayNum, &[u64]) {
+        (self.base, &self.words)
+    }
+
+    /// A set from [`DayBits::parts`]; `None` when `base` is not a multiple
+    /// of 64 or the words reach past the days okapi handles.
+    pub fn from_parts(base: DayNum, words: Vec<u64>) -> Option<DayBits> {
+        let span = i64::try_from(words.len()).ok()?.checked_mul(64)?;
+        if base.rem_euclid(64) != 0 || i64::from(base).checked_add(span)? > i64::from(DayNum::MAX) {
+            return None;
+        }
+        Some(DayBits { base, words })
+    }
+
     pub fn is_empty(&self) -> bool {
         self.words.iter().all(|w| *w == 0)
     }

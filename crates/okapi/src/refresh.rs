@@ -39,6 +39,18 @@ fn print(out: &mut dyn Write, r: &RefreshReport) -> std::io::Result<()> {
         r.duration_ms as f64 / 1000.0,
         r.computed_at.format("%Y-%m-%d %H:%M:%S UTC")
     )?;
+    if let Some(e) = &r.events {
+        let what = match e.mode {
+            okapi_engine::compute::EventsMode::Full => "every events file scanned",
+            okapi_engine::compute::EventsMode::Appended => "only new events files scanned",
+            okapi_engine::compute::EventsMode::Reused => "no events file scanned",
+        };
+        writeln!(
+            out,
+            "Events: {what} ({} of {} files, {} of {} rows): {}.",
+            e.files_scanned, e.files, e.rows_scanned, e.rows, e.reason
+        )?;
+    }
     writeln!(out)?;
     writeln!(
         out,

@@ -38,6 +38,8 @@ use okapi_core::timezone::{MICROS_PER_DAY, Zone};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+pub mod state;
+
 use super::revenue::{Revenue, col};
 use crate::day_bits::DayBits;
 use crate::error::EngineError;
@@ -673,6 +675,12 @@ impl EventsScan {
             self.see_instants(lo, hi);
         }
         self.rows += other.rows;
+    }
+
+    /// The earliest and latest event instants (µs), before any segment
+    /// filter.
+    pub fn ts_range(&self) -> Option<(i64, i64)> {
+        self.ts_range
     }
 
     /// Events counted (after the segment filter).

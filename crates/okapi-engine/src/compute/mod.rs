@@ -37,6 +37,7 @@ use okapi_core::ttv::{
     AccountTtv, MilestoneRow, PhaseStat, phase_stats, timelines as ttv_timelines,
 };
 use rust_decimal::Decimal;
+use serde::Serialize;
 
 use crate::error::EngineError;
 use crate::load::cells::{MONEY_SCALE, decimal_of};
@@ -67,6 +68,215 @@ impl std::str::FromStr for Segment {
             _ => Err(format!("segment `{s}` is not COLUMN=VALUE")),
         }
     }
+}
+
+/// What [`Engine::for_kpis_cached`] did with the events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EventsRefresh {
+    /// `full` (every file scanned), `appended` (only new files scanned and
+    /// folded into the saved state) or `reused` (nothing new).
+    pub mode: EventsMode,
+    /// Why, in words.
+    pub reason: String,
+    /// Files scanned, and files in the table.
+    pub files_scanned: u64,
+    pub files: u64,
+    /// Rows scanned now, and rows in the state.
+    pub rows_scanned: u64,
+    pub rows: u64,
+}
+
+/// How the events were brought up to date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum EventsMode {
+    Full,
+    Appended,
+    Reused,
+}
+
+/// Scans the events `file` (every part) on every core into one state.
+fn scan_events(
+    file: &crate::source::SourceFile,
+    opts: EventOptions,
+    zone: okapi_core::timezone::Zone,
+) -> Result<(EventsScan, TableQuality), EngineError> {
+    let columns = opts.columns();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (parts, outcome) = crate::load::parallel::scan_parallel(
+        file,
+        threads,
+        Some(&columns),
+        zone,
+        &|| EventsScan::new(opts.clone()),
+        &|scan, b| scan.add(b),
+    )?;
+    if !outcome.issues.is_empty() {
+        return Err(EngineError::InvalidRows(outcome.issues));
+    }
+    let mut parts = parts.into_iter();
+    let Some(first) = parts.next() else {
+        return Err(EngineError::File {
+            file: file.display_name(),
+            reason: "no rows could be read".into(),
+        });
+    };
+    let (mut scan, mut q) = (first.sink, first.quality);
+    for p in parts {
+        scan.merge(p.sink);
+        q.merge_following(p.quality);
+    }
+    scan.finish();
+    scan.check().map_err(|e| EngineError::File {
+        file: file.display_name(),
+        reason: e.to_string(),
+    })?;
+    Ok((scan, q.finish()))
+}
+
+/// The events of `file` brought up to date from the state saved in
+/// `cache`: only files not folded into it yet are scanned, unless a file
+/// folded in changed or is gone (then all are). Saves the new state.
+fn scan_events_cached(
+    file: &crate::source::SourceFile,
+    root: &std::path::Path,
+    opts: EventOptions,
+    cache: &std::path::Path,
+) -> Result<(EventsScan, EventsRefresh), EngineError> {
+    use events::state::{self, FileStamp, Meta};
+    let files = file.files();
+    let mut stamps = Vec::with_capacity(files.len());
+    for f in &files {
+        let name = f
+            .path
+            .strip_prefix(root)
+            .unwrap_or(&f.path)
+            .to_string_lossy()
+            .into_owned();
+        stamps.push(FileStamp::of(&f.path, name)?);
+    }
+    let zone = opts.zone;
+    let key = state::settings_key(&opts);
+    let saved = match state::load(cache, &opts) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!("{e}");
+            None
+        }
+    };
+    let (base, new, mode, reason): (Option<EventsScan>, Vec<usize>, EventsMode, String) =
+        match saved {
+            None => (
+                None,
+                (0..files.len()).collect(),
+                EventsMode::Full,
+                "no saved state for these settings".into(),
+            ),
+            Some((meta, scan)) => {
+                let current: HashMap<&str, &FileStamp> =
+                    stamps.iter().map(|s| (s.name.as_str(), s)).collect();
+                match meta
+                    .files
+                    .iter()
+                    .find(|s| current.get(s.name.as_str()) != Some(s))
+                {
+                    Some(gone) => (
+                        None,
+                        (0..files.len()).collect(),
+                        EventsMode::Full,
+                        if current.contains_key(gone.name.as_str()) {
+                            format!("{} changed", gone.name)
+                        } else {
+                            format!("{} was removed", gone.name)
+                        },
+                    ),
+                    None => {
+                        let known: HashSet<&str> =
+                            meta.files.iter().map(|s| s.name.as_str()).collect();
+                        let new: Vec<usize> = stamps
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, s)| !known.contains(s.name.as_str()))
+                            .map(|(i, _)| i)
+                            .collect();
+                        let (mode, reason) = if new.is_empty() {
+                            (EventsMode::Reused, "no new events file".to_string())
+                        } else {
+                            let names: Vec<&str> = new
+                                .iter()
+                                .filter_map(|&i| stamps.get(i))
+                                .map(|s| s.name.as_str())
+                                .take(3)
+                                .collect();
+                            let more = new.len().saturating_sub(names.len());
+                            (
+                                EventsMode::Appended,
+                                format!(
+                                    "{} new file(s): {}{}",
+                                    new.len(),
+                                    names.join(", "),
+                                    if more > 0 {
+                                        format!(" and {more} more")
+                                    } else {
+                                        String::new()
+                                    }
+                                ),
+                            )
+                        };
+                        (Some(scan), new, mode, reason)
+                    }
+                }
+            }
+        };
+    let mut scan = base.unwrap_or_else(|| EventsScan::new(opts.clone()));
+    let before = scan.rows();
+    if !new.is_empty() {
+        let part = crate::source::SourceFile {
+            table: file.table,
+            path: file.path.clone(),
+            format: file.format,
+            database: None,
+            parts: new
+                .iter()
+                .filter_map(|&i| files.get(i))
+                .map(|f| f.path.clone())
+                .collect(),
+        };
+        let (fresh, _) = scan_events(&part, opts, zone)?;
+        scan.merge(fresh);
+    }
+    scan.finish();
+    scan.check().map_err(|e| EngineError::File {
+        file: file.display_name(),
+        reason: e.to_string(),
+    })?;
+    if mode != EventsMode::Reused {
+        let meta = Meta {
+            version: state::VERSION,
+            settings: key,
+            files: stamps,
+            rows: scan.rows(),
+            ts_range: scan.ts_range(),
+        };
+        state::save(&scan, &meta, cache)?;
+    }
+    let report = EventsRefresh {
+        mode,
+        reason,
+        files_scanned: if mode == EventsMode::Full {
+            files.len() as u64
+        } else {
+            new.len() as u64
+        },
+        files: files.len() as u64,
+        rows_scanned: scan
+            .rows()
+            .saturating_sub(if mode == EventsMode::Full { 0 } else { before }),
+        rows: scan.rows(),
+    };
+    Ok((scan, report))
 }
 
 /// A loaded data directory, ready to answer reports.
@@ -114,6 +324,35 @@ impl Engine {
         Engine::open_with(dir, settings, &tables_for(settings, ids), segment, needs)
     }
 
+    /// [`Engine::for_kpis`] over the whole data (no segment), with the
+    /// events scan's state kept in `cache` between calls: only the events
+    /// files added since the state was saved are scanned (see
+    /// [`events::state`]); a file changed or removed, other settings, or no
+    /// state means a full scan. Says what it scanned and why. The events'
+    /// quality report is not produced on this path.
+    pub fn for_kpis_cached(
+        dir: &DataDir,
+        settings: &Settings,
+        ids: &[String],
+        cache: &std::path::Path,
+    ) -> Result<(Engine, Option<EventsRefresh>), EngineError> {
+        let builtin = builtin_closure(settings, ids);
+        let needs = match builtin {
+            Some(set) => EventNeeds::for_kpis(set.iter().map(|s| s.as_str())),
+            None => EventNeeds::ALL,
+        };
+        let mut refresh = None;
+        let engine = Engine::open_inner(
+            dir,
+            settings,
+            &tables_for(settings, ids),
+            None,
+            needs,
+            Some((cache, &mut refresh)),
+        )?;
+        Ok((engine, refresh))
+    }
+
     /// [`Engine::open`] keeping only `needs` of the events.
     pub fn open_with(
         dir: &DataDir,
@@ -121,6 +360,17 @@ impl Engine {
         tables: &[Table],
         segment: Option<Segment>,
         needs: EventNeeds,
+    ) -> Result<Engine, EngineError> {
+        Engine::open_inner(dir, settings, tables, segment, needs, None)
+    }
+
+    fn open_inner(
+        dir: &DataDir,
+        settings: &Settings,
+        tables: &[Table],
+        segment: Option<Segment>,
+        needs: EventNeeds,
+        cache: Option<(&std::path::Path, &mut Option<EventsRefresh>)>,
     ) -> Result<Engine, EngineError> {
         let mut loaded: HashMap<Table, LoadedTable> = HashMap::new();
         let mut quality = Vec::new();
@@ -166,38 +416,18 @@ impl Engine {
         {
             let mut opts = EventOptions::from_settings(settings, needs);
             opts.accounts = segment_accounts.clone();
-            let columns = opts.columns();
-            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-            let (parts, outcome) = crate::load::parallel::scan_parallel(
-                file,
-                threads,
-                Some(&columns),
-                settings.time_zone,
-                &|| EventsScan::new(opts.clone()),
-                &|scan, b| scan.add(b),
-            )?;
-            if !outcome.issues.is_empty() {
-                return Err(EngineError::InvalidRows(outcome.issues));
+            match cache {
+                Some((cache, report)) if segment_accounts.is_none() => {
+                    let (scan, r) = scan_events_cached(file, &dir.root, opts, cache)?;
+                    *report = Some(r);
+                    events = Some(scan);
+                }
+                _ => {
+                    let (scan, q) = scan_events(file, opts, settings.time_zone)?;
+                    quality.push(q);
+                    events = Some(scan);
+                }
             }
-            let mut parts = parts.into_iter();
-            let Some(first) = parts.next() else {
-                return Err(EngineError::File {
-                    file: file.display_name(),
-                    reason: "no rows could be read".into(),
-                });
-            };
-            let (mut scan, mut q) = (first.sink, first.quality);
-            for p in parts {
-                scan.merge(p.sink);
-                q.merge_following(p.quality);
-            }
-            scan.finish();
-            scan.check().map_err(|e| EngineError::File {
-                file: file.display_name(),
-                reason: e.to_string(),
-            })?;
-            quality.push(q.finish());
-            events = Some(scan);
         }
         let mut engine = Engine {
             settings: settings.clone(),

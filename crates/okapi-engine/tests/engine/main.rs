@@ -11,5 +11,6 @@ mod anchor;
 mod bad_parquet;
 mod demo;
 mod hostile;
+mod incremental;
 mod kpis;
 mod parallel;

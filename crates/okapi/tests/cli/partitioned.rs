@@ -6,6 +6,7 @@ use std::path::Path;
 
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 
+use super::okrs::{init, json, ws};
 use super::{arg, okapi};
 
 /// Copies the tables of `from` into `to`, the events partitioned by day.
@@ -142,7 +143,11 @@ async fn a_table_partitioned_by_day_gives_the_kpis_of_one_file() {
         "{}",
         bad.stderr
     );
-    assert!(bad.stdout.contains("rows: 20000 valid, 1 invalid"), "{}", bad.stdout);
+    assert!(
+        bad.stdout.contains("rows: 20000 valid, 1 invalid"),
+        "{}",
+        bad.stdout
+    );
 
     // `events/` beside `events.parquet` is ambiguous.
     std::fs::remove_file(day.join("late.parquet")).unwrap();
@@ -153,5 +158,89 @@ async fn a_table_partitioned_by_day_gives_the_kpis_of_one_file() {
         both.stderr.contains("several files for table events"),
         "{}",
         both.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_scans_only_the_events_files_added_since_the_last() {
+    let w = init();
+    let demo = w.path().join("demo");
+    okapi(&[
+        "demo",
+        "--out",
+        &arg(&demo),
+        "--accounts",
+        "60",
+        "--events",
+        "8000",
+        "--months",
+        "4",
+        "--end",
+        "2025-04-30",
+        "--quiet",
+    ])
+    .expect_code(0);
+    let data = w.path().join("data");
+    std::fs::remove_dir_all(&data).unwrap();
+    partition(&demo, &data).await;
+    // The last day is held back, to arrive later.
+    let mut days: Vec<_> = std::fs::read_dir(data.join("events"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    days.sort();
+    let last = days.pop().unwrap();
+    let held = w.path().join("held");
+    std::fs::rename(&last, &held).unwrap();
+    let held_rows: usize = files_under(&held)
+        .iter()
+        .map(|p| {
+            datafusion::parquet::file::reader::SerializedFileReader::new(
+                std::fs::File::open(p).unwrap(),
+            )
+            .map(|r| {
+                use datafusion::parquet::file::reader::FileReader;
+                r.metadata().file_metadata().num_rows() as usize
+            })
+            .unwrap()
+        })
+        .sum();
+    assert!(held_rows > 0);
+
+    let refresh = |args: &[&str]| {
+        let mut all = vec!["refresh", "--format", "json"];
+        all.extend_from_slice(args);
+        json(ws(w.path(), &all).expect_code(0))
+    };
+    let first = refresh(&[]);
+    assert_eq!(first["events"]["mode"], "full", "{first}");
+    assert_eq!(first["events"]["files"], days.len(), "{first}");
+    assert_eq!(first["events"]["rows"], 8000 - held_rows, "{first}");
+
+    // The late day arrives: only its file is scanned.
+    std::fs::rename(&held, &last).unwrap();
+    let second = refresh(&[]);
+    assert_eq!(second["unchanged"], false);
+    let e = &second["events"];
+    assert_eq!(e["mode"], "appended", "{second}");
+    assert_eq!(
+        (e["files_scanned"].as_u64(), e["files"].as_u64()),
+        (Some(1), Some(days.len() as u64 + 1))
+    );
+    assert_eq!(e["rows_scanned"], held_rows, "{second}");
+    assert_eq!(e["rows"], 8000, "{second}");
+    let day = last.file_name().unwrap().to_str().unwrap();
+    assert!(e["reason"].as_str().unwrap().contains(day), "{second}");
+    // A forced refresh scans everything again (the values are those of
+    // a full scan: the engine's tests compare them after every kind of
+    // change).
+    let forced = refresh(&["--force"]);
+    assert_eq!(forced["events"]["mode"], "full", "{forced}");
+    assert_eq!(forced["values"], second["values"]);
+    let text = ws(w.path(), &["refresh", "--force"]);
+    assert!(
+        text.stdout.contains("Events: every events file scanned"),
+        "{}",
+        text.stdout
     );
 }

@@ -1,0 +1,195 @@
+//! Incremental events: after any sequence of appended days, late files
+//! added to a day already there, and whole days deleted, the KPIs computed
+//! from the saved state plus the new files equal those of a full scan of
+//! the same files, and the scan says what it did.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use datafusion::arrow::array::{Array, TimestampMicrosecondArray};
+use datafusion::arrow::compute::filter_record_batch;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use okapi_core::catalog::CATALOG;
+use okapi_core::period::Grain;
+use okapi_core::settings::{Profile, Settings};
+use okapi_engine::compute::{Engine, EventsMode};
+use okapi_engine::demo::{DemoOptions, generate};
+use okapi_engine::source::DataDir;
+use proptest::prelude::*;
+
+/// The demo's events split by UTC day: per day, two halves (the second is
+/// the day's "late" events).
+struct Days {
+    schema: Arc<datafusion::arrow::datatypes::Schema>,
+    days: Vec<(NaiveDate, RecordBatch, RecordBatch)>,
+}
+
+fn demo(dir: &Path) -> Days {
+    let opts = DemoOptions {
+        profile: Profile::B2b,
+        out: dir.to_path_buf(),
+        accounts: 40,
+        events: 6_000,
+        months: 3,
+        seed: 11,
+        end: NaiveDate::from_ymd_opt(2025, 3, 31).unwrap(),
+    };
+    generate(&opts, &|_| {}).unwrap();
+    let path = dir.join("events.parquet");
+    let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).unwrap())
+        .unwrap()
+        .build()
+        .unwrap();
+    let batches: Vec<RecordBatch> = reader.map(|b| b.unwrap()).collect();
+    let schema = batches[0].schema();
+    let all = datafusion::arrow::compute::concat_batches(&schema, &batches).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let ts = all
+        .column_by_name("ts")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<TimestampMicrosecondArray>()
+        .unwrap()
+        .clone();
+    let mut by_day: BTreeMap<NaiveDate, Vec<usize>> = BTreeMap::new();
+    for i in 0..ts.len() {
+        let day = chrono::DateTime::from_timestamp_micros(ts.value(i))
+            .unwrap()
+            .date_naive();
+        by_day.entry(day).or_default().push(i);
+    }
+    let pick = |rows: &[usize]| {
+        let mask: datafusion::arrow::array::BooleanArray = (0..all.num_rows())
+            .map(|i| Some(rows.binary_search(&i).is_ok()))
+            .collect();
+        filter_record_batch(&all, &mask).unwrap()
+    };
+    let days = by_day
+        .into_iter()
+        .map(|(d, rows)| {
+            let half = rows.len().div_ceil(2);
+            (d, pick(&rows[..half]), pick(&rows[half..]))
+        })
+        .collect();
+    Days { schema, days }
+}
+
+fn write(path: &Path, schema: &Arc<datafusion::arrow::datatypes::Schema>, b: &RecordBatch) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut w =
+        ArrowWriter::try_new(File::create(path).unwrap(), Arc::clone(schema), None).unwrap();
+    w.write(b).unwrap();
+    w.close().unwrap();
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    /// Write the first half of a day (a new day, or a day deleted before).
+    Append(usize),
+    /// Add the second half of a day already there, as another file.
+    Late(usize),
+    /// Remove a day's directory.
+    Delete(usize),
+}
+
+fn op(days: usize) -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (0..days).prop_map(Op::Append),
+        2 => (0..days).prop_map(Op::Late),
+        1 => (0..days).prop_map(Op::Delete),
+    ]
+}
+
+/// Every KPI of the catalog, per month and per week, as comparable rows.
+fn kpis(e: &Engine) -> Vec<(String, String, String)> {
+    let ids: Vec<String> = CATALOG.iter().map(|k| k.id.to_string()).collect();
+    let mut out = Vec::new();
+    for grain in [Grain::Month, Grain::Week] {
+        let periods = e.periods(grain, None, None).unwrap();
+        for r in e.kpis(&ids, &periods, grain).unwrap().rows {
+            out.push((
+                r.kpi.id,
+                r.period.start.to_string(),
+                format!("{:?}", r.value),
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn appends_late_files_and_deletions_give_the_full_scan_s_kpis() {
+    let base = tempfile::TempDir::new().unwrap();
+    let days = demo(base.path());
+    let n = days.days.len();
+    assert!(n > 80, "{n} days of events");
+    let ids: Vec<String> = CATALOG.iter().map(|k| k.id.to_string()).collect();
+    let settings = Settings::default();
+
+    let config = ProptestConfig {
+        cases: 6,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
+    proptest!(config, |(ops in proptest::collection::vec(op(n), 1..7))| {
+        let work = tempfile::TempDir::new().unwrap();
+        let data = work.path().join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        for e in std::fs::read_dir(base.path()).unwrap() {
+            let p = e.unwrap().path();
+            std::fs::copy(&p, data.join(p.file_name().unwrap())).unwrap();
+        }
+        let cache = work.path().join("state");
+        // A first week of events, so the table is never empty.
+        let mut present: BTreeMap<usize, bool> = BTreeMap::new(); // day → late file written
+        for i in 0..7 {
+            let (d, first, _) = &days.days[i];
+            write(&data.join(format!("events/date={d}/part-0.parquet")), &days.schema, first);
+            present.insert(i, false);
+        }
+        let (_, r) = Engine::for_kpis_cached(&DataDir::open(&data).unwrap(), &settings, &ids, &cache).unwrap();
+        prop_assert_eq!(r.unwrap().mode, EventsMode::Full);
+
+        for op in ops {
+            let expected = match op {
+                Op::Append(i) => {
+                    if present.contains_key(&i) { continue; }
+                    let (d, first, _) = &days.days[i];
+                    write(&data.join(format!("events/date={d}/part-0.parquet")), &days.schema, first);
+                    present.insert(i, false);
+                    EventsMode::Appended
+                }
+                Op::Late(i) => {
+                    let (d, _, late) = &days.days[i];
+                    if present.get(&i) != Some(&false) || late.num_rows() == 0 { continue; }
+                    write(&data.join(format!("events/date={d}/late.parquet")), &days.schema, late);
+                    present.insert(i, true);
+                    EventsMode::Appended
+                }
+                Op::Delete(i) => {
+                    if !present.contains_key(&i) || present.len() == 1 { continue; }
+                    let (d, _, _) = &days.days[i];
+                    std::fs::remove_dir_all(data.join(format!("events/date={d}"))).unwrap();
+                    present.remove(&i);
+                    EventsMode::Full
+                }
+            };
+            let dir = DataDir::open(&data).unwrap();
+            let (cached, report) = Engine::for_kpis_cached(&dir, &settings, &ids, &cache).unwrap();
+            let report = report.unwrap();
+            prop_assert_eq!(report.mode, expected, "{:?}", report);
+            let full = Engine::for_kpis(&dir, &settings, &ids, None).unwrap();
+            prop_assert_eq!(cached.events.as_ref().unwrap().rows(), full.events.as_ref().unwrap().rows());
+            prop_assert_eq!(kpis(&cached), kpis(&full));
+        }
+        // Nothing new: the state is used as it is.
+        let (_, r) = Engine::for_kpis_cached(&DataDir::open(&data).unwrap(), &settings, &ids, &cache).unwrap();
+        let r = r.unwrap();
+        prop_assert_eq!((r.mode, r.files_scanned, r.rows_scanned), (EventsMode::Reused, 0, 0));
+    });
+}

@@ -958,49 +958,39 @@ impl EventsScan {
         Ok(out)
     }
 
-    /// The health inputs of every customer on day `e`. `nps` holds each
-    /// account's NPS responses `(day, score)`, `tickets` its tickets
-    /// `(opened day, closed day)`.
-    pub fn health_inputs(
-        &self,
-        revenue: &Revenue,
-        e: DayNum,
-        nps: &HashMap<String, Vec<(DayNum, i64)>>,
-        tickets: &HashMap<String, Vec<(DayNum, Option<DayNum>)>>,
-        users_of: &HashMap<u32, Vec<&DayBits>>,
-    ) -> Result<Vec<(String, Decimal, HealthInputs)>, ScanBroken> {
+    /// Every customer of `revenue` with what its health reads, looked up
+    /// once for all the days scored: its activity days, its users' day
+    /// sets, its NPS answers and tickets, and its rank by account id (ties
+    /// in score are ordered by it).
+    pub fn health_accounts<'a>(
+        &'a self,
+        revenue: &'a Revenue,
+        nps: &'a HashMap<String, Vec<(DayNum, i64)>>,
+        tickets: &'a HashMap<String, Vec<(DayNum, Option<DayNum>)>>,
+        users_of: &'a HashMap<u32, Vec<&'a DayBits>>,
+    ) -> Result<Vec<HealthAccount<'a>>, ScanBroken> {
         let mut out = Vec::new();
-        for (tl, name) in customers(revenue)? {
-            let mrr = tl.mrr_on(e);
-            if mrr <= Decimal::ZERO {
-                continue;
-            }
+        for (timeline, name) in customers(revenue)? {
             let acc = self.accounts.get(name.as_str()).copied();
-            let days = self.days_of(name)?;
-            let mut inputs = HealthInputs::default();
-            if let Some(days) = days {
-                inputs.active_days_recent = days.count_in(e - 29, e);
-                inputs.active_days_previous = days.count_in(e - 59, e - 30);
-                inputs.days_since_activity = days.last_on_or_before(e).map(|d| (e - d) as i64);
-            }
-            if let Some(users) = acc.and_then(|a| users_of.get(&a)) {
-                inputs.users_total = users
-                    .iter()
-                    .filter(|u| u.last_on_or_before(e).is_some())
-                    .count() as u64;
-                inputs.users_active_30d =
-                    users.iter().filter(|u| u.any_in(e - 29, e)).count() as u64;
-            }
-            inputs.latest_nps = nps
-                .get(name)
-                .and_then(|r| r.iter().filter(|(d, _)| *d <= e).max_by_key(|(d, _)| *d))
-                .map(|(_, s)| *s);
-            inputs.open_tickets = tickets.get(name).map_or(0, |t| {
-                t.iter()
-                    .filter(|(o, c)| *o <= e && c.is_none_or(|c| c > e))
-                    .count() as u64
+            out.push(HealthAccount {
+                timeline,
+                name,
+                rank: 0,
+                days: self.days_of(name)?,
+                users: acc.and_then(|a| users_of.get(&a)).map(Vec::as_slice),
+                nps: nps.get(name).map(Vec::as_slice),
+                tickets: tickets.get(name).map(Vec::as_slice),
             });
-            out.push((name.clone(), mrr, inputs));
+        }
+        let mut order: Vec<usize> = (0..out.len()).collect();
+        order.sort_by(|&a, &b| {
+            let name = |i: usize| out.get(i).map(|h| h.name.as_str());
+            name(a).cmp(&name(b))
+        });
+        for (rank, i) in order.into_iter().enumerate() {
+            if let Some(h) = out.get_mut(i) {
+                h.rank = rank as u32;
+            }
         }
         Ok(out)
     }
@@ -1030,6 +1020,52 @@ fn customers(
         return Err(ScanBroken("MRR timelines and account ids out of step"));
     }
     Ok(revenue.timelines.iter().zip(&revenue.accounts))
+}
+
+/// A customer as its health reads it (see [`EventsScan::health_accounts`]).
+pub struct HealthAccount<'a> {
+    pub timeline: &'a okapi_core::mrr::AccountTimeline,
+    pub name: &'a String,
+    /// Position of `name` among all customers' names, sorted.
+    pub rank: u32,
+    days: Option<&'a DayBits>,
+    users: Option<&'a [&'a DayBits]>,
+    nps: Option<&'a [(DayNum, i64)]>,
+    tickets: Option<&'a [(DayNum, Option<DayNum>)]>,
+}
+
+impl HealthAccount<'_> {
+    /// The customer's MRR and health inputs on day `e`; `None` when it
+    /// pays nothing that day.
+    pub fn inputs_on(&self, e: DayNum) -> Option<(Decimal, HealthInputs)> {
+        let mrr = self.timeline.mrr_on(e);
+        if mrr <= Decimal::ZERO {
+            return None;
+        }
+        let mut inputs = HealthInputs::default();
+        if let Some(days) = self.days {
+            inputs.active_days_recent = days.count_in(e - 29, e);
+            inputs.active_days_previous = days.count_in(e - 59, e - 30);
+            inputs.days_since_activity = days.last_on_or_before(e).map(|d| (e - d) as i64);
+        }
+        if let Some(users) = self.users {
+            inputs.users_total = users
+                .iter()
+                .filter(|u| u.last_on_or_before(e).is_some())
+                .count() as u64;
+            inputs.users_active_30d = users.iter().filter(|u| u.any_in(e - 29, e)).count() as u64;
+        }
+        inputs.latest_nps = self
+            .nps
+            .and_then(|r| r.iter().filter(|(d, _)| *d <= e).max_by_key(|(d, _)| *d))
+            .map(|(_, s)| *s);
+        inputs.open_tickets = self.tickets.map_or(0, |t| {
+            t.iter()
+                .filter(|(o, c)| *o <= e && c.is_none_or(|c| c > e))
+                .count() as u64
+        });
+        Some((mrr, inputs))
+    }
 }
 
 /// A user's onboarding window: 14 × 24 h from their first event.

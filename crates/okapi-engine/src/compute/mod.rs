@@ -233,16 +233,22 @@ fn scan_events_cached(
     let mut scan = base.unwrap_or_else(|| EventsScan::new(opts.clone()));
     let before = scan.rows();
     if !new.is_empty() {
-        let part = crate::source::SourceFile {
-            table: file.table,
-            path: file.path.clone(),
-            format: file.format,
-            database: None,
-            parts: new
-                .iter()
-                .filter_map(|&i| files.get(i))
-                .map(|f| f.path.clone())
-                .collect(),
+        // A single file is scanned as it is; new files of a partitioned
+        // table as a table of their own.
+        let part = if file.parts.is_empty() {
+            file.clone()
+        } else {
+            crate::source::SourceFile {
+                table: file.table,
+                path: file.path.clone(),
+                format: file.format,
+                database: None,
+                parts: new
+                    .iter()
+                    .filter_map(|&i| files.get(i))
+                    .map(|f| f.path.clone())
+                    .collect(),
+            }
         };
         let (fresh, _) = scan_events(&part, opts, zone)?;
         scan.merge(fresh);
@@ -795,14 +801,25 @@ impl Engine {
         if let Some(scan) = &self.events {
             if self.health_wanted {
                 let ctx = self.health_context(scan);
-                for (p, m) in periods.iter().zip(out.iter_mut()) {
-                    m.health = self
-                        .health_on(scan, day_num(p.last_day()), &ctx)
-                        .map(|h| {
-                            (!h.is_empty())
-                                .then(|| h.iter().map(|a| a.score).sum::<f64>() / h.len() as f64)
-                        })
-                        .map_err(|e| e.to_string());
+                let weights = self.settings.health;
+                match scan.health_accounts(&self.revenue, &ctx.nps, &ctx.tickets, &ctx.users_of) {
+                    Ok(accounts) => {
+                        let mut scores: Vec<(f64, u32)> = Vec::with_capacity(accounts.len());
+                        for (p, m) in periods.iter().zip(out.iter_mut()) {
+                            let e = day_num(p.last_day());
+                            scores.clear();
+                            scores.extend(accounts.iter().filter_map(|a| {
+                                a.inputs_on(e).map(|(_, i)| (i.score(&weights), a.rank))
+                            }));
+                            // Summed in the order of the health list (score,
+                            // then account id), so the mean is that list's.
+                            scores.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                            m.health = Ok((!scores.is_empty()).then(|| {
+                                scores.iter().map(|s| s.0).sum::<f64>() / scores.len() as f64
+                            }));
+                        }
+                    }
+                    Err(e) => out.iter_mut().for_each(|m| m.health = Err(e.to_string())),
                 }
             }
             match scan.measures(periods, &self.revenue, self.settings.inactivity_window) {
@@ -1105,16 +1122,17 @@ impl Engine {
         ctx: &HealthContext<'_>,
     ) -> Result<Vec<AccountHealth>, ScanBroken> {
         let weights = self.settings.health;
-        let users_of = &ctx.users_of;
         let mut out: Vec<AccountHealth> = scan
-            .health_inputs(&self.revenue, e, &ctx.nps, &ctx.tickets, users_of)?
+            .health_accounts(&self.revenue, &ctx.nps, &ctx.tickets, &ctx.users_of)?
             .into_iter()
-            .map(|(account_id, mrr, inputs)| AccountHealth {
-                score: inputs.score(&weights),
-                signals: inputs.signals(),
-                account_id,
-                mrr,
-                inputs,
+            .filter_map(|a| {
+                a.inputs_on(e).map(|(mrr, inputs)| AccountHealth {
+                    score: inputs.score(&weights),
+                    signals: inputs.signals(),
+                    account_id: a.name.clone(),
+                    mrr,
+                    inputs,
+                })
             })
             .collect();
         out.sort_by(|a, b| {

@@ -29,13 +29,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Instant, UNIX_EPOCH};
+use std::time::Instant;
 
 use crate::secrets::sha256_hex;
 use chrono::{DateTime, SubsecRound, Utc};
 use okapi_core::period::Grain;
 use okapi_core::settings::Settings;
 use okapi_engine::EngineError;
+use okapi_engine::compute::events::state::FileStamp;
 use okapi_engine::compute::{Engine, EventsRefresh, KpiReport, Segment, kpi_info};
 use okapi_engine::source::{DataDir, DataLocation};
 use okapi_store::{KpiRefresh, StoredKpiValue};
@@ -169,24 +170,15 @@ pub fn fingerprint(dir: &Path) -> Result<String, AppError> {
     let data = DataDir::open(dir)?;
     let mut lines = Vec::new();
     for file in data.files.values().flat_map(|f| f.files()) {
-        let meta = std::fs::metadata(&file.path).map_err(|source| AppError::Read {
-            path: file.path.clone(),
-            source,
+        let stamp = FileStamp::of(&file.path, file.display_name()).map_err(|e| match e {
+            EngineError::Io { path, source } => AppError::Read { path, source },
+            e => e.into(),
         })?;
-        let mtime_ns = meta
-            .modified()
-            .map(|t| match t.duration_since(UNIX_EPOCH) {
-                Ok(d) => i128::try_from(d.as_nanos()).unwrap_or(i128::MAX),
-                Err(before) => -i128::try_from(before.duration().as_nanos()).unwrap_or(i128::MAX),
-            })
-            .map_err(|source| AppError::Read {
-                path: file.path.clone(),
-                source,
-            })?;
         lines.push(format!(
-            "{}:{}:{mtime_ns}\n",
-            file.display_name().escape_default(),
-            meta.len()
+            "{}:{}:{}\n",
+            stamp.name.escape_default(),
+            stamp.size,
+            stamp.mtime_ns
         ));
     }
     lines.sort();
@@ -592,6 +584,7 @@ fn duration_ms(started: Instant) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     fn link(kpi: &str, segment: &str, grain: &str) -> (String, Link) {
         (

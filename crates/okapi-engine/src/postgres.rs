@@ -66,7 +66,6 @@ mod imp {
     use std::path::PathBuf;
     use std::sync::Arc;
 
-    use datafusion::arrow::datatypes::DataType;
     use datafusion::common::TableReference;
     use datafusion::prelude::SessionContext;
     use datafusion_table_providers_postgres::PostgresTableFactory;
@@ -76,8 +75,8 @@ mod imp {
     use secrecy::SecretString;
 
     use crate::error::EngineError;
-    use crate::load::validate::{RawBatch, Validator, check_extra_columns};
-    use crate::load::{BATCH_ROWS, Location, Validated};
+    use crate::load::validate::{RawBatch, Validator};
+    use crate::load::{BATCH_ROWS, Validated};
     use crate::source::{DataDir, Format, PostgresUrl, SourceFile};
 
     fn db_error(url: &PostgresUrl, reason: impl std::fmt::Display) -> EngineError {
@@ -206,25 +205,8 @@ mod imp {
                 })?;
             let schema = provider.schema();
             let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-            let extras: Vec<String> = if table.keeps_extra_columns() {
-                names
-                    .iter()
-                    .filter(|n| table.column(n).is_none())
-                    .cloned()
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            check_extra_columns(&name, &extras)?;
-            let mut validator = Validator::new(table, name.clone(), extras.clone());
+            let (mut validator, extras) = Validator::for_schema(table, name.clone(), &schema)?;
             validator.name_rows_by_key();
-            validator.require_columns(&names)?;
-            let fields: Vec<(String, DataType)> = schema
-                .fields()
-                .iter()
-                .map(|f| (f.name().clone(), f.data_type().clone()))
-                .collect();
-            validator.check_types(&fields)?;
             if let Some(o) = only {
                 validator.only_columns(o, &[]);
             }
@@ -262,18 +244,8 @@ mod imp {
                     file: name.clone(),
                     reason: format!("reading row {} or after: {e}", offset + 1),
                 })?;
-                let n = batch.num_rows() as u64;
-                let schema = batch.schema();
-                let raw = RawBatch {
-                    columns: schema
-                        .fields()
-                        .iter()
-                        .zip(batch.columns())
-                        .map(|(f, a)| (f.name().clone(), a.clone()))
-                        .collect(),
-                    locations: (offset + 1..=offset + n).map(Location::Row).collect(),
-                };
-                offset += n;
+                let raw = RawBatch::numbered(&batch, offset);
+                offset += batch.num_rows() as u64;
                 handle(validator.validate(raw)?)?;
             }
             Ok(())

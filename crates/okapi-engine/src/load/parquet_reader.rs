@@ -19,8 +19,8 @@ use datafusion::parquet::arrow::arrow_reader::{
 };
 use okapi_core::data_model::ColumnType;
 
+use super::BATCH_ROWS;
 use super::validate::{RawBatch, Validated, Validator};
-use super::{BATCH_ROWS, Location};
 use crate::error::EngineError;
 use crate::source::SourceFile;
 
@@ -51,24 +51,7 @@ pub fn open(
     let table = file.table;
     let schema = builder.schema().clone();
     let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-    let extras: Vec<String> = if table.keeps_extra_columns() {
-        names
-            .iter()
-            .filter(|n| table.column(n).is_none())
-            .cloned()
-            .collect()
-    } else {
-        Vec::new()
-    };
-    super::validate::check_extra_columns(&name, &extras)?;
-    let mut validator = Validator::new(table, name, extras.clone());
-    validator.require_columns(&names)?;
-    let fields: Vec<(String, DataType)> = schema
-        .fields()
-        .iter()
-        .map(|f| (f.name().clone(), f.data_type().clone()))
-        .collect();
-    validator.check_types(&fields)?;
+    let (mut validator, extras) = Validator::for_schema(table, name, &schema)?;
     let keep: Vec<usize> = names
         .iter()
         .enumerate()
@@ -172,18 +155,8 @@ pub fn read_groups(
             file: name.clone(),
             reason: format!("corrupt data at row {} or after: {e}", offset + 1),
         })?;
-        let n = batch.num_rows() as u64;
-        let schema = batch.schema();
-        let raw = RawBatch {
-            columns: schema
-                .fields()
-                .iter()
-                .zip(batch.columns())
-                .map(|(f, a)| (f.name().clone(), a.clone()))
-                .collect(),
-            locations: (offset + 1..=offset + n).map(Location::Row).collect(),
-        };
-        offset += n;
+        let raw = RawBatch::numbered(&batch, offset);
+        offset += batch.num_rows() as u64;
         handle(validator.validate(raw)?)?;
     }
     Ok(())

@@ -88,6 +88,22 @@ pub struct RawBatch {
 }
 
 impl RawBatch {
+    /// The rows of `batch` as a reader of numbered rows hands them over:
+    /// the first is row `offset + 1`.
+    pub fn numbered(batch: &RecordBatch, offset: u64) -> RawBatch {
+        let n = batch.num_rows() as u64;
+        RawBatch {
+            columns: batch
+                .schema()
+                .fields()
+                .iter()
+                .zip(batch.columns())
+                .map(|(f, a)| (f.name().clone(), a.clone()))
+                .collect(),
+            locations: (offset + 1..=offset + n).map(Location::Row).collect(),
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.locations.len()
     }
@@ -137,6 +153,37 @@ struct CellIssue {
 }
 
 impl Validator {
+    /// A validator for `file` holding `table` whose columns are `schema`
+    /// (a typed source: Parquet, a database table): its extra columns
+    /// checked and kept where the table keeps them, required columns
+    /// present, every column's type accepted. Returns the extras kept.
+    pub fn for_schema(
+        table: Table,
+        file: String,
+        schema: &Schema,
+    ) -> Result<(Validator, Vec<String>), EngineError> {
+        let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        let extras: Vec<String> = if table.keeps_extra_columns() {
+            names
+                .iter()
+                .filter(|n| table.column(n).is_none())
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        check_extra_columns(&file, &extras)?;
+        let validator = Validator::new(table, file, extras.clone());
+        validator.require_columns(&names)?;
+        let fields: Vec<(String, DataType)> = schema
+            .fields()
+            .iter()
+            .map(|f| (f.name().clone(), f.data_type().clone()))
+            .collect();
+        validator.check_types(&fields)?;
+        Ok((validator, extras))
+    }
+
     /// A validator for `file` holding `table`. `extras` are the file's
     /// columns beyond the specification that the table keeps.
     pub fn new(table: Table, file: String, extras: Vec<String>) -> Validator {

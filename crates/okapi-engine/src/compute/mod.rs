@@ -159,11 +159,11 @@ fn scan_events_cached(
     }
     let zone = opts.zone;
     let key = state::settings_key(&opts);
-    let saved = match state::load(cache, &opts) {
-        Ok(s) => s,
+    let (saved, none_why) = match state::load(cache, &opts) {
+        Ok(s) => (s, "no saved state for these settings"),
         Err(e) => {
             tracing::warn!("{e}");
-            None
+            (None, "the saved state could not be read")
         }
     };
     let (base, new, mode, reason): (Option<EventsScan>, Vec<usize>, EventsMode, String) =
@@ -172,7 +172,7 @@ fn scan_events_cached(
                 None,
                 (0..files.len()).collect(),
                 EventsMode::Full,
-                "no saved state for these settings".into(),
+                none_why.into(),
             ),
             Some((meta, scan)) => {
                 let current: HashMap<&str, &FileStamp> =

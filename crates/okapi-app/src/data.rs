@@ -37,6 +37,8 @@ use crate::location::Location;
 pub struct DataSource {
     pub settings: Arc<Settings>,
     pub data: DataLocation,
+    /// Where the events are scanned when not here (a cluster).
+    pub events_scanner: Option<Arc<dyn okapi_engine::compute::EventsScanner>>,
 }
 
 impl DataSource {
@@ -44,7 +46,25 @@ impl DataSource {
         DataSource {
             settings: Arc::new(settings),
             data: data.into(),
+            events_scanner: None,
         }
+    }
+
+    /// The same data with its events scanned by `scanner` (a cluster).
+    pub fn with_events_scanner(
+        mut self,
+        scanner: Arc<dyn okapi_engine::compute::EventsScanner>,
+    ) -> DataSource {
+        self.events_scanner = Some(scanner);
+        self
+    }
+
+    /// The tables at the data's location, the events scanned where this
+    /// source says.
+    pub(crate) fn open_dir(&self) -> Result<DataDir, AppError> {
+        let mut dir = DataDir::open_location(&self.data)?;
+        dir.events_scanner = self.events_scanner.clone();
+        Ok(dir)
     }
 
     /// The settings at `loc` and the data `given` (a directory or a
@@ -68,7 +88,7 @@ impl DataSource {
 
     /// Loads what the KPIs `ids` need. Blocking: call inside [`blocking`].
     fn engine(&self, ids: &[String], segment: Option<Segment>) -> Result<Engine, AppError> {
-        let dir = DataDir::open_location(&self.data)?;
+        let dir = self.open_dir()?;
         Ok(Engine::for_kpis(&dir, &self.settings, ids, segment)?)
     }
 }

@@ -302,8 +302,10 @@ fn compute(
     settings: &Settings,
     segmented: &Segmented,
     cache: Option<&Path>,
+    scanner: Option<Arc<dyn okapi_engine::compute::EventsScanner>>,
 ) -> Result<Computed, AppError> {
-    let data = DataDir::open_location(dir)?;
+    let mut data = DataDir::open_location(dir)?;
+    data.events_scanner = scanner;
     let ids = KpiSelection::all(settings).ids().to_vec();
     let mut sets = Vec::new();
     let (engine, events) = match cache {
@@ -375,7 +377,17 @@ fn compute(
 /// Computes and stores the workspace's KPI values (see the module's
 /// documentation); with `force`, even when nothing changed.
 pub async fn refresh(loc: &Location, force: bool) -> Result<RefreshReport, AppError> {
-    let ws = Workspace::open(loc).await?;
+    refresh_with(loc, force, None).await
+}
+
+/// [`refresh`] with the events scanned by `scanner` (a cluster).
+pub async fn refresh_with(
+    loc: &Location,
+    force: bool,
+    scanner: Option<Arc<dyn okapi_engine::compute::EventsScanner>>,
+) -> Result<RefreshReport, AppError> {
+    let mut ws = Workspace::open(loc).await?;
+    ws.events_scanner = scanner;
     let report = refresh_workspace(&ws, force).await;
     ws.store.close().await;
     report
@@ -468,8 +480,11 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
     }
     let (computed, views, more_skipped, events) = {
         let dir = dir.clone();
-        tokio::task::spawn_blocking(move || compute(&dir, &settings, &segmented, cache.as_deref()))
-            .await??
+        let scanner = ws.events_scanner.clone();
+        tokio::task::spawn_blocking(move || {
+            compute(&dir, &settings, &segmented, cache.as_deref(), scanner)
+        })
+        .await??
     };
     skipped.extend(more_skipped);
     skipped.sort_by(|a, b| a.key_result.cmp(&b.key_result));

@@ -165,6 +165,7 @@ fn put_in_place(
     let dir = DataDir {
         root: staging.0.clone(),
         files: BTreeMap::from([(table, SourceFile::file(table, staged.clone(), format))]),
+        events_scanner: None,
     };
     let outcome = okapi_engine::load::check(&dir, zone, None)?;
     if !outcome.issues.is_empty() {

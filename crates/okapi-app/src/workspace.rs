@@ -27,6 +27,9 @@ pub struct Workspace {
     pub store: Store,
     /// What is read most, kept between requests while nothing changed.
     pub memo: Arc<Memos>,
+    /// Where a refresh scans the events when not here (a cluster, set by
+    /// `--cluster`).
+    pub events_scanner: Option<Arc<dyn okapi_engine::compute::EventsScanner>>,
 }
 
 impl Workspace {
@@ -95,6 +98,7 @@ impl Workspace {
             id,
             store,
             memo: Arc::default(),
+            events_scanner: None,
         })
     }
 
@@ -131,6 +135,7 @@ impl Workspace {
         Ok(DataSource {
             settings: self.settings.clone(),
             data: self.data_location()?,
+            events_scanner: self.events_scanner.clone(),
         })
     }
 

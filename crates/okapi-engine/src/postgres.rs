@@ -176,6 +176,7 @@ mod imp {
         Ok(DataDir {
             root: PathBuf::new(),
             files,
+            events_scanner: None,
         })
     }
 

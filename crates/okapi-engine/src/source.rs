@@ -107,6 +107,9 @@ pub struct DataDir {
     /// The directory (empty for a database).
     pub root: PathBuf,
     pub files: BTreeMap<Table, SourceFile>,
+    /// Where the events are scanned, when not on this machine (a
+    /// cluster); the other tables are always read here.
+    pub events_scanner: Option<std::sync::Arc<dyn crate::compute::EventsScanner>>,
 }
 
 impl DataDir {
@@ -193,6 +196,7 @@ impl DataDir {
         Ok(DataDir {
             root: root.to_path_buf(),
             files,
+            events_scanner: None,
         })
     }
 

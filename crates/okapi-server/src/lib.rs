@@ -161,12 +161,17 @@ pub async fn post_reports(loc: okapi_app::Location) {
 /// refresh now, then one every `every` (each recomputes only when the data
 /// or the definitions changed; see `okapi_app::refresh`). Runs until the
 /// process ends; a failed refresh is logged and the next one tried on time.
-pub async fn refresh_every(loc: okapi_app::Location, every: std::time::Duration) {
+/// The events are scanned by `scanner` when one is given (a cluster).
+pub async fn refresh_every(
+    loc: okapi_app::Location,
+    every: std::time::Duration,
+    scanner: Option<std::sync::Arc<dyn okapi_engine::compute::EventsScanner>>,
+) {
     let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        match okapi_app::refresh::refresh(&loc, false).await {
+        match okapi_app::refresh::refresh_with(&loc, false, scanner.clone()).await {
             Ok(r) if r.unchanged => tracing::debug!("refresh: nothing changed"),
             Ok(r) => tracing::info!(
                 values = r.values,

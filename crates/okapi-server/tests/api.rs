@@ -298,6 +298,7 @@ async fn the_server_refreshes_the_stored_kpis_it_serves() {
     tokio::spawn(okapi_server::refresh_every(
         loc,
         std::time::Duration::from_secs(3600),
+        None,
     ));
     // The first refresh runs at once; wait for it (at most 30 s).
     let mut series = Value::Null;

@@ -189,6 +189,8 @@ pub enum Command {
         /// Print the catalog instead.
         #[arg(long)]
         list: bool,
+        #[command(flatten)]
+        cluster: crate::cluster::ClusterArg,
     },
     /// The MRR bridge per period.
     Mrr {
@@ -288,6 +290,14 @@ pub enum Command {
         /// The server is reached over TLS (a proxy ends it): mark the session cookie Secure.
         #[arg(long)]
         behind_tls: bool,
+        #[command(flatten)]
+        cluster: crate::cluster::ClusterArg,
+    },
+    /// Run the events scan on an Apache DataFusion Ballista cluster:
+    /// start its scheduler and executors.
+    Cluster {
+        #[command(subcommand)]
+        cmd: crate::cluster::ClusterCmd,
     },
     /// API tokens of the workspace: create (the secret is shown once), list, revoke.
     Token {
@@ -311,6 +321,8 @@ pub enum Command {
         /// Recompute even when neither the data files nor the definitions changed.
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        cluster: crate::cluster::ClusterArg,
         #[arg(long, value_enum, default_value_t)]
         format: crate::okr::args::Format,
     },

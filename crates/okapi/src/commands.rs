@@ -37,7 +37,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         database_url: cli.database_url.clone(),
     };
     let command = match cli.command {
-        Command::Refresh { force, format } => return crate::refresh::run(&loc, force, format),
+        Command::Refresh {
+            force,
+            format,
+            cluster,
+        } => return crate::refresh::run(&loc, force, format, crate::cluster::scanner(&cluster)?),
+        Command::Cluster { cmd } => return crate::cluster::run(cmd),
         Command::Insights { cmd, at, format } => {
             return match cmd {
                 None => crate::insights::run(&loc, at, format),
@@ -48,7 +53,16 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             listen,
             refresh_every,
             behind_tls,
-        } => return crate::serve::serve(&loc, &listen, refresh_every, behind_tls),
+            cluster,
+        } => {
+            return crate::serve::serve(
+                &loc,
+                &listen,
+                refresh_every,
+                behind_tls,
+                crate::cluster::scanner(&cluster)?,
+            );
+        }
         Command::Token { cmd } => return crate::serve::token(&loc, cmd),
         Command::Data { cmd } => return crate::data::run(&loc, cmd),
         Command::Alerts { cmd } => return crate::alerts::run(&loc, cmd),
@@ -82,9 +96,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             segment,
             format,
             list,
+            cluster,
         } => {
             if list {
                 return list_catalog(&settings, format);
+            }
+            let mut src = app!(data_of(data));
+            if let Some(scanner) = crate::cluster::scanner(&cluster)? {
+                src = src.with_events_scanner(scanner);
             }
             let query = KpiQuery {
                 kpis: app!(KpiSelection::new(&settings, kpi)),
@@ -92,7 +111,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 range: app!(DateRange::new(from, to)),
                 segment: app!(segment.as_deref().map(inputs::segment).transpose()),
             };
-            kpi_cmd(&app!(data_of(data)), query, format)
+            kpi_cmd(&src, query, format)
         }
         Command::Mrr {
             data,

@@ -5,6 +5,7 @@
 
 mod alerts;
 mod cli;
+mod cluster;
 mod commands;
 mod data;
 mod insights;

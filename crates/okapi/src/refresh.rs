@@ -10,9 +10,14 @@ use okapi_app::refresh::RefreshReport;
 use crate::okr::args::Format;
 
 /// Runs the refresh and prints what it computed, or that nothing changed.
-pub fn run(loc: &Location, force: bool, format: Format) -> anyhow::Result<ExitCode> {
+pub fn run(
+    loc: &Location,
+    force: bool,
+    format: Format,
+    scanner: Option<std::sync::Arc<dyn okapi_engine::compute::EventsScanner>>,
+) -> anyhow::Result<ExitCode> {
     let rt = crate::okr::workspace::runtime()?;
-    let report = rt.block_on(okapi_app::refresh::refresh(loc, force))?;
+    let report = rt.block_on(okapi_app::refresh::refresh_with(loc, force, scanner))?;
     crate::render::emit(format, &report, print)
 }
 

@@ -44,10 +44,12 @@ pub fn serve(
     listen: &str,
     refresh_minutes: u64,
     behind_tls: bool,
+    scanner: Option<std::sync::Arc<dyn okapi_engine::compute::EventsScanner>>,
 ) -> Result<ExitCode> {
     let rt = crate::okr::workspace::runtime()?;
     rt.block_on(async {
-        let ws = Workspace::open(loc).await?;
+        let mut ws = Workspace::open(loc).await?;
+        ws.events_scanner = scanner.clone();
         // No default password anywhere: someone must be able to administer
         // the workspace before it is served.
         if !okapi_app::accounts::has_admin(&ws).await? {
@@ -58,7 +60,7 @@ pub fn serve(
         }
         if refresh_minutes > 0 {
             let every = std::time::Duration::from_secs(refresh_minutes.saturating_mul(60));
-            tokio::spawn(okapi_server::refresh_every(loc.clone(), every));
+            tokio::spawn(okapi_server::refresh_every(loc.clone(), every, scanner));
         }
         if !ws.settings.report.weekly_webhooks.is_empty() {
             tokio::spawn(okapi_server::post_reports(loc.clone()));

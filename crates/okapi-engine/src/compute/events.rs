@@ -38,6 +38,7 @@ use okapi_core::timezone::{MICROS_PER_DAY, Zone};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+pub mod partial;
 pub mod state;
 
 use super::revenue::{Revenue, col};
@@ -75,7 +76,7 @@ pub struct EventOptions {
 }
 
 /// Which state the scan keeps, from the KPIs asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EventNeeds {
     /// Day sets per user (dau_mau, active_users, arpu, cohorts, ...).
     pub users: bool,
@@ -135,7 +136,55 @@ impl EventNeeds {
     }
 }
 
+/// [`EventOptions`] as text, for a scan run in another process.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct OptionsText {
+    zone: String,
+    activity: Vec<String>,
+    onboarding_completed: String,
+    referral_sent: String,
+    app_installed: String,
+    accounts: Option<Vec<String>>,
+    needs: EventNeeds,
+}
+
 impl EventOptions {
+    /// The options as JSON, for [`EventOptions::from_json`] in another
+    /// process.
+    pub fn to_json(&self) -> String {
+        let mut activity: Vec<String> = self.activity.iter().cloned().collect();
+        activity.sort();
+        let accounts = self.accounts.as_ref().map(|a| {
+            let mut v: Vec<String> = a.iter().cloned().collect();
+            v.sort();
+            v
+        });
+        let text = OptionsText {
+            zone: self.zone.to_string(),
+            activity,
+            onboarding_completed: self.onboarding_completed.clone(),
+            referral_sent: self.referral_sent.clone(),
+            app_installed: self.app_installed.clone(),
+            accounts,
+            needs: self.needs,
+        };
+        serde_json::to_string(&text).unwrap_or_default()
+    }
+
+    pub fn from_json(json: &str) -> Result<EventOptions, String> {
+        let t: OptionsText =
+            serde_json::from_str(json).map_err(|e| format!("events scan options: {e}"))?;
+        Ok(EventOptions {
+            zone: t.zone.parse()?,
+            activity: t.activity.into_iter().collect(),
+            onboarding_completed: t.onboarding_completed,
+            referral_sent: t.referral_sent,
+            app_installed: t.app_installed,
+            accounts: t.accounts.map(|a| Arc::new(a.into_iter().collect())),
+            needs: t.needs,
+        })
+    }
+
     pub fn from_settings(s: &Settings, needs: EventNeeds) -> EventOptions {
         EventOptions {
             zone: s.time_zone,

@@ -285,6 +285,21 @@ fn scan_events_cached(
     Ok((scan, report))
 }
 
+/// Scans the events somewhere other than this machine's cores (a
+/// cluster): given the events table and what to look for, the finished
+/// scan, exactly as a local scan would give it. Set on
+/// [`crate::source::DataDir::events_scanner`].
+pub trait EventsScanner: Send + Sync + std::fmt::Debug {
+    fn scan(
+        &self,
+        file: &crate::source::SourceFile,
+        opts: EventOptions,
+    ) -> Result<EventsScan, EngineError>;
+
+    /// Where it scans, for reports (`the cluster at host:port`).
+    fn describe(&self) -> String;
+}
+
 /// A loaded data directory, ready to answer reports.
 pub struct Engine {
     pub settings: Settings,
@@ -423,6 +438,23 @@ impl Engine {
             let mut opts = EventOptions::from_settings(settings, needs);
             opts.accounts = segment_accounts.clone();
             match cache {
+                _ if dir.events_scanner.is_some() => {
+                    if let Some(remote) = &dir.events_scanner {
+                        let scan = remote.scan(file, opts)?;
+                        if let Some((_, report)) = cache {
+                            let files = file.files().len() as u64;
+                            *report = Some(EventsRefresh {
+                                mode: EventsMode::Full,
+                                reason: format!("scanned on {}", remote.describe()),
+                                files_scanned: files,
+                                files,
+                                rows_scanned: scan.rows(),
+                                rows: scan.rows(),
+                            });
+                        }
+                        events = Some(scan);
+                    }
+                }
                 Some((cache, report)) if segment_accounts.is_none() => {
                     let (scan, r) = scan_events_cached(file, &dir.root, opts, cache)?;
                     *report = Some(r);

@@ -214,7 +214,18 @@ impl Issues {
         self.kept.first()
     }
 
-    fn sort(&mut self) {
+    /// Issues carried elsewhere: `kept` of `total` issues in `rows` rows.
+    pub fn from_parts(kept: Vec<RowIssue>, total: u64, rows: u64) -> Issues {
+        let last_row = kept.last().map(|i| (i.file.clone(), i.location.clone()));
+        Issues {
+            kept,
+            total,
+            rows,
+            last_row,
+        }
+    }
+
+    pub(crate) fn sort(&mut self) {
         self.kept.sort_by(|a, b| a.location.cmp(&b.location));
     }
 }

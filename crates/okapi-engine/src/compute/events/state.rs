@@ -107,7 +107,15 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> EngineError + '_ {
     }
 }
 
+/// A state that cannot be read: saved in `path`, or (an empty path) sent
+/// by a cluster's executor.
 fn corrupt(path: &Path, why: impl std::fmt::Display) -> EngineError {
+    if path.as_os_str().is_empty() {
+        return EngineError::File {
+            file: "events".into(),
+            reason: format!("a part of the events scan sent by an executor is unreadable ({why})"),
+        };
+    }
     EngineError::File {
         file: path.display().to_string(),
         reason: format!("saved events state unreadable ({why}); it will be rebuilt"),
@@ -189,28 +197,11 @@ fn day_sets(path: &Path, b: &RecordBatch) -> Result<Vec<DayBits>, EngineError> {
     Ok(out)
 }
 
-/// Saves the finished `scan` with `meta` into `dir` (replacing what was
-/// there).
-pub fn save(scan: &EventsScan, meta: &Meta, dir: &Path) -> Result<(), EngineError> {
-    let parent = dir.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(io(parent))?;
-    // A name of its own, so that two saves at once never share it.
-    let tmp = sibling(
-        dir,
-        &format!(
-            "new-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or_default()
-        ),
-    );
-    if tmp.exists() {
-        std::fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
-    }
-    std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
+/// The names of the state's parts, in the order of [`to_batches`].
+pub(super) const PARTS: [&str; 5] = ["users", "accounts", "pairs", "referrals", "installs"];
 
+/// The finished `scan` as record batches, one per part of [`PARTS`].
+pub(super) fn to_batches(scan: &EventsScan) -> Result<[RecordBatch; 5], EngineError> {
     // Users in index order.
     let mut names: Vec<&str> = vec![""; scan.user_days.len()];
     for (name, &u) in &scan.users {
@@ -240,7 +231,6 @@ pub fn save(scan: &EventsScan, meta: &Meta, dir: &Path) -> Result<(), EngineErro
             )),
         ],
     )?;
-    write_file(&tmp.join("users.arrow"), &users)?;
 
     let (bases, words) = day_columns(&scan.account_days.iter().collect::<Vec<_>>());
     let [f_base, f_words] = day_fields();
@@ -258,7 +248,6 @@ pub fn save(scan: &EventsScan, meta: &Meta, dir: &Path) -> Result<(), EngineErro
             words,
         ],
     )?;
-    write_file(&tmp.join("accounts.arrow"), &accounts)?;
 
     let mut pairs: Vec<(&(u32, u32), &DayBits)> = scan.pairs.iter().collect();
     pairs.sort_by_key(|(k, _)| **k);
@@ -282,7 +271,6 @@ pub fn save(scan: &EventsScan, meta: &Meta, dir: &Path) -> Result<(), EngineErro
             words,
         ],
     )?;
-    write_file(&tmp.join("pairs.arrow"), &pairs)?;
 
     let referrals = RecordBatch::try_new(
         Arc::new(Schema::new(vec![
@@ -298,7 +286,6 @@ pub fn save(scan: &EventsScan, meta: &Meta, dir: &Path) -> Result<(), EngineErro
             )),
         ],
     )?;
-    write_file(&tmp.join("referrals.arrow"), &referrals)?;
 
     let mut installs: Vec<(i32, u64)> = scan.installs.iter().map(|(d, n)| (*d, *n)).collect();
     installs.sort_unstable();
@@ -312,7 +299,35 @@ pub fn save(scan: &EventsScan, meta: &Meta, dir: &Path) -> Result<(), EngineErro
             Arc::new(UInt64Array::from_iter_values(installs.iter().map(|r| r.1))),
         ],
     )?;
-    write_file(&tmp.join("installs.arrow"), &installs)?;
+
+    Ok([users, accounts, pairs, referrals, installs])
+}
+
+/// Saves the finished `scan` with `meta` into `dir` (replacing what was
+/// there).
+pub fn save(scan: &EventsScan, meta: &Meta, dir: &Path) -> Result<(), EngineError> {
+    let parent = dir.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(io(parent))?;
+    // A name of its own, so that two saves at once never share it.
+    let tmp = sibling(
+        dir,
+        &format!(
+            "new-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default()
+        ),
+    );
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
+    }
+    std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
+
+    for (name, batch) in PARTS.iter().zip(to_batches(scan)?) {
+        write_file(&tmp.join(format!("{name}.arrow")), &batch)?;
+    }
 
     let meta_path = tmp.join("meta.json");
     let text = serde_json::to_vec_pretty(meta).map_err(|e| EngineError::Write {
@@ -379,13 +394,31 @@ pub fn load(dir: &Path, opts: &EventOptions) -> Result<Option<(Meta, EventsScan)
     if meta.version != VERSION || meta.settings != settings_key(opts) {
         return Ok(None);
     }
+    let mut parts: [Vec<RecordBatch>; 5] = Default::default();
+    for (name, part) in PARTS.iter().zip(parts.iter_mut()) {
+        *part = read_file(&dir.join(format!("{name}.arrow")))?;
+    }
+    let scan = restore(opts, &dir, parts, meta.rows, meta.ts_range)?;
+    Ok(Some((meta, scan)))
+}
+
+/// A finished scan with `opts` from its parts' batches (as
+/// [`to_batches`] makes them), `rows` events over the instants `ts_range`;
+/// `path` names the state in errors.
+pub(super) fn restore(
+    opts: &EventOptions,
+    path: &Path,
+    parts: [Vec<RecordBatch>; 5],
+    rows: u64,
+    ts_range: Option<(i64, i64)>,
+) -> Result<EventsScan, EngineError> {
+    let [users, accounts, pairs, referrals, installs] = parts;
     let mut scan = EventsScan::new(opts.clone());
-    let path = dir.join("users.arrow");
-    for b in read_file(&path)? {
-        let names = column::<StringArray>(&path, &b, "name")?;
-        let first = column::<Int64Array>(&path, &b, "first")?;
-        let completed = column::<Int64Array>(&path, &b, "completed")?;
-        for (i, days) in day_sets(&path, &b)?.into_iter().enumerate() {
+    for b in users {
+        let names = column::<StringArray>(path, &b, "name")?;
+        let first = column::<Int64Array>(path, &b, "first")?;
+        let completed = column::<Int64Array>(path, &b, "completed")?;
+        for (i, days) in day_sets(path, &b)?.into_iter().enumerate() {
             let u = scan.user(names.value(i));
             let ui = u as usize;
             match (scan.user_days.get_mut(ui), scan.onboarding.get_mut(ui)) {
@@ -396,57 +429,53 @@ pub fn load(dir: &Path, opts: &EventOptions) -> Result<Option<(Meta, EventsScan)
                         completed: completed.value(i),
                     };
                 }
-                _ => return Err(corrupt(&path, "a user without state")),
+                _ => return Err(corrupt(path, "a user without state")),
             }
         }
     }
-    let path = dir.join("accounts.arrow");
-    for b in read_file(&path)? {
-        let names = column::<StringArray>(&path, &b, "name")?;
-        for (i, days) in day_sets(&path, &b)?.into_iter().enumerate() {
+    for b in accounts {
+        let names = column::<StringArray>(path, &b, "name")?;
+        for (i, days) in day_sets(path, &b)?.into_iter().enumerate() {
             let a = scan.account(names.value(i));
             match scan.account_days.get_mut(a as usize) {
                 Some(d) => *d = days,
-                None => return Err(corrupt(&path, "an account without state")),
+                None => return Err(corrupt(path, "an account without state")),
             }
         }
     }
     let (users, accounts) = (scan.user_days.len(), scan.account_days.len());
-    let path = dir.join("pairs.arrow");
-    for b in read_file(&path)? {
-        let acc = column::<UInt32Array>(&path, &b, "account")?;
-        let user = column::<UInt32Array>(&path, &b, "user")?;
-        for (i, days) in day_sets(&path, &b)?.into_iter().enumerate() {
+    for b in pairs {
+        let acc = column::<UInt32Array>(path, &b, "account")?;
+        let user = column::<UInt32Array>(path, &b, "user")?;
+        for (i, days) in day_sets(path, &b)?.into_iter().enumerate() {
             let (a, u) = (acc.value(i), user.value(i));
             if a as usize >= accounts || u as usize >= users {
-                return Err(corrupt(&path, "a pair of unknown ids"));
+                return Err(corrupt(path, "a pair of unknown ids"));
             }
             scan.pairs.insert((a, u), days);
         }
     }
-    let path = dir.join("referrals.arrow");
-    for b in read_file(&path)? {
-        let user = column::<UInt32Array>(&path, &b, "user")?;
-        let day = column::<Int32Array>(&path, &b, "day")?;
+    for b in referrals {
+        let user = column::<UInt32Array>(path, &b, "user")?;
+        let day = column::<Int32Array>(path, &b, "day")?;
         for i in 0..b.num_rows() {
             if user.value(i) as usize >= users {
-                return Err(corrupt(&path, "a referral by an unknown user"));
+                return Err(corrupt(path, "a referral by an unknown user"));
             }
             scan.referrals.push((user.value(i), day.value(i)));
         }
     }
-    let path = dir.join("installs.arrow");
-    for b in read_file(&path)? {
-        let day = column::<Int32Array>(&path, &b, "day")?;
-        let n = column::<UInt64Array>(&path, &b, "n")?;
+    for b in installs {
+        let day = column::<Int32Array>(path, &b, "day")?;
+        let n = column::<UInt64Array>(path, &b, "n")?;
         for i in 0..b.num_rows() {
             scan.installs.insert(day.value(i), n.value(i));
         }
     }
-    scan.rows = meta.rows;
-    scan.ts_range = meta.ts_range;
+    scan.rows = rows;
+    scan.ts_range = ts_range;
     for h in &mut scan.hot {
         *h = Hot::default();
     }
-    Ok(Some((meta, scan)))
+    Ok(scan)
 }

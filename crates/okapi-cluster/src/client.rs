@@ -28,6 +28,9 @@ pub struct ClusterScanner {
     /// Tasks the scan is split into (about the cluster's cores: more
     /// tasks balance better, each adds a partial state to merge).
     tasks: usize,
+    /// How long a scan may take before it is abandoned with an error (a
+    /// job whose executors died can wait on the scheduler for ever).
+    timeout: std::time::Duration,
 }
 
 impl ClusterScanner {
@@ -38,10 +41,30 @@ impl ClusterScanner {
         Ok(ClusterScanner {
             scheduler: scheduler.to_string(),
             tasks: tasks.max(1),
+            timeout: std::time::Duration::from_secs(3600),
         })
     }
 
+    /// The same cluster, a scan abandoned after `timeout`.
+    pub fn with_timeout(mut self, timeout: std::time::Duration) -> ClusterScanner {
+        self.timeout = timeout;
+        self
+    }
+
     fn error(&self, file: &SourceFile, reason: impl std::fmt::Display) -> EngineError {
+        let text = reason.to_string();
+        let reason = if text.contains("tcp connect error") || text.contains("ConnectError") {
+            format!(
+                "cannot reach the scheduler ({}); is `okapi cluster scheduler` running there?",
+                if text.contains("Connection refused") {
+                    "connection refused"
+                } else {
+                    "no connection"
+                }
+            )
+        } else {
+            text
+        };
         EngineError::File {
             file: file.display_name(),
             reason: format!("on the cluster at {}: {reason}", self.scheduler),
@@ -82,13 +105,28 @@ impl ClusterScanner {
                 .map_err(|e| self.error(file, e))?;
             urls.push(url);
         }
-        let listing = ListingOptions::new(Arc::new(ParquetFormat::default()))
-            .with_file_extension(".parquet");
-        let table_config = ListingTableConfig::new_with_multi_paths(urls)
-            .with_listing_options(listing)
+        let listing =
+            ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+        let inferred = ListingTableConfig::new_with_multi_paths(urls.clone())
+            .with_listing_options(listing.clone())
             .infer_schema(&ctx.state())
             .await
             .map_err(|e| self.error(file, e))?;
+        // Every column nullable: a NULL where the files' schema says there
+        // is none is a bad row for okapi to name, not a reader's error.
+        let nullable = inferred.file_schema.as_ref().map(|s| {
+            Arc::new(datafusion::arrow::datatypes::Schema::new(
+                s.fields()
+                    .iter()
+                    .map(|f| f.as_ref().clone().with_nullable(true))
+                    .collect::<Vec<_>>(),
+            ))
+        });
+        let mut table_config =
+            ListingTableConfig::new_with_multi_paths(urls).with_listing_options(listing);
+        if let Some(schema) = nullable {
+            table_config = table_config.with_schema(schema);
+        }
         let table = ListingTable::try_new(table_config).map_err(|e| self.error(file, e))?;
         let schema = datafusion::datasource::TableProvider::schema(&table);
         partial::check_schema(&schema).map_err(|e| match e {
@@ -108,7 +146,9 @@ impl ClusterScanner {
             columns: columns.iter().map(|c| c.to_string()).collect(),
         };
         let mut exprs: Vec<_> = columns.iter().map(|c| col(*c)).collect();
-        exprs.push(lit(udaf::args_literal(&args).map_err(|e| self.error(file, e))?));
+        exprs.push(lit(
+            udaf::args_literal(&args).map_err(|e| self.error(file, e))?
+        ));
         let df = ctx
             .table("events")
             .await
@@ -154,7 +194,20 @@ impl EventsScanner for ClusterScanner {
                         path: file.path.clone(),
                         source,
                     })?;
-                rt.block_on(self.scan_async(file, opts))
+                rt.block_on(async {
+                    match tokio::time::timeout(self.timeout, self.scan_async(file, opts)).await {
+                        Ok(r) => r,
+                        Err(_) => Err(self.error(
+                            file,
+                            format!(
+                                "the scan did not finish within {} s and was abandoned \
+                                 (an executor may have died mid-scan; the scheduler's log \
+                                 says which)",
+                                self.timeout.as_secs()
+                            ),
+                        )),
+                    }
+                })
             })
             .join()
             .unwrap_or_else(|_| Err(self.error(file, "the scan's thread failed")))

@@ -52,7 +52,7 @@ pub async fn run_scheduler(opts: SchedulerOptions) -> Result<(), ClusterError> {
         external_host: opts.bind.ip().to_string(),
         executor_timeout_seconds: opts.executor_timeout_secs,
         no_executors_grace_period_seconds: opts.executor_timeout_secs,
-        expire_dead_executor_interval_seconds: opts.executor_timeout_secs.clamp(1, 15),
+        expire_dead_executor_interval_seconds: (opts.executor_timeout_secs / 3).clamp(1, 15),
         grpc_server_max_decoding_message_size: MAX_MESSAGE_BYTES,
         grpc_server_max_encoding_message_size: MAX_MESSAGE_BYTES,
         grpc_client_max_message_size: MAX_MESSAGE_BYTES,

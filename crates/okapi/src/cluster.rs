@@ -19,6 +19,9 @@ pub struct ClusterArg {
     /// Tasks the cluster's scan is split into (about its cores in all).
     #[arg(long, default_value_t = 4, requires = "cluster")]
     pub cluster_tasks: usize,
+    /// Seconds after which a cluster scan is abandoned with an error.
+    #[arg(long, default_value_t = 3600, requires = "cluster")]
+    pub cluster_timeout: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -67,7 +70,7 @@ pub fn scanner(arg: &ClusterArg) -> Result<Option<Arc<dyn EventsScanner>>> {
     let Some(addr) = &arg.cluster else {
         return Ok(None);
     };
-    imp::scanner(addr, arg.cluster_tasks)
+    imp::scanner(addr, arg.cluster_tasks, arg.cluster_timeout)
 }
 
 pub fn run(cmd: ClusterCmd) -> Result<ExitCode> {
@@ -79,10 +82,15 @@ mod imp {
     use super::*;
     use okapi_cluster::process::{ExecutorOptions, SchedulerOptions};
 
-    pub fn scanner(addr: &str, tasks: usize) -> Result<Option<Arc<dyn EventsScanner>>> {
-        Ok(Some(Arc::new(okapi_cluster::ClusterScanner::new(
-            addr, tasks,
-        )?)))
+    pub fn scanner(
+        addr: &str,
+        tasks: usize,
+        timeout: u64,
+    ) -> Result<Option<Arc<dyn EventsScanner>>> {
+        Ok(Some(Arc::new(
+            okapi_cluster::ClusterScanner::new(addr, tasks)?
+                .with_timeout(std::time::Duration::from_secs(timeout.max(1))),
+        )))
     }
 
     /// A runtime for a node: Ballista plans recurse deeply, so its
@@ -144,7 +152,11 @@ mod imp {
 
     const MISSING: &str = "this okapi was built without cluster support: build it with `cargo build --release -p okapi --features cluster`";
 
-    pub fn scanner(_addr: &str, _tasks: usize) -> Result<Option<Arc<dyn EventsScanner>>> {
+    pub fn scanner(
+        _addr: &str,
+        _tasks: usize,
+        _timeout: u64,
+    ) -> Result<Option<Arc<dyn EventsScanner>>> {
         anyhow::bail!(MISSING)
     }
 

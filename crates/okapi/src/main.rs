@@ -22,7 +22,8 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("OKAPI_LOG")
-                .unwrap_or_else(|_| "warn".into()),
+                // A failed cluster job is reported once, as okapi's error.
+                .unwrap_or_else(|_| "warn,ballista_core::execution_plans=off".into()),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -13,6 +13,9 @@
 
 #[path = "cli/bad_input.rs"]
 mod bad_input;
+#[cfg(feature = "cluster")]
+#[path = "cli/cluster.rs"]
+mod cluster;
 #[path = "cli/hostile_input.rs"]
 mod hostile_input;
 #[path = "cli/okr_feedback.rs"]

@@ -10,7 +10,7 @@ use super::okrs::{init, json, ws};
 use super::{arg, okapi};
 
 /// Copies the tables of `from` into `to`, the events partitioned by day.
-async fn partition(from: &Path, to: &Path) {
+pub(super) async fn partition(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
         let p = e.unwrap().path();

@@ -14,3 +14,4 @@ mod hostile;
 mod incremental;
 mod kpis;
 mod parallel;
+mod partial;

@@ -79,7 +79,13 @@ impl ClusterScanner {
         let config = SessionConfig::new_with_ballista()
             .with_target_partitions(self.tasks)
             .with_ballista_grpc_client_max_message_size(MAX_MESSAGE_BYTES as usize)
-            .with_ballista_job_name("okapi events scan");
+            .with_ballista_job_name("okapi events scan")
+            // Text as plain strings, the validator's canonical type, not
+            // string views it would convert.
+            .set_bool(
+                "datafusion.execution.parquet.schema_force_view_types",
+                false,
+            );
         let mut state = SessionStateBuilder::new()
             .with_default_features()
             .with_config(config)

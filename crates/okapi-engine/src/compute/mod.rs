@@ -437,25 +437,23 @@ impl Engine {
         {
             let mut opts = EventOptions::from_settings(settings, needs);
             opts.accounts = segment_accounts.clone();
-            match cache {
-                _ if dir.events_scanner.is_some() => {
-                    if let Some(remote) = &dir.events_scanner {
-                        let scan = remote.scan(file, opts)?;
-                        if let Some((_, report)) = cache {
-                            let files = file.files().len() as u64;
-                            *report = Some(EventsRefresh {
-                                mode: EventsMode::Full,
-                                reason: format!("scanned on {}", remote.describe()),
-                                files_scanned: files,
-                                files,
-                                rows_scanned: scan.rows(),
-                                rows: scan.rows(),
-                            });
-                        }
-                        events = Some(scan);
+            match (&dir.events_scanner, cache) {
+                (Some(remote), cache) => {
+                    let scan = remote.scan(file, opts)?;
+                    if let Some((_, report)) = cache {
+                        let files = file.files().len() as u64;
+                        *report = Some(EventsRefresh {
+                            mode: EventsMode::Full,
+                            reason: format!("scanned on {}", remote.describe()),
+                            files_scanned: files,
+                            files,
+                            rows_scanned: scan.rows(),
+                            rows: scan.rows(),
+                        });
                     }
+                    events = Some(scan);
                 }
-                Some((cache, report)) if segment_accounts.is_none() => {
+                (None, Some((cache, report))) if segment_accounts.is_none() => {
                     let (scan, r) = scan_events_cached(file, &dir.root, opts, cache)?;
                     *report = Some(r);
                     events = Some(scan);

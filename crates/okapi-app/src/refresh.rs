@@ -32,12 +32,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::secrets::sha256_hex;
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use okapi_core::data_model::Table;
 use okapi_core::period::Grain;
 use okapi_core::settings::Settings;
 use okapi_engine::EngineError;
 use okapi_engine::compute::events::state::FileStamp;
-use okapi_engine::compute::{Engine, EventsRefresh, KpiReport, Segment, kpi_info};
+use okapi_engine::compute::{Engine, EventsMode, EventsRefresh, KpiReport, Segment, kpi_info};
 use okapi_engine::source::{DataDir, DataLocation};
 use okapi_store::{KpiRefresh, StoredKpiValue};
 use serde::Serialize;
@@ -88,7 +89,15 @@ pub struct SetCount {
     pub grain: Grain,
     pub segment: String,
     pub kpis: u64,
+    /// Values the set holds after the refresh.
     pub values: u64,
+    /// The first period computed again, when only new events files were
+    /// scanned: the values of earlier periods are kept from the last
+    /// refresh, as those files cannot change them. Absent: every period
+    /// was computed.
+    pub from: Option<NaiveDate>,
+    /// Values computed now (all of them when `from` is absent).
+    pub computed: u64,
 }
 
 /// A set of values by its grain and segment.
@@ -168,21 +177,54 @@ pub fn fingerprint_of(location: &DataLocation) -> Result<String, AppError> {
 /// sorted by name. Blocking.
 pub fn fingerprint(dir: &Path) -> Result<String, AppError> {
     let data = DataDir::open(dir)?;
-    let mut lines = Vec::new();
-    for file in data.files.values().flat_map(|f| f.files()) {
-        let stamp = FileStamp::of(&file.path, file.display_name()).map_err(|e| match e {
-            EngineError::Io { path, source } => AppError::Read { path, source },
-            e => e.into(),
-        })?;
-        lines.push(format!(
-            "{}:{}:{}\n",
-            stamp.name.escape_default(),
-            stamp.size,
-            stamp.mtime_ns
-        ));
+    Ok(fingerprint_of_stamps(&stamps(&data, |_| true)?))
+}
+
+/// The stamps of the files of `data`'s tables that `wanted` keeps, each
+/// named as in messages (`events/date=2025-04-30/part-0.parquet`).
+fn stamps(data: &DataDir, wanted: impl Fn(Table) -> bool) -> Result<Vec<FileStamp>, AppError> {
+    let mut out = Vec::new();
+    for (_, file) in data.files.iter().filter(|(t, _)| wanted(**t)) {
+        for file in file.files() {
+            out.push(
+                FileStamp::of(&file.path, file.display_name()).map_err(|e| match e {
+                    EngineError::Io { path, source } => AppError::Read { path, source },
+                    e => e.into(),
+                })?,
+            );
+        }
     }
+    Ok(out)
+}
+
+/// The SHA-256 of one line `name:size:mtime_ns` per stamp, sorted.
+fn fingerprint_of_stamps(stamps: &[FileStamp]) -> String {
+    let mut lines: Vec<String> = stamps
+        .iter()
+        .map(|s| format!("{}:{}:{}\n", s.name.escape_default(), s.size, s.mtime_ns))
+        .collect();
     lines.sort();
-    Ok(sha256_hex(lines.concat().as_bytes()))
+    sha256_hex(lines.concat().as_bytes())
+}
+
+/// Whether the events state saved in `cache` is the state of the data
+/// whose fingerprint is `fingerprint` (the last refresh's) with the other
+/// tables' files as they are now: then the values that refresh stored are
+/// those of the state, and of the other tables now. Blocking; any doubt
+/// (no state, an unreadable one, a directory that cannot be listed) is a
+/// no.
+fn state_describes(dir: &Path, cache: &Path, fingerprint: &str) -> bool {
+    let Ok(Some(meta)) = okapi_engine::compute::events::state::load_meta(cache) else {
+        return false;
+    };
+    let Ok(data) = DataDir::open(dir) else {
+        return false;
+    };
+    let Ok(mut all) = stamps(&data, |t| t != Table::Events) else {
+        return false;
+    };
+    all.extend(meta.files);
+    fingerprint_of_stamps(&all) == fingerprint
 }
 
 /// Per segment, per grain, the links to compute there: (KPI, key result).
@@ -192,6 +234,9 @@ type Segmented = BTreeMap<String, BTreeMap<Grain, Vec<(String, String)>>>;
 struct ComputedSet {
     grain: Grain,
     segment: String,
+    /// The first period computed; the stored values of earlier periods
+    /// are kept. `None`: every period computed, the set replaced.
+    from: Option<NaiveDate>,
     report: KpiReport,
 }
 
@@ -296,12 +341,17 @@ type Computed = (
 );
 
 /// Loads the data once for the catalog and computes it at every grain
-/// and its views, then once per linked segment for its links. Blocking.
+/// and its views, then once per linked segment for its links. With
+/// `keep` (the stored values are those of the saved events state and of
+/// the other tables as they are), when only new events files were
+/// scanned, the catalog is computed only from the first period they can
+/// change ([`Engine::recompute_from`]). Blocking.
 fn compute(
     dir: &DataLocation,
     settings: &Settings,
     segmented: &Segmented,
     cache: Option<&Path>,
+    keep: bool,
     scanner: Option<Arc<dyn okapi_engine::compute::EventsScanner>>,
 ) -> Result<Computed, AppError> {
     let mut data = DataDir::open_location(dir)?;
@@ -312,11 +362,21 @@ fn compute(
         Some(cache) => Engine::for_kpis_cached(&data, settings, &ids, cache)?,
         None => (Engine::for_kpis(&data, settings, &ids, None)?, None),
     };
+    let changed = match &events {
+        Some(e) if keep && e.mode == EventsMode::Appended => e.changed_from,
+        _ => None,
+    };
     for grain in Grain::ALL {
-        let periods = engine.periods(grain, None, None)?;
+        let from = changed.map(|d| Engine::recompute_from(grain, d));
+        let periods: Vec<_> = engine
+            .periods(grain, None, None)?
+            .into_iter()
+            .filter(|p| from.is_none_or(|f| p.start >= f))
+            .collect();
         sets.push(ComputedSet {
             grain,
             segment: String::new(),
+            from,
             report: engine.kpis(&ids, &periods, grain)?,
         });
     }
@@ -367,6 +427,7 @@ fn compute(
             sets.push(ComputedSet {
                 grain: *grain,
                 segment: segment.clone(),
+                from: None,
                 report: engine.kpis(&kpis, &periods, *grain)?,
             });
         }
@@ -415,7 +476,7 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
         tokio::task::spawn_blocking(move || fingerprint_of(&dir)).await??
     };
 
-    if let Some(last) = last
+    if let Some(last) = &last
         && !force
         && has_views
         && last.fingerprint == fingerprint
@@ -425,7 +486,7 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
         return Ok(RefreshReport {
             unchanged: true,
             computed_at: last.computed_at,
-            fingerprint: last.fingerprint,
+            fingerprint: last.fingerprint.clone(),
             kpis: u64::try_from(last.kpis).unwrap_or(0),
             values: u64::try_from(last.values).unwrap_or(0),
             sets: Vec::new(),
@@ -478,11 +539,28 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
         // A forced refresh scans every events file again.
         okapi_engine::compute::events::state::forget(c)?;
     }
+    // The stored values may be kept where new events cannot reach them
+    // when they were computed from the saved state, under the same
+    // definitions, and no custom SQL KPI (which may read any period).
+    let keep_candidate = !force
+        && has_views
+        && last.as_ref().is_some_and(|l| l.definitions == definitions)
+        && !settings
+            .custom_kpis
+            .iter()
+            .any(|k| matches!(k.definition, okapi_core::custom::Definition::Sql(_)));
     let (computed, views, more_skipped, events) = {
         let dir = dir.clone();
         let scanner = ws.events_scanner.clone();
+        let last_fingerprint = last.as_ref().map(|l| l.fingerprint.clone());
         tokio::task::spawn_blocking(move || {
-            compute(&dir, &settings, &segmented, cache.as_deref(), scanner)
+            let keep = match (&dir, &cache, &last_fingerprint) {
+                (DataLocation::Dir(d), Some(c), Some(f)) if keep_candidate => {
+                    state_describes(d, c, f)
+                }
+                _ => false,
+            };
+            compute(&dir, &settings, &segmented, cache.as_deref(), keep, scanner)
         })
         .await??
     };
@@ -490,7 +568,7 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
     skipped.sort_by(|a, b| a.key_result.cmp(&b.key_result));
 
     let computed_at = Utc::now().trunc_subsecs(0);
-    let sets: Vec<(Grain, String, Vec<StoredKpiValue>)> = computed
+    let sets: Vec<(Grain, String, Option<NaiveDate>, Vec<StoredKpiValue>)> = computed
         .into_iter()
         .map(|set| {
             let rows = set
@@ -512,7 +590,7 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
                     }
                 })
                 .collect();
-            (set.grain, set.segment, rows)
+            (set.grain, set.segment, set.from, rows)
         })
         .collect();
 
@@ -521,14 +599,22 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
     let mut counts = Vec::new();
     let mut kpis = BTreeSet::new();
     let mut values = 0;
-    for (grain, segment, rows) in &sets {
-        let stored = s.replace_kpi_values(*grain, segment, rows).await?;
+    for (grain, segment, from, rows) in &sets {
+        let stored = match from {
+            Some(f) => {
+                s.replace_kpi_values_since(*grain, segment, *f, rows)
+                    .await?
+            }
+            None => s.replace_kpi_values(*grain, segment, rows).await?,
+        };
         let in_set: BTreeSet<&str> = rows.iter().map(|v| v.kpi.as_str()).collect();
         counts.push(SetCount {
             grain: *grain,
             segment: segment.clone(),
             kpis: in_set.len() as u64,
             values: stored,
+            from: *from,
+            computed: rows.len() as u64,
         });
         kpis.extend(in_set.into_iter().map(str::to_string));
         values += stored;
@@ -537,7 +623,7 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
     for (grain, segment) in s.kpi_value_sets().await? {
         if !sets
             .iter()
-            .any(|(g, seg, _)| *g == grain && *seg == segment)
+            .any(|(g, seg, _, _)| *g == grain && *seg == segment)
         {
             s.replace_kpi_values(grain, &segment, &[]).await?;
             removed.push(SetName { grain, segment });

@@ -5,7 +5,9 @@
 //! period. A set of values — one grain and one segment — is replaced whole
 //! ([`Session::replace_kpi_values`]): the old rows are deleted and the new
 //! ones inserted in the session's transaction, so a reader sees either the
-//! old set or the new one, never a mix. Writes first take the workspace's
+//! old set or the new one, never a mix. Its periods from a day on can be
+//! replaced alone ([`Session::replace_kpi_values_since`]), the earlier
+//! ones kept. Writes first take the workspace's
 //! lock, as every numbering write does: two refreshes of one workspace
 //! replace a set one after the other, never side by side. A value is its
 //! exact decimal text (never a float), absent with a note saying why.
@@ -191,11 +193,57 @@ impl Session {
         segment: &str,
         values: &[StoredKpiValue],
     ) -> Result<u64, StoreError> {
+        self.replace_values(grain, segment, None, values).await
+    }
+
+    /// Replaces the stored values of `segment` at `grain` whose period
+    /// starts on or after `since` with `values`, and keeps the earlier
+    /// ones; returns how many values the set then holds. Each value must
+    /// belong to that set and start on or after `since`, as
+    /// [`Session::replace_kpi_values`] requires; otherwise nothing is
+    /// written.
+    pub async fn replace_kpi_values_since(
+        &mut self,
+        grain: Grain,
+        segment: &str,
+        since: NaiveDate,
+        values: &[StoredKpiValue],
+    ) -> Result<u64, StoreError> {
+        self.replace_values(grain, segment, Some(since), values)
+            .await?;
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM kpi_values WHERE workspace_id = $1 AND grain = $2 AND segment = $3",
+        )
+        .bind(self.id())
+        .bind(grain.as_str())
+        .bind(segment)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Deletes the set's values (those from `since` on, when given) and
+    /// inserts `values`; returns how many were inserted.
+    async fn replace_values(
+        &mut self,
+        grain: Grain,
+        segment: &str,
+        since: Option<NaiveDate>,
+        values: &[StoredKpiValue],
+    ) -> Result<u64, StoreError> {
         for v in values {
             if v.grain != grain || v.segment != segment {
                 return Err(StoreError::Invalid(format!(
                     "KPI value `{}` of {} `{}` given to replace the set of {} `{}`",
                     v.kpi, v.grain, v.segment, grain, segment
+                )));
+            }
+            if let Some(since) = since
+                && v.period_start < since
+            {
+                return Err(StoreError::Invalid(format!(
+                    "KPI value `{}` on {} given to replace the values from {since} on",
+                    v.kpi, v.period_start
                 )));
             }
             if let Some(text) = &v.value
@@ -210,12 +258,15 @@ impl Session {
         // Two refreshes of a workspace write one after the other: the
         // second deletes what the first stored, never inserts beside it.
         self.lock_workspace().await?;
+        // Period starts are ISO dates: their text sorts as the dates do,
+        // and after the empty text.
         sqlx::query(
-            "DELETE FROM kpi_values WHERE workspace_id = $1 AND grain = $2 AND segment = $3",
+            "DELETE FROM kpi_values WHERE workspace_id = $1 AND grain = $2 AND segment = $3 AND period_start >= $4",
         )
         .bind(self.id())
         .bind(grain.as_str())
         .bind(segment)
+        .bind(since.map_or(String::new(), |d| d.format("%Y-%m-%d").to_string()))
         .execute(&mut *self.tx)
         .await?;
         let id = self.id();

@@ -59,8 +59,8 @@ fn print(out: &mut dyn Write, r: &RefreshReport) -> std::io::Result<()> {
     writeln!(out)?;
     writeln!(
         out,
-        "{:<8} {:<24} {:>5} {:>8}",
-        "GRAIN", "SEGMENT", "KPIS", "VALUES"
+        "{:<8} {:<24} {:>5} {:>8} {:>9}  PERIODS",
+        "GRAIN", "SEGMENT", "KPIS", "VALUES", "COMPUTED"
     )?;
     for s in &r.sets {
         let segment = if s.segment.is_empty() {
@@ -68,13 +68,18 @@ fn print(out: &mut dyn Write, r: &RefreshReport) -> std::io::Result<()> {
         } else {
             s.segment.as_str()
         };
+        let periods = match s.from {
+            Some(from) => format!("periods from {from} (earlier ones kept)"),
+            None => "every period".to_string(),
+        };
         writeln!(
             out,
-            "{:<8} {:<24} {:>5} {:>8}",
+            "{:<8} {:<24} {:>5} {:>8} {:>9}  {periods}",
             s.grain.as_str(),
             segment,
             s.kpis,
-            s.values
+            s.values,
+            s.computed
         )?;
     }
     for s in &r.removed {

@@ -1120,6 +1120,12 @@ impl HealthAccount<'_> {
 /// A user's onboarding window: 14 × 24 h from their first event.
 const ONBOARDING_WINDOW: i64 = 14 * MICROS_PER_DAY;
 
+/// How many days past a period's end its events KPIs can look, besides
+/// the next period (the cohort's return): the onboarding window of 14
+/// days, counted in instants, plus a day on each side for the instants'
+/// days in the time zone.
+pub const LOOK_AHEAD_DAYS: u64 = 16;
+
 /// DAU and MAU30 per day, from day `first` on.
 struct Daily {
     first: DayNum,

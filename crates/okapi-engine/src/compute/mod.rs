@@ -85,6 +85,13 @@ pub struct EventsRefresh {
     /// Rows scanned now, and rows in the state.
     pub rows_scanned: u64,
     pub rows: u64,
+    /// With `appended`: the first day whose KPI values the new rows can
+    /// change — the earliest day of a new row, or the last day of the
+    /// events before them if that is earlier (a later last day moves what
+    /// is counted as over: onboarding windows, next periods). The values
+    /// of periods far enough before it, given how far past its end a
+    /// period's KPIs look, are those of the previous state.
+    pub changed_from: Option<chrono::NaiveDate>,
 }
 
 /// How the events were brought up to date.
@@ -232,6 +239,7 @@ fn scan_events_cached(
         };
     let mut scan = base.unwrap_or_else(|| EventsScan::new(opts.clone()));
     let before = scan.rows();
+    let mut changed_from = None;
     if !new.is_empty() {
         // A single file is scanned as it is; new files of a partitioned
         // table as a table of their own.
@@ -251,6 +259,15 @@ fn scan_events_cached(
             }
         };
         let (fresh, _) = scan_events(&part, opts, zone)?;
+        if mode == EventsMode::Appended {
+            let old_last = scan.day_range().map(|(_, last)| last);
+            let new_first = fresh.day_range().map(|(first, _)| first);
+            changed_from = match (new_first, old_last) {
+                (Some(n), Some(o)) => Some(n.min(o)),
+                (n, o) => n.or(o),
+            }
+            .map(okapi_core::period::date_of);
+        }
         scan.merge(fresh);
     }
     scan.finish();
@@ -281,6 +298,7 @@ fn scan_events_cached(
             .rows()
             .saturating_sub(if mode == EventsMode::Full { 0 } else { before }),
         rows: scan.rows(),
+        changed_from,
     };
     Ok((scan, report))
 }
@@ -449,6 +467,7 @@ impl Engine {
                             files,
                             rows_scanned: scan.rows(),
                             rows: scan.rows(),
+                            changed_from: None,
                         });
                     }
                     events = Some(scan);
@@ -580,6 +599,23 @@ impl Engine {
             (Some(f), Some(t)) => Ok(periods_between(grain, f, t)?),
             _ => Ok(Vec::new()),
         }
+    }
+
+    /// The start of the first period of `grain` whose KPIs can differ
+    /// when events from day `changed` on are added (see
+    /// [`EventsRefresh::changed_from`]); every period before it keeps its
+    /// values. A period's value reads events up to its end, and further:
+    /// `user_retention` reads the next period, and the onboarding rate the
+    /// 14 days after a first event, counted once they are over by the last
+    /// event ([`events::LOOK_AHEAD_DAYS`]). So the first period to
+    /// recompute is the one before the period holding `changed` less that
+    /// look-ahead. The other tables are the same as before (the caller
+    /// checks); a custom SQL KPI can read any period and is not covered.
+    pub fn recompute_from(grain: Grain, changed: NaiveDate) -> NaiveDate {
+        let reach = changed
+            .checked_sub_days(chrono::Days::new(events::LOOK_AHEAD_DAYS))
+            .unwrap_or(changed);
+        Period::containing(grain, reach).previous().start
     }
 
     /// The MRR bridge per period and, with `accounts`, every movement.

@@ -209,6 +209,68 @@ pub async fn replacing_a_set_leaves_no_stale_rows(db: Db) {
     db.finish().await;
 }
 
+pub async fn replacing_the_periods_from_a_day_keeps_the_earlier_ones(db: Db) {
+    let db = two_workspaces(db).await;
+    let mut s = db.store.session("acme").await.unwrap();
+    let first = vec![
+        v("mrr", "", Grain::Month, "2024-01-01", Some("100")),
+        v("mrr", "", Grain::Month, "2024-02-01", Some("200")),
+        v("mrr", "", Grain::Month, "2024-03-01", Some("300")),
+        v("arpa", "", Grain::Month, "2024-02-01", Some("50")),
+    ];
+    s.replace_kpi_values(Grain::Month, "", &first)
+        .await
+        .unwrap();
+    let other = vec![v("mrr", "plan=pro", Grain::Month, "2024-03-01", Some("7"))];
+    s.replace_kpi_values(Grain::Month, "plan=pro", &other)
+        .await
+        .unwrap();
+    s.commit().await.unwrap();
+
+    // From February on: February's arpa goes, March changes, April comes;
+    // January stays, and so does the other segment's March.
+    let since = vec![
+        v("mrr", "", Grain::Month, "2024-02-01", Some("210")),
+        v("mrr", "", Grain::Month, "2024-03-01", Some("310")),
+        v("mrr", "", Grain::Month, "2024-04-01", Some("400")),
+    ];
+    let mut s = db.store.session("acme").await.unwrap();
+    // The set holds 1 kept value and 3 new ones.
+    assert_eq!(
+        s.replace_kpi_values_since(Grain::Month, "", d("2024-02-01"), &since)
+            .await
+            .unwrap(),
+        4
+    );
+    // A value before the day is refused, and nothing written.
+    let early = [v("mrr", "", Grain::Month, "2024-01-01", Some("1"))];
+    assert!(matches!(
+        s.replace_kpi_values_since(Grain::Month, "", d("2024-02-01"), &early)
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+    s.commit().await.unwrap();
+    let mut r = db.store.read_session("acme").await.unwrap();
+    let mut expected = vec![first[0].clone()];
+    expected.extend(since.iter().cloned());
+    assert_eq!(
+        r.kpi_series("mrr", "", Grain::Month).await.unwrap(),
+        expected
+    );
+    assert!(
+        r.kpi_series("arpa", "", Grain::Month)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        r.kpi_series("mrr", "plan=pro", Grain::Month).await.unwrap(),
+        other
+    );
+    r.commit().await.unwrap();
+    db.finish().await;
+}
+
 pub async fn kpi_values_are_private_to_their_workspace(db: Db) {
     let db = two_workspaces(db).await;
     // More rows than one INSERT batch holds, to cross its boundary.

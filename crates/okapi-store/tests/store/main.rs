@@ -68,6 +68,7 @@ on_both_backends! {
     crate::portability::a_bad_document_imports_nothing => a_bad_document_imports_nothing,
     crate::kpi_values::kpi_values_round_trip_exactly => kpi_values_round_trip_exactly,
     crate::kpi_values::replacing_a_set_leaves_no_stale_rows => replacing_a_set_leaves_no_stale_rows,
+    crate::kpi_values::replacing_the_periods_from_a_day_keeps_the_earlier_ones => replacing_the_periods_from_a_day_keeps_the_earlier_ones,
     crate::kpi_values::kpi_values_are_private_to_their_workspace => kpi_values_are_private_to_their_workspace,
     crate::kpi_values::concurrent_replacements_keep_one_whole_set => concurrent_replacements_keep_one_whole_set,
     crate::kpi_values::stored_views_are_replaced_whole_and_private => stored_views_are_replaced_whole_and_private,

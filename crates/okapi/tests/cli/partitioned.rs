@@ -41,6 +41,32 @@ pub(super) async fn partition(from: &Path, to: &Path) {
 }
 
 /// The files under `dir`, at any depth.
+/// Every stored value of the workspace at `w`: (KPI, segment, grain,
+/// period start, value, note), in that order.
+async fn all_values(
+    w: &Path,
+) -> Vec<(
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+)> {
+    let url = okapi_store::sqlite_url(&w.join("okapi.db"));
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    let rows = sqlx::query_as(
+        "SELECT kpi_id, segment, grain, period_start, value, note FROM kpi_values \
+         ORDER BY kpi_id, segment, grain, period_start",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    rows
+}
+
 fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {
@@ -231,12 +257,58 @@ async fn a_refresh_scans_only_the_events_files_added_since_the_last() {
     assert_eq!(e["rows"], 8000, "{second}");
     let day = last.file_name().unwrap().to_str().unwrap();
     assert!(e["reason"].as_str().unwrap().contains(day), "{second}");
-    // A forced refresh scans everything again (the values are those of
-    // a full scan: the engine's tests compare them after every kind of
-    // change).
+    // The new day can change no period that ended before the held-back
+    // day less 16 days, nor the period before that (a cohort's next
+    // period). The events before it end on 29 April; less 16 days, 13
+    // April: the days from 12 April, the weeks from Monday 31 March, the
+    // months from March, the quarters from January, the years from 2024.
+    let from: Vec<(String, String)> = second["sets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["grain"].as_str().unwrap().to_string(),
+                s["from"].as_str().unwrap_or("all").to_string(),
+            )
+        })
+        .collect();
+    let expect = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(g, f)| (g.to_string(), f.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        from,
+        expect(&[
+            ("day", "2025-04-12"),
+            ("week", "2025-03-31"),
+            ("month", "2025-03-01"),
+            ("quarter", "2025-01-01"),
+            ("year", "2024-01-01"),
+        ]),
+        "{second}"
+    );
+    let day_set = &second["sets"][0];
+    // 19 days computed again (12 to 30 April), every KPI of each; the
+    // earlier days kept.
+    let kpis = day_set["kpis"].as_u64().unwrap();
+    assert_eq!(day_set["computed"].as_u64().unwrap(), 19 * kpis, "{second}");
+    assert!(day_set["values"].as_u64().unwrap() > 100 * kpis, "{second}");
+    let kept = all_values(w.path()).await;
+    // A forced refresh scans everything again and computes every period:
+    // the values are those kept and computed by the appended refresh.
     let forced = refresh(&["--force"]);
     assert_eq!(forced["events"]["mode"], "full", "{forced}");
     assert_eq!(forced["values"], second["values"]);
+    assert!(forced["sets"][0]["from"].is_null(), "{forced}");
+    let all = all_values(w.path()).await;
+    assert_eq!(kept.len() as u64, forced["values"].as_u64().unwrap());
+    assert!(
+        kept == all,
+        "the appended refresh's values differ from a full one's"
+    );
     let text = ws(w.path(), &["refresh", "--force"]);
     assert!(
         text.stdout.contains("Events: every events file scanned"),

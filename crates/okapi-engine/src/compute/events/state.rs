@@ -373,6 +373,24 @@ fn sibling(dir: &Path, suffix: &str) -> PathBuf {
 /// none, or it was saved by another version or under other settings.
 /// A crash between the renames of [`save`] leaves only `.old`: it is used.
 pub fn load(dir: &Path, opts: &EventOptions) -> Result<Option<(Meta, EventsScan)>, EngineError> {
+    let Some((dir, meta)) = find_meta(dir)? else {
+        return Ok(None);
+    };
+    if meta.settings != settings_key(opts) {
+        return Ok(None);
+    }
+    let mut parts: [Vec<RecordBatch>; 5] = Default::default();
+    for (name, part) in PARTS.iter().zip(parts.iter_mut()) {
+        *part = read_file(&dir.join(format!("{name}.arrow")))?;
+    }
+    let scan = restore(opts, &dir, parts, meta.rows, meta.ts_range)?;
+    Ok(Some((meta, scan)))
+}
+
+/// The directory the state saved in `dir` is read from (`dir`, or the
+/// old state a crash left beside it) and its `meta.json`; `None` when
+/// there is none of this version.
+fn find_meta(dir: &Path) -> Result<Option<(PathBuf, Meta)>, EngineError> {
     let dir = if dir.exists() {
         dir.to_path_buf()
     } else {
@@ -388,18 +406,17 @@ pub fn load(dir: &Path, opts: &EventOptions) -> Result<Option<(Meta, EventsScan)
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io(&meta_path)(e)),
     };
-    let Ok(meta) = serde_json::from_slice::<Meta>(&text) else {
-        return Ok(None);
-    };
-    if meta.version != VERSION || meta.settings != settings_key(opts) {
-        return Ok(None);
+    match serde_json::from_slice::<Meta>(&text) {
+        Ok(meta) if meta.version == VERSION => Ok(Some((dir, meta))),
+        _ => Ok(None),
     }
-    let mut parts: [Vec<RecordBatch>; 5] = Default::default();
-    for (name, part) in PARTS.iter().zip(parts.iter_mut()) {
-        *part = read_file(&dir.join(format!("{name}.arrow")))?;
-    }
-    let scan = restore(opts, &dir, parts, meta.rows, meta.ts_range)?;
-    Ok(Some((meta, scan)))
+}
+
+/// The `meta.json` of the state saved in `dir`, without reading the state
+/// (the files it holds, to know what data it describes); `None` when there
+/// is none of this version.
+pub fn load_meta(dir: &Path) -> Result<Option<Meta>, EngineError> {
+    Ok(find_meta(dir)?.map(|(_, meta)| meta))
 }
 
 /// A finished scan with `opts` from its parts' batches (as

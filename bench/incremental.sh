@@ -12,8 +12,9 @@
 #   full:     the last day removed, `okapi refresh --force` (every events
 #             file scanned, every KPI at every grain computed and stored);
 #   appended: the last day put back, `okapi refresh` (only its file
-#             scanned, folded into the saved state; every KPI at every grain
-#             computed again from the state and stored).
+#             scanned, folded into the saved state; at every grain, the
+#             periods it can reach computed again and stored, the earlier
+#             values kept).
 #
 # and prints a markdown table with wall times, peak RSS and the ratio,
 # and the `events` line of each refresh report.
@@ -92,3 +93,7 @@ echo "|---|---:|---:|---|"
 echo "| full (\`--force\`, last day absent) | ${best_full} s | $((rss_full / 1024)) MiB | $(events "$work/full.json") |"
 echo "| appended (last day added) | ${best_app} s | $((rss_app / 1024)) MiB | $(events "$work/appended.json") |"
 awk -v f="$best_full" -v a="$best_app" 'BEGIN{printf "\nfull / appended: %.1f×\n", f/a}'
+python3 -c 'import json,sys
+r = json.load(open(sys.argv[1]))
+done = sum(s["computed"] for s in r["sets"]); held = sum(s["values"] for s in r["sets"])
+print("appended: %d of %d values computed again (%s)" % (done, held, ", ".join("%s from %s" % (s["grain"], s["from"] or "the first period") for s in r["sets"])))' "$work/appended.json"

@@ -251,6 +251,7 @@ fn scan_events_cached(
                 path: file.path.clone(),
                 format: file.format,
                 database: None,
+                accounts: None,
                 parts: new
                     .iter()
                     .filter_map(|&i| files.get(i))
@@ -478,7 +479,12 @@ impl Engine {
                     events = Some(scan);
                 }
                 _ => {
-                    let (scan, q) = scan_events(file, opts, settings.time_zone)?;
+                    // A database reads a segment's events alone.
+                    let mut file = file.clone();
+                    if file.database.is_some() {
+                        file.accounts = opts.accounts.clone();
+                    }
+                    let (scan, q) = scan_events(&file, opts, settings.time_zone)?;
                     quality.push(q);
                     events = Some(scan);
                 }

@@ -354,6 +354,7 @@ fn compute(
     keep: bool,
     scanner: Option<Arc<dyn okapi_engine::compute::EventsScanner>>,
 ) -> Result<Computed, AppError> {
+    let started = Instant::now();
     let mut data = DataDir::open_location(dir)?;
     data.events_scanner = scanner;
     let ids = KpiSelection::all(settings).ids().to_vec();
@@ -362,10 +363,13 @@ fn compute(
         Some(cache) => Engine::for_kpis_cached(&data, settings, &ids, cache)?,
         None => (Engine::for_kpis(&data, settings, &ids, None)?, None),
     };
+    tracing::debug!(ms = duration_ms(started), "refresh: data loaded");
     let changed = match &events {
         Some(e) if keep && e.mode == EventsMode::Appended => e.changed_from,
         _ => None,
     };
+    // Every grain in one computation: what they share is worked out once.
+    let mut wanted = Vec::new();
     for grain in Grain::ALL {
         let from = changed.map(|d| Engine::recompute_from(grain, d));
         let periods: Vec<_> = engine
@@ -373,14 +377,22 @@ fn compute(
             .into_iter()
             .filter(|p| from.is_none_or(|f| p.start >= f))
             .collect();
+        wanted.push((grain, from, periods));
+    }
+    let by_grain: Vec<(Grain, &[okapi_core::period::Period])> =
+        wanted.iter().map(|(g, _, p)| (*g, p.as_slice())).collect();
+    let reports = engine.kpis_by_grain(&ids, &by_grain)?;
+    for ((grain, from, _), report) in wanted.iter().zip(reports) {
         sets.push(ComputedSet {
-            grain,
+            grain: *grain,
             segment: String::new(),
-            from,
-            report: engine.kpis(&ids, &periods, grain)?,
+            from: *from,
+            report,
         });
     }
+    tracing::debug!(ms = duration_ms(started), "refresh: catalog computed");
     let views = views(&engine, settings);
+    tracing::debug!(ms = duration_ms(started), "refresh: views computed");
     drop(engine);
     let mut skipped = Vec::new();
     for (segment, by_grain) in segmented {
@@ -475,6 +487,7 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
         let dir = dir.clone();
         tokio::task::spawn_blocking(move || fingerprint_of(&dir)).await??
     };
+    tracing::debug!(ms = duration_ms(started), "refresh: fingerprint taken");
 
     if let Some(last) = &last
         && !force
@@ -564,6 +577,7 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
         })
         .await??
     };
+    tracing::debug!(ms = duration_ms(started), "refresh: computed everything");
     skipped.extend(more_skipped);
     skipped.sort_by(|a, b| a.key_result.cmp(&b.key_result));
 
@@ -643,8 +657,13 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
     })
     .await?;
     s.commit().await?;
+    tracing::debug!(ms = self::duration_ms(started), "refresh: stored");
     counts.sort_by(|a, b| (a.grain, &a.segment).cmp(&(b.grain, &b.segment)));
     let (findings, alerts) = record_findings(ws).await?;
+    tracing::debug!(
+        ms = self::duration_ms(started),
+        "refresh: findings recorded"
+    );
     Ok(RefreshReport {
         unchanged: false,
         computed_at,

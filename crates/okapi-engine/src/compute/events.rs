@@ -763,8 +763,9 @@ impl EventsScan {
     }
 
     /// DAU and MAU30 of every day from the first user day to 30 days after
-    /// the last; `None` without users.
-    fn daily(&self) -> Result<Option<Daily>, ScanBroken> {
+    /// the last; `None` without users. The same for every grain: worked
+    /// out once for all of them ([`EventsScan::measures_with`]).
+    pub fn daily(&self) -> Result<Option<Daily>, ScanBroken> {
         let Some(first) = self.user_days.iter().filter_map(|d| d.first()).min() else {
             return Ok(None);
         };
@@ -867,11 +868,22 @@ impl EventsScan {
         revenue: &Revenue,
         window: u32,
     ) -> Result<Vec<EventMeasures>, ScanBroken> {
+        self.measures_with(periods, revenue, window, &self.daily()?)
+    }
+
+    /// [`EventsScan::measures`] with the daily actives already worked out
+    /// ([`EventsScan::daily`]).
+    pub fn measures_with(
+        &self,
+        periods: &[Period],
+        revenue: &Revenue,
+        window: u32,
+        daily: &Option<Daily>,
+    ) -> Result<Vec<EventMeasures>, ScanBroken> {
         let index = PeriodIndex::new(periods);
         let mut out: Vec<EventMeasures> = vec![EventMeasures::default(); periods.len()];
         // `index` gives positions in `periods`, as many as `out` holds.
         const NO_PERIOD: ScanBroken = ScanBroken("a period index outside the periods");
-        let daily = self.daily()?;
         for ((m, v), p) in out
             .iter_mut()
             .zip(self.dau_mau(periods, daily.as_ref()))
@@ -1127,7 +1139,7 @@ const ONBOARDING_WINDOW: i64 = 14 * MICROS_PER_DAY;
 pub const LOOK_AHEAD_DAYS: u64 = 16;
 
 /// DAU and MAU30 per day, from day `first` on.
-struct Daily {
+pub struct Daily {
     first: DayNum,
     dau: Vec<u32>,
     mau: Vec<u64>,

@@ -33,6 +33,7 @@ use okapi_core::measures::{
 use okapi_core::mrr::{AccountMovement, MrrBridge, mrr_bridges};
 use okapi_core::period::{DayNum, Grain, Period, date_of, day_num, days_in_month, periods_between};
 use okapi_core::settings::Settings;
+use okapi_core::timezone::MICROS_PER_DAY;
 use okapi_core::ttv::{
     AccountTtv, MilestoneRow, PhaseStat, phase_stats, timelines as ttv_timelines,
 };
@@ -724,6 +725,50 @@ impl Engine {
         periods: &[Period],
         grain: Grain,
     ) -> Result<Vec<PeriodMeasures>, EngineError> {
+        let mut all = self.measures_by_grain(&[(grain, periods)])?;
+        Ok(all.pop().unwrap_or_default())
+    }
+
+    /// Every base measure of every period of each set of periods of one
+    /// grain. What does not depend on the grain — each customer's health
+    /// inputs, the daily actives, the time-to-value timelines, spend by
+    /// month — is worked out once for all the sets.
+    pub fn measures_by_grain(
+        &self,
+        sets: &[(Grain, &[Period])],
+    ) -> Result<Vec<Vec<PeriodMeasures>>, EngineError> {
+        let spend = self.tables.get(&Table::Spend).map(spend_by_month);
+        let ttv = self
+            .tables
+            .get(&Table::Milestones)
+            .map(|t| self.ttv_timelines(t));
+        let health_ctx = match &self.events {
+            Some(scan) if self.health_wanted => Some((scan, self.health_context(scan))),
+            _ => None,
+        };
+        let health = health_ctx.as_ref().map(|(scan, ctx)| {
+            scan.health_accounts(&self.revenue, &ctx.nps, &ctx.tickets, &ctx.users_of)
+        });
+        let daily = self.events.as_ref().map(|scan| scan.daily());
+        let shared = Shared {
+            spend: spend.as_deref(),
+            ttv: ttv.as_deref(),
+            health: health.as_ref(),
+            daily: daily.as_ref(),
+        };
+        sets.iter()
+            .map(|(grain, periods)| self.measures_with(periods, *grain, &shared))
+            .collect()
+    }
+
+    /// The measures of `periods` of `grain`, with the parts shared by all
+    /// grains in `shared`.
+    fn measures_with(
+        &self,
+        periods: &[Period],
+        grain: Grain,
+        shared: &Shared<'_, '_>,
+    ) -> Result<Vec<PeriodMeasures>, EngineError> {
         let (bridges, _) = self.mrr(periods, false)?;
         let mut out: Vec<PeriodMeasures> = bridges
             .into_iter()
@@ -733,6 +778,17 @@ impl Engine {
             })
             .collect();
         let sql = Sql::new(self.tables.values(), grain, self.settings.time_zone)?;
+        // Only the rows that can fall in the periods are grouped: those of
+        // their days, widened by a day on each side (a day in the time
+        // zone lies within a day of the same UTC day).
+        let within = |c: &str| match (periods.first(), periods.last()) {
+            (Some(first), Some(last)) => {
+                let lo = (i64::from(first.start_num()) - 1) * MICROS_PER_DAY;
+                let hi = (i64::from(last.end_num()) + 1) * MICROS_PER_DAY;
+                format!(" AND CAST({c} AS BIGINT) >= {lo} AND CAST({c} AS BIGINT) < {hi}")
+            }
+            _ => String::new(),
+        };
         // The query's values per period, in the order of `periods` (and of
         // `out`); none for a period without a row.
         let fill = |q: &str| -> Result<Vec<Vec<i128>>, EngineError> {
@@ -749,7 +805,8 @@ impl Engine {
         if self.tables.contains_key(&Table::Leads) {
             let count = |c: &str| {
                 fill(&format!(
-                    "SELECT okapi_period({c}), COUNT(*) FROM leads WHERE {c} IS NOT NULL GROUP BY 1"
+                    "SELECT okapi_period({c}), COUNT(*) FROM leads WHERE {c} IS NOT NULL{} GROUP BY 1",
+                    within(c)
                 ))
             };
             let leads = count("created_at")?;
@@ -757,15 +814,17 @@ impl Engine {
             let mqls = count("mql_at")?;
             let pqls = count("pql_at")?;
             let converted = count("customer_at")?;
-            let pql_converted = fill(
+            let pql_converted = fill(&format!(
                 "SELECT okapi_period(customer_at), COUNT(*) FROM leads \
-                 WHERE customer_at IS NOT NULL AND pql_at IS NOT NULL AND pql_at <= customer_at \
+                 WHERE customer_at IS NOT NULL AND pql_at IS NOT NULL AND pql_at <= customer_at{} \
                  GROUP BY 1",
-            )?;
+                within("customer_at")
+            ))?;
             let span = |to: &str, from: &str| {
                 fill(&format!(
                     "SELECT okapi_period({to}), COUNT(*), SUM(CAST(CAST({to} AS BIGINT) - CAST({from} AS BIGINT) AS DECIMAL(38,0))) \
-                     FROM leads WHERE {to} IS NOT NULL AND {from} IS NOT NULL GROUP BY 1"
+                     FROM leads WHERE {to} IS NOT NULL AND {from} IS NOT NULL{} GROUP BY 1",
+                    within(to)
                 ))
             };
             let pql_time = span("pql_at", "signup_at")?;
@@ -788,16 +847,18 @@ impl Engine {
         if self.tables.contains_key(&Table::Deals) {
             // Deal size and cycle: new business only; renewals and
             // expansions have their own size and timing.
-            let won = fill(
+            let won = fill(&format!(
                 "SELECT okapi_period(closed_at), COUNT(*), SUM(amount), \
                  SUM(CAST(CAST(closed_at AS BIGINT) - CAST(created_at AS BIGINT) AS DECIMAL(38,0))) \
-                 FROM deals WHERE kind = 'new' AND status = 'won' AND closed_at IS NOT NULL GROUP BY 1",
-            )?;
-            let renewals = fill(
+                 FROM deals WHERE kind = 'new' AND status = 'won' AND closed_at IS NOT NULL{} GROUP BY 1",
+                within("closed_at")
+            ))?;
+            let renewals = fill(&format!(
                 "SELECT okapi_period(closed_at), SUM(CASE WHEN status = 'won' THEN 1 ELSE 0 END), \
                  SUM(CASE WHEN status = 'lost' THEN 1 ELSE 0 END) \
-                 FROM deals WHERE kind = 'renewal' AND closed_at IS NOT NULL GROUP BY 1",
-            )?;
+                 FROM deals WHERE kind = 'renewal' AND closed_at IS NOT NULL{} GROUP BY 1",
+                within("closed_at")
+            ))?;
             for (i, m) in out.iter_mut().enumerate() {
                 m.deals = Ok(DealMeasures {
                     won: at(&won, i, 0) as u64,
@@ -816,9 +877,11 @@ impl Engine {
                     .iter_mut()
                     .for_each(|m| m.visitors = Err(reason.clone())),
                 None => {
-                    let v = fill(
-                        "SELECT okapi_period(ts), COUNT(DISTINCT visitor_id) FROM visits GROUP BY 1",
-                    )?;
+                    let v = fill(&format!(
+                        "SELECT okapi_period(ts), COUNT(DISTINCT visitor_id) FROM visits \
+                         WHERE ts IS NOT NULL{} GROUP BY 1",
+                        within("ts")
+                    ))?;
                     for (i, m) in out.iter_mut().enumerate() {
                         m.visitors = Ok(at(&v, i, 0) as u64);
                     }
@@ -826,15 +889,16 @@ impl Engine {
             }
         }
         if self.tables.contains_key(&Table::Surveys) {
-            let s = fill(
+            let s = fill(&format!(
                 "SELECT okapi_period(responded_at), \
                  SUM(CASE WHEN kind = 'nps' THEN 1 ELSE 0 END), \
                  SUM(CASE WHEN kind = 'nps' AND score >= 9 THEN 1 ELSE 0 END), \
                  SUM(CASE WHEN kind = 'nps' AND score <= 6 THEN 1 ELSE 0 END), \
                  SUM(CASE WHEN kind = 'csat' THEN 1 ELSE 0 END), \
                  SUM(CASE WHEN kind = 'csat' AND score >= 4 THEN 1 ELSE 0 END) \
-                 FROM surveys GROUP BY 1",
-            )?;
+                 FROM surveys WHERE responded_at IS NOT NULL{} GROUP BY 1",
+                within("responded_at")
+            ))?;
             for (i, m) in out.iter_mut().enumerate() {
                 m.surveys = Ok(SurveyMeasures {
                     nps_responses: at(&s, i, 0) as u64,
@@ -845,23 +909,22 @@ impl Engine {
                 });
             }
         }
-        if let Some(t) = self.tables.get(&Table::Spend) {
+        if let Some(months) = shared.spend {
             match self.unsegmentable(Table::Spend) {
                 Some(reason) => out.iter_mut().for_each(|m| {
                     m.spend = Err(reason.clone());
                     m.spend_previous = Err(reason.clone());
                 }),
                 None => {
-                    let months = spend_by_month(t);
                     for (p, m) in periods.iter().zip(out.iter_mut()) {
-                        m.spend = spend_in(&months, p);
-                        m.spend_previous = spend_in(&months, &p.previous());
+                        m.spend = spend_in(months, p);
+                        m.spend_previous = spend_in(months, &p.previous());
                     }
                 }
             }
         }
-        if let Some(t) = self.tables.get(&Table::Milestones) {
-            match self.ttv_by_period(t, periods) {
+        if let Some(timelines) = shared.ttv {
+            match self.ttv_by_period(timelines, periods) {
                 Ok(ttv) => {
                     for (m, t) in out.iter_mut().zip(ttv) {
                         m.ttv = Ok(t);
@@ -871,10 +934,9 @@ impl Engine {
             }
         }
         if let Some(scan) = &self.events {
-            if self.health_wanted {
-                let ctx = self.health_context(scan);
+            if let Some(health) = shared.health {
                 let weights = self.settings.health;
-                match scan.health_accounts(&self.revenue, &ctx.nps, &ctx.tickets, &ctx.users_of) {
+                match health {
                     Ok(accounts) => {
                         let mut scores: Vec<(f64, u32)> = Vec::with_capacity(accounts.len());
                         for (p, m) in periods.iter().zip(out.iter_mut()) {
@@ -894,7 +956,17 @@ impl Engine {
                     Err(e) => out.iter_mut().for_each(|m| m.health = Err(e.to_string())),
                 }
             }
-            match scan.measures(periods, &self.revenue, self.settings.inactivity_window) {
+            let em = match shared.daily {
+                Some(Ok(daily)) => scan.measures_with(
+                    periods,
+                    &self.revenue,
+                    self.settings.inactivity_window,
+                    daily,
+                ),
+                Some(Err(e)) => Err(*e),
+                None => scan.measures(periods, &self.revenue, self.settings.inactivity_window),
+            };
+            match em {
                 Ok(em) => {
                     for (m, e) in out.iter_mut().zip(em) {
                         m.events = Ok(e);
@@ -910,13 +982,12 @@ impl Engine {
     /// value in it and their total time.
     fn ttv_by_period(
         &self,
-        t: &LoadedTable,
+        timelines: &[AccountTtv],
         periods: &[Period],
     ) -> Result<Vec<TtvMeasures>, String> {
-        let timelines = self.ttv_timelines(t);
         let index = okapi_core::period::PeriodIndex::new(periods);
         let mut ttv = vec![TtvMeasures::default(); periods.len()];
-        for a in &timelines {
+        for a in timelines {
             if let (Some(fv), Some(_)) = (a.first_value_at, a.days)
                 && let Some(p) = index.of(self.settings.time_zone.day_of(fv))
             {
@@ -988,7 +1059,33 @@ impl Engine {
         periods: &[Period],
         grain: Grain,
     ) -> Result<KpiReport, EngineError> {
-        let measures = self.measures(periods, grain)?;
+        let mut all = self.kpis_by_grain(ids, &[(grain, periods)])?;
+        all.pop()
+            .ok_or_else(|| EngineError::Query("internal error: no report".into()))
+    }
+
+    /// [`Engine::kpis`] for each set of periods of one grain, the parts
+    /// all grains share worked out once ([`Engine::measures_by_grain`]).
+    pub fn kpis_by_grain(
+        &self,
+        ids: &[String],
+        sets: &[(Grain, &[Period])],
+    ) -> Result<Vec<KpiReport>, EngineError> {
+        let measures = self.measures_by_grain(sets)?;
+        sets.iter()
+            .zip(measures)
+            .map(|((grain, periods), m)| self.report(ids, periods, *grain, &m))
+            .collect()
+    }
+
+    /// The report of `ids` over `periods` from their measures.
+    fn report(
+        &self,
+        ids: &[String],
+        periods: &[Period],
+        grain: Grain,
+        measures: &[PeriodMeasures],
+    ) -> Result<KpiReport, EngineError> {
         let ctx = FormulaContext {
             grain,
             gross_margin: self.settings.gross_margin,
@@ -1442,6 +1539,15 @@ pub fn tables_for(settings: &Settings, ids: &[String]) -> Vec<Table> {
 }
 
 /// Per-account NPS responses `(day, score)` and tickets `(opened, closed)`.
+/// What every grain's measures share ([`Engine::measures_by_grain`]).
+struct Shared<'a, 'h> {
+    spend: Option<&'a [(NaiveDate, Option<Decimal>)]>,
+    ttv: Option<&'a [AccountTtv]>,
+    /// Each customer's health inputs, when health is wanted.
+    health: Option<&'a Result<Vec<events::HealthAccount<'h>>, events::ScanBroken>>,
+    daily: Option<&'a Result<Option<events::Daily>, events::ScanBroken>>,
+}
+
 struct HealthContext<'a> {
     nps: HashMap<String, Vec<(DayNum, i64)>>,
     tickets: HashMap<String, Vec<(DayNum, Option<DayNum>)>>,

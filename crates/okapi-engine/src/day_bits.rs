@@ -172,6 +172,26 @@ impl DayBits {
         })
     }
 
+    /// The days in the set in `from..to` (`to` excluded), ascending; the
+    /// words before and after are not looked at.
+    pub fn iter_in(&self, from: DayNum, to: DayNum) -> impl Iterator<Item = DayNum> + '_ {
+        let span = self.words.len() as i64 * 64;
+        let lo = (i64::from(from) - i64::from(self.base)).clamp(0, span);
+        let hi = (i64::from(to) - i64::from(self.base)).clamp(lo, span);
+        // Whole words from the one holding `lo` to the one holding `hi - 1`.
+        let (wl, wh) = ((lo / 64) as usize, ((hi + 63) / 64) as usize);
+        self.words
+            .get(wl..wh)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+            .flat_map(move |(i, &w)| {
+                let base = self.base + ((wl + i) as DayNum) * 64;
+                BitIter(w).map(move |b| base + b as DayNum)
+            })
+            .filter(move |&d| d >= from && d < to)
+    }
+
     /// Number of days in the set.
     pub fn len(&self) -> usize {
         self.words.iter().map(|w| w.count_ones() as usize).sum()
@@ -234,6 +254,19 @@ mod tests {
         assert_eq!(b.count_in(6, 99), 0);
         assert_eq!(b.count_in(-70, -70), 1);
         assert_eq!(b.count_in(301, 10_000), 0);
+        // The days of a range, the end excluded, across words and beyond
+        // the set on both sides.
+        assert_eq!(
+            b.iter_in(-100, 400).collect::<Vec<_>>(),
+            vec![-70, 5, 100, 300]
+        );
+        assert_eq!(b.iter_in(5, 300).collect::<Vec<_>>(), vec![5, 100]);
+        assert_eq!(b.iter_in(6, 100).count(), 0);
+        assert_eq!(b.iter_in(-70, -69).collect::<Vec<_>>(), vec![-70]);
+        assert_eq!(b.iter_in(301, 10_000).count(), 0);
+        assert_eq!(b.iter_in(-1_000, -500).count(), 0);
+        assert_eq!(b.iter_in(200, 100).count(), 0);
+        assert_eq!(DayBits::new().iter_in(0, 10).count(), 0);
         let mut c = DayBits::new();
         c.insert(1000);
         c.insert(-200);

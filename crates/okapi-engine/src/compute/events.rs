@@ -892,9 +892,20 @@ impl EventsScan {
             m.dau_mau = v;
             m.users_30d = daily.as_ref().map_or(0, |x| x.on(day_num(p.last_day())).1);
         }
-        for active in self.active_periods(&index) {
-            for p in active {
-                out.get_mut(p as usize).ok_or(NO_PERIOD)?.active_users += 1;
+        // Each user once per period: only the days of the periods are
+        // looked at.
+        if let (Some(first), Some(last)) = (periods.first(), periods.last()) {
+            let (from, to) = (first.start_num(), last.end_num());
+            for days in &self.user_days {
+                let mut seen = None;
+                for d in days.iter_in(from, to) {
+                    if let Some(p) = index.of(d)
+                        && seen != Some(p)
+                    {
+                        out.get_mut(p).ok_or(NO_PERIOD)?.active_users += 1;
+                        seen = Some(p);
+                    }
+                }
             }
         }
         // Cohorts: users by the period of their first event ever, and

@@ -19,6 +19,9 @@ pub struct DayBits {
     words: Vec<u64>,
 }
 
+/// Words a set makes room for when its first day comes.
+const WORDS_AT_FIRST: usize = 4;
+
 #[inline]
 fn block(day: DayNum) -> DayNum {
     day.div_euclid(64) * 64
@@ -54,6 +57,9 @@ impl DayBits {
     pub fn insert(&mut self, day: DayNum) {
         if self.words.is_empty() {
             self.base = block(day);
+            // Room for 256 days at once: a set grown day by day would
+            // otherwise be moved in memory at 1, 2, 4 and 8 words.
+            self.words.reserve(WORDS_AT_FIRST);
             self.words.push(0);
         } else if day < self.base {
             let new_base = block(day);

@@ -667,6 +667,24 @@ fn convert(
     match spec.ty {
         ColumnType::Id => cast(a, &DataType::Utf8).map_err(|e| e.to_string()),
         ColumnType::Money => Ok(money_from_numeric(spec, a, issues)?),
+        ColumnType::Timestamp
+            if matches!(dt, DataType::Timestamp(_, None))
+                && matches!(&target, DataType::Timestamp(TimeUnit::Microsecond, Some(tz)) if tz.as_ref() == "UTC") =>
+        {
+            // A timestamp without a zone is taken as UTC. Arrow's cast to a
+            // zone reads each value as a local time there, converting them
+            // one by one; in UTC that changes nothing, so only the unit is
+            // cast and the zone set on the array.
+            let naive = cast(a, &DataType::Timestamp(TimeUnit::Microsecond, None))
+                .map_err(|e| e.to_string())?;
+            let out = naive
+                .as_any()
+                .downcast_ref::<TimestampMicrosecondArray>()
+                .ok_or("not a timestamp")?
+                .clone()
+                .with_timezone("UTC");
+            Ok(bound_typed(spec, a, Arc::new(out), issues))
+        }
         ColumnType::Date | ColumnType::Timestamp | ColumnType::Integer => {
             let out = cast(a, &target).map_err(|e| e.to_string())?;
             Ok(bound_typed(spec, a, out, issues))

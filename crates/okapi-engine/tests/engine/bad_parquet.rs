@@ -199,3 +199,83 @@ fn accepted_parquet_types_load() {
     assert!(rows.contains(&("subscriptions".to_string(), 2)), "{rows:?}");
     assert!(rows.contains(&("accounts".to_string(), 1)), "{rows:?}");
 }
+
+#[test]
+fn timestamps_without_a_zone_are_the_same_instants_in_utc_in_every_unit() {
+    use datafusion::arrow::array::{
+        TimestampMillisecondArray, TimestampNanosecondArray, TimestampSecondArray,
+    };
+    // 2024-01-01T00:00:00.123456789 UTC, then a day in 2301 (past the
+    // dates okapi handles), then none.
+    const NS: i64 = 1_704_067_200_123_456_789;
+    const FAR_S: i64 = 10_445_241_600; // 2301-01-01T00:00:00 UTC
+    let cases: Vec<(ArrayRef, i64)> = vec![
+        (
+            Arc::new(TimestampNanosecondArray::from(vec![Some(NS), None])),
+            1_704_067_200_123_456,
+        ),
+        (
+            Arc::new(TimestampMicrosecondArray::from(vec![
+                Some(NS / 1_000),
+                None,
+            ])),
+            1_704_067_200_123_456,
+        ),
+        (
+            Arc::new(TimestampMillisecondArray::from(vec![
+                Some(NS / 1_000_000),
+                None,
+            ])),
+            1_704_067_200_123_000,
+        ),
+        (
+            Arc::new(TimestampSecondArray::from(vec![
+                Some(NS / 1_000_000_000),
+                Some(FAR_S),
+            ])),
+            1_704_067_200_000_000,
+        ),
+    ];
+    for (column, micros) in cases {
+        let unit = column.data_type().clone();
+        assert!(matches!(unit, DataType::Timestamp(_, None)), "{unit}");
+        let dir = TempDir::new().unwrap();
+        let far = column.null_count() == 0;
+        write_parquet(
+            &dir.path().join("accounts.parquet"),
+            vec![
+                ("account_id", Arc::new(Int64Array::from(vec![1, 2])), false),
+                ("created_at", column, true),
+            ],
+        );
+        let file = okapi_engine::source::SourceFile::file(
+            okapi_core::data_model::Table::Accounts,
+            dir.path().join("accounts.parquet"),
+            okapi_engine::source::Format::Parquet,
+        );
+        let (table, outcome) = okapi_engine::load::load_table(&file, Zone::Utc).unwrap();
+        let at = table.batches[0]
+            .column_by_name("created_at")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<TimestampMicrosecondArray>()
+            .unwrap()
+            .clone();
+        // The same instant, in microseconds, labelled UTC.
+        assert_eq!(
+            at.data_type(),
+            &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            "{unit}"
+        );
+        assert_eq!(at.value(0), micros, "{unit}");
+        // The second row has no time, or one past 2200: an issue, and not
+        // loaded.
+        assert_eq!(at.len(), 1, "{unit}");
+        assert_eq!(outcome.issues.len(), 1, "{unit}: {:?}", outcome.issues);
+        let why = format!("{:?}", outcome.issues);
+        assert!(
+            why.contains(if far { "2200" } else { "missing" }),
+            "{unit}: {why}"
+        );
+    }
+}

@@ -79,6 +79,10 @@ pub struct RefreshReport {
     /// added since the last refresh, or none (absent when nothing was
     /// computed, or the data has no events table or is in a database).
     pub events: Option<EventsRefresh>,
+    /// Which periods of the catalog were computed, and why: every period
+    /// (and the reason), or only those new events files can change (each
+    /// set's `from`). Absent when nothing was computed.
+    pub periods: Option<String>,
 }
 
 /// One set of values stored: a grain and a segment (`""` for all
@@ -332,26 +336,28 @@ pub mod views {
 }
 
 /// What [`compute`] gives: the sets of values, the views, the links it
-/// skipped, what it did with the events' saved state.
+/// skipped, what it did with the events' saved state, which periods it
+/// computed and why.
 type Computed = (
     Vec<ComputedSet>,
     Vec<(&'static str, String)>,
     Vec<SkippedLink>,
     Option<EventsRefresh>,
+    String,
 );
 
 /// Loads the data once for the catalog and computes it at every grain
-/// and its views, then once per linked segment for its links. With
-/// `keep` (the stored values are those of the saved events state and of
-/// the other tables as they are), when only new events files were
-/// scanned, the catalog is computed only from the first period they can
-/// change ([`Engine::recompute_from`]). Blocking.
+/// and its views, then once per linked segment for its links. When `keep`
+/// is `Ok` (the stored values are those of the saved events state and of
+/// the other tables as they are) and only new events files were scanned,
+/// the catalog is computed only from the first period they can change
+/// ([`Engine::recompute_from`]); `Err` says why every period is. Blocking.
 fn compute(
     dir: &DataLocation,
     settings: &Settings,
     segmented: &Segmented,
     cache: Option<&Path>,
-    keep: bool,
+    keep: Result<(), String>,
     scanner: Option<Arc<dyn okapi_engine::compute::EventsScanner>>,
 ) -> Result<Computed, AppError> {
     let started = Instant::now();
@@ -364,9 +370,20 @@ fn compute(
         None => (Engine::for_kpis(&data, settings, &ids, None)?, None),
     };
     tracing::debug!(ms = duration_ms(started), "refresh: data loaded");
-    let changed = match &events {
-        Some(e) if keep && e.mode == EventsMode::Appended => e.changed_from,
-        _ => None,
+    let (changed, periods) = match (keep, &events) {
+        (Ok(()), Some(e)) if e.mode == EventsMode::Appended && e.changed_from.is_some() => (
+            e.changed_from,
+            format!(
+                "only those the new events can change: from the period before the one holding \
+                 {} (the new events' first day, or the last day before them) less {} days, \
+                 as far as a period's KPIs look ahead",
+                e.changed_from.map(|d| d.to_string()).unwrap_or_default(),
+                okapi_engine::compute::events::LOOK_AHEAD_DAYS
+            ),
+        ),
+        (Ok(()), Some(e)) => (None, format!("every period: {}", e.reason)),
+        (Ok(()), None) => (None, "every period: no events table".to_string()),
+        (Err(why), _) => (None, format!("every period: {why}")),
     };
     // Every grain in one computation: what they share is worked out once.
     let mut wanted = Vec::new();
@@ -444,7 +461,7 @@ fn compute(
             });
         }
     }
-    Ok((sets, views, skipped, events))
+    Ok((sets, views, skipped, events, periods))
 }
 
 /// Computes and stores the workspace's KPI values (see the module's
@@ -509,6 +526,7 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
             findings,
             alerts,
             events: None,
+            periods: None,
         });
     }
 
@@ -555,24 +573,45 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
     // The stored values may be kept where new events cannot reach them
     // when they were computed from the saved state, under the same
     // definitions, and no custom SQL KPI (which may read any period).
-    let keep_candidate = !force
-        && has_views
-        && last.as_ref().is_some_and(|l| l.definitions == definitions)
-        && !settings
-            .custom_kpis
-            .iter()
-            .any(|k| matches!(k.definition, okapi_core::custom::Definition::Sql(_)));
-    let (computed, views, more_skipped, events) = {
+    let keep: Result<(), String> = match &last {
+        _ if force => Err("--force".into()),
+        None => Err("no refresh before this one".into()),
+        Some(_) if !has_views => Err("the last refresh stored no views".into()),
+        Some(l) if l.definitions != definitions => {
+            Err("the settings or the key results' KPI links changed".into())
+        }
+        Some(_)
+            if settings
+                .custom_kpis
+                .iter()
+                .any(|k| matches!(k.definition, okapi_core::custom::Definition::Sql(_))) =>
+        {
+            Err("a custom SQL KPI can read any period".into())
+        }
+        Some(_) => Ok(()),
+    };
+    let (computed, views, more_skipped, events, periods) = {
         let dir = dir.clone();
         let scanner = ws.events_scanner.clone();
         let last_fingerprint = last.as_ref().map(|l| l.fingerprint.clone());
         tokio::task::spawn_blocking(move || {
-            let keep = match (&dir, &cache, &last_fingerprint) {
-                (DataLocation::Dir(d), Some(c), Some(f)) if keep_candidate => {
-                    state_describes(d, c, f)
+            let keep = keep.and_then(|()| match (&dir, &cache, &last_fingerprint) {
+                (DataLocation::Dir(d), Some(c), Some(f)) => {
+                    if state_describes(d, c, f) {
+                        Ok(())
+                    } else {
+                        Err(
+                            "tables other than the events changed, or the stored values \
+                             are not those of the saved events state"
+                                .to_string(),
+                        )
+                    }
                 }
-                _ => false,
-            };
+                (DataLocation::Postgres(_), _, _) => {
+                    Err("the data is in a database, without a saved events state".into())
+                }
+                _ => Err("no saved events state".into()),
+            });
             compute(&dir, &settings, &segmented, cache.as_deref(), keep, scanner)
         })
         .await??
@@ -677,6 +716,7 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
         findings,
         alerts,
         events,
+        periods: Some(periods),
     })
 }
 

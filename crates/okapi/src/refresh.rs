@@ -56,6 +56,9 @@ fn print(out: &mut dyn Write, r: &RefreshReport) -> std::io::Result<()> {
             e.files_scanned, e.files, e.rows_scanned, e.rows, e.reason
         )?;
     }
+    if let Some(p) = &r.periods {
+        writeln!(out, "Periods computed: {p}.")?;
+    }
     writeln!(out)?;
     writeln!(
         out,

@@ -262,6 +262,18 @@ async fn a_refresh_scans_only_the_events_files_added_since_the_last() {
     // period). The events before it end on 29 April; less 16 days, 13
     // April: the days from 12 April, the weeks from Monday 31 March, the
     // months from March, the quarters from January, the years from 2024.
+    assert!(
+        second["periods"]
+            .as_str()
+            .unwrap()
+            .starts_with("only those the new events can change"),
+        "{second}"
+    );
+    assert!(
+        second["periods"].as_str().unwrap().contains("2025-04-29"),
+        "{second}"
+    );
+    assert_eq!(first["periods"], "every period: no refresh before this one");
     let from: Vec<(String, String)> = second["sets"]
         .as_array()
         .unwrap()
@@ -309,9 +321,33 @@ async fn a_refresh_scans_only_the_events_files_added_since_the_last() {
         kept == all,
         "the appended refresh's values differ from a full one's"
     );
+    assert_eq!(forced["periods"], "every period: --force");
+
+    // Late events of the last day arrive as another file, and the
+    // subscriptions change too: the events are appended, but every
+    // period is computed again, and the report says why.
+    let part = files_under(&last).pop().unwrap();
+    std::fs::copy(&part, last.join("late.parquet")).unwrap();
+    let subs = data.join("subscriptions.parquet");
+    let f = std::fs::File::options().write(true).open(&subs).unwrap();
+    f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(5))
+        .unwrap();
+    let third = refresh(&[]);
+    assert_eq!(third["events"]["mode"], "appended", "{third}");
+    assert!(
+        third["periods"]
+            .as_str()
+            .unwrap()
+            .starts_with("every period: tables other than the events changed"),
+        "{third}"
+    );
+    assert!(third["sets"][0]["from"].is_null(), "{third}");
     let text = ws(w.path(), &["refresh", "--force"]);
     assert!(
-        text.stdout.contains("Events: every events file scanned"),
+        text.stdout.contains("Events: every events file scanned")
+            && text
+                .stdout
+                .contains("Periods computed: every period: --force."),
         "{}",
         text.stdout
     );

@@ -649,6 +649,20 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
 
     // One write session stores everything; nothing is computed inside it.
     let mut s = ws.session().await?;
+    if sets.iter().any(|(_, _, from, _)| from.is_some()) {
+        // Values kept are those of the last refresh seen before computing:
+        // if another refresh stored its own since, this one's periods would
+        // land beside values of other data. Checked under the workspace's
+        // lock, which every writer of values takes first.
+        s.lock_workspace().await?;
+        if s.last_kpi_refresh().await? != last {
+            return Err(AppError::Conflict(
+                "another refresh stored KPI values while this one was computing; \
+                 nothing was stored: refresh again"
+                    .into(),
+            ));
+        }
+    }
     let mut counts = Vec::new();
     let mut kpis = BTreeSet::new();
     let mut values = 0;

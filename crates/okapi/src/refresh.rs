@@ -36,10 +36,15 @@ fn print(out: &mut dyn Write, r: &RefreshReport) -> std::io::Result<()> {
         )?;
         return print_findings(out, r);
     }
+    let computed: u64 = r.sets.iter().map(|s| s.computed).sum();
+    let values = if computed == r.values {
+        format!("{} values", r.values)
+    } else {
+        format!("{computed} values ({} held)", r.values)
+    };
     writeln!(
         out,
-        "Stored {} values of {} KPIs in {:.1} s at {} (data {short}…).",
-        r.values,
+        "Stored {values} of {} KPIs in {:.1} s at {} (data {short}…).",
         r.kpis,
         r.duration_ms as f64 / 1000.0,
         r.computed_at.format("%Y-%m-%d %H:%M:%S UTC")

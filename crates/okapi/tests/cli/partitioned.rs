@@ -309,6 +309,14 @@ async fn a_refresh_scans_only_the_events_files_added_since_the_last() {
     assert_eq!(day_set["computed"].as_u64().unwrap(), 19 * kpis, "{second}");
     assert!(day_set["values"].as_u64().unwrap() > 100 * kpis, "{second}");
     let kept = all_values(w.path()).await;
+    // The table output says how many were computed and how many are held.
+    let computed: u64 = second["sets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["computed"].as_u64().unwrap())
+        .sum();
+    assert!(computed < second["values"].as_u64().unwrap(), "{second}");
     // A forced refresh scans everything again and computes every period:
     // the values are those kept and computed by the appended refresh.
     let forced = refresh(&["--force"]);
@@ -348,6 +356,23 @@ async fn a_refresh_scans_only_the_events_files_added_since_the_last() {
             && text
                 .stdout
                 .contains("Periods computed: every period: --force."),
+        "{}",
+        text.stdout
+    );
+    // One more late file: only the periods it can reach are computed, and
+    // the table output says how many of the values held that is. The last
+    // day before it is now 30 April: the days from 13 April.
+    std::fs::copy(&part, last.join("later.parquet")).unwrap();
+    let text = ws(w.path(), &["refresh"]);
+    let held = forced["values"].as_u64().unwrap();
+    assert!(
+        text.stdout.contains(&format!(" values ({held} held) of "))
+            && text
+                .stdout
+                .contains("Periods computed: only those the new events can change")
+            && text
+                .stdout
+                .contains("periods from 2025-04-13 (earlier ones kept)"),
         "{}",
         text.stdout
     );

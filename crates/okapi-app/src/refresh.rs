@@ -25,6 +25,16 @@
 //! lag its writes): every refresh of a workspace whose data is in a
 //! database computes again, and its fingerprint is `postgres:` and the
 //! instant it was taken.
+//!
+//! **What it computes.** When only new files of a day-partitioned events
+//! table arrived since the last refresh (the saved events state says which
+//! files it holds), the other tables are as they were, and the stored
+//! values are known to be those of that state (the last refresh's
+//! fingerprint is the fingerprint of the state's files and of the other
+//! tables' files now), the catalog is computed only from the first period
+//! the new events can change ([`Engine::recompute_from`]) and the stored
+//! values of earlier periods are kept. Otherwise every period is computed;
+//! the report's `periods` says which and why.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

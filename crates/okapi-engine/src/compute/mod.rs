@@ -152,6 +152,7 @@ fn scan_events_cached(
     root: &std::path::Path,
     opts: EventOptions,
     cache: &std::path::Path,
+    remote: Option<&dyn EventsScanner>,
 ) -> Result<(EventsScan, EventsRefresh), EngineError> {
     use events::state::{self, FileStamp, Meta};
     let files = file.files();
@@ -260,7 +261,10 @@ fn scan_events_cached(
                     .collect(),
             }
         };
-        let (fresh, _) = scan_events(&part, opts, zone)?;
+        let fresh = match remote {
+            Some(r) => r.scan(&part, opts)?,
+            None => scan_events(&part, opts, zone)?.0,
+        };
         if mode == EventsMode::Appended {
             let old_last = scan.day_range().map(|(_, last)| last);
             let new_first = fresh.day_range().map(|(first, _)| first);
@@ -287,6 +291,10 @@ fn scan_events_cached(
         };
         state::save(&scan, &meta, cache)?;
     }
+    let reason = match remote {
+        Some(r) if mode != EventsMode::Reused => format!("{reason}; scanned on {}", r.describe()),
+        _ => reason,
+    };
     let report = EventsRefresh {
         mode,
         reason,
@@ -458,26 +466,16 @@ impl Engine {
             let mut opts = EventOptions::from_settings(settings, needs);
             opts.accounts = segment_accounts.clone();
             match (&dir.events_scanner, cache) {
-                (Some(remote), cache) => {
-                    let scan = remote.scan(file, opts)?;
-                    if let Some((_, report)) = cache {
-                        let files = file.files().len() as u64;
-                        *report = Some(EventsRefresh {
-                            mode: EventsMode::Full,
-                            reason: format!("scanned on {}", remote.describe()),
-                            files_scanned: files,
-                            files,
-                            rows_scanned: scan.rows(),
-                            rows: scan.rows(),
-                            changed_from: None,
-                        });
-                    }
-                    events = Some(scan);
-                }
-                (None, Some((cache, report))) if segment_accounts.is_none() => {
-                    let (scan, r) = scan_events_cached(file, &dir.root, opts, cache)?;
+                // The saved state is kept here; a cluster scans the files
+                // it lacks.
+                (remote, Some((cache, report))) if segment_accounts.is_none() => {
+                    let (scan, r) =
+                        scan_events_cached(file, &dir.root, opts, cache, remote.as_deref())?;
                     *report = Some(r);
                     events = Some(scan);
+                }
+                (Some(remote), _) => {
+                    events = Some(remote.scan(file, opts)?);
                 }
                 _ => {
                     // A database reads a segment's events alone.

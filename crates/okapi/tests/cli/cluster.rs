@@ -1,6 +1,7 @@
 //! The events scan on a Ballista cluster: a scheduler and two executors
 //! started from the okapi binary as separate processes on loopback give
-//! exactly the single-machine KPIs; a bad row is named by its key; an
+//! exactly the single-machine KPIs, and a refresh there scans only the
+//! events files added since the last; a bad row is named by its key; an
 //! executor killed mid-run never yields a wrong number.
 
 use std::net::TcpListener;
@@ -10,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 
-use super::partitioned::partition;
+use super::okrs::{init, json, ws};
+use super::partitioned::{all_values, partition};
 use super::{arg, okapi};
 
 /// A node process, killed when dropped.
@@ -170,6 +172,52 @@ async fn two_executors_give_exactly_the_single_machine_kpis() {
         }
         assert_eq!(here, there, "{grain}: the cluster's KPIs differ");
     }
+
+    // A workspace refreshed on the cluster keeps its events state here:
+    // once the held-back last day arrives, the cluster scans that file
+    // alone, and only the periods it can change are computed again — the
+    // values a full refresh on this machine gives.
+    let w = init();
+    let data = w.path().join("data");
+    std::fs::remove_dir_all(&data).unwrap();
+    partition(&one, &data).await;
+    let last = std::fs::read_dir(data.join("events"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .max()
+        .unwrap();
+    let held = w.path().join("held");
+    std::fs::rename(&last, &held).unwrap();
+    let refresh = |args: &[&str]| {
+        let mut all = vec!["refresh", "--format", "json"];
+        all.extend_from_slice(args);
+        json(ws(w.path(), &all).expect_code(0))
+    };
+    let first = refresh(&["--cluster", &c.scheduler]);
+    assert_eq!(first["events"]["mode"], "full", "{first}");
+    std::fs::rename(&held, &last).unwrap();
+    let second = refresh(&["--cluster", &c.scheduler]);
+    let e = &second["events"];
+    assert_eq!(e["mode"], "appended", "{second}");
+    assert_eq!(e["files_scanned"], 1, "{second}");
+    assert!(
+        e["reason"].as_str().unwrap().contains(&c.scheduler),
+        "scanned on the cluster: {second}"
+    );
+    assert!(
+        second["periods"]
+            .as_str()
+            .unwrap()
+            .starts_with("only those the new events can change"),
+        "{second}"
+    );
+    let kept = all_values(w.path()).await;
+    let forced = refresh(&["--force"]);
+    assert_eq!(forced["events"]["mode"], "full", "{forced}");
+    assert!(
+        kept == all_values(w.path()).await,
+        "the cluster's appended refresh differs from a full one here"
+    );
 
     // A late file in one day's directory with a row without its event:
     // refused, the row named by its key, as from a database table.

@@ -43,7 +43,7 @@ pub(super) async fn partition(from: &Path, to: &Path) {
 /// The files under `dir`, at any depth.
 /// Every stored value of the workspace at `w`: (KPI, segment, grain,
 /// period start, value, note), in that order.
-async fn all_values(
+pub(super) async fn all_values(
     w: &Path,
 ) -> Vec<(
     String,

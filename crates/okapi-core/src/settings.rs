@@ -104,6 +104,8 @@ pub enum SettingsError {
 struct RawSettings {
     profile: Option<Profile>,
     gross_margin: Option<f64>,
+    /// `inactive_window` is the specification's name for it.
+    #[serde(alias = "inactive_window")]
     inactivity_window: Option<i64>,
     time_zone: Option<String>,
     currency: Option<String>,
@@ -443,6 +445,15 @@ activity = ["login"]
         assert_eq!(s.time_zone.to_string(), "Europe/Paris");
         assert_eq!(s.ttv_start_milestone, "kickoff");
         assert_eq!(s.events.activity, vec!["login".to_string()]);
+    }
+
+    #[test]
+    fn the_inactivity_window_reads_under_the_specification_s_name_too() {
+        let s = Settings::from_toml("inactive_window = 45\n").unwrap();
+        assert_eq!(s.inactivity_window, 45);
+        // Both names at once: which one was meant is unclear, so refused.
+        let both = Settings::from_toml("inactive_window = 45\ninactivity_window = 30\n");
+        assert!(both.is_err(), "{both:?}");
     }
 
     #[test]

@@ -253,7 +253,6 @@ fn scan_events_cached(
                 path: file.path.clone(),
                 format: file.format,
                 database: None,
-                accounts: None,
                 parts: new
                     .iter()
                     .filter_map(|&i| files.get(i))
@@ -478,12 +477,7 @@ impl Engine {
                     events = Some(remote.scan(file, opts)?);
                 }
                 _ => {
-                    // A database reads a segment's events alone.
-                    let mut file = file.clone();
-                    if file.database.is_some() {
-                        file.accounts = opts.accounts.clone();
-                    }
-                    let (scan, q) = scan_events(&file, opts, settings.time_zone)?;
+                    let (scan, q) = scan_events(file, opts, settings.time_zone)?;
                     quality.push(q);
                     events = Some(scan);
                 }

@@ -210,8 +210,7 @@ async fn every_kpi_from_postgresql_equals_the_same_tables_as_files() {
             "{grain}: the KPIs from PostgreSQL differ from the files'"
         );
     }
-    // A segment too: its events are read alone from PostgreSQL, whole
-    // from the files.
+    // A segment too.
     for grain in ["week", "month"] {
         let seg = |d: &str| {
             okapi(&[
@@ -283,69 +282,6 @@ async fn every_kpi_from_postgresql_equals_the_same_tables_as_files() {
     assert_ne!(refused.code, Some(0));
     assert!(refused.stderr.contains("PGPASSWORD"), "{}", refused.stderr);
     assert!(!refused.stderr.contains("hunter2"), "{}", refused.stderr);
-    schema.drop().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_segment_asks_postgresql_for_its_accounts_events_alone() {
-    let Some(base) = test_database() else {
-        return;
-    };
-    let schema = Schema::create(&base, &format!("okapi_seg_{}", std::process::id())).await;
-    let s = &schema.name;
-    // a-1 is on pro, a-2 on basic; a-2 has an event without a time.
-    schema
-        .run(&format!(
-            "CREATE TABLE {s}.subscriptions (subscription_id text, account_id text, plan text, \
-               mrr numeric(12,2), start_date date, end_date date);
-             INSERT INTO {s}.subscriptions VALUES
-               ('s-1', 'a-1', 'pro', 49.00, '2025-01-01', NULL),
-               ('s-2', 'a-2', 'basic', 19.00, '2025-01-01', NULL);
-             CREATE TABLE {s}.events (ts timestamptz, user_id text, account_id text, event text);
-             INSERT INTO {s}.events VALUES
-               ('2025-01-05 10:00:00+00', 'u-1', 'a-1', 'login'),
-               ('2025-01-20 10:00:00+00', 'u-2', 'a-1', 'login'),
-               ('2025-01-21 10:00:00+00', 'u-1', 'a-1', 'login'),
-               ('2025-01-06 10:00:00+00', 'u-3', 'a-2', 'login'),
-               (NULL, 'u-3', 'a-2', 'login');"
-        ))
-        .await;
-    let url = schema.url();
-    // All accounts: the bad row is read, and refused.
-    let all = okapi(&["kpi", "--data", &url, "--kpi", "active_users"]);
-    assert_ne!(all.code, Some(0));
-    assert!(all.stderr.contains("invalid row"), "{}", all.stderr);
-    // The pro plan: only a-1's events are asked for, so a-2's bad row is
-    // never read; u-1 and u-2 were active in January.
-    let pro = json(
-        okapi(&[
-            "kpi",
-            "--data",
-            &url,
-            "--kpi",
-            "active_users",
-            "--segment",
-            "plan=pro",
-            "--format",
-            "json",
-        ])
-        .expect_code(0),
-    );
-    let rows = pro.as_array().unwrap();
-    assert_eq!(rows.len(), 1, "{pro}");
-    assert_eq!(rows[0]["period_start"], "2025-01-01", "{pro}");
-    assert_eq!(rows[0]["value"], 2, "{pro}");
-    // The query PostgreSQL runs carries the filter.
-    let parsed = std::sync::Arc::new(okapi_engine::source::PostgresUrl::parse(&url).unwrap());
-    let dir = okapi_engine::postgres::open(&parsed).unwrap();
-    let mut events = dir.files[&okapi_core::data_model::Table::Events].clone();
-    events.accounts = Some(std::sync::Arc::new(["a-1".to_string()].into()));
-    let plan =
-        okapi_engine::postgres::plan(&events, Some(&["ts", "user_id", "account_id"])).unwrap();
-    assert!(
-        plan.contains("WHERE") && plan.contains("'a-1'") && !plan.contains("FilterExec"),
-        "the filter is not run by PostgreSQL: {plan}"
-    );
     schema.drop().await;
 }
 

@@ -914,7 +914,9 @@ impl EventsScan {
         if let Some(last) = periods.last() {
             extended.push(last.next());
         }
-        let data_last = self.day_range().map(|(_, l)| l);
+        // The last event of the whole table, as its first day for
+        // `dau_mau`: a segment does not cut the data's extent.
+        let data_last = self.ts_range.map(|(_, hi)| self.opts.zone.day_of(hi));
         for days in &self.user_days {
             let Some(c) = days.first().and_then(|d| index.of(d)) else {
                 continue;

@@ -374,6 +374,41 @@ fn the_events_history_is_the_whole_table_under_a_segment() {
 }
 
 #[test]
+fn a_cohort_s_next_period_is_within_the_whole_table_s_events_under_a_segment() {
+    // A (pro) has u1's only event on 5 January; B (basic) u2's on 3 March.
+    // Under plan=pro, January's cohort is u1, who did not come back in
+    // February: 0 %. February has begun within the events (the table's
+    // last event is in March), though not within the segment's own.
+    let dir = tempfile::TempDir::new().unwrap();
+    std::fs::write(
+        dir.path().join("subscriptions.csv"),
+        "subscription_id,account_id,plan,mrr,start_date,end_date\n\
+         s1,A,pro,100,2024-01-01,\n\
+         s2,B,basic,50,2024-01-01,\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("events.csv"),
+        "ts,user_id,account_id,event\n\
+         2024-01-05T10:00:00Z,u1,A,login\n\
+         2024-03-03T10:00:00Z,u2,B,login\n",
+    )
+    .unwrap();
+    let data = DataDir::open(dir.path()).unwrap();
+    let seg: Segment = "plan=pro".parse().unwrap();
+    let e = Engine::open(&data, &Settings::default(), &Table::ALL, Some(seg)).unwrap();
+    let r = report(&e, Grain::Month, &["user_retention"]);
+    let jan = &r.rows[0];
+    assert_eq!(jan.period.start, d("2024-01-01"));
+    assert_eq!(
+        jan.value.value.map(|v| v.as_f64()),
+        Some(0.0),
+        "{:?}",
+        jan.value
+    );
+}
+
+#[test]
 fn inactive_list_is_ordered_and_dated() {
     let e = engine_with(&Settings::default(), None);
     let list = e.inactive(d("2024-03-31"), 14).unwrap();

@@ -175,8 +175,10 @@ pub async fn refresh_every(
             Ok(r) if r.unchanged => tracing::debug!("refresh: nothing changed"),
             Ok(r) => tracing::info!(
                 values = r.values,
+                computed = r.sets.iter().map(|s| s.computed).sum::<u64>(),
                 kpis = r.kpis,
                 ms = r.duration_ms,
+                periods = r.periods.as_deref().unwrap_or_default(),
                 "refresh: KPI values stored"
             ),
             Err(e) => tracing::error!(error = %e, "refresh failed"),

@@ -278,22 +278,31 @@ fn views(engine: &Engine, settings: &Settings) -> Vec<(&'static str, String)> {
         }
     }
     let months = engine.periods(Grain::Month, None, None);
+    let started = Instant::now();
+    let timed = |name: &'static str, body: String| {
+        tracing::debug!(
+            ms = duration_ms(started),
+            view = name,
+            "refresh: view computed"
+        );
+        (name, body)
+    };
     vec![
-        (
+        timed(
             views::INACTIVE,
             doc(
                 crate::inputs::InactivityWindow::new(settings.inactivity_window)
                     .and_then(|w| data::inactive_of(engine, w, None)),
             ),
         ),
-        (
+        timed(
             views::MRR,
             doc(months
                 .map_err(AppError::from)
                 .and_then(|p| data::mrr_of(engine, p, true))),
         ),
-        (views::HEALTH, doc(data::health_of(engine, None))),
-        (
+        timed(views::HEALTH, doc(data::health_of(engine, None))),
+        timed(
             views::HEALTH_BEFORE,
             doc(engine
                 .data_range()
@@ -305,12 +314,12 @@ fn views(engine: &Engine, settings: &Settings) -> Vec<(&'static str, String)> {
                 .ok_or_else(|| AppError::Invalid("the data has no dates".into()))
                 .and_then(|day| data::health_of(engine, Some(day)))),
         ),
-        (views::TTV, doc(data::ttv_of(engine))),
-        (
+        timed(views::TTV, doc(data::ttv_of(engine))),
+        timed(
             views::RETENTION,
             doc(data::retention_of(engine, Grain::Month)),
         ),
-        (views::COMMENTS, doc(Ok(engine.survey_comments()))),
+        timed(views::COMMENTS, doc(Ok(engine.survey_comments()))),
     ]
 }
 
@@ -421,6 +430,7 @@ fn compute(
     let views = views(&engine, settings);
     tracing::debug!(ms = duration_ms(started), "refresh: views computed");
     drop(engine);
+    tracing::debug!(ms = duration_ms(started), "refresh: data dropped");
     let mut skipped = Vec::new();
     for (segment, by_grain) in segmented {
         let skip_all = |reason: String, skipped: &mut Vec<SkippedLink>| {
@@ -493,10 +503,42 @@ pub async fn refresh_with(
     report
 }
 
+/// The lock one refresh of a workspace holds from start to end, so that
+/// refreshes of it (the server's periodic one, one after an upload, an
+/// `okapi refresh` in a shell) run one after the other: the second then
+/// finds what the first stored, and the saved events state is never
+/// written by two at once. An advisory lock on `.okapi/refresh.lock`
+/// (released when the file is closed, also when the process dies).
+async fn lock_refreshes(ws: &Workspace) -> Result<std::fs::File, AppError> {
+    let path = ws.root.join(".okapi").join("refresh.lock");
+    tokio::task::spawn_blocking(move || {
+        let failed = |source| AppError::Write {
+            path: path.clone(),
+            source,
+        };
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(failed)?;
+        }
+        let file = std::fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(failed)?;
+        file.lock().map_err(failed)?;
+        Ok(file)
+    })
+    .await?
+}
+
 /// [`refresh`] of a workspace already open (the server's).
 pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshReport, AppError> {
     let started = Instant::now();
     let dir: DataLocation = ws.data_location()?;
+    // Held to the end of this function; what the last refresh stored is
+    // read under it.
+    let _lock = lock_refreshes(ws).await?;
+    tracing::debug!(ms = duration_ms(started), "refresh: lock taken");
 
     let mut r = ws.read_session().await?;
     let krs = r.key_results(None).await?;

@@ -27,7 +27,7 @@ use crate::load::Validated;
 use crate::source::{DataDir, PostgresUrl, SourceFile};
 
 #[cfg(feature = "postgres")]
-pub use imp::{open, read};
+pub use imp::{instant_range, open, plan, read};
 
 #[cfg(not(feature = "postgres"))]
 fn not_built(url: &PostgresUrl) -> EngineError {
@@ -42,6 +42,21 @@ fn not_built(url: &PostgresUrl) -> EngineError {
 #[cfg(not(feature = "postgres"))]
 pub fn open(url: &Arc<PostgresUrl>) -> Result<DataDir, EngineError> {
     Err(not_built(url))
+}
+
+/// The earliest and latest instants of a table's timestamp column.
+#[cfg(not(feature = "postgres"))]
+pub fn instant_range(
+    file: &SourceFile,
+    _column: &str,
+) -> Result<Option<Option<(i64, i64)>>, EngineError> {
+    read(file, None, &mut |_| Ok(())).map(|_| None)
+}
+
+/// The plan reading a database table, as text.
+#[cfg(not(feature = "postgres"))]
+pub fn plan(file: &SourceFile, _only: Option<&[&str]>) -> Result<String, EngineError> {
+    read(file, None, &mut |_| Ok(())).map(|_| String::new())
 }
 
 /// Reads a database table, validating every batch.
@@ -67,7 +82,7 @@ mod imp {
     use std::sync::Arc;
 
     use datafusion::common::TableReference;
-    use datafusion::prelude::SessionContext;
+    use datafusion::prelude::{SessionContext, col, lit};
     use datafusion_table_providers_postgres::PostgresTableFactory;
     use datafusion_table_providers_postgres::pool::PostgresConnectionPool;
     use futures::StreamExt;
@@ -167,6 +182,7 @@ mod imp {
                     format: Format::Postgres,
                     database: Some(url.clone()),
                     parts: Vec::new(),
+                    accounts: None,
                 },
             );
         }
@@ -180,13 +196,21 @@ mod imp {
         })
     }
 
-    /// Reads the table of `file`, only the columns `only` (all when
-    /// `None`), handing each validated batch to `handle`.
-    pub fn read(
+    /// A name as a quoted SQL identifier.
+    fn quoted(name: &str) -> String {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+
+    /// The earliest and latest instants (µs since the epoch, a `timestamp`
+    /// taken as UTC as the validator takes it) of the table's `column`,
+    /// over every row, computed by PostgreSQL: `Some(None)` when the table
+    /// has no such instant, `None` when the column is not a `timestamp` or
+    /// `timestamptz` (text is converted by okapi's own rules, which
+    /// PostgreSQL's `min` and `max` of the text do not follow).
+    pub fn instant_range(
         file: &SourceFile,
-        only: Option<&[&str]>,
-        handle: &mut dyn FnMut(Validated) -> Result<(), EngineError>,
-    ) -> Result<(), EngineError> {
+        column: &str,
+    ) -> Result<Option<Option<(i64, i64)>>, EngineError> {
         let Some(url) = file.database.clone() else {
             return Err(EngineError::File {
                 file: file.display_name(),
@@ -195,46 +219,170 @@ mod imp {
         };
         let name = file.display_name();
         let table = file.table;
+        let column = column.to_string();
         crate::compute::sql::run_blocking(async move {
             let pool = pool(&url).await?;
-            let provider = PostgresTableFactory::new(pool)
-                .table_provider(TableReference::partial(url.schema.as_str(), table.name()))
+            let conn = pool
+                .connect_direct()
+                .await
+                .map_err(|e| db_error(&url, format!("cannot connect: {}", causes(&e))))?;
+            let failed = |e: &(dyn std::error::Error + 'static)| EngineError::File {
+                file: name.clone(),
+                reason: format!("cannot read the range of `{column}`: {}", causes(e)),
+            };
+            let types = conn
+                .conn
+                .query(
+                    "SELECT data_type::text FROM information_schema.columns \
+                     WHERE table_schema = $1 AND table_name = $2 AND column_name = $3",
+                    &[&url.schema, &table.name(), &column],
+                )
+                .await
+                .map_err(|e| failed(&e))?;
+            let data_type: Option<String> = types.first().and_then(|r| r.try_get(0).ok());
+            if !matches!(
+                data_type.as_deref(),
+                Some("timestamp with time zone" | "timestamp without time zone")
+            ) {
+                return Ok(None);
+            }
+            let c = quoted(&column);
+            let sql = format!(
+                "SELECT (extract(epoch FROM min({c})) * 1000000)::int8, \
+                        (extract(epoch FROM max({c})) * 1000000)::int8 \
+                 FROM {}.{}",
+                quoted(&url.schema),
+                quoted(table.name())
+            );
+            let row = conn
+                .conn
+                .query_one(&sql, &[])
+                .await
+                .map_err(|e| failed(&e))?;
+            let lo: Option<i64> = row.try_get(0).map_err(|e| failed(&e))?;
+            let hi: Option<i64> = row.try_get(1).map_err(|e| failed(&e))?;
+            Ok(Some(lo.zip(hi)))
+        })
+    }
+
+    /// What reading a table needs: the frame to run, the validator of its
+    /// batches, the table's name in messages.
+    struct Reading {
+        frame: datafusion::dataframe::DataFrame,
+        validator: Validator,
+        name: String,
+    }
+
+    /// The frame reading the table of `file`: only the columns `only` (all
+    /// when `None`) with the key columns, and only the rows of
+    /// `file.accounts` when it is set and the table has an `account_id`.
+    /// Both are pushed into the query PostgreSQL runs.
+    async fn reading(file: &SourceFile, only: Option<&[&str]>) -> Result<Reading, EngineError> {
+        let Some(url) = file.database.clone() else {
+            return Err(EngineError::File {
+                file: file.display_name(),
+                reason: "not a database table".into(),
+            });
+        };
+        let name = file.display_name();
+        let table = file.table;
+        let pool = pool(&url).await?;
+        let provider = PostgresTableFactory::new(pool)
+            .table_provider(TableReference::partial(url.schema.as_str(), table.name()))
+            .await
+            .map_err(|e| EngineError::File {
+                file: name.clone(),
+                reason: format!("cannot read the table: {}", causes(e.as_ref())),
+            })?;
+        let schema = provider.schema();
+        let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        let (mut validator, extras) = Validator::for_schema(table, name.clone(), &schema)?;
+        validator.name_rows_by_key();
+        if let Some(o) = only {
+            validator.only_columns(o, &[]);
+        }
+        // The columns to read: the model's (or those asked for, with the
+        // key columns that name a bad row) and the extras kept.
+        let wanted: Vec<String> = names
+            .iter()
+            .filter(|n| table.column(n).is_some() || extras.contains(n))
+            .filter(|n| {
+                only.is_none_or(|o| {
+                    o.contains(&n.as_str()) || table.key_columns().contains(&n.as_str())
+                })
+            })
+            .cloned()
+            .collect();
+        let only_accounts = file
+            .accounts
+            .as_ref()
+            .filter(|_| names.iter().any(|n| n == "account_id"));
+        let ctx = SessionContext::new_with_config(
+            datafusion::prelude::SessionConfig::new().with_batch_size(BATCH_ROWS),
+        );
+        let frame = ctx
+            .read_table(provider)
+            .and_then(|df| match only_accounts {
+                None => Ok(df),
+                Some(set) => {
+                    let mut ids: Vec<&String> = set.iter().collect();
+                    ids.sort();
+                    df.filter(if ids.is_empty() {
+                        lit(false)
+                    } else {
+                        col("account_id").in_list(ids.into_iter().map(lit).collect(), false)
+                    })
+                }
+            })
+            .and_then(|df| {
+                df.select_columns(&wanted.iter().map(String::as_str).collect::<Vec<_>>())
+            })
+            .map_err(|e| EngineError::File {
+                file: name.clone(),
+                reason: format!("cannot read the table: {e}"),
+            })?;
+        Ok(Reading {
+            frame,
+            validator,
+            name,
+        })
+    }
+
+    /// The plan that reads the table of `file` as [`read`] does, as text:
+    /// its scan shows the query sent to PostgreSQL, with the columns and
+    /// the rows it asks for.
+    pub fn plan(file: &SourceFile, only: Option<&[&str]>) -> Result<String, EngineError> {
+        crate::compute::sql::run_blocking(async move {
+            let r = reading(file, only).await?;
+            let plan = r
+                .frame
+                .create_physical_plan()
                 .await
                 .map_err(|e| EngineError::File {
-                    file: name.clone(),
-                    reason: format!("cannot read the table: {}", causes(e.as_ref())),
-                })?;
-            let schema = provider.schema();
-            let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-            let (mut validator, extras) = Validator::for_schema(table, name.clone(), &schema)?;
-            validator.name_rows_by_key();
-            if let Some(o) = only {
-                validator.only_columns(o, &[]);
-            }
-            // The columns to read: the model's (or those asked for, with the
-            // key columns that name a bad row) and the extras kept.
-            let wanted: Vec<String> = names
-                .iter()
-                .filter(|n| table.column(n).is_some() || extras.contains(n))
-                .filter(|n| {
-                    only.is_none_or(|o| {
-                        o.contains(&n.as_str()) || table.key_columns().contains(&n.as_str())
-                    })
-                })
-                .cloned()
-                .collect();
-            let ctx = SessionContext::new_with_config(
-                datafusion::prelude::SessionConfig::new().with_batch_size(BATCH_ROWS),
-            );
-            let df = ctx
-                .read_table(provider)
-                .and_then(|df| {
-                    df.select_columns(&wanted.iter().map(String::as_str).collect::<Vec<_>>())
-                })
-                .map_err(|e| EngineError::File {
-                    file: name.clone(),
+                    file: r.name.clone(),
                     reason: format!("cannot read the table: {e}"),
                 })?;
+            Ok(datafusion::physical_plan::displayable(plan.as_ref())
+                .indent(true)
+                .to_string())
+        })
+    }
+
+    /// Reads the table of `file`, only the columns `only` (all when
+    /// `None`), and only the rows of `file.accounts` when it is set and the
+    /// table has an `account_id` (the filter runs in PostgreSQL), handing
+    /// each validated batch to `handle`.
+    pub fn read(
+        file: &SourceFile,
+        only: Option<&[&str]>,
+        handle: &mut dyn FnMut(Validated) -> Result<(), EngineError>,
+    ) -> Result<(), EngineError> {
+        crate::compute::sql::run_blocking(async move {
+            let Reading {
+                frame: df,
+                mut validator,
+                name,
+            } = reading(file, only).await?;
             let mut stream = df.execute_stream().await.map_err(|e| EngineError::File {
                 file: name.clone(),
                 reason: format!("cannot read the table: {e}"),

@@ -60,6 +60,10 @@ pub struct SourceFile {
     /// For a partitioned table (`path` a directory), its Parquet files in
     /// path order; empty for a single file.
     pub parts: Vec<PathBuf>,
+    /// For a database table with an `account_id` column: read only the
+    /// rows of these accounts (a segment's), the filter run by the
+    /// database. `None`: every row. Files are always read whole.
+    pub accounts: Option<Arc<std::collections::HashSet<String>>>,
 }
 
 impl SourceFile {
@@ -71,6 +75,7 @@ impl SourceFile {
             format,
             database: None,
             parts: Vec::new(),
+            accounts: None,
         }
     }
 
@@ -157,6 +162,7 @@ impl DataDir {
                         format: Format::Parquet,
                         database: None,
                         parts,
+                        accounts: None,
                     });
                 }
                 continue;

@@ -732,6 +732,12 @@ impl EventsScan {
         self.ts_range
     }
 
+    /// Sets the earliest and latest event instants of the whole table,
+    /// when the scan saw only a segment's rows (a database filtered them).
+    pub fn set_ts_range(&mut self, range: Option<(i64, i64)>) {
+        self.ts_range = range;
+    }
+
     /// Events counted (after the segment filter).
     pub fn rows(&self) -> u64 {
         self.rows

@@ -168,6 +168,8 @@ fn scan_events_cached(
     }
     let zone = opts.zone;
     let key = state::settings_key(&opts);
+    let started = std::time::Instant::now();
+    let ms = || started.elapsed().as_millis() as u64;
     let (saved, none_why) = match state::load(cache, &opts) {
         Ok(s) => (s, "no saved state for these settings"),
         Err(e) => {
@@ -239,6 +241,7 @@ fn scan_events_cached(
                 }
             }
         };
+    tracing::debug!(ms = ms(), "events: saved state loaded");
     let mut scan = base.unwrap_or_else(|| EventsScan::new(opts.clone()));
     let before = scan.rows();
     let mut changed_from = None;
@@ -253,6 +256,7 @@ fn scan_events_cached(
                 path: file.path.clone(),
                 format: file.format,
                 database: None,
+                accounts: None,
                 parts: new
                     .iter()
                     .filter_map(|&i| files.get(i))
@@ -288,7 +292,9 @@ fn scan_events_cached(
             rows: scan.rows(),
             ts_range: scan.ts_range(),
         };
+        tracing::debug!(ms = ms(), files = new.len(), "events: new files scanned");
         state::save(&scan, &meta, cache)?;
+        tracing::debug!(ms = ms(), "events: state saved");
     }
     let reason = match remote {
         Some(r) if mode != EventsMode::Reused => format!("{reason}; scanned on {}", r.describe()),
@@ -477,7 +483,22 @@ impl Engine {
                     events = Some(remote.scan(file, opts)?);
                 }
                 _ => {
-                    let (scan, q) = scan_events(file, opts, settings.time_zone)?;
+                    // A database reads a segment's events alone, when it
+                    // can say where the whole table's events begin and
+                    // end (the KPIs read those from the whole table).
+                    let mut file = file.clone();
+                    let mut whole = None;
+                    if file.database.is_some()
+                        && opts.accounts.is_some()
+                        && let Some(range) = crate::postgres::instant_range(&file, "ts")?
+                    {
+                        file.accounts = opts.accounts.clone();
+                        whole = Some(range);
+                    }
+                    let (mut scan, q) = scan_events(&file, opts, settings.time_zone)?;
+                    if let Some(range) = whole {
+                        scan.set_ts_range(range);
+                    }
                     quality.push(q);
                     events = Some(scan);
                 }
@@ -729,11 +750,14 @@ impl Engine {
         &self,
         sets: &[(Grain, &[Period])],
     ) -> Result<Vec<Vec<PeriodMeasures>>, EngineError> {
+        let started = std::time::Instant::now();
+        let ms = || started.elapsed().as_millis() as u64;
         let spend = self.tables.get(&Table::Spend).map(spend_by_month);
         let ttv = self
             .tables
             .get(&Table::Milestones)
             .map(|t| self.ttv_timelines(t));
+        tracing::debug!(ms = ms(), "measures: spend and time-to-value timelines");
         let health_ctx = match &self.events {
             Some(scan) if self.health_wanted => Some((scan, self.health_context(scan))),
             _ => None,
@@ -741,7 +765,9 @@ impl Engine {
         let health = health_ctx.as_ref().map(|(scan, ctx)| {
             scan.health_accounts(&self.revenue, &ctx.nps, &ctx.tickets, &ctx.users_of)
         });
+        tracing::debug!(ms = ms(), "measures: health inputs per customer");
         let daily = self.events.as_ref().map(|scan| scan.daily());
+        tracing::debug!(ms = ms(), "measures: daily actives");
         let shared = Shared {
             spend: spend.as_deref(),
             ttv: ttv.as_deref(),
@@ -749,7 +775,11 @@ impl Engine {
             daily: daily.as_ref(),
         };
         sets.iter()
-            .map(|(grain, periods)| self.measures_with(periods, *grain, &shared))
+            .map(|(grain, periods)| {
+                let m = self.measures_with(periods, *grain, &shared);
+                tracing::debug!(ms = ms(), %grain, periods = periods.len(), "measures: grain");
+                m
+            })
             .collect()
     }
 
@@ -761,6 +791,7 @@ impl Engine {
         grain: Grain,
         shared: &Shared<'_, '_>,
     ) -> Result<Vec<PeriodMeasures>, EngineError> {
+        let started = std::time::Instant::now();
         let (bridges, _) = self.mrr(periods, false)?;
         let mut out: Vec<PeriodMeasures> = bridges
             .into_iter()
@@ -925,6 +956,10 @@ impl Engine {
                 Err(reason) => out.iter_mut().for_each(|m| m.ttv = Err(reason.clone())),
             }
         }
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            "measures: revenue and the other tables' queries"
+        );
         if let Some(scan) = &self.events {
             if let Some(health) = shared.health {
                 let weights = self.settings.health;
@@ -948,6 +983,10 @@ impl Engine {
                     Err(e) => out.iter_mut().for_each(|m| m.health = Err(e.to_string())),
                 }
             }
+            tracing::debug!(
+                ms = started.elapsed().as_millis() as u64,
+                "measures: health scores"
+            );
             let em = match shared.daily {
                 Some(Ok(daily)) => scan.measures_with(
                     periods,

@@ -210,7 +210,8 @@ async fn every_kpi_from_postgresql_equals_the_same_tables_as_files() {
             "{grain}: the KPIs from PostgreSQL differ from the files'"
         );
     }
-    // A segment too.
+    // A segment too: its events are read alone from PostgreSQL, whole
+    // from the files.
     for grain in ["week", "month"] {
         let seg = |d: &str| {
             okapi(&[
@@ -282,6 +283,103 @@ async fn every_kpi_from_postgresql_equals_the_same_tables_as_files() {
     assert_ne!(refused.code, Some(0));
     assert!(refused.stderr.contains("PGPASSWORD"), "{}", refused.stderr);
     assert!(!refused.stderr.contains("hunter2"), "{}", refused.stderr);
+    schema.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_segment_asks_postgresql_for_its_accounts_events_alone() {
+    let Some(base) = test_database() else {
+        return;
+    };
+    let schema = Schema::create(&base, &format!("okapi_seg_{}", std::process::id())).await;
+    let s = &schema.name;
+    // a-1 is on pro, a-2 on basic. a-1's users start on 5 and 10 January
+    // (u-1 completes onboarding on the 8th); a-2 has the table's last event,
+    // on the 30th, and an event without a time.
+    let events = "('2025-01-05 10:00:00+00', 'u-1', 'a-1', 'login'),
+               ('2025-01-08 10:00:00+00', 'u-1', 'a-1', 'onboarding_completed'),
+               ('2025-01-10 10:00:00+00', 'u-2', 'a-1', 'login'),
+               ('2025-01-30 10:00:00+00', 'u-3', 'a-2', 'login'),
+               (NULL, 'u-3', 'a-2', 'login')";
+    schema
+        .run(&format!(
+            "CREATE TABLE {s}.subscriptions (subscription_id text, account_id text, plan text, \
+               mrr numeric(12,2), start_date date, end_date date);
+             INSERT INTO {s}.subscriptions VALUES
+               ('s-1', 'a-1', 'pro', 49.00, '2025-01-01', NULL),
+               ('s-2', 'a-2', 'basic', 19.00, '2025-01-01', NULL);
+             CREATE TABLE {s}.events (ts timestamptz, user_id text, account_id text, event text);
+             INSERT INTO {s}.events VALUES {events};"
+        ))
+        .await;
+    let url = schema.url();
+    let pro = |kpis: &str| {
+        okapi(&[
+            "kpi",
+            "--data",
+            &url,
+            "--kpi",
+            kpis,
+            "--segment",
+            "plan=pro",
+            "--format",
+            "json",
+        ])
+    };
+    // All accounts: the bad row is read, and refused.
+    let all = okapi(&["kpi", "--data", &url, "--kpi", "active_users"]);
+    assert_ne!(all.code, Some(0));
+    assert!(all.stderr.contains("invalid row"), "{}", all.stderr);
+    // The pro plan: only a-1's events are asked for, so a-2's bad row is
+    // never read; u-1 and u-2 were active in January. The last event is
+    // still the whole table's (a-2's, on the 30th): both users' 14 days
+    // end before it, so both count for onboarding and one of two
+    // completed: 50 %. Had the last event been a-1's own (the 10th), both
+    // would be left out and the rate absent.
+    let got = json(pro("active_users,onboarding_completion_rate").expect_code(0));
+    let value = |kpi: &str| {
+        got.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["kpi"] == kpi && r["period_start"] == "2025-01-01")
+            .unwrap_or_else(|| panic!("no {kpi} for January: {got}"))["value"]
+            .as_f64()
+    };
+    assert_eq!(value("active_users"), Some(2.0), "{got}");
+    assert_eq!(value("onboarding_completion_rate"), Some(50.0), "{got}");
+    // The query PostgreSQL runs carries the filter.
+    let parsed = std::sync::Arc::new(okapi_engine::source::PostgresUrl::parse(&url).unwrap());
+    let dir = okapi_engine::postgres::open(&parsed).unwrap();
+    let mut file = dir.files[&okapi_core::data_model::Table::Events].clone();
+    assert_eq!(
+        okapi_engine::postgres::instant_range(&file, "ts").unwrap(),
+        // 5 January and 30 January 2025, 10:00 UTC, in µs.
+        Some(Some((1_736_071_200_000_000, 1_738_231_200_000_000)))
+    );
+    file.accounts = Some(std::sync::Arc::new(["a-1".to_string()].into()));
+    let plan = okapi_engine::postgres::plan(&file, Some(&["ts", "user_id", "account_id"])).unwrap();
+    assert!(
+        plan.contains("WHERE") && plan.contains("'a-1'") && !plan.contains("FilterExec"),
+        "the filter is not run by PostgreSQL: {plan}"
+    );
+    // Times kept as text are converted by okapi's rules, not PostgreSQL's:
+    // the whole table is read, so the bad row is found under the segment
+    // too.
+    schema
+        .run(&format!(
+            "DROP TABLE {s}.events;
+             CREATE TABLE {s}.events (ts text, user_id text, account_id text, event text);
+             INSERT INTO {s}.events VALUES {};",
+            events.replace(" 10:00:00+00", "T10:00:00Z")
+        ))
+        .await;
+    assert_eq!(
+        okapi_engine::postgres::instant_range(&file, "ts").unwrap(),
+        None
+    );
+    let text = pro("active_users");
+    assert_ne!(text.code, Some(0));
+    assert!(text.stderr.contains("invalid row"), "{}", text.stderr);
     schema.drop().await;
 }
 

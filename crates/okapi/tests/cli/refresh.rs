@@ -334,6 +334,35 @@ fn a_key_result_on_a_segment_gets_its_values_and_loses_them_with_the_link() {
 }
 
 #[test]
+fn two_refreshes_at_once_run_one_after_the_other() {
+    let dir = init();
+    let w = dir.path();
+    std::fs::write(w.join("data").join("subscriptions.csv"), SUBS).unwrap();
+    // Two processes refresh at once (a scheduled `okapi refresh` and the
+    // server's, say). The second waits for the first to finish, then finds
+    // its values current: one computes, the other stores nothing.
+    let runs: Vec<Value> = std::thread::scope(|s| {
+        let a = s.spawn(|| refresh(w, &[]));
+        let b = s.spawn(|| refresh(w, &[]));
+        vec![a.join().unwrap(), b.join().unwrap()]
+    });
+    let mut unchanged: Vec<bool> = runs
+        .iter()
+        .map(|r| r["unchanged"].as_bool().unwrap())
+        .collect();
+    unchanged.sort();
+    assert_eq!(unchanged, [false, true], "{runs:?}");
+    assert_eq!(
+        stored(w, "mrr", "", "month"),
+        pairs(&[
+            ("2024-01-01", "150.24"),
+            ("2024-02-01", "400.25"),
+            ("2024-03-01", "420"),
+        ])
+    );
+}
+
+#[test]
 fn refresh_needs_a_workspace() {
     let dir = tempfile::TempDir::new().unwrap();
     let run = ws(dir.path(), &["refresh"]);

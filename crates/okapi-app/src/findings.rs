@@ -128,7 +128,12 @@ pub async fn record(
     today: NaiveDate,
     at: DateTime<Utc>,
 ) -> Result<(Insights, RecordedFindings), AppError> {
+    let started = std::time::Instant::now();
     let ins = crate::insights::insights(ws, today).await?;
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "findings: insights found"
+    );
     let found = flatten(&ins);
     let at = at.trunc_subsecs(0);
     let mut s = ws.session().await?;

@@ -260,14 +260,11 @@ fn fold_days(all: Vec<AnomalyFinding>) -> Vec<AnomalyFinding> {
 
 /// The insights of the workspace on `today`.
 pub async fn insights(ws: &Workspace, today: NaiveDate) -> Result<Insights, AppError> {
+    let started = std::time::Instant::now();
+    let ms = || started.elapsed().as_millis() as u64;
     let settings = &ws.settings;
     let mut s = ws.read_session().await?;
-    let through = s
-        .latest_kpi_values("", Grain::Day)
-        .await?
-        .iter()
-        .map(|v| v.period_start)
-        .max();
+    let through = s.last_kpi_period("", Grain::Day).await?;
     let mut series: BTreeMap<(String, Grain), Series> = BTreeMap::new();
     let mut wanted: Vec<(String, Grain)> = Vec::new();
     for k in okapi_core::catalog::CATALOG {
@@ -294,6 +291,7 @@ pub async fn insights(ws: &Workspace, today: NaiveDate) -> Result<Insights, AppE
         );
     }
     s.commit().await?;
+    tracing::debug!(ms = ms(), series = series.len(), "insights: series read");
 
     let mut anomalies = Vec::new();
     let mut dissonances = Vec::new();
@@ -414,8 +412,11 @@ pub async fn insights(ws: &Workspace, today: NaiveDate) -> Result<Insights, AppE
     anomalies.sort_by(|x, y| y.period.cmp(&x.period).then(x.kpi.cmp(&y.kpi)));
     dissonances.sort_by_key(|x| std::cmp::Reverse(x.period));
 
+    tracing::debug!(ms = ms(), "insights: anomalies and dissonances found");
     let (cycle, okr_risks) = okr_risks(ws, today).await?;
+    tracing::debug!(ms = ms(), "insights: OKR risks found");
     let (customer_risks, slow_phase) = customer_risks(ws).await?;
+    tracing::debug!(ms = ms(), "insights: customer risks found");
     let mut found = Insights {
         data_through: through,
         anomalies,

@@ -417,7 +417,27 @@ fn compute(
     }
     let by_grain: Vec<(Grain, &[okapi_core::period::Period])> =
         wanted.iter().map(|(g, _, p)| (*g, p.as_slice())).collect();
-    let reports = engine.kpis_by_grain(&ids, &by_grain)?;
+    // The views on a thread of their own beside the catalog: both only
+    // read the loaded data, and most of the catalog's work after an
+    // append (the health scores of each period's last day) is on one core.
+    let (reports, views) = std::thread::scope(|s| {
+        let views = s.spawn(|| {
+            let v = views(&engine, settings);
+            tracing::debug!(ms = duration_ms(started), "refresh: views computed");
+            let segments = segment_sets(&data, settings, segmented);
+            tracing::debug!(ms = duration_ms(started), "refresh: segments computed");
+            (v, segments)
+        });
+        let reports = engine.kpis_by_grain(&ids, &by_grain);
+        tracing::debug!(ms = duration_ms(started), "refresh: catalog computed");
+        let views = views
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (reports, views)
+    });
+    let reports = reports?;
+    let (views, segments) = views;
+    let (segment_sets, skipped) = segments?;
     for ((grain, from, _), report) in wanted.iter().zip(reports) {
         sets.push(ComputedSet {
             grain: *grain,
@@ -426,11 +446,21 @@ fn compute(
             report,
         });
     }
-    tracing::debug!(ms = duration_ms(started), "refresh: catalog computed");
-    let views = views(&engine, settings);
-    tracing::debug!(ms = duration_ms(started), "refresh: views computed");
     drop(engine);
     tracing::debug!(ms = duration_ms(started), "refresh: data dropped");
+    sets.extend(segment_sets);
+    Ok((sets, views, skipped, events, periods))
+}
+
+/// The sets of the key results' links at a segment: the data loaded once
+/// per segment, each segment's KPIs at their grains, every period. A
+/// segment the data cannot select skips its links. Blocking.
+fn segment_sets(
+    data: &DataDir,
+    settings: &Settings,
+    segmented: &Segmented,
+) -> Result<(Vec<ComputedSet>, Vec<SkippedLink>), AppError> {
+    let mut sets = Vec::new();
     let mut skipped = Vec::new();
     for (segment, by_grain) in segmented {
         let skip_all = |reason: String, skipped: &mut Vec<SkippedLink>| {
@@ -455,7 +485,7 @@ fn compute(
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let engine = match Engine::for_kpis(&data, settings, &kpis, Some(seg)) {
+        let engine = match Engine::for_kpis(data, settings, &kpis, Some(seg)) {
             Ok(e) => e,
             // A segment the data cannot select is the key result's problem,
             // not the refresh's: the rest is stored.
@@ -481,7 +511,7 @@ fn compute(
             });
         }
     }
-    Ok((sets, views, skipped, events, periods))
+    Ok((sets, skipped))
 }
 
 /// Computes and stores the workspace's KPI values (see the module's
@@ -544,10 +574,15 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
     let krs = r.key_results(None).await?;
     let last = r.last_kpi_refresh().await?;
     // A refresh stored before a view was added lacks it: compute again.
-    let mut has_views = true;
+    // The stored texts are kept: a view computed again to the same text is
+    // not written again.
+    let mut stored_views: BTreeMap<&str, String> = BTreeMap::new();
     for name in views::ALL {
-        has_views &= r.stored_view(name).await?.is_some();
+        if let Some(v) = r.stored_view(name).await? {
+            stored_views.insert(name, v.body);
+        }
     }
+    let has_views = stored_views.len() == views::ALL.len();
     r.commit().await?;
 
     let links = links_of(&krs);
@@ -749,7 +784,9 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
         }
     }
     for (name, body) in &views {
-        s.put_view(name, body, computed_at).await?;
+        if stored_views.get(name) != Some(body) {
+            s.put_view(name, body, computed_at).await?;
+        }
     }
     let duration_ms = duration_ms(started);
     s.record_kpi_refresh(&KpiRefresh {

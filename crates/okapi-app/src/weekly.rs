@@ -106,12 +106,7 @@ pub async fn report(
     today: NaiveDate,
 ) -> Result<WeeklyReport, AppError> {
     let mut s = ws.read_session().await?;
-    let through = s
-        .latest_kpi_values("", Grain::Day)
-        .await?
-        .iter()
-        .map(|v| v.period_start)
-        .max();
+    let through = s.last_kpi_period("", Grain::Day).await?;
     let workspace = s.workspace().clone();
     s.commit().await?;
     let to = match at {

@@ -118,6 +118,26 @@ impl Reader {
         rows.iter().map(value_from_row).collect()
     }
 
+    /// The last period of any value stored for `segment` at `grain` (where
+    /// the data ends); `None` when the set is empty. One step down the
+    /// set's index, whatever its size.
+    pub async fn last_kpi_period(
+        &mut self,
+        segment: &str,
+        grain: Grain,
+    ) -> Result<Option<NaiveDate>, StoreError> {
+        let last: Option<String> = sqlx::query_scalar(
+            "SELECT MAX(period_start) FROM kpi_values \
+             WHERE workspace_id = $1 AND grain = $2 AND segment = $3",
+        )
+        .bind(self.id())
+        .bind(grain.as_str())
+        .bind(segment)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        last.as_deref().map(parse_date).transpose()
+    }
+
     /// Per KPI stored for `segment` at `grain`, its value in the last
     /// period stored (which may be absent, with its note), by KPI id.
     pub async fn latest_kpi_values(

@@ -89,6 +89,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0008_findings_and_alerts.sql"),
         include_str!("../migrations/postgres/0008_findings_and_alerts.sql"),
     ),
+    (
+        9,
+        "kpi values by period",
+        include_str!("../migrations/sqlite/0009_kpi_values_by_period.sql"),
+        include_str!("../migrations/postgres/0009_kpi_values_by_period.sql"),
+    ),
 ];
 
 /// The schema version this build reads and writes.

@@ -965,8 +965,10 @@ impl Engine {
                 let weights = self.settings.health;
                 match health {
                     Ok(accounts) => {
-                        let mut scores: Vec<(f64, u32)> = Vec::with_capacity(accounts.len());
-                        for (p, m) in periods.iter().zip(out.iter_mut()) {
+                        // The mean score on each period's last day; the days
+                        // shared out between the cores, each mean computed
+                        // alone, so the result is the same however shared.
+                        let mean_on = |p: &Period, scores: &mut Vec<(f64, u32)>| {
                             let e = day_num(p.last_day());
                             scores.clear();
                             scores.extend(accounts.iter().filter_map(|a| {
@@ -975,9 +977,36 @@ impl Engine {
                             // Summed in the order of the health list (score,
                             // then account id), so the mean is that list's.
                             scores.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-                            m.health = Ok((!scores.is_empty()).then(|| {
+                            (!scores.is_empty()).then(|| {
                                 scores.iter().map(|s| s.0).sum::<f64>() / scores.len() as f64
-                            }));
+                            })
+                        };
+                        let threads = std::thread::available_parallelism()
+                            .map_or(1, |n| n.get())
+                            .min(periods.len().max(1));
+                        let chunk = periods.len().div_ceil(threads).max(1);
+                        let means: Vec<Option<f64>> = std::thread::scope(|s| {
+                            let parts: Vec<_> = periods
+                                .chunks(chunk)
+                                .map(|ps| {
+                                    s.spawn(move || {
+                                        let mut scores = Vec::with_capacity(accounts.len());
+                                        ps.iter()
+                                            .map(|p| mean_on(p, &mut scores))
+                                            .collect::<Vec<_>>()
+                                    })
+                                })
+                                .collect();
+                            parts
+                                .into_iter()
+                                .flat_map(|h| {
+                                    h.join()
+                                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                                })
+                                .collect()
+                        });
+                        for (m, mean) in out.iter_mut().zip(means) {
+                            m.health = Ok(mean);
                         }
                     }
                     Err(e) => out.iter_mut().for_each(|m| m.health = Err(e.to_string())),

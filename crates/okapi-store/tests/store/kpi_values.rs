@@ -110,12 +110,27 @@ pub async fn kpi_values_round_trip_exactly(db: Db) {
     // The latest of mrr is March's, absent; of nrr February's.
     let latest = r.latest_kpi_values("", Grain::Month).await.unwrap();
     assert_eq!(latest, vec![month[2].clone(), month[4].clone()]);
+    // The set's last period is March's, though mrr's value there is absent;
+    // a set with no value has none.
+    assert_eq!(
+        r.last_kpi_period("", Grain::Month).await.unwrap(),
+        NaiveDate::from_ymd_opt(2024, 3, 1)
+    );
+    assert_eq!(r.last_kpi_period("", Grain::Week).await.unwrap(), None);
+    assert_eq!(
+        r.last_kpi_period("plan=pro", Grain::Month).await.unwrap(),
+        None
+    );
     assert_eq!(r.last_kpi_refresh().await.unwrap(), Some(refresh));
     assert_eq!(
         r.kpi_value_sets().await.unwrap(),
         vec![(Grain::Month, String::new())]
     );
     r.commit().await.unwrap();
+    // The other workspace stored nothing.
+    let mut g = db.store.read_session("globex").await.unwrap();
+    assert_eq!(g.last_kpi_period("", Grain::Month).await.unwrap(), None);
+    g.commit().await.unwrap();
     db.finish().await;
 }
 

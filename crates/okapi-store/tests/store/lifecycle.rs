@@ -22,7 +22,10 @@ pub async fn schema_is_versioned_and_upgrades(db: Db) {
         .create_workspace("acme", "Acme", "b2b", now())
         .await
         .unwrap();
-    assert_eq!(db.store.migrate().await.unwrap(), vec![2, 3, 4, 5, 6, 7, 8]);
+    assert_eq!(
+        db.store.migrate().await.unwrap(),
+        vec![2, 3, 4, 5, 6, 7, 8, 9]
+    );
     assert_eq!(db.store.migrate().await.unwrap(), Vec::<i64>::new());
     db.store.check_schema().await.unwrap();
     assert_eq!(db.store.workspaces().await.unwrap().len(), 1);
@@ -40,7 +43,7 @@ pub async fn an_upgrade_to_version_3_protects_existing_history(db: Db) {
     let mut s = db.store.session("acme").await.unwrap();
     company(&mut s).await;
     s.commit().await.unwrap();
-    assert_eq!(db.store.migrate().await.unwrap(), vec![3, 4, 5, 6, 7, 8]);
+    assert_eq!(db.store.migrate().await.unwrap(), vec![3, 4, 5, 6, 7, 8, 9]);
     let e = db
         .raw("DELETE FROM checkins WHERE kr_key = 'KR-1'")
         .await

@@ -4,8 +4,11 @@
 //! A refresh computes the whole catalog (built-in and custom KPIs) at every
 //! grain (day, week, month, quarter, year) for all accounts, from one load
 //! of the data directory; then, for each segment a key result links a KPI
-//! at, those KPIs at their grains, from one load per segment. All of it
-//! runs on the blocking pool, before any write. Only then one write session
+//! at, those KPIs at their grains, from one load per segment (with the
+//! views, on a second thread while the catalog is computed). All of it
+//! runs on the blocking pool, before any write, under the workspace's
+//! refresh lock (`.okapi/refresh.lock`): refreshes of one workspace run
+//! one after the other. Only then one write session
 //! replaces every set of values (one grain, one segment) and records the
 //! refresh: a reader sees the previous refresh or this one, never a mix.
 //! Sets no longer computed (a segment no key result links any more) are

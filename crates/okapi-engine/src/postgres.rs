@@ -196,6 +196,14 @@ mod imp {
         })
     }
 
+    /// The database `file` is a table of; an error for a file.
+    fn database_of(file: &SourceFile) -> Result<Arc<PostgresUrl>, EngineError> {
+        file.database.clone().ok_or_else(|| EngineError::File {
+            file: file.display_name(),
+            reason: "not a database table".into(),
+        })
+    }
+
     /// A name as a quoted SQL identifier.
     fn quoted(name: &str) -> String {
         format!("\"{}\"", name.replace('"', "\"\""))
@@ -211,12 +219,7 @@ mod imp {
         file: &SourceFile,
         column: &str,
     ) -> Result<Option<Option<(i64, i64)>>, EngineError> {
-        let Some(url) = file.database.clone() else {
-            return Err(EngineError::File {
-                file: file.display_name(),
-                reason: "not a database table".into(),
-            });
-        };
+        let url = database_of(file)?;
         let name = file.display_name();
         let table = file.table;
         let column = column.to_string();
@@ -278,12 +281,7 @@ mod imp {
     /// `file.accounts` when it is set and the table has an `account_id`.
     /// Both are pushed into the query PostgreSQL runs.
     async fn reading(file: &SourceFile, only: Option<&[&str]>) -> Result<Reading, EngineError> {
-        let Some(url) = file.database.clone() else {
-            return Err(EngineError::File {
-                file: file.display_name(),
-                reason: "not a database table".into(),
-            });
-        };
+        let url = database_of(file)?;
         let name = file.display_name();
         let table = file.table;
         let pool = pool(&url).await?;

@@ -359,6 +359,23 @@ pub(crate) fn health_of(engine: &Engine, at: Option<NaiveDate>) -> Result<Health
     Ok(HealthReport { at, accounts })
 }
 
+/// [`health_of`] on each of `days`, the customers' inputs gathered once.
+/// Blocking.
+pub(crate) fn health_on_days(
+    engine: &Engine,
+    days: &[NaiveDate],
+) -> Result<Vec<HealthReport>, AppError> {
+    for d in days {
+        inputs::day("at", *d)?;
+    }
+    let lists = engine.health_on_days(days)?;
+    Ok(days
+        .iter()
+        .zip(lists)
+        .map(|(at, accounts)| HealthReport { at: *at, accounts })
+        .collect())
+}
+
 /// Time to value: the phases, slowest first, and every account's timeline.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct TtvReport {

@@ -208,10 +208,6 @@ pub struct Insights {
 /// A stored series: period start and value.
 type Series = Vec<(NaiveDate, Option<f64>)>;
 
-fn number(v: &okapi_store::StoredKpiValue) -> Option<f64> {
-    v.value.as_deref().and_then(|t| t.parse::<f64>().ok())
-}
-
 fn period_words(grain: Grain, start: NaiveDate) -> String {
     match grain {
         Grain::Day => format!("on {}", start.format("%a %-d %b %Y")),
@@ -284,10 +280,13 @@ pub async fn insights(ws: &Workspace, today: NaiveDate) -> Result<Insights, AppE
         if series.contains_key(&(kpi.clone(), grain)) {
             continue;
         }
-        let values = s.kpi_series(&kpi, "", grain).await?;
+        let points = s.kpi_points(&kpi, "", grain).await?;
         series.insert(
             (kpi, grain),
-            values.iter().map(|v| (v.period_start, number(v))).collect(),
+            points
+                .into_iter()
+                .map(|(start, value)| (start, value.and_then(|t| t.parse::<f64>().ok())))
+                .collect(),
         );
     }
     s.commit().await?;

@@ -290,6 +290,38 @@ fn views(engine: &Engine, settings: &Settings) -> Vec<(&'static str, String)> {
         );
         (name, body)
     };
+    // The health on the data's last day and four weeks before, from the
+    // customers' inputs gathered once.
+    let health = {
+        let days = engine
+            .data_range()
+            .and_then(|(_, last)| {
+                let before = last.checked_sub_days(chrono::Days::new(
+                    okapi_core::insights::customers::HEALTH_DROP_DAYS,
+                ))?;
+                Some([last, before])
+            })
+            .ok_or_else(|| AppError::Invalid("the data has no dates".into()));
+        match days.and_then(|days| data::health_on_days(engine, &days)) {
+            Ok(mut reports) => {
+                let before = reports.pop().map(Ok);
+                let last = reports.pop().map(Ok);
+                let missing = || Err(AppError::Internal("no health report".into()));
+                (
+                    timed(views::HEALTH, doc(last.unwrap_or_else(missing))),
+                    timed(views::HEALTH_BEFORE, doc(before.unwrap_or_else(missing))),
+                )
+            }
+            Err(e) => {
+                let text = e.to_string();
+                let again = AppError::Invalid(text);
+                (
+                    timed(views::HEALTH, doc::<data::HealthReport>(Err(e))),
+                    timed(views::HEALTH_BEFORE, doc::<data::HealthReport>(Err(again))),
+                )
+            }
+        }
+    };
     vec![
         timed(
             views::INACTIVE,
@@ -304,19 +336,8 @@ fn views(engine: &Engine, settings: &Settings) -> Vec<(&'static str, String)> {
                 .map_err(AppError::from)
                 .and_then(|p| data::mrr_of(engine, p, true))),
         ),
-        timed(views::HEALTH, doc(data::health_of(engine, None))),
-        timed(
-            views::HEALTH_BEFORE,
-            doc(engine
-                .data_range()
-                .and_then(|(_, last)| {
-                    last.checked_sub_days(chrono::Days::new(
-                        okapi_core::insights::customers::HEALTH_DROP_DAYS,
-                    ))
-                })
-                .ok_or_else(|| AppError::Invalid("the data has no dates".into()))
-                .and_then(|day| data::health_of(engine, Some(day)))),
-        ),
+        health.0,
+        health.1,
         timed(views::TTV, doc(data::ttv_of(engine))),
         timed(
             views::RETENTION,

@@ -118,6 +118,36 @@ impl Reader {
         rows.iter().map(value_from_row).collect()
     }
 
+    /// [`Reader::kpi_series`] with only each period's start and value (the
+    /// exact decimal text; `None` when absent): what a chart or an anomaly
+    /// rule reads, without decoding the other columns of every row.
+    pub async fn kpi_points(
+        &mut self,
+        kpi: &str,
+        segment: &str,
+        grain: Grain,
+    ) -> Result<Vec<(NaiveDate, Option<String>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT period_start, value FROM kpi_values \
+             WHERE workspace_id = $1 AND kpi_id = $2 AND segment = $3 AND grain = $4 \
+             ORDER BY period_start",
+        )
+        .bind(self.id())
+        .bind(kpi)
+        .bind(segment)
+        .bind(grain.as_str())
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    parse_date(&r.try_get::<String, _>(0)?)?,
+                    r.try_get::<Option<String>, _>(1)?,
+                ))
+            })
+            .collect()
+    }
+
     /// The last period of any value stored for `segment` at `grain` (where
     /// the data ends); `None` when the set is empty. One step down the
     /// set's index, whatever its size.

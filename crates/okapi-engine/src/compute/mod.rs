@@ -46,7 +46,7 @@ use crate::load::quality::TableQuality;
 pub use crate::load::{CheckOutcome, check};
 use crate::load::{Issues, LoadedTable, load_table};
 use crate::source::DataDir;
-use events::{EventNeeds, EventOptions, EventsScan, InactiveAccount, ScanBroken};
+use events::{EventNeeds, EventOptions, EventsScan, InactiveAccount};
 use revenue::{Revenue, col};
 use sql::Sql;
 
@@ -426,62 +426,28 @@ impl Engine {
         needs: EventNeeds,
         cache: Option<(&std::path::Path, &mut Option<EventsRefresh>)>,
     ) -> Result<Engine, EngineError> {
-        let mut loaded: HashMap<Table, LoadedTable> = HashMap::new();
-        let mut quality = Vec::new();
-        let mut issues = Issues::new();
-        for (table, file) in &dir.files {
-            let wanted = tables.contains(table)
-                || *table == Table::Subscriptions
-                || (*table == Table::Accounts && segment.is_some());
-            if *table == Table::Events || !wanted {
-                continue;
-            }
-            let (t, outcome) = load_table(file, settings.time_zone)?;
-            issues.append(outcome.issues);
-            quality.push(t.quality.clone());
-            loaded.insert(*table, t);
-        }
-        if !issues.is_empty() {
-            return Err(EngineError::InvalidRows(issues));
-        }
-        let segment_accounts = match &segment {
-            None => None,
-            Some(s) => Some(Arc::new(segment_accounts(&loaded, s)?)),
-        };
-        let plan = segment
-            .as_ref()
-            .filter(|s| s.column == "plan")
-            .map(|s| s.value.clone());
-        let subs = loaded
-            .get(&Table::Subscriptions)
-            .map(|t| t.batches.as_slice())
-            .unwrap_or(&[]);
-        let revenue = Revenue::from_batches(subs, &|account, row_plan| match (
-            &plan,
-            &segment_accounts,
-        ) {
-            (Some(p), _) => row_plan == Some(p.as_str()),
-            (None, Some(set)) => set.contains(account),
-            (None, None) => true,
-        })?;
-        let mut events = None;
-        if tables.contains(&Table::Events)
-            && let Some(file) = dir.get(Table::Events)
-        {
+        // The events, read from the saved state or scanned; for a segment,
+        // only its accounts' (known from the other tables).
+        let events_of = |segment_accounts: Option<Arc<HashSet<String>>>| -> Result<
+            (Option<EventsScan>, Option<TableQuality>),
+            EngineError,
+        > {
+            let Some(file) = dir.get(Table::Events).filter(|_| tables.contains(&Table::Events))
+            else {
+                return Ok((None, None));
+            };
             let mut opts = EventOptions::from_settings(settings, needs);
-            opts.accounts = segment_accounts.clone();
+            opts.accounts = segment_accounts;
             match (&dir.events_scanner, cache) {
                 // The saved state is kept here; a cluster scans the files
                 // it lacks.
-                (remote, Some((cache, report))) if segment_accounts.is_none() => {
+                (remote, Some((cache, report))) if opts.accounts.is_none() => {
                     let (scan, r) =
                         scan_events_cached(file, &dir.root, opts, cache, remote.as_deref())?;
                     *report = Some(r);
-                    events = Some(scan);
+                    Ok((Some(scan), None))
                 }
-                (Some(remote), _) => {
-                    events = Some(remote.scan(file, opts)?);
-                }
+                (Some(remote), _) => Ok((Some(remote.scan(file, opts)?), None)),
                 _ => {
                     // A database reads a segment's events alone, when it
                     // can say where the whole table's events begin and
@@ -499,11 +465,51 @@ impl Engine {
                     if let Some(range) = whole {
                         scan.set_ts_range(range);
                     }
-                    quality.push(q);
-                    events = Some(scan);
+                    Ok((Some(scan), Some(q)))
                 }
             }
-        }
+        };
+        let (loaded, mut quality, segment_accounts, (events, events_quality)) = match &segment {
+            // The other tables are read beside the events (a table's bad
+            // rows are reported first, as when read one after the other).
+            None => {
+                let (tables, events) = std::thread::scope(|s| {
+                    let tables = s.spawn(|| load_tables(dir, settings, tables, false));
+                    let events = events_of(None);
+                    (
+                        tables
+                            .join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                        events,
+                    )
+                });
+                let (loaded, quality) = tables?;
+                (loaded, quality, None, events?)
+            }
+            Some(s) => {
+                let (loaded, quality) = load_tables(dir, settings, tables, true)?;
+                let accounts = Arc::new(segment_accounts(&loaded, s)?);
+                let events = events_of(Some(accounts.clone()))?;
+                (loaded, quality, Some(accounts), events)
+            }
+        };
+        quality.extend(events_quality);
+        let plan = segment
+            .as_ref()
+            .filter(|s| s.column == "plan")
+            .map(|s| s.value.clone());
+        let subs = loaded
+            .get(&Table::Subscriptions)
+            .map(|t| t.batches.as_slice())
+            .unwrap_or(&[]);
+        let revenue = Revenue::from_batches(subs, &|account, row_plan| match (
+            &plan,
+            &segment_accounts,
+        ) {
+            (Some(p), _) => row_plan == Some(p.as_str()),
+            (None, Some(set)) => set.contains(account),
+            (None, None) => true,
+        })?;
         let mut engine = Engine {
             settings: settings.clone(),
             tables: loaded,
@@ -766,13 +772,32 @@ impl Engine {
             scan.health_accounts(&self.revenue, &ctx.nps, &ctx.tickets, &ctx.users_of)
         });
         tracing::debug!(ms = ms(), "measures: health inputs per customer");
+        // The mean health on the last day of every period of every set,
+        // each day once (a week's last day is also a day's).
+        let health = health.map(|h| match h {
+            Ok(accounts) => {
+                let mut days: Vec<DayNum> = sets
+                    .iter()
+                    .flat_map(|(_, ps)| ps.iter().map(|p| day_num(p.last_day())))
+                    .collect();
+                days.sort_unstable();
+                days.dedup();
+                let means = mean_health_on(&accounts, &days, &self.settings.health);
+                Ok(days.into_iter().zip(means).collect::<HashMap<_, _>>())
+            }
+            Err(e) => Err(e.to_string()),
+        });
+        tracing::debug!(ms = ms(), "measures: mean health on the periods' last days");
         let daily = self.events.as_ref().map(|scan| scan.daily());
         tracing::debug!(ms = ms(), "measures: daily actives");
+        let totals = self.day_totals(sets)?;
+        tracing::debug!(ms = ms(), "measures: the other tables' totals per day");
         let shared = Shared {
             spend: spend.as_deref(),
             ttv: ttv.as_deref(),
             health: health.as_ref(),
             daily: daily.as_ref(),
+            totals: &totals,
         };
         sets.iter()
             .map(|(grain, periods)| {
@@ -789,7 +814,7 @@ impl Engine {
         &self,
         periods: &[Period],
         grain: Grain,
-        shared: &Shared<'_, '_>,
+        shared: &Shared<'_>,
     ) -> Result<Vec<PeriodMeasures>, EngineError> {
         let started = std::time::Instant::now();
         let (bridges, _) = self.mrr(periods, false)?;
@@ -800,58 +825,37 @@ impl Engine {
                 ..PeriodMeasures::missing()
             })
             .collect();
-        let sql = Sql::new(self.tables.values(), grain, self.settings.time_zone)?;
-        // Only the rows that can fall in the periods are grouped: those of
-        // their days, widened by a day on each side (a day in the time
-        // zone lies within a day of the same UTC day).
-        let within = |c: &str| match (periods.first(), periods.last()) {
-            (Some(first), Some(last)) => {
-                let lo = (i64::from(first.start_num()) - 1) * MICROS_PER_DAY;
-                let hi = (i64::from(last.end_num()) + 1) * MICROS_PER_DAY;
-                format!(" AND CAST({c} AS BIGINT) >= {lo} AND CAST({c} AS BIGINT) < {hi}")
+        // The additive measures: each period's days summed (a count or a
+        // sum over a period is the sum of its days').
+        let index = okapi_core::period::PeriodIndex::new(periods);
+        let fill = |name: &str| -> Vec<Vec<i128>> {
+            let mut rows: Vec<Vec<i128>> = vec![Vec::new(); periods.len()];
+            for (day, values) in shared.totals.get(name).into_iter().flatten() {
+                let Some(row) = index.of(*day).and_then(|i| rows.get_mut(i)) else {
+                    continue;
+                };
+                if row.len() < values.len() {
+                    row.resize(values.len(), 0);
+                }
+                for (sum, v) in row.iter_mut().zip(values) {
+                    *sum = sum.saturating_add(*v);
+                }
             }
-            _ => String::new(),
-        };
-        // The query's values per period, in the order of `periods` (and of
-        // `out`); none for a period without a row.
-        let fill = |q: &str| -> Result<Vec<Vec<i128>>, EngineError> {
-            let mut rows = sql.by_period(q)?;
-            Ok(periods
-                .iter()
-                .map(|p| rows.remove(&p.start_num()).unwrap_or_default())
-                .collect())
+            rows
         };
         // Value `k` of period `i` of a `fill`; 0 for a period without a row.
         let at = |v: &[Vec<i128>], i: usize, k: usize| {
             v.get(i).and_then(|row| row.get(k)).copied().unwrap_or(0)
         };
         if self.tables.contains_key(&Table::Leads) {
-            let count = |c: &str| {
-                fill(&format!(
-                    "SELECT okapi_period({c}), COUNT(*) FROM leads WHERE {c} IS NOT NULL{} GROUP BY 1",
-                    within(c)
-                ))
-            };
-            let leads = count("created_at")?;
-            let signups = count("signup_at")?;
-            let mqls = count("mql_at")?;
-            let pqls = count("pql_at")?;
-            let converted = count("customer_at")?;
-            let pql_converted = fill(&format!(
-                "SELECT okapi_period(customer_at), COUNT(*) FROM leads \
-                 WHERE customer_at IS NOT NULL AND pql_at IS NOT NULL AND pql_at <= customer_at{} \
-                 GROUP BY 1",
-                within("customer_at")
-            ))?;
-            let span = |to: &str, from: &str| {
-                fill(&format!(
-                    "SELECT okapi_period({to}), COUNT(*), SUM(CAST(CAST({to} AS BIGINT) - CAST({from} AS BIGINT) AS DECIMAL(38,0))) \
-                     FROM leads WHERE {to} IS NOT NULL AND {from} IS NOT NULL{} GROUP BY 1",
-                    within(to)
-                ))
-            };
-            let pql_time = span("pql_at", "signup_at")?;
-            let trial = span("customer_at", "signup_at")?;
+            let leads = fill("leads");
+            let signups = fill("signups");
+            let mqls = fill("mqls");
+            let pqls = fill("pqls");
+            let converted = fill("converted");
+            let pql_converted = fill("pql_converted");
+            let pql_time = fill("pql_time");
+            let trial = fill("trial");
             for (i, m) in out.iter_mut().enumerate() {
                 m.leads = Ok(LeadMeasures {
                     leads: at(&leads, i, 0) as u64,
@@ -868,20 +872,8 @@ impl Engine {
             }
         }
         if self.tables.contains_key(&Table::Deals) {
-            // Deal size and cycle: new business only; renewals and
-            // expansions have their own size and timing.
-            let won = fill(&format!(
-                "SELECT okapi_period(closed_at), COUNT(*), SUM(amount), \
-                 SUM(CAST(CAST(closed_at AS BIGINT) - CAST(created_at AS BIGINT) AS DECIMAL(38,0))) \
-                 FROM deals WHERE kind = 'new' AND status = 'won' AND closed_at IS NOT NULL{} GROUP BY 1",
-                within("closed_at")
-            ))?;
-            let renewals = fill(&format!(
-                "SELECT okapi_period(closed_at), SUM(CASE WHEN status = 'won' THEN 1 ELSE 0 END), \
-                 SUM(CASE WHEN status = 'lost' THEN 1 ELSE 0 END) \
-                 FROM deals WHERE kind = 'renewal' AND closed_at IS NOT NULL{} GROUP BY 1",
-                within("closed_at")
-            ))?;
+            let won = fill("won");
+            let renewals = fill("renewals");
             for (i, m) in out.iter_mut().enumerate() {
                 m.deals = Ok(DealMeasures {
                     won: at(&won, i, 0) as u64,
@@ -900,28 +892,27 @@ impl Engine {
                     .iter_mut()
                     .for_each(|m| m.visitors = Err(reason.clone())),
                 None => {
-                    let v = fill(&format!(
+                    // Distinct visitors do not add up over days: one query
+                    // per grain.
+                    let sql = Sql::new(
+                        self.tables.get(&Table::Visits),
+                        grain,
+                        self.settings.time_zone,
+                    )?;
+                    let mut rows = sql.by_period(&format!(
                         "SELECT okapi_period(ts), COUNT(DISTINCT visitor_id) FROM visits \
                          WHERE ts IS NOT NULL{} GROUP BY 1",
-                        within("ts")
+                        within_days(periods, "ts")
                     ))?;
-                    for (i, m) in out.iter_mut().enumerate() {
-                        m.visitors = Ok(at(&v, i, 0) as u64);
+                    for (p, m) in periods.iter().zip(out.iter_mut()) {
+                        let n = rows.remove(&p.start_num()).unwrap_or_default();
+                        m.visitors = Ok(n.first().copied().unwrap_or(0) as u64);
                     }
                 }
             }
         }
         if self.tables.contains_key(&Table::Surveys) {
-            let s = fill(&format!(
-                "SELECT okapi_period(responded_at), \
-                 SUM(CASE WHEN kind = 'nps' THEN 1 ELSE 0 END), \
-                 SUM(CASE WHEN kind = 'nps' AND score >= 9 THEN 1 ELSE 0 END), \
-                 SUM(CASE WHEN kind = 'nps' AND score <= 6 THEN 1 ELSE 0 END), \
-                 SUM(CASE WHEN kind = 'csat' THEN 1 ELSE 0 END), \
-                 SUM(CASE WHEN kind = 'csat' AND score >= 4 THEN 1 ELSE 0 END) \
-                 FROM surveys WHERE responded_at IS NOT NULL{} GROUP BY 1",
-                within("responded_at")
-            ))?;
+            let s = fill("surveys");
             for (i, m) in out.iter_mut().enumerate() {
                 m.surveys = Ok(SurveyMeasures {
                     nps_responses: at(&s, i, 0) as u64,
@@ -961,55 +952,14 @@ impl Engine {
             "measures: revenue and the other tables' queries"
         );
         if let Some(scan) = &self.events {
-            if let Some(health) = shared.health {
-                let weights = self.settings.health;
-                match health {
-                    Ok(accounts) => {
-                        // The mean score on each period's last day; the days
-                        // shared out between the cores, each mean computed
-                        // alone, so the result is the same however shared.
-                        let mean_on = |p: &Period, scores: &mut Vec<(f64, u32)>| {
-                            let e = day_num(p.last_day());
-                            scores.clear();
-                            scores.extend(accounts.iter().filter_map(|a| {
-                                a.inputs_on(e).map(|(_, i)| (i.score(&weights), a.rank))
-                            }));
-                            // Summed in the order of the health list (score,
-                            // then account id), so the mean is that list's.
-                            scores.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-                            (!scores.is_empty()).then(|| {
-                                scores.iter().map(|s| s.0).sum::<f64>() / scores.len() as f64
-                            })
-                        };
-                        let threads = std::thread::available_parallelism()
-                            .map_or(1, |n| n.get())
-                            .min(periods.len().max(1));
-                        let chunk = periods.len().div_ceil(threads).max(1);
-                        let means: Vec<Option<f64>> = std::thread::scope(|s| {
-                            let parts: Vec<_> = periods
-                                .chunks(chunk)
-                                .map(|ps| {
-                                    s.spawn(move || {
-                                        let mut scores = Vec::with_capacity(accounts.len());
-                                        ps.iter()
-                                            .map(|p| mean_on(p, &mut scores))
-                                            .collect::<Vec<_>>()
-                                    })
-                                })
-                                .collect();
-                            parts
-                                .into_iter()
-                                .flat_map(|h| {
-                                    h.join()
-                                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                                })
-                                .collect()
-                        });
-                        for (m, mean) in out.iter_mut().zip(means) {
-                            m.health = Ok(mean);
+            if let Some(means) = shared.health {
+                match means {
+                    Ok(means) => {
+                        for (p, m) in periods.iter().zip(out.iter_mut()) {
+                            m.health = Ok(means.get(&day_num(p.last_day())).copied().flatten());
                         }
                     }
-                    Err(e) => out.iter_mut().for_each(|m| m.health = Err(e.to_string())),
+                    Err(e) => out.iter_mut().for_each(|m| m.health = Err(e.clone())),
                 }
             }
             tracing::debug!(
@@ -1036,6 +986,110 @@ impl Engine {
             }
         }
         Ok(out)
+    }
+
+    /// The additive measures of leads, deals and surveys (counts, and sums
+    /// of amounts and of times between two steps) per day of the
+    /// workspace's time zone, over the days of every set's periods: each
+    /// query runs once for all grains, and each grain's periods sum their
+    /// days ([`Engine::measures_by_grain`]).
+    fn day_totals(&self, sets: &[(Grain, &[Period])]) -> Result<DayTotals, EngineError> {
+        let mut totals = DayTotals::new();
+        let first = sets
+            .iter()
+            .filter_map(|(_, ps)| ps.first())
+            .min_by_key(|p| p.start);
+        let last = sets
+            .iter()
+            .filter_map(|(_, ps)| ps.last())
+            .max_by_key(|p| p.end());
+        let (Some(first), Some(last)) = (first, last) else {
+            return Ok(totals);
+        };
+        let wanted = [Table::Leads, Table::Deals, Table::Surveys];
+        if !wanted.iter().any(|t| self.tables.contains_key(t)) {
+            return Ok(totals);
+        }
+        let span = [*first, *last];
+        let within = |c: &str| within_days(&span, c);
+        let mut queries: Vec<(&'static str, String)> = Vec::new();
+        if self.tables.contains_key(&Table::Leads) {
+            let count = |c: &str| {
+                format!(
+                    "SELECT okapi_period({c}), COUNT(*) FROM leads WHERE {c} IS NOT NULL{} GROUP BY 1",
+                    within(c)
+                )
+            };
+            queries.push(("leads", count("created_at")));
+            queries.push(("signups", count("signup_at")));
+            queries.push(("mqls", count("mql_at")));
+            queries.push(("pqls", count("pql_at")));
+            queries.push(("converted", count("customer_at")));
+            queries.push((
+                "pql_converted",
+                format!(
+                    "SELECT okapi_period(customer_at), COUNT(*) FROM leads \
+                     WHERE customer_at IS NOT NULL AND pql_at IS NOT NULL AND pql_at <= customer_at{} \
+                     GROUP BY 1",
+                    within("customer_at")
+                ),
+            ));
+            let span = |to: &str, from: &str| {
+                format!(
+                    "SELECT okapi_period({to}), COUNT(*), SUM(CAST(CAST({to} AS BIGINT) - CAST({from} AS BIGINT) AS DECIMAL(38,0))) \
+                     FROM leads WHERE {to} IS NOT NULL AND {from} IS NOT NULL{} GROUP BY 1",
+                    within(to)
+                )
+            };
+            queries.push(("pql_time", span("pql_at", "signup_at")));
+            queries.push(("trial", span("customer_at", "signup_at")));
+        }
+        if self.tables.contains_key(&Table::Deals) {
+            // Deal size and cycle: new business only; renewals and
+            // expansions have their own size and timing.
+            queries.push((
+                "won",
+                format!(
+                    "SELECT okapi_period(closed_at), COUNT(*), SUM(amount), \
+                     SUM(CAST(CAST(closed_at AS BIGINT) - CAST(created_at AS BIGINT) AS DECIMAL(38,0))) \
+                     FROM deals WHERE kind = 'new' AND status = 'won' AND closed_at IS NOT NULL{} GROUP BY 1",
+                    within("closed_at")
+                ),
+            ));
+            queries.push((
+                "renewals",
+                format!(
+                    "SELECT okapi_period(closed_at), SUM(CASE WHEN status = 'won' THEN 1 ELSE 0 END), \
+                     SUM(CASE WHEN status = 'lost' THEN 1 ELSE 0 END) \
+                     FROM deals WHERE kind = 'renewal' AND closed_at IS NOT NULL{} GROUP BY 1",
+                    within("closed_at")
+                ),
+            ));
+        }
+        if self.tables.contains_key(&Table::Surveys) {
+            queries.push((
+                "surveys",
+                format!(
+                    "SELECT okapi_period(responded_at), \
+                     SUM(CASE WHEN kind = 'nps' THEN 1 ELSE 0 END), \
+                     SUM(CASE WHEN kind = 'nps' AND score >= 9 THEN 1 ELSE 0 END), \
+                     SUM(CASE WHEN kind = 'nps' AND score <= 6 THEN 1 ELSE 0 END), \
+                     SUM(CASE WHEN kind = 'csat' THEN 1 ELSE 0 END), \
+                     SUM(CASE WHEN kind = 'csat' AND score >= 4 THEN 1 ELSE 0 END) \
+                     FROM surveys WHERE responded_at IS NOT NULL{} GROUP BY 1",
+                    within("responded_at")
+                ),
+            ));
+        }
+        let sql = Sql::new(
+            wanted.iter().filter_map(|t| self.tables.get(t)),
+            Grain::Day,
+            self.settings.time_zone,
+        )?;
+        for (name, q) in queries {
+            totals.insert(name, sql.by_period(&q)?);
+        }
+        Ok(totals)
     }
 
     /// Time-to-value measures per period: the accounts reaching first
@@ -1248,12 +1302,28 @@ impl Engine {
 
     /// Every customer's health on `at`, lowest score first.
     pub fn health(&self, at: NaiveDate) -> Result<Vec<AccountHealth>, EngineError> {
+        let mut all = self.health_on_days(&[at])?;
+        all.pop()
+            .ok_or_else(|| EngineError::Query("internal error: no health list".into()))
+    }
+
+    /// [`Engine::health`] on each of `days`, in their order: the customers'
+    /// inputs (surveys, tickets, users) gathered once for all.
+    pub fn health_on_days(
+        &self,
+        days: &[NaiveDate],
+    ) -> Result<Vec<Vec<AccountHealth>>, EngineError> {
         let scan = self.events.as_ref().ok_or_else(|| EngineError::File {
             file: "events".into(),
             reason: "no events table in the data directory".into(),
         })?;
         let ctx = self.health_context(scan);
-        Ok(self.health_on(scan, day_num(at), &ctx)?)
+        let accounts =
+            scan.health_accounts(&self.revenue, &ctx.nps, &ctx.tickets, &ctx.users_of)?;
+        Ok(days
+            .iter()
+            .map(|d| self.health_on(&accounts, day_num(*d)))
+            .collect())
     }
 
     /// The survey responses that carry a comment, newest first: the
@@ -1344,16 +1414,10 @@ impl Engine {
         }
     }
 
-    fn health_on(
-        &self,
-        scan: &EventsScan,
-        e: DayNum,
-        ctx: &HealthContext<'_>,
-    ) -> Result<Vec<AccountHealth>, ScanBroken> {
+    fn health_on(&self, accounts: &[events::HealthAccount<'_>], e: DayNum) -> Vec<AccountHealth> {
         let weights = self.settings.health;
-        let mut out: Vec<AccountHealth> = scan
-            .health_accounts(&self.revenue, &ctx.nps, &ctx.tickets, &ctx.users_of)?
-            .into_iter()
+        let mut out: Vec<AccountHealth> = accounts
+            .iter()
             .filter_map(|a| {
                 a.inputs_on(e).map(|(mrr, inputs)| AccountHealth {
                     score: inputs.score(&weights),
@@ -1369,7 +1433,7 @@ impl Engine {
                 .total_cmp(&b.score)
                 .then_with(|| a.account_id.cmp(&b.account_id))
         });
-        Ok(out)
+        out
     }
 
     /// The user retention cohort table.
@@ -1598,16 +1662,113 @@ pub fn tables_for(settings: &Settings, ids: &[String]) -> Vec<Table> {
     out
 }
 
-/// Per-account NPS responses `(day, score)` and tickets `(opened, closed)`.
-/// What every grain's measures share ([`Engine::measures_by_grain`]).
-struct Shared<'a, 'h> {
-    spend: Option<&'a [(NaiveDate, Option<Decimal>)]>,
-    ttv: Option<&'a [AccountTtv]>,
-    /// Each customer's health inputs, when health is wanted.
-    health: Option<&'a Result<Vec<events::HealthAccount<'h>>, events::ScanBroken>>,
-    daily: Option<&'a Result<Option<events::Daily>, events::ScanBroken>>,
+/// Every table of `dir` but the events that `tables` names, with
+/// subscriptions always and accounts for a segment (`segment`), validated:
+/// the tables and their quality reports, or every bad row of them.
+fn load_tables(
+    dir: &DataDir,
+    settings: &Settings,
+    tables: &[Table],
+    segment: bool,
+) -> Result<(HashMap<Table, LoadedTable>, Vec<TableQuality>), EngineError> {
+    let mut loaded: HashMap<Table, LoadedTable> = HashMap::new();
+    let mut quality = Vec::new();
+    let mut issues = Issues::new();
+    for (table, file) in &dir.files {
+        let wanted = tables.contains(table)
+            || *table == Table::Subscriptions
+            || (*table == Table::Accounts && segment);
+        if *table == Table::Events || !wanted {
+            continue;
+        }
+        let (t, outcome) = load_table(file, settings.time_zone)?;
+        issues.append(outcome.issues);
+        quality.push(t.quality.clone());
+        loaded.insert(*table, t);
+    }
+    if !issues.is_empty() {
+        return Err(EngineError::InvalidRows(issues));
+    }
+    Ok((loaded, quality))
 }
 
+/// The mean health score of the paying `accounts` on each of `days`; the
+/// days shared out between the cores, each mean computed alone (summed in
+/// the order of the health list: score, then account), so the result is
+/// the same however shared.
+fn mean_health_on(
+    accounts: &[events::HealthAccount<'_>],
+    days: &[DayNum],
+    weights: &okapi_core::health::HealthWeights,
+) -> Vec<Option<f64>> {
+    let mean_on = |e: DayNum, scores: &mut Vec<(f64, u32)>| {
+        scores.clear();
+        scores.extend(
+            accounts
+                .iter()
+                .filter_map(|a| a.inputs_on(e).map(|(_, i)| (i.score(weights), a.rank))),
+        );
+        scores.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        (!scores.is_empty()).then(|| scores.iter().map(|s| s.0).sum::<f64>() / scores.len() as f64)
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(days.len().max(1));
+    let chunk = days.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = days
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    let mut scores = Vec::with_capacity(accounts.len());
+                    part.iter()
+                        .map(|e| mean_on(*e, &mut scores))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
+/// A filter keeping the rows of timestamp column `c` that can fall in
+/// `periods` (consecutive, sorted): those of their days, widened by a day
+/// on each side (a day in the time zone lies within a day of the same UTC
+/// day). Empty when there are no periods.
+fn within_days(periods: &[Period], c: &str) -> String {
+    match (periods.first(), periods.last()) {
+        (Some(first), Some(last)) => {
+            let lo = (i64::from(first.start_num()) - 1) * MICROS_PER_DAY;
+            let hi = (i64::from(last.end_num()) + 1) * MICROS_PER_DAY;
+            format!(" AND CAST({c} AS BIGINT) >= {lo} AND CAST({c} AS BIGINT) < {hi}")
+        }
+        _ => String::new(),
+    }
+}
+
+/// What every grain's measures share ([`Engine::measures_by_grain`]).
+struct Shared<'a> {
+    spend: Option<&'a [(NaiveDate, Option<Decimal>)]>,
+    ttv: Option<&'a [AccountTtv]>,
+    /// The mean health score on each period's last day (`None`: no
+    /// customer that day), when health is wanted.
+    health: Option<&'a Result<HashMap<DayNum, Option<f64>>, String>>,
+    daily: Option<&'a Result<Option<events::Daily>, events::ScanBroken>>,
+    /// The other tables' additive measures per day ([`Engine::day_totals`]).
+    totals: &'a DayTotals,
+}
+
+/// Per query of [`Engine::day_totals`], by name: its values per day of
+/// the workspace's time zone (a day without a row has none).
+type DayTotals = HashMap<&'static str, HashMap<DayNum, Vec<i128>>>;
+
+/// Per-account NPS responses `(day, score)` and tickets `(opened, closed)`.
 struct HealthContext<'a> {
     nps: HashMap<String, Vec<(DayNum, i64)>>,
     tickets: HashMap<String, Vec<(DayNum, Option<DayNum>)>>,

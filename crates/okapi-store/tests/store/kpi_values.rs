@@ -95,6 +95,30 @@ pub async fn kpi_values_round_trip_exactly(db: Db) {
         r.kpi_series("nrr", "", Grain::Month).await.unwrap(),
         month[3..].to_vec()
     );
+    // The points alone: each period's start and exact value text.
+    assert_eq!(
+        r.kpi_points("nrr", "", Grain::Month).await.unwrap(),
+        vec![
+            (
+                NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
+                Some("0.3333333333333333".to_string())
+            ),
+            (
+                NaiveDate::from_ymd_opt(2024, 2, 1).unwrap(),
+                Some("100.500".to_string())
+            ),
+        ]
+    );
+    assert_eq!(
+        r.kpi_points("mrr", "", Grain::Month).await.unwrap().last(),
+        Some(&(NaiveDate::from_ymd_opt(2024, 3, 1).unwrap(), None))
+    );
+    assert!(
+        r.kpi_points("mrr", "plan=pro", Grain::Month)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(
         r.kpi_series("mrr", "", Grain::Week)
             .await

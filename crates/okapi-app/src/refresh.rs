@@ -394,13 +394,16 @@ type Computed = (
 /// is `Ok` (the stored values are those of the saved events state and of
 /// the other tables as they are) and only new events files were scanned,
 /// the catalog is computed only from the first period they can change
-/// ([`Engine::recompute_from`]); `Err` says why every period is. Blocking.
+/// ([`Engine::recompute_from`]), and the stored daily health means it
+/// holds are reused for the days before the new events
+/// ([`Engine::reuse_health_means`]); `Err` says why every period is
+/// computed. Blocking.
 fn compute(
     dir: &DataLocation,
     settings: &Settings,
     segmented: &Segmented,
     cache: Option<&Path>,
-    keep: Result<(), String>,
+    keep: Result<Vec<(NaiveDate, f64)>, String>,
     scanner: Option<Arc<dyn okapi_engine::compute::EventsScanner>>,
 ) -> Result<Computed, AppError> {
     let started = Instant::now();
@@ -408,13 +411,13 @@ fn compute(
     data.events_scanner = scanner;
     let ids = KpiSelection::all(settings).ids().to_vec();
     let mut sets = Vec::new();
-    let (engine, events) = match cache {
+    let (mut engine, events) = match cache {
         Some(cache) => Engine::for_kpis_cached(&data, settings, &ids, cache)?,
         None => (Engine::for_kpis(&data, settings, &ids, None)?, None),
     };
     tracing::debug!(ms = duration_ms(started), "refresh: data loaded");
-    let (changed, periods) = match (keep, &events) {
-        (Ok(()), Some(e)) if e.mode == EventsMode::Appended && e.changed_from.is_some() => (
+    let (changed, periods) = match (&keep, &events) {
+        (Ok(_), Some(e)) if e.mode == EventsMode::Appended && e.changed_from.is_some() => (
             e.changed_from,
             format!(
                 "only those the new events can change: from the period before the one holding \
@@ -424,10 +427,15 @@ fn compute(
                 okapi_engine::compute::events::LOOK_AHEAD_DAYS
             ),
         ),
-        (Ok(()), Some(e)) => (None, format!("every period: {}", e.reason)),
-        (Ok(()), None) => (None, "every period: no events table".to_string()),
+        (Ok(_), Some(e)) => (None, format!("every period: {}", e.reason)),
+        (Ok(_), None) => (None, "every period: no events table".to_string()),
         (Err(why), _) => (None, format!("every period: {why}")),
     };
+    // A day's health reads the data up to that day: the days before the
+    // new events keep the means stored for them.
+    if let (Some(changed), Ok(known)) = (changed, keep) {
+        engine.reuse_health_means(known.into_iter().filter(|(day, _)| *day < changed));
+    }
     // Every grain in one computation: what they share is worked out once.
     let mut wanted = Vec::new();
     for grain in Grain::ALL {
@@ -701,6 +709,19 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
         }
         Some(_) => Ok(()),
     };
+    // When values may be kept, the stored daily health means: those of
+    // the days before the new events are not computed again.
+    let known_health: Vec<(NaiveDate, f64)> = if keep.is_ok() {
+        let mut r = ws.read_session().await?;
+        let points = r.kpi_points("health_score", "", Grain::Day).await?;
+        r.commit().await?;
+        points
+            .into_iter()
+            .filter_map(|(day, v)| Some((day, v?.parse::<f64>().ok()?)))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let (computed, views, more_skipped, events, periods) = {
         let dir = dir.clone();
         let scanner = ws.events_scanner.clone();
@@ -723,6 +744,7 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
                 }
                 _ => Err("no saved events state".into()),
             });
+            let keep = keep.map(|()| known_health);
             compute(&dir, &settings, &segmented, cache.as_deref(), keep, scanner)
         })
         .await??

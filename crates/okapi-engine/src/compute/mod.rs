@@ -347,6 +347,9 @@ pub struct Engine {
     last_day: Option<DayNum>,
     /// Whether `health_score` can be computed (its event state was kept).
     health_wanted: bool,
+    /// Mean health scores known from before, by day, not computed again
+    /// ([`Engine::reuse_health_means`]).
+    known_health: HashMap<DayNum, f64>,
 }
 
 impl Engine {
@@ -521,6 +524,7 @@ impl Engine {
             first_day: None,
             last_day: None,
             health_wanted: needs.pairs && needs.account_activity,
+            known_health: HashMap::new(),
         };
         engine.restrict_to_segment()?;
         engine.compute_range();
@@ -625,6 +629,19 @@ impl Engine {
             (Some(f), Some(t)) => Ok(periods_between(grain, f, t)?),
             _ => Ok(Vec::new()),
         }
+    }
+
+    /// Takes the mean health score of the customers on each of these
+    /// days as known: `health_score` of a period ending on one of them is
+    /// this value, not computed again. A day's health reads the data up to
+    /// that day only, so after an append the days before the new events'
+    /// [`EventsRefresh::changed_from`] keep the means a previous
+    /// computation of the same other tables and settings gave (a refresh
+    /// passes its stored daily `health_score`). The caller answers for
+    /// that; a day given here that the data changed gets a wrong mean.
+    pub fn reuse_health_means(&mut self, means: impl IntoIterator<Item = (NaiveDate, f64)>) {
+        self.known_health
+            .extend(means.into_iter().map(|(d, m)| (day_num(d), m)));
     }
 
     /// The start of the first period of `grain` whose KPIs can differ
@@ -782,8 +799,12 @@ impl Engine {
                     .collect();
                 days.sort_unstable();
                 days.dedup();
+                // Days whose mean is known are not computed again.
+                days.retain(|d| !self.known_health.contains_key(d));
                 let means = mean_health_on(&accounts, &days, &self.settings.health);
-                Ok(days.into_iter().zip(means).collect::<HashMap<_, _>>())
+                let mut all: HashMap<DayNum, Option<f64>> = days.into_iter().zip(means).collect();
+                all.extend(self.known_health.iter().map(|(d, m)| (*d, Some(*m))));
+                Ok(all)
             }
             Err(e) => Err(e.to_string()),
         });

@@ -133,6 +133,21 @@ fn kpis(e: &Engine) -> Values {
     kpis_from(e, &|_| None)
 }
 
+/// The daily `health_score` values, through their stored text (as a
+/// refresh reads them back).
+fn daily_health(e: &Engine) -> Vec<(NaiveDate, f64)> {
+    let days = e.periods(Grain::Day, None, None).unwrap();
+    e.kpis(&["health_score".to_string()], &days, Grain::Day)
+        .unwrap()
+        .rows
+        .into_iter()
+        .filter_map(|r| {
+            let text = r.value.value?.to_string();
+            Some((r.period.start, text.parse::<f64>().unwrap()))
+        })
+        .collect()
+}
+
 #[test]
 fn appends_late_files_and_deletions_give_the_full_scan_s_kpis() {
     let base = tempfile::TempDir::new().unwrap();
@@ -167,6 +182,7 @@ fn appends_late_files_and_deletions_give_the_full_scan_s_kpis() {
         prop_assert_eq!(r.unwrap().mode, EventsMode::Full);
         // The values a refresh would have stored.
         let mut stored = kpis(&first);
+        let mut stored_health = daily_health(&first);
 
         for op in ops {
             let expected = match op {
@@ -193,7 +209,7 @@ fn appends_late_files_and_deletions_give_the_full_scan_s_kpis() {
                 }
             };
             let dir = DataDir::open(&data).unwrap();
-            let (cached, report) = Engine::for_kpis_cached(&dir, &settings, &ids, &cache).unwrap();
+            let (mut cached, report) = Engine::for_kpis_cached(&dir, &settings, &ids, &cache).unwrap();
             let report = report.unwrap();
             prop_assert_eq!(report.mode, expected, "{:?}", report);
             let full = Engine::for_kpis(&dir, &settings, &ids, None).unwrap();
@@ -205,6 +221,11 @@ fn appends_late_files_and_deletions_give_the_full_scan_s_kpis() {
                 // those from it on are computed again from the state.
                 let changed = report.changed_from.expect("an append says from when");
                 let cut = |g: Grain| Engine::recompute_from(g, changed);
+                // The health of the days before the new events is taken
+                // from before, as a refresh does.
+                cached.reuse_health_means(
+                    stored_health.iter().copied().filter(|(d, _)| *d < changed),
+                );
                 let mut spliced: Values = stored
                     .into_iter()
                     .filter(|((g, start, _), _)| *start < cut(*g))
@@ -221,10 +242,46 @@ fn appends_late_files_and_deletions_give_the_full_scan_s_kpis() {
                 prop_assert_eq!(spliced.len(), all.len());
             }
             stored = all;
+            stored_health = daily_health(&full);
         }
         // Nothing new: the state is used as it is.
         let (_, r) = Engine::for_kpis_cached(&DataDir::open(&data).unwrap(), &settings, &ids, &cache).unwrap();
         let r = r.unwrap();
         prop_assert_eq!((r.mode, r.files_scanned, r.rows_scanned), (EventsMode::Reused, 0, 0));
     });
+}
+
+#[test]
+fn a_reused_health_mean_is_the_day_s_health_score_and_no_other_s() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let opts = DemoOptions {
+        profile: Profile::B2b,
+        out: dir.path().to_path_buf(),
+        accounts: 30,
+        events: 3_000,
+        months: 3,
+        seed: 5,
+        end: NaiveDate::from_ymd_opt(2025, 3, 31).unwrap(),
+    };
+    generate(&opts, &|_| {}).unwrap();
+    let ids = vec!["health_score".to_string()];
+    let data = DataDir::open(dir.path()).unwrap();
+    let mut e = Engine::for_kpis(&data, &Settings::default(), &ids, None).unwrap();
+    let before = daily_health(&e);
+    assert!(
+        before.len() > 30,
+        "{} days with a health score",
+        before.len()
+    );
+    let (day, mean) = before[before.len() / 2];
+    // A mean no customer mix could give: it shows the value is taken.
+    assert_ne!(mean, 123.25);
+    e.reuse_health_means([(day, 123.25)]);
+    let after = daily_health(&e);
+    assert_eq!(after.len(), before.len());
+    for ((d, was), (d2, now)) in before.iter().zip(&after) {
+        assert_eq!(d, d2);
+        let expected = if *d == day { 123.25 } else { *was };
+        assert_eq!(*now, expected, "{d}");
+    }
 }

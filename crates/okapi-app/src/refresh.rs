@@ -606,15 +606,10 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
     let krs = r.key_results(None).await?;
     let last = r.last_kpi_refresh().await?;
     // A refresh stored before a view was added lacks it: compute again.
-    // The stored texts are kept: a view computed again to the same text is
-    // not written again.
-    let mut stored_views: BTreeMap<&str, String> = BTreeMap::new();
-    for name in views::ALL {
-        if let Some(v) = r.stored_view(name).await? {
-            stored_views.insert(name, v.body);
-        }
-    }
-    let has_views = stored_views.len() == views::ALL.len();
+    let stored_views = r.stored_view_names().await?;
+    let has_views = views::ALL
+        .iter()
+        .all(|name| stored_views.iter().any(|s| s == name));
     r.commit().await?;
 
     let links = links_of(&krs);
@@ -829,10 +824,9 @@ pub async fn refresh_workspace(ws: &Workspace, force: bool) -> Result<RefreshRep
             removed.push(SetName { grain, segment });
         }
     }
+    // A view computed again to the text stored is not written again.
     for (name, body) in &views {
-        if stored_views.get(name) != Some(body) {
-            s.put_view(name, body, computed_at).await?;
-        }
+        s.put_view_if_changed(name, body, computed_at).await?;
     }
     let duration_ms = duration_ms(started);
     s.record_kpi_refresh(&KpiRefresh {

@@ -43,7 +43,44 @@ impl Reader {
     }
 }
 
+impl Reader {
+    /// The names of the views stored, sorted (without reading them).
+    pub async fn stored_view_names(&mut self) -> Result<Vec<String>, StoreError> {
+        let rows =
+            sqlx::query("SELECT name FROM stored_views WHERE workspace_id = $1 ORDER BY name")
+                .bind(self.id())
+                .fetch_all(&mut *self.tx)
+                .await?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    }
+}
+
 impl Session {
+    /// Stores `body` as the view `name`, replacing the one before, unless
+    /// the one stored has this very text: then it is kept as it is, with
+    /// its `computed_at` (the database compares the texts; they are not
+    /// read back). Whether it was written.
+    pub async fn put_view_if_changed(
+        &mut self,
+        name: &str,
+        body: &str,
+        computed_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let same: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM stored_views WHERE workspace_id = $1 AND name = $2 AND body = $3",
+        )
+        .bind(self.id())
+        .bind(name)
+        .bind(body)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        if same > 0 {
+            return Ok(false);
+        }
+        self.put_view(name, body, computed_at).await?;
+        Ok(true)
+    }
+
     /// Stores `body` as the view `name`, replacing the one before.
     pub async fn put_view(
         &mut self,

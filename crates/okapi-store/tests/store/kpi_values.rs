@@ -430,6 +430,47 @@ pub async fn stored_views_are_replaced_whole_and_private(db: Db) {
     assert_eq!(v.body, r#"{"accounts":[1,2]}"#);
     assert_eq!(v.computed_at, now());
     assert!(r.stored_view("mrr").await.unwrap().is_none());
+    assert_eq!(r.stored_view_names().await.unwrap(), vec!["inactive"]);
+    r.commit().await.unwrap();
+
+    // The same text again is not written: the view keeps when it was
+    // computed. Another text replaces it.
+    let later = now() + Duration::hours(1);
+    let mut s = db.store.session("acme").await.unwrap();
+    assert!(
+        !s.put_view_if_changed("inactive", r#"{"accounts":[1,2]}"#, later)
+            .await
+            .unwrap()
+    );
+    assert!(s.put_view_if_changed("mrr", "[]", later).await.unwrap());
+    s.commit().await.unwrap();
+    let mut r = db.store.read_session("acme").await.unwrap();
+    assert_eq!(
+        r.stored_view("inactive")
+            .await
+            .unwrap()
+            .unwrap()
+            .computed_at,
+        now()
+    );
+    assert_eq!(
+        r.stored_view("mrr").await.unwrap().unwrap().computed_at,
+        later
+    );
+    r.commit().await.unwrap();
+    let mut s = db.store.session("acme").await.unwrap();
+    assert!(
+        s.put_view_if_changed("inactive", r#"{"accounts":[2]}"#, later)
+            .await
+            .unwrap()
+    );
+    s.commit().await.unwrap();
+    let mut r = db.store.read_session("acme").await.unwrap();
+    let v = r.stored_view("inactive").await.unwrap().unwrap();
+    assert_eq!(
+        (v.body.as_str(), v.computed_at),
+        (r#"{"accounts":[2]}"#, later)
+    );
     r.commit().await.unwrap();
     let mut g = db.store.read_session("globex").await.unwrap();
     assert!(g.stored_view("inactive").await.unwrap().is_none());

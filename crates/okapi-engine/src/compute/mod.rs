@@ -775,58 +775,83 @@ impl Engine {
     ) -> Result<Vec<Vec<PeriodMeasures>>, EngineError> {
         let started = std::time::Instant::now();
         let ms = || started.elapsed().as_millis() as u64;
-        let spend = self.tables.get(&Table::Spend).map(spend_by_month);
-        let ttv = self
-            .tables
-            .get(&Table::Milestones)
-            .map(|t| self.ttv_timelines(t));
-        tracing::debug!(ms = ms(), "measures: spend and time-to-value timelines");
-        let health_ctx = match &self.events {
-            Some(scan) if self.health_wanted => Some((scan, self.health_context(scan))),
-            _ => None,
-        };
-        let health = health_ctx.as_ref().map(|(scan, ctx)| {
-            scan.health_accounts(&self.revenue, &ctx.nps, &ctx.tickets, &ctx.users_of)
-        });
-        tracing::debug!(ms = ms(), "measures: health inputs per customer");
         // The mean health on the last day of every period of every set,
-        // each day once (a week's last day is also a day's).
-        let health = health.map(|h| match h {
-            Ok(accounts) => {
-                let mut days: Vec<DayNum> = sets
-                    .iter()
-                    .flat_map(|(_, ps)| ps.iter().map(|p| day_num(p.last_day())))
-                    .collect();
-                days.sort_unstable();
-                days.dedup();
-                // Days whose mean is known are not computed again.
-                days.retain(|d| !self.known_health.contains_key(d));
-                let means = mean_health_on(&accounts, &days, &self.settings.health);
-                let mut all: HashMap<DayNum, Option<f64>> = days.into_iter().zip(means).collect();
-                all.extend(self.known_health.iter().map(|(d, m)| (*d, Some(*m))));
-                Ok(all)
-            }
-            Err(e) => Err(e.to_string()),
-        });
-        tracing::debug!(ms = ms(), "measures: mean health on the periods' last days");
-        let daily = self.events.as_ref().map(|scan| scan.daily());
-        tracing::debug!(ms = ms(), "measures: daily actives");
-        let totals = self.day_totals(sets)?;
-        tracing::debug!(ms = ms(), "measures: the other tables' totals per day");
-        let shared = Shared {
-            spend: spend.as_deref(),
-            ttv: ttv.as_deref(),
-            health: health.as_ref(),
-            daily: daily.as_ref(),
-            totals: &totals,
+        // each day once (a week's last day is also a day's): on a thread
+        // of its own while the other measures are worked out.
+        let health_means = || {
+            let scan = self.events.as_ref().filter(|_| self.health_wanted)?;
+            let ctx = self.health_context(scan);
+            let accounts =
+                scan.health_accounts(&self.revenue, &ctx.nps, &ctx.tickets, &ctx.users_of);
+            tracing::debug!(ms = ms(), "measures: health inputs per customer");
+            let means = match accounts {
+                Ok(accounts) => {
+                    let mut days: Vec<DayNum> = sets
+                        .iter()
+                        .flat_map(|(_, ps)| ps.iter().map(|p| day_num(p.last_day())))
+                        .collect();
+                    days.sort_unstable();
+                    days.dedup();
+                    // Days whose mean is known are not computed again.
+                    days.retain(|d| !self.known_health.contains_key(d));
+                    let means = mean_health_on(&accounts, &days, &self.settings.health);
+                    let mut all: HashMap<DayNum, Option<f64>> =
+                        days.into_iter().zip(means).collect();
+                    all.extend(self.known_health.iter().map(|(d, m)| (*d, Some(*m))));
+                    Ok(all)
+                }
+                Err(e) => Err(e.to_string()),
+            };
+            tracing::debug!(ms = ms(), "measures: mean health on the periods' last days");
+            Some(means)
         };
-        sets.iter()
-            .map(|(grain, periods)| {
-                let m = self.measures_with(periods, *grain, &shared);
-                tracing::debug!(ms = ms(), %grain, periods = periods.len(), "measures: grain");
-                m
-            })
-            .collect()
+        let others = || -> Result<Vec<Vec<PeriodMeasures>>, EngineError> {
+            let spend = self.tables.get(&Table::Spend).map(spend_by_month);
+            let ttv = self
+                .tables
+                .get(&Table::Milestones)
+                .map(|t| self.ttv_timelines(t));
+            tracing::debug!(ms = ms(), "measures: spend and time-to-value timelines");
+            let daily = self.events.as_ref().map(|scan| scan.daily());
+            tracing::debug!(ms = ms(), "measures: daily actives");
+            let totals = self.day_totals(sets)?;
+            tracing::debug!(ms = ms(), "measures: the other tables' totals per day");
+            let shared = Shared {
+                spend: spend.as_deref(),
+                ttv: ttv.as_deref(),
+                daily: daily.as_ref(),
+                totals: &totals,
+            };
+            sets.iter()
+                .map(|(grain, periods)| {
+                    let m = self.measures_with(periods, *grain, &shared);
+                    tracing::debug!(ms = ms(), %grain, periods = periods.len(), "measures: grain");
+                    m
+                })
+                .collect()
+        };
+        let (health, others) = std::thread::scope(|s| {
+            let health = s.spawn(health_means);
+            let others = others();
+            (
+                health
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                others,
+            )
+        });
+        let mut all = others?;
+        if let Some(means) = health {
+            for ((_, periods), out) in sets.iter().zip(all.iter_mut()) {
+                for (p, m) in periods.iter().zip(out.iter_mut()) {
+                    m.health = match &means {
+                        Ok(means) => Ok(means.get(&day_num(p.last_day())).copied().flatten()),
+                        Err(e) => Err(e.clone()),
+                    };
+                }
+            }
+        }
+        Ok(all)
     }
 
     /// The measures of `periods` of `grain`, with the parts shared by all
@@ -973,20 +998,6 @@ impl Engine {
             "measures: revenue and the other tables' queries"
         );
         if let Some(scan) = &self.events {
-            if let Some(means) = shared.health {
-                match means {
-                    Ok(means) => {
-                        for (p, m) in periods.iter().zip(out.iter_mut()) {
-                            m.health = Ok(means.get(&day_num(p.last_day())).copied().flatten());
-                        }
-                    }
-                    Err(e) => out.iter_mut().for_each(|m| m.health = Err(e.clone())),
-                }
-            }
-            tracing::debug!(
-                ms = started.elapsed().as_millis() as u64,
-                "measures: health scores"
-            );
             let em = match shared.daily {
                 Some(Ok(daily)) => scan.measures_with(
                     periods,
@@ -1777,9 +1788,6 @@ fn within_days(periods: &[Period], c: &str) -> String {
 struct Shared<'a> {
     spend: Option<&'a [(NaiveDate, Option<Decimal>)]>,
     ttv: Option<&'a [AccountTtv]>,
-    /// The mean health score on each period's last day (`None`: no
-    /// customer that day), when health is wanted.
-    health: Option<&'a Result<HashMap<DayNum, Option<f64>>, String>>,
     daily: Option<&'a Result<Option<events::Daily>, events::ScanBroken>>,
     /// The other tables' additive measures per day ([`Engine::day_totals`]).
     totals: &'a DayTotals,

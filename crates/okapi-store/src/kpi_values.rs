@@ -97,6 +97,27 @@ fn value_from_row(r: &AnyRow) -> Result<StoredKpiValue, StoreError> {
 }
 
 impl Reader {
+    /// The columns `cols` of the stored values of one KPI for one segment
+    /// and grain, in period order.
+    async fn series_rows(
+        &mut self,
+        cols: &str,
+        kpi: &str,
+        segment: &str,
+        grain: Grain,
+    ) -> Result<Vec<AnyRow>, StoreError> {
+        let sql = format!(
+            "SELECT {cols} FROM kpi_values WHERE workspace_id = $1 AND kpi_id = $2 AND segment = $3 AND grain = $4 ORDER BY period_start"
+        );
+        Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(self.id())
+            .bind(kpi)
+            .bind(segment)
+            .bind(grain.as_str())
+            .fetch_all(&mut *self.tx)
+            .await?)
+    }
+
     /// The stored values of one KPI for one segment and grain, in period
     /// order.
     pub async fn kpi_series(
@@ -105,16 +126,7 @@ impl Reader {
         segment: &str,
         grain: Grain,
     ) -> Result<Vec<StoredKpiValue>, StoreError> {
-        let sql = format!(
-            "SELECT {COLS} FROM kpi_values WHERE workspace_id = $1 AND kpi_id = $2 AND segment = $3 AND grain = $4 ORDER BY period_start"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(self.id())
-            .bind(kpi)
-            .bind(segment)
-            .bind(grain.as_str())
-            .fetch_all(&mut *self.tx)
-            .await?;
+        let rows = self.series_rows(COLS, kpi, segment, grain).await?;
         rows.iter().map(value_from_row).collect()
     }
 
@@ -127,17 +139,9 @@ impl Reader {
         segment: &str,
         grain: Grain,
     ) -> Result<Vec<(NaiveDate, Option<String>)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT period_start, value FROM kpi_values \
-             WHERE workspace_id = $1 AND kpi_id = $2 AND segment = $3 AND grain = $4 \
-             ORDER BY period_start",
-        )
-        .bind(self.id())
-        .bind(kpi)
-        .bind(segment)
-        .bind(grain.as_str())
-        .fetch_all(&mut *self.tx)
-        .await?;
+        let rows = self
+            .series_rows("period_start, value", kpi, segment, grain)
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok((

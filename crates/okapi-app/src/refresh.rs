@@ -302,25 +302,20 @@ fn views(engine: &Engine, settings: &Settings) -> Vec<(&'static str, String)> {
                 Some([last, before])
             })
             .ok_or_else(|| AppError::Invalid("the data has no dates".into()));
-        match days.and_then(|days| data::health_on_days(engine, &days)) {
-            Ok(mut reports) => {
-                let before = reports.pop().map(Ok);
-                let last = reports.pop().map(Ok);
-                let missing = || Err(AppError::Internal("no health report".into()));
-                (
-                    timed(views::HEALTH, doc(last.unwrap_or_else(missing))),
-                    timed(views::HEALTH_BEFORE, doc(before.unwrap_or_else(missing))),
-                )
-            }
-            Err(e) => {
-                let text = e.to_string();
-                let again = AppError::Invalid(text);
-                (
-                    timed(views::HEALTH, doc::<data::HealthReport>(Err(e))),
-                    timed(views::HEALTH_BEFORE, doc::<data::HealthReport>(Err(again))),
-                )
-            }
-        }
+        let reports = days
+            .and_then(|days| data::health_on_days(engine, &days))
+            .map_err(|e| e.to_string());
+        // Report `i` of both, or why there is none.
+        let nth = |i: usize| match &reports {
+            Ok(r) => r
+                .get(i)
+                .ok_or_else(|| AppError::Internal("no health report".into())),
+            Err(why) => Err(AppError::Invalid(why.clone())),
+        };
+        (
+            timed(views::HEALTH, doc(nth(0))),
+            timed(views::HEALTH_BEFORE, doc(nth(1))),
+        )
     };
     vec![
         timed(

@@ -780,12 +780,9 @@ impl Engine {
         // of its own while the other measures are worked out.
         let health_means = || {
             let scan = self.events.as_ref().filter(|_| self.health_wanted)?;
-            let ctx = self.health_context(scan);
-            let accounts =
-                scan.health_accounts(&self.revenue, &ctx.nps, &ctx.tickets, &ctx.users_of);
-            tracing::debug!(ms = ms(), "measures: health inputs per customer");
-            let means = match accounts {
-                Ok(accounts) => {
+            let means = self
+                .with_health_accounts(scan, |accounts| {
+                    tracing::debug!(ms = ms(), "measures: health inputs per customer");
                     let mut days: Vec<DayNum> = sets
                         .iter()
                         .flat_map(|(_, ps)| ps.iter().map(|p| day_num(p.last_day())))
@@ -794,14 +791,13 @@ impl Engine {
                     days.dedup();
                     // Days whose mean is known are not computed again.
                     days.retain(|d| !self.known_health.contains_key(d));
-                    let means = mean_health_on(&accounts, &days, &self.settings.health);
+                    let means = mean_health_on(accounts, &days, &self.settings.health);
                     let mut all: HashMap<DayNum, Option<f64>> =
                         days.into_iter().zip(means).collect();
                     all.extend(self.known_health.iter().map(|(d, m)| (*d, Some(*m))));
-                    Ok(all)
-                }
-                Err(e) => Err(e.to_string()),
-            };
+                    all
+                })
+                .map_err(|e| e.to_string());
             tracing::debug!(ms = ms(), "measures: mean health on the periods' last days");
             Some(means)
         };
@@ -1349,13 +1345,25 @@ impl Engine {
             file: "events".into(),
             reason: "no events table in the data directory".into(),
         })?;
+        Ok(self.with_health_accounts(scan, |accounts| {
+            days.iter()
+                .map(|d| self.health_on(accounts, day_num(*d)))
+                .collect()
+        })?)
+    }
+
+    /// Calls `f` with every customer as its health reads it: its MRR
+    /// timeline, activity, users, NPS answers and tickets, each looked up
+    /// once.
+    fn with_health_accounts<R>(
+        &self,
+        scan: &EventsScan,
+        f: impl FnOnce(&[events::HealthAccount<'_>]) -> R,
+    ) -> Result<R, events::ScanBroken> {
         let ctx = self.health_context(scan);
         let accounts =
             scan.health_accounts(&self.revenue, &ctx.nps, &ctx.tickets, &ctx.users_of)?;
-        Ok(days
-            .iter()
-            .map(|d| self.health_on(&accounts, day_num(*d)))
-            .collect())
+        Ok(f(&accounts))
     }
 
     /// The survey responses that carry a comment, newest first: the

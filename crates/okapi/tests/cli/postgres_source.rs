@@ -38,6 +38,13 @@ impl Schema {
         }
     }
 
+    /// A fresh schema `{prefix}_{pid}` in the test database; `None` (the
+    /// test is skipped, and says so) when there is no test database.
+    async fn fresh(prefix: &str) -> Option<Schema> {
+        let base = test_database()?;
+        Some(Schema::create(&base, &format!("{prefix}_{}", std::process::id())).await)
+    }
+
     /// The data URL of the schema.
     fn url(&self) -> String {
         format!("{}?schema={}", self.base, self.name)
@@ -288,10 +295,9 @@ async fn every_kpi_from_postgresql_equals_the_same_tables_as_files() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_segment_asks_postgresql_for_its_accounts_events_alone() {
-    let Some(base) = test_database() else {
+    let Some(schema) = Schema::fresh("okapi_seg").await else {
         return;
     };
-    let schema = Schema::create(&base, &format!("okapi_seg_{}", std::process::id())).await;
     let s = &schema.name;
     // a-1 is on pro, a-2 on basic. a-1's users start on 5 and 10 January
     // (u-1 completes onboarding on the 8th); a-2 has the table's last event,
@@ -385,10 +391,9 @@ async fn a_segment_asks_postgresql_for_its_accounts_events_alone() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_row_in_postgresql_is_named_by_its_table_key_and_column() {
-    let Some(base) = test_database() else {
+    let Some(schema) = Schema::fresh("okapi_bad").await else {
         return;
     };
-    let schema = Schema::create(&base, &format!("okapi_bad_{}", std::process::id())).await;
     let s = &schema.name;
     schema
         .run(&format!(
@@ -447,6 +452,7 @@ async fn a_bad_row_in_postgresql_is_named_by_its_table_key_and_column() {
         "{}",
         kpi.stderr
     );
+    let base = schema.base.clone();
     schema.drop().await;
 
     // A schema without the tables, and a server that is not there.

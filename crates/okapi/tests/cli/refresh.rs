@@ -32,6 +32,13 @@ s3,a2,basic,49.99,2024-01-15,2024-02-20
 s4,a3,pro,300,2024-02-10,
 ";
 
+/// MRR at the end of each month of [`SUBS`], as worked out above.
+const MRR_BY_MONTH: [(&str, &str); 3] = [
+    ("2024-01-01", "150.24"),
+    ("2024-02-01", "400.25"),
+    ("2024-03-01", "420"),
+];
+
 /// The stored values of `kpi` for `segment` at `grain`, as (period start,
 /// value text) in period order, read from the SQLite file directly.
 fn stored(w: &Path, kpi: &str, segment: &str, grain: &str) -> Vec<(String, Option<String>)> {
@@ -102,14 +109,7 @@ fn refresh_stores_every_grain_and_recomputes_only_on_change() {
 
     let first = refresh(w, &[]);
     assert_eq!(first["unchanged"], false);
-    assert_eq!(
-        stored(w, "mrr", "", "month"),
-        pairs(&[
-            ("2024-01-01", "150.24"),
-            ("2024-02-01", "400.25"),
-            ("2024-03-01", "420"),
-        ])
-    );
+    assert_eq!(stored(w, "mrr", "", "month"), pairs(&MRR_BY_MONTH));
     assert_eq!(
         stored(w, "mrr", "", "quarter"),
         pairs(&[("2024-01-01", "420")])
@@ -352,14 +352,7 @@ fn two_refreshes_at_once_run_one_after_the_other() {
         .collect();
     unchanged.sort();
     assert_eq!(unchanged, [false, true], "{runs:?}");
-    assert_eq!(
-        stored(w, "mrr", "", "month"),
-        pairs(&[
-            ("2024-01-01", "150.24"),
-            ("2024-02-01", "400.25"),
-            ("2024-03-01", "420"),
-        ])
-    );
+    assert_eq!(stored(w, "mrr", "", "month"), pairs(&MRR_BY_MONTH));
 }
 
 #[test]
